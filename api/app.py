@@ -1,0 +1,66 @@
+"""The FastAPI app factory: one router per resource, the Searcher loaded once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.routers import facets, health, page, products, search
+from api.settings import Settings
+from search.searcher import Searcher
+
+logger = logging.getLogger(__name__)
+
+
+def load_searcher(settings: Settings) -> Searcher:
+    """Open the index with the encoders its manifest names (or the ones the settings override)."""
+    from indexer.encoders import load_encoders_for_index
+    from indexer.loaded import load_index
+    from search.config import load_search_config
+
+    config = load_search_config(settings.search_config)
+    index = load_index(settings.index_dir)
+    encoders = load_encoders_for_index(index.manifest.model_specs, settings.text_model, settings.clip_model,
+                                       settings.clip_pretrained, settings.device)
+    return Searcher(index, encoders, config)
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form"))
+        parts.append(f"{loc or 'request'}: {err.get('msg')}")
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
+    """An app serving ``searcher``, or the index named by ``settings`` (loaded at start-up)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.searcher is None:
+            app.state.searcher = load_searcher(settings)
+        yield
+
+    app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan,
+                  description="Multimodal product search: lexical, semantic and visual retrieval, fused.")
+    app.state.settings = settings
+    app.state.searcher = searcher
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _readable(exc), "errors": exc.errors()},
+                            media_type="application/json")
+
+    app.include_router(health.router)
+    app.include_router(search.router)
+    app.include_router(products.router)
+    app.include_router(facets.router)
+    app.include_router(page.router)
+    return app

@@ -1,0 +1,77 @@
+"""Query-string forms of filters and weights, shared by the GET endpoints and the upload form."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import HTTPException, Query
+from pydantic import ValidationError
+
+from search.config import check_signal_names
+from search.filters import Filters
+
+
+def parse_weights(raw: str | None) -> dict[str, float] | None:
+    """`lexical:1,semantic:0.5` -> {"lexical": 1.0, "semantic": 0.5}."""
+    if raw is None or not raw.strip():
+        return None
+    weights: dict[str, float] = {}
+    for part in raw.split(","):
+        name, sep, value = part.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise HTTPException(422, detail=f"weights: expected name:number pairs separated by commas, got {part!r}") from None
+    try:
+        return check_signal_names(weights)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"weights: {exc}") from None
+
+
+def parse_attr_filters(attr: list[str] | None) -> dict[str, list[str]] | None:
+    """`colour:Red` (repeatable) -> {"colour": ["Red"]}."""
+    if not attr:
+        return None
+    out: dict[str, list[str]] = {}
+    for item in attr:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            raise HTTPException(422, detail=f"attr: expected name:value, got {item!r}")
+        out.setdefault(name.strip(), []).append(value.strip())
+    return out
+
+
+def build_filters(brand: list[str] | None, category: list[str] | None, price_min: float | None,
+                  price_max: float | None, attr: list[str] | None) -> Filters | None:
+    try:
+        filters = Filters(brand=brand or None, category=category or None, price_min=price_min,
+                          price_max=price_max, attributes=parse_attr_filters(attr))
+    except ValidationError as exc:
+        raise HTTPException(422, detail="filters: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    return None if filters.is_empty() else filters
+
+
+def filters_from_json(raw: str | None) -> Filters | None:
+    """The upload form carries filters as a JSON object string."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return Filters.model_validate(json.loads(raw))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise HTTPException(422, detail=f"filters: not a valid filters object: {exc}") from None
+
+
+class FilterParams:
+    """GET query parameters for filters."""
+
+    def __init__(
+        self,
+        brand: list[str] | None = Query(default=None, description="brand (repeatable: any of)"),
+        category: list[str] | None = Query(default=None, description="category level (repeatable: all of)"),
+        price_min: float | None = Query(default=None, ge=0),
+        price_max: float | None = Query(default=None, ge=0),
+        attr: list[str] | None = Query(default=None, description="attribute filter name:value (repeatable)"),
+    ):
+        self.filters = build_filters(brand, category, price_min, price_max, attr)

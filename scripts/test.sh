@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages, headless Chromium for the page test), then run them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+if [ -f scripts/install-browser.sh ]; then
+  bash scripts/install-browser.sh
+fi
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,60 @@
+"""`prodsearch query`: search an index from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from indexer.cli import add_model_options
+
+    query = sub.add_parser("query", help="search an index from the command line")
+    query.add_argument("--index", required=True, type=Path)
+    query.add_argument("text", nargs="?", default=None, help="text query")
+    query.add_argument("--image", type=Path, default=None, help="a photo to search with")
+    query.add_argument("--product-id", default=None, help="more like this product")
+    query.add_argument("-k", type=int, default=10)
+    query.add_argument("--offset", type=int, default=0)
+    query.add_argument("--filters", default=None, help='JSON, e.g. {"attributes": {"colour": "Red"}, "price_max": 40}')
+    query.add_argument("--fusion", choices=["rrf", "weighted"], default=None)
+    query.add_argument("--config", type=Path, default=None, help="fusion settings file from `prodsearch eval tune`")
+    query.add_argument("--json", action="store_true", help="print the whole response as JSON")
+    add_model_options(query, default=None)
+    query.set_defaults(func=run_query)
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from api.app import load_searcher
+    from api.settings import Settings
+    from indexer.errors import InvalidQueryError
+    from indexer.images import ImageFailure, read_image
+    from search.types import SearchRequest
+
+    try:
+        request = SearchRequest(text=args.text, product_id=args.product_id, k=args.k, offset=args.offset,
+                                filters=json.loads(args.filters) if args.filters else None, fusion=args.fusion)
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise InvalidQueryError(f"invalid query: {exc}") from None
+    image = None
+    if args.image is not None:
+        image = read_image(str(args.image))
+        if isinstance(image, ImageFailure):
+            raise InvalidQueryError(f"cannot use {args.image} as a query photo: {image.reason}")
+    searcher = load_searcher(Settings(index_dir=args.index, search_config=args.config, text_model=args.text_model,
+                                      clip_model=args.clip_model, clip_pretrained=args.clip_pretrained,
+                                      device=args.device))
+    response = searcher.search(request, image=image)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return 0
+    for i, hit in enumerate(response.hits, start=request.offset + 1):
+        p = hit.product
+        price = f"{p.price:.2f} {p.currency}".strip() if p.price is not None else "-"
+        ranks = " ".join(f"{name}#{s.rank}" for name, s in hit.signals.items())
+        print(f"{i:3d}. {p.id:<10} {hit.score:.4f}  {p.title[:60]:<60} {price:>12}  [{ranks}]")
+    print(f"{response.total} candidates; {response.timings_ms['total']:.1f} ms")
+    return 0

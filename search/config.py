@@ -1,0 +1,66 @@
+"""Fusion settings: defaults, and the JSON file that `prodsearch eval tune` writes and the Searcher loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from indexer.errors import ProdsearchError
+
+SIGNALS = ("lexical", "semantic", "visual", "image", "cross_modal")
+TEXT_SIGNALS = ("lexical", "semantic", "visual")
+IMAGE_SIGNALS = ("image", "cross_modal")
+
+
+class ConfigError(ProdsearchError):
+    """A search config file is missing or invalid."""
+
+
+def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(weights) - set(SIGNALS))
+    if unknown:
+        raise ValueError(f"unknown signal(s) {unknown}; valid: {', '.join(SIGNALS)}")
+    bad = {k: v for k, v in weights.items() if v < 0}
+    if bad:
+        raise ValueError(f"weights must be >= 0, got {bad}")
+    return weights
+
+
+class SearchConfig(BaseModel):
+    """How signals are fused; every field can be overridden per request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: float = Field(default=60.0, ge=0)
+    norm: Literal["min-max", "z-score", "none"] = "min-max"
+    weights: dict[str, float] = Field(default_factory=lambda: {s: 1.0 for s in SIGNALS})
+    candidate_depth: int = Field(default=1000, ge=1, le=100_000)
+    source: str = "defaults"
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_signal_names(value)
+
+
+def load_search_config(path: str | Path | None) -> SearchConfig:
+    """The config at ``path``, or the defaults when ``path`` is None."""
+    if path is None:
+        return SearchConfig()
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        data.setdefault("source", str(path))
+        return SearchConfig.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"search config not found: {path}") from exc
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ConfigError(f"invalid search config {path}: {exc}") from exc
+
+
+def save_search_config(config: SearchConfig, path: str | Path) -> None:
+    Path(path).write_text(config.model_dump_json(indent=2, exclude={"source"}) + "\n")

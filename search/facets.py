@@ -1,0 +1,309 @@
+"""Facet counts (gender, category, colour, brand, price) over a set of product rows.
+
+Counting is numpy only: every facet field is precomputed once per index as an
+integer code per product row (a product can hold several category levels, kept
+as parallel ``(row, code)`` arrays), so counting a candidate set is one
+``np.bincount``.
+
+Semantics (the usual shopper "disjunctive" facets):
+
+- the candidate set is the whole catalog without a query, or the fused
+  candidates of the query (every product any signal retrieved, as `total` of a
+  search counts them); either way narrowed by the current filters;
+- a multi-select field (brand, gender, colour) and the price range are counted
+  with every filter *except their own*, so the other values stay visible with
+  the counts that ticking them would add; category levels combine with "all of"
+  and are counted with every filter applied.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from indexer.catalog import Product
+from indexer.encoders import Encoders
+from search.filters import Filters
+from search.fusion import fuse
+from search.types import SearchRequest
+
+if TYPE_CHECKING:
+    from search.searcher import Searcher
+
+logger = logging.getLogger(__name__)
+
+ATTRIBUTE_FACETS = ("gender", "colour")
+PRICE_BUCKETS = 8
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+    selected: bool = False
+    level: int | None = Field(default=None, description="category level (0 = top) for category values")
+    parent: str | None = Field(default=None, description="the category value one level up, for category values")
+
+
+class PriceBucket(BaseModel):
+    min: float
+    max: float
+    count: int
+
+
+class PriceFacet(BaseModel):
+    min: float | None = None
+    max: float | None = None
+    count: int = Field(description="candidates with a price")
+    buckets: list[PriceBucket]
+
+
+class FacetsResponse(BaseModel):
+    total: int = Field(description="candidates passing every filter (what a search with them pages through)")
+    query: str | None
+    product_id: str | None = None
+    candidate_depth: int = Field(description="the most candidates one query ranks (offset + k must stay within)")
+    facets: dict[str, list[FacetValue]]
+    price: PriceFacet
+    timings_ms: dict[str, float]
+
+
+@dataclass
+class _Field:
+    """One single-valued facet field: a code per row (-1 = none) and the display value per code."""
+
+    codes: np.ndarray
+    values: list[str]
+    keys: dict[str, int]
+
+    @classmethod
+    def build(cls, raw: Sequence[str | None]) -> "_Field":
+        keys: dict[str, int] = {}
+        values: list[str] = []
+        codes = np.full(len(raw), -1, dtype=np.int64)
+        for row, value in enumerate(raw):
+            if not value:
+                continue
+            key = value.lower()
+            if key not in keys:
+                keys[key] = len(values)
+                values.append(value)
+            codes[row] = keys[key]
+        return cls(codes, values, keys)
+
+    def count(self, selected: np.ndarray) -> np.ndarray:
+        codes = self.codes[selected]
+        return np.bincount(codes[codes >= 0], minlength=len(self.values))
+
+
+class FacetIndex:
+    """Facet columns of one product store, built once (O(products))."""
+
+    def __init__(self, products: list[Product]):
+        self.n = len(products)
+        self.brand = _Field.build([p.brand for p in products])
+        self.attributes = {
+            name: _Field.build([_attribute(p, name) for p in products]) for name in ATTRIBUTE_FACETS
+        }
+        self.price = np.array([np.nan if p.price is None else p.price for p in products], dtype=np.float64)
+        keys: dict[str, int] = {}
+        values: list[str] = []
+        level_of: list[int] = []
+        parents: list[dict[str, int]] = []
+        rows: list[int] = []
+        codes: list[int] = []
+        for row, p in enumerate(products):
+            seen: set[int] = set()
+            for level, value in enumerate(p.category):
+                key = value.lower()
+                if key not in keys:
+                    keys[key] = len(values)
+                    values.append(value)
+                    level_of.append(level)
+                    parents.append({})
+                code = keys[key]
+                level_of[code] = min(level_of[code], level)
+                if level:
+                    parent = p.category[level - 1]
+                    parents[code][parent] = parents[code].get(parent, 0) + 1
+                if code not in seen:
+                    seen.add(code)
+                    rows.append(row)
+                    codes.append(code)
+        self.category_values = values
+        self.category_keys = keys
+        self.category_level = level_of
+        self.category_parent = [max(p, key=p.__getitem__) if p else None for p in parents]
+        self.category_rows = np.asarray(rows, dtype=np.int64)
+        self.category_codes = np.asarray(codes, dtype=np.int64)
+
+    def category_counts(self, selected: np.ndarray) -> np.ndarray:
+        return np.bincount(self.category_codes[selected[self.category_rows]], minlength=len(self.category_values))
+
+
+def _attribute(product: Product, name: str) -> str | None:
+    for key, value in product.attributes.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+_LOCK = threading.Lock()
+
+
+def facet_index_of(searcher: "Searcher") -> FacetIndex:
+    """The searcher's FacetIndex, built on first use and kept on the searcher."""
+    found = searcher.__dict__.get("_facet_index")
+    if found is None:
+        with _LOCK:
+            found = searcher.__dict__.get("_facet_index")
+            if found is None:
+                start = time.perf_counter()
+                found = FacetIndex(searcher.index.store.products)
+                searcher.__dict__["_facet_index"] = found
+                logger.info("facet index over %d products built in %.1f ms", found.n,
+                            (time.perf_counter() - start) * 1000)
+    return found
+
+
+class _MemoEncoder:
+    """Wraps an encoder so one facets call encodes its query text once however many retrievals it runs."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+        self._cache: dict[tuple[str, ...], np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        key = tuple(texts)
+        if key not in self._cache:
+            self._cache[key] = self._inner.encode_texts(texts)
+        return self._cache[key]
+
+
+def _without(filters: Filters | None, field: str) -> Filters | None:
+    """``filters`` less one facet field's own condition (brand, price, or an attribute name)."""
+    if filters is None:
+        return None
+    if field == "brand":
+        reduced = filters.model_copy(update={"brand": None})
+    elif field == "price":
+        reduced = filters.model_copy(update={"price_min": None, "price_max": None})
+    else:
+        attrs = {k: v for k, v in (filters.attributes or {}).items() if k.lower() != field}
+        reduced = filters.model_copy(update={"attributes": attrs or None})
+    return None if reduced.is_empty() else reduced
+
+
+def _nice_step(span: float, buckets: int) -> float:
+    raw = max(span / buckets, 1e-9)
+    power = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 2.5, 5, 10):
+        if raw <= mult * power:
+            return mult * power
+    return 10 * power
+
+
+def price_facet(prices: np.ndarray, buckets: int = PRICE_BUCKETS) -> PriceFacet:
+    """Min, max and a histogram with round bucket edges over the non-missing prices."""
+    prices = prices[~np.isnan(prices)]
+    if not len(prices):
+        return PriceFacet(count=0, buckets=[])
+    lo, hi = float(prices.min()), float(prices.max())
+    step = _nice_step(hi - lo, buckets)
+    start = math.floor(lo / step) * step
+    n = max(1, math.floor((hi - start) / step) + 1)
+    edges = start + step * np.arange(n + 1)
+    counts = np.bincount(np.minimum(((prices - start) // step).astype(np.int64), n - 1), minlength=n)
+    return PriceFacet(min=lo, max=hi, count=len(prices), buckets=[
+        PriceBucket(min=round(float(edges[i]), 6), max=round(float(edges[i + 1]), 6), count=int(c))
+        for i, c in enumerate(counts.tolist())
+    ])
+
+
+def _values(field: _Field, counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
+    chosen = {s.lower() for s in selected}
+    out = [FacetValue(value=v, count=int(c), selected=v.lower() in chosen)
+           for v, c in zip(field.values, counts.tolist()) if c > 0 or v.lower() in chosen]
+    known = {v.value.lower() for v in out}
+    out += [FacetValue(value=s, count=0, selected=True) for s in selected if s.lower() not in known]
+    return sorted(out, key=lambda v: (-v.count, v.value.lower()))
+
+
+def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsResponse:
+    """Facet counts for a request's text / product id (optional) and filters; see the module docstring."""
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    fi = facet_index_of(searcher)
+    has_query = request.text is not None or request.product_id is not None
+    worker = searcher
+    if has_query:
+        worker = copy.copy(searcher)
+        worker.encoders = Encoders(text=_MemoEncoder(searcher.encoders.text), clip=_MemoEncoder(searcher.encoders.clip))
+    weights = {**searcher.config.weights, **(request.weights or {})}
+    cache: dict[str, np.ndarray] = {}
+
+    def candidates(filters: Filters | None) -> np.ndarray:
+        """Boolean mask over rows: the candidates under ``filters``."""
+        key = "" if filters is None else filters.model_dump_json()
+        if key in cache:
+            return cache[key]
+        if not has_query:
+            mask = searcher.filter_index.mask(filters)
+            selected = np.ones(fi.n, dtype=bool) if mask is None else mask
+        else:
+            sub = request.model_copy(update={"filters": filters})
+            runs = worker.retrieve(sub, None, timings)
+            fused = fuse(runs, method="rrf", weights=weights)
+            selected = np.zeros(fi.n, dtype=bool)
+            selected[fused.docs] = True
+        cache[key] = selected
+        return selected
+
+    filters = request.filters
+    everything = candidates(filters)
+    with _timed(timings, "count"):
+        facets: dict[str, list[FacetValue]] = {}
+        for name in ATTRIBUTE_FACETS:
+            chosen = next((v for k, v in ((filters.attributes or {}) if filters else {}).items() if k.lower() == name), [])
+            field = fi.attributes[name]
+            facets[name] = _values(field, field.count(candidates(_without(filters, name))), chosen)
+        facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"))),
+                                  (filters.brand if filters else None) or [])
+        chosen_cats = {c.lower() for c in (filters.category if filters else None) or []}
+        counts = fi.category_counts(everything)
+        cats = [FacetValue(value=v, count=int(c), selected=v.lower() in chosen_cats, level=fi.category_level[i],
+                           parent=fi.category_parent[i])
+                for i, (v, c) in enumerate(zip(fi.category_values, counts.tolist())) if c > 0 or v.lower() in chosen_cats]
+        known = {v.value.lower() for v in cats}
+        cats += [FacetValue(value=c, count=0, selected=True, level=0) for c in (filters.category if filters else None) or []
+                 if c.lower() not in known]
+        facets["category"] = sorted(cats, key=lambda v: (v.level or 0, -v.count, v.value.lower()))
+        price = price_facet(fi.price[candidates(_without(filters, "price"))])
+    timings["total"] = (time.perf_counter() - t_start) * 1000
+    depth = min(searcher.config.candidate_depth, searcher.index.n_products)
+    return FacetsResponse(total=int(everything.sum()), query=request.text, product_id=request.product_id,
+                          candidate_depth=depth, facets=facets, price=price,
+                          timings_ms={k: round(v, 3) for k, v in timings.items()})
+
+
+class _timed:
+    """Adds a block's wall time (ms) to ``timings[stage]``."""
+
+    def __init__(self, timings: dict[str, float], stage: str):
+        self.timings, self.stage = timings, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.stage] = self.timings.get(self.stage, 0.0) + (time.perf_counter() - self.start) * 1000

@@ -1,0 +1,99 @@
+"""Filters on brand, category, price range and any attribute, as boolean masks over product rows.
+
+Values match case-insensitively; several values for one field mean "any of
+them"; several fields mean "all of them".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from indexer.catalog import Product
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return None
+    return [value] if isinstance(value, (str, int, float)) else value
+
+
+class Filters(BaseModel):
+    """Restricts results; applied inside retrieval so k hits come back whenever k products match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand: list[str] | None = None
+    category: list[str] | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    attributes: dict[str, list[str]] | None = None
+
+    @field_validator("brand", "category", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attribute_lists(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("attributes must be an object of name -> value or list of values")
+        return {str(k): [str(x) for x in _as_list(v)] for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _check_price_range(self) -> "Filters":
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            raise ValueError(f"price_min ({self.price_min}) is greater than price_max ({self.price_max})")
+        return self
+
+    def is_empty(self) -> bool:
+        return not (self.brand or self.category or self.attributes
+                    or self.price_min is not None or self.price_max is not None)
+
+
+class FilterIndex:
+    """Inverted lists (value -> rows) over the product store, for fast masks."""
+
+    def __init__(self, products: list[Product]):
+        self.n = len(products)
+        self.brand: dict[str, list[int]] = defaultdict(list)
+        self.category: dict[str, list[int]] = defaultdict(list)
+        self.attributes: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.price = np.array([np.nan if p.price is None else p.price for p in products], dtype=np.float64)
+        for row, p in enumerate(products):
+            if p.brand:
+                self.brand[p.brand.lower()].append(row)
+            for level in {c.lower() for c in p.category}:
+                self.category[level].append(row)
+            for name, value in p.attributes.items():
+                self.attributes[(name.lower(), value.lower())].append(row)
+
+    def _any_of(self, lists: dict, keys: list) -> np.ndarray:
+        mask = np.zeros(self.n, dtype=bool)
+        for key in keys:
+            mask[lists.get(key, [])] = True
+        return mask
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows that pass every filter, or None when there is no filter."""
+        if filters is None or filters.is_empty():
+            return None
+        mask = np.ones(self.n, dtype=bool)
+        if filters.brand:
+            mask &= self._any_of(self.brand, [b.lower() for b in filters.brand])
+        for level in filters.category or []:
+            mask &= self._any_of(self.category, [level.lower()])
+        for name, values in (filters.attributes or {}).items():
+            mask &= self._any_of(self.attributes, [(name.lower(), v.lower()) for v in values])
+        with np.errstate(invalid="ignore"):
+            if filters.price_min is not None:
+                mask &= self.price >= filters.price_min
+            if filters.price_max is not None:
+                mask &= self.price <= filters.price_max
+        return mask

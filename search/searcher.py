@@ -1,0 +1,192 @@
+"""The Searcher: query -> retrieve per signal -> fuse -> page. Used by the API and the eval suite.
+
+Signals (each a run of product rows, best first):
+- ``lexical``: query text -> BM25 over product text
+- ``semantic``: query text (text encoder) -> product text vectors
+- ``visual``: query text (CLIP text tower) -> product photo vectors
+- ``image``: query photo (CLIP image tower) -> product photo vectors
+- ``cross_modal``: query photo (CLIP image tower) -> product caption vectors (CLIP text tower)
+A product id ("more like this") uses its stored text and photo vectors as queries
+for ``semantic`` and ``image`` and is left out of its own results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from indexer.catalog import Product
+from indexer.encoders import Encoders
+from indexer.errors import InvalidQueryError, ProdsearchError
+from indexer.loaded import LoadedIndex, load_index
+from indexer.manifest import check_manifest
+from indexer.vector_index import search_vectors
+from search.config import SearchConfig
+from search.filters import FilterIndex
+from search.fusion import Run, fuse
+from search.types import Hit, SearchRequest, SearchResponse, SignalHit
+
+logger = logging.getLogger(__name__)
+
+
+class ProductNotFoundError(ProdsearchError, KeyError):
+    """No product with that id in the index."""
+
+    def __str__(self) -> str:
+        return f"no product with id {self.args[0]!r}"
+
+
+def _collapse(rows: np.ndarray, scores: np.ndarray) -> Run:
+    """Keep each product's best entry (runs over photos can name a product several times)."""
+    valid = rows >= 0
+    rows, scores = rows[valid], scores[valid]
+    _, first = np.unique(rows, return_index=True)
+    first.sort()
+    return Run(rows[first].astype(np.int64), scores[first].astype(np.float64))
+
+
+class Searcher:
+    """Answers `SearchRequest`s against one loaded index with one pair of encoders."""
+
+    def __init__(self, index: LoadedIndex, encoders: Encoders, config: SearchConfig | None = None):
+        check_manifest(index.manifest, text_model=encoders.text.name, text_dim=encoders.text.dim,
+                       clip_model=encoders.clip.name, clip_dim=encoders.clip.dim)
+        self.index = index
+        self.encoders = encoders
+        self.config = config or SearchConfig()
+        self.filter_index = FilterIndex(index.store.products)
+        n_images = max(len(index.image_rows), 1)
+        counts = np.bincount(index.image_rows, minlength=1) if len(index.image_rows) else np.ones(1)
+        self._images_per_product = int(max(1, counts.max()))
+        self._image_total = n_images
+
+    @classmethod
+    def open(cls, index_dir: str | Path, encoders: Encoders, config: SearchConfig | None = None) -> "Searcher":
+        return cls(load_index(index_dir), encoders, config)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def row_of(self, product_id: str) -> int:
+        try:
+            return self.index.store.row_of[product_id]
+        except KeyError:
+            raise ProductNotFoundError(product_id) from None
+
+    def product(self, product_id: str) -> Product:
+        return self.index.store.products[self.row_of(product_id)]
+
+    def thumbnail(self, product_id: str) -> tuple[str, bytes] | None:
+        return self.index.store.thumbnail(self.row_of(product_id))
+
+    # -- retrieval --------------------------------------------------------------------------------
+    def _dense(self, name: str, query: np.ndarray, depth: int, mask: np.ndarray | None) -> Run:
+        cpu, gpu = self.index.vectors[name], self.index.gpu_vectors[name]
+        if name == "image":
+            allowed = None if mask is None else mask[self.index.image_rows]
+            D, I = search_vectors(cpu, query, min(depth * self._images_per_product, cpu.ntotal), allowed, gpu)
+            rows = np.where(I[0] >= 0, self.index.image_rows[np.maximum(I[0], 0)], -1)
+            run = _collapse(rows, D[0])
+            return Run(run.docs[:depth], run.scores[:depth])
+        D, I = search_vectors(cpu, query, depth, mask, gpu)
+        return _collapse(I[0], D[0])
+
+    def _product_vectors(self, row: int) -> tuple[np.ndarray, np.ndarray | None]:
+        text_vec = self.index.vectors["text"].reconstruct(int(row)).reshape(1, -1)
+        image_ids = np.flatnonzero(self.index.image_rows == row)
+        image_vec = self.index.vectors["image"].reconstruct(int(image_ids[0])).reshape(1, -1) if len(image_ids) else None
+        return text_vec, image_vec
+
+    def retrieve(self, request: SearchRequest, image: Image.Image | None = None,
+                 timings: dict[str, float] | None = None) -> dict[str, Run]:
+        """One run per active signal (a signal with weight 0 is not computed)."""
+        timings = {} if timings is None else timings
+        weights = {**self.config.weights, **(request.weights or {})}
+        if request.text is None and image is None and request.product_id is None:
+            raise InvalidQueryError("give a text query, an image, or a product_id")
+        active = lambda name: weights.get(name, 1.0) > 0  # noqa: E731
+        depth = min(self.config.candidate_depth, self.index.n_products)
+        with _timed(timings, "filter"):
+            mask = self.filter_index.mask(request.filters)
+        exclude = None
+        if request.product_id is not None:
+            exclude = self.row_of(request.product_id)
+            mask = np.ones(self.index.n_products, bool) if mask is None else mask.copy()
+            mask[exclude] = False
+        runs: dict[str, Run] = {}
+        if request.text is not None:
+            if active("lexical"):
+                with _timed(timings, "lexical"):
+                    scores, docs = self.index.lexical.search(request.text, depth, mask)
+                    runs["lexical"] = Run(docs, scores.astype(np.float64))
+            if active("semantic"):
+                with _timed(timings, "encode_text"):
+                    q = self.encoders.text.encode_texts([request.text])
+                with _timed(timings, "semantic"):
+                    runs["semantic"] = self._dense("text", q, depth, mask)
+            if active("visual"):
+                with _timed(timings, "encode_clip_text"):
+                    q = self.encoders.clip.encode_texts([request.text])
+                with _timed(timings, "visual"):
+                    runs["visual"] = self._dense("image", q, depth, mask)
+        if image is not None and (active("image") or active("cross_modal")):
+            with _timed(timings, "encode_image"):
+                q = self.encoders.clip.encode_images([image])
+            if active("image"):
+                with _timed(timings, "image"):
+                    runs["image"] = self._dense("image", q, depth, mask)
+            if active("cross_modal"):
+                with _timed(timings, "cross_modal"):
+                    runs["cross_modal"] = self._dense("clip_text", q, depth, mask)
+        if exclude is not None:
+            text_vec, image_vec = self._product_vectors(exclude)
+            if active("semantic") and "semantic" not in runs:
+                with _timed(timings, "semantic"):
+                    runs["semantic"] = self._dense("text", text_vec, depth, mask)
+            if image_vec is not None and active("image") and "image" not in runs:
+                with _timed(timings, "image"):
+                    runs["image"] = self._dense("image", image_vec, depth, mask)
+        if not runs:
+            raise InvalidQueryError("every signal this query could use has weight 0")
+        return runs
+
+    def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
+        """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""
+        timings: dict[str, float] = {}
+        t_start = time.perf_counter()
+        runs = self.retrieve(request, image, timings)
+        depth = min(self.config.candidate_depth, self.index.n_products)
+        if request.offset + request.k > depth:
+            raise InvalidQueryError(f"offset + k = {request.offset + request.k} is beyond the {depth} candidates "
+                                    "each query ranks; ask for an earlier page")
+        weights = {**self.config.weights, **(request.weights or {})}
+        fusion = request.fusion or self.config.fusion
+        with _timed(timings, "fuse"):
+            fused = fuse(runs, method=fusion, weights=weights,
+                         rrf_k=self.config.rrf_k if request.rrf_k is None else request.rrf_k,
+                         norm=request.norm or self.config.norm)
+        with _timed(timings, "fetch"):
+            page = slice(request.offset, request.offset + request.k)
+            positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
+            hits = []
+            for doc, score in zip(fused.docs[page].tolist(), fused.scores[page].tolist()):
+                signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
+                           for name, pos in positions.items() if doc in pos}
+                hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
+                                has_image=bool(self.index.store.has_thumbnail[doc])))
+        timings["total"] = (time.perf_counter() - t_start) * 1000
+        return SearchResponse(hits=hits, total=len(fused), k=request.k, offset=request.offset, fusion=fusion,
+                              signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000

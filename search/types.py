@@ -1,0 +1,61 @@
+"""Request and response models of the Searcher (shared by the API and the eval suite)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from indexer.catalog import Product
+from search.config import check_signal_names
+from search.filters import Filters
+
+MAX_K = 100
+
+
+class SearchRequest(BaseModel):
+    """What to search for (text, an image passed beside it, or a product id) and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=1000)
+    product_id: str | None = None
+    k: int = Field(default=10, ge=1, le=MAX_K)
+    offset: int = Field(default=0, ge=0)
+    filters: Filters | None = None
+    weights: dict[str, float] | None = None
+    fusion: Literal["rrf", "weighted"] | None = None
+    rrf_k: float | None = Field(default=None, ge=0)
+    norm: Literal["min-max", "z-score", "none"] | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return None if value is None else check_signal_names(value)
+
+
+class SignalHit(BaseModel):
+    rank: int
+    score: float
+
+
+class Hit(BaseModel):
+    product: Product
+    score: float
+    signals: dict[str, SignalHit]
+    has_image: bool
+
+
+class SearchResponse(BaseModel):
+    hits: list[Hit]
+    total: int = Field(description="fused candidates available for paging")
+    k: int
+    offset: int
+    fusion: str
+    signals: list[str]
+    timings_ms: dict[str, float]

@@ -1,0 +1,78 @@
+"""Catalog validation: JSONL and CSV, every bad row reported, duplicates, skip-invalid."""
+
+import json
+
+import pytest
+
+from indexer.catalog import CatalogError, CatalogValidationError, load_catalog, product_text
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_jsonl_normalises_fields(tmp_path):
+    row = {"id": 7, "title": " Red Tee ", "category": "Apparel > Topwear", "attributes": {"colour": "Red", "size": 3},
+           "price": "12.5", "images": "a.png|b.png"}
+    catalog = load_catalog(write(tmp_path, "c.jsonl", json.dumps(row) + "\n"))
+    p = catalog.products[0]
+    assert (p.id, p.title, p.category, p.attributes, p.price, p.images) == (
+        "7", "Red Tee", ["Apparel", "Topwear"], {"colour": "Red", "size": "3"}, 12.5, ["a.png", "b.png"])
+    assert len(catalog.sha256) == 64
+    assert "Red Tee" in product_text(p) and "Topwear" in product_text(p)
+
+
+def test_every_bad_row_is_reported_with_its_line(tmp_path):
+    lines = [
+        json.dumps({"id": "a", "title": "ok"}),
+        json.dumps({"id": "b"}),
+        "{not json",
+        json.dumps({"id": "a", "title": "again"}),
+        json.dumps({"id": "c", "title": "t", "price": -1}),
+    ]
+    with pytest.raises(CatalogValidationError) as info:
+        load_catalog(write(tmp_path, "c.jsonl", "\n".join(lines) + "\n"))
+    errors = {e.line: e.reason for e in info.value.errors}
+    assert set(errors) == {2, 3, 4, 5}
+    assert "title" in errors[2] and "not valid JSON" in errors[3]
+    assert "duplicate id 'a' (first on line 1)" in errors[4] and "price" in errors[5]
+    assert "nothing was written" in str(info.value) and "--skip-invalid" in str(info.value)
+
+
+def test_skip_invalid_keeps_good_rows_and_returns_rejects(tmp_path):
+    path = write(tmp_path, "c.jsonl", json.dumps({"id": "a", "title": "ok"}) + "\n" + json.dumps({"id": "b"}) + "\n")
+    catalog = load_catalog(path, skip_invalid=True)
+    assert [p.id for p in catalog.products] == ["a"]
+    assert [r.line for r in catalog.rejects] == [2]
+
+
+def test_csv_with_attribute_columns(tmp_path):
+    text = ("id,title,brand,category,price,images,attributes.colour,attributes.gender\n"
+            "1,Blue Shirt,Acme,Apparel/Topwear,20,x.png,Blue,Men\n"
+            "2,,Acme,Apparel,5,,Red,Women\n")
+    with pytest.raises(CatalogValidationError) as info:
+        load_catalog(write(tmp_path, "c.csv", text))
+    assert [e.line for e in info.value.errors] == [3]
+    catalog = load_catalog(tmp_path / "c.csv", skip_invalid=True)
+    assert catalog.products[0].attributes == {"colour": "Blue", "gender": "Men"}
+    assert catalog.products[0].category == ["Apparel", "Topwear"]
+
+
+def test_csv_unknown_column_is_reported(tmp_path):
+    with pytest.raises(CatalogValidationError, match="unknown column"):
+        load_catalog(write(tmp_path, "c.csv", "id,title,colour\n1,Shirt,Red\n"))
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("missing.jsonl", None, "catalog not found"),
+    ("c.xml", "<x/>", "unknown catalog format"),
+    ("empty.jsonl", "\n", "no valid products"),
+])
+def test_unreadable_catalogs(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(path)

@@ -1,0 +1,78 @@
+"""FAISS helpers: typed array errors, factory strings, filtered search returning k hits."""
+
+import numpy as np
+import pytest
+
+from indexer.errors import IndexError_, InvalidArrayError
+from indexer.vector_index import build_vector_index, check_factory, check_vectors, search_vectors
+
+
+def unit_vectors(n, d, seed=0):
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("x,message", [
+    (np.zeros((3, 4), np.float64), "expected float32, got float64"),
+    (np.zeros(4, np.float32), r"expected shape \(n, d\)"),
+    ([[1.0]], "expected a numpy array"),
+])
+def test_check_vectors_names_the_problem_and_fix(x, message):
+    with pytest.raises(InvalidArrayError, match=message):
+        check_vectors(x)
+
+
+def test_dimension_mismatch_is_named():
+    index = build_vector_index(unit_vectors(10, 8))
+    with pytest.raises(InvalidArrayError, match="expected dimension 8, got 4"):
+        search_vectors(index, unit_vectors(1, 4), 3)
+
+
+def test_bad_factory_string():
+    with pytest.raises(IndexError_, match="invalid FAISS factory string 'Nope'"):
+        check_factory("Nope")
+
+
+def test_ivf_with_too_few_vectors():
+    with pytest.raises(IndexError_, match="needs at least 64 vectors"):
+        build_vector_index(unit_vectors(10, 8), "IVF64,Flat")
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW16", "IVF4,Flat"])
+def test_flat_hnsw_ivf_find_a_vector_itself(factory):
+    x = unit_vectors(500, 16)
+    index = build_vector_index(x, factory)
+    D, I = search_vectors(index, x[:5], 3)
+    assert D.shape == I.shape == (5, 3)
+    if factory == "IVF4,Flat":
+        index.nprobe = 4
+        D, I = search_vectors(index, x[:5], 3)
+    assert I[:, 0].tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW16", "IVF4,Flat"])
+@pytest.mark.parametrize("n_allowed", [3, 10, 200])
+def test_filtered_search_returns_k_hits_when_k_rows_match(factory, n_allowed):
+    x = unit_vectors(1000, 16, seed=1)
+    index = build_vector_index(x, factory)
+    allowed = np.zeros(1000, bool)
+    allowed[np.random.default_rng(2).choice(1000, n_allowed, replace=False)] = True
+    k = min(10, n_allowed)
+    D, I = search_vectors(index, x[:1], 10, allowed)
+    hits = I[0][I[0] >= 0]
+    assert len(hits) >= k and allowed[hits].all()
+    if factory == "Flat":  # exact: the best allowed rows, in order
+        best = np.flatnonzero(allowed)[np.argsort(-(x[allowed] @ x[0]))][:k]
+        assert hits[:k].tolist() == best.tolist()
+
+
+def test_nothing_allowed_gives_empty_results():
+    index = build_vector_index(unit_vectors(20, 4))
+    D, I = search_vectors(index, unit_vectors(1, 4), 5, np.zeros(20, bool))
+    assert I.shape == (1, 0)
+
+
+def test_allowed_mask_of_wrong_shape():
+    index = build_vector_index(unit_vectors(20, 4))
+    with pytest.raises(InvalidArrayError, match=r"shape \(20,\)"):
+        search_vectors(index, unit_vectors(1, 4), 5, np.ones(19, bool))
