@@ -98,6 +98,7 @@ class SentenceTransformerEncoder:
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
         self.spec = {"text_model": model_name}
+        self.text_tower = "all-MiniLM-L6-v2" if model_name == DEFAULT_TEXT_MODEL else model_name
         self.batch_size = batch_size
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -106,6 +107,24 @@ class SentenceTransformerEncoder:
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                     normalize_embeddings=True, show_progress_bar=False)
         return l2_normalize(vectors)
+
+
+def _packaged_text_tower(config: dict | None) -> str | None:
+    """`all-MiniLM-L6-v2` when the CLIP text tower is the packaged MiniLM, mean pooled, unprojected:
+    it then embeds a short text exactly as the default text encoder does."""
+    from indexer.clip_models import MINILM_PLACEHOLDER
+
+    text_cfg = (config or {}).get("model_cfg", {}).get("text_cfg", {})
+    if text_cfg.get("hf_model_name") == MINILM_PLACEHOLDER and text_cfg.get("hf_proj_type") is None \
+            and text_cfg.get("hf_pooler_type") == "mean_pooler":
+        return "all-MiniLM-L6-v2"
+    return None
+
+
+def shared_text_tower(encoders: "Encoders") -> bool:
+    """True when one text embedding can serve both the semantic and the visual signal."""
+    tower = getattr(encoders.clip, "text_tower", None)
+    return tower is not None and tower == getattr(encoders.text, "text_tower", None)
 
 
 def weights_fingerprint(model) -> str:  # type: ignore[no-untyped-def]
@@ -146,6 +165,7 @@ class OpenClipEncoder:
         self.dim = self.loaded.dim
         self.trained = self.loaded.trained
         self.spec = {"clip_model": model_name, "clip_pretrained": pretrained}
+        self.text_tower = _packaged_text_tower(self.loaded.config)
         self.batch_size = batch_size
 
     def _run(self, fn, batch):  # type: ignore[no-untyped-def]

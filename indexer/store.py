@@ -7,9 +7,8 @@ signal's index uses.
 from __future__ import annotations
 
 import io
-import json
 import sqlite3
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -57,16 +56,6 @@ def write_store(path: Path, products: Iterable[Product], thumbnails: dict[int, b
         con.close()
 
 
-@dataclass
-class FilterColumns:
-    """Columns held in memory to turn filters into boolean masks over rows."""
-
-    brand: np.ndarray          # object array of lower-cased brands
-    price: np.ndarray          # float64, NaN where missing
-    category: list[set[str]]   # lower-cased category levels per row
-    attributes: list[dict[str, str]]  # lower-cased attribute names and values per row
-
-
 class ProductStore:
     """Read access to the store; products are cached in memory after the first load."""
 
@@ -74,6 +63,7 @@ class ProductStore:
         self.path = path
         # check_same_thread=False: the API serves requests from a thread pool; reads only.
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
         rows = self._con.execute("SELECT row, id, doc FROM products ORDER BY row").fetchall()
         self.products: list[Product] = [Product.model_validate_json(doc) for _, _, doc in rows]
         self.row_of: dict[str, int] = {p.id: i for i, p in enumerate(self.products)}
@@ -85,20 +75,10 @@ class ProductStore:
         return len(self.products)
 
     def thumbnail(self, row: int) -> tuple[str, bytes] | None:
-        found = self._con.execute("SELECT mime, data FROM thumbnails WHERE row = ?", (row,)).fetchone()
+        with self._lock:
+            found = self._con.execute("SELECT mime, data FROM thumbnails WHERE row = ?", (row,)).fetchone()
         return (found[0], bytes(found[1])) if found else None
-
-    def filter_columns(self) -> FilterColumns:
-        return FilterColumns(
-            brand=np.array([p.brand.lower() for p in self.products], dtype=object),
-            price=np.array([np.nan if p.price is None else p.price for p in self.products], dtype=np.float64),
-            category=[{c.lower() for c in p.category} for p in self.products],
-            attributes=[{k.lower(): v.lower() for k, v in p.attributes.items()} for p in self.products],
-        )
 
     def close(self) -> None:
         self._con.close()
 
-
-def dump_products_json(products: list[Product]) -> str:
-    return json.dumps([p.model_dump() for p in products])

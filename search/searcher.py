@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from indexer.catalog import Product
-from indexer.encoders import Encoders
+from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
 from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
@@ -33,6 +33,9 @@ from search.fusion import Run, fuse
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
 
 logger = logging.getLogger(__name__)
+# Up to this many words a query stays inside CLIP's 77-token context, where a shared
+# MiniLM text tower gives exactly the text encoder's vector.
+SHARED_MAX_WORDS = 40
 
 
 class ProductNotFoundError(ProdsearchError, KeyError):
@@ -61,6 +64,7 @@ class Searcher:
         self.encoders = encoders
         self.config = config or SearchConfig()
         self.filter_index = FilterIndex(index.store.products)
+        self._shared_text_tower = shared_text_tower(encoders)
         n_images = max(len(index.image_rows), 1)
         counts = np.bincount(index.image_rows, minlength=1) if len(index.image_rows) else np.ones(1)
         self._images_per_product = int(max(1, counts.max()))
@@ -123,16 +127,20 @@ class Searcher:
                 with _timed(timings, "lexical"):
                     scores, docs = self.index.lexical.search(request.text, depth, mask)
                     runs["lexical"] = Run(docs, scores.astype(np.float64))
+            text_vec = None
             if active("semantic"):
                 with _timed(timings, "encode_text"):
-                    q = self.encoders.text.encode_texts([request.text])
+                    text_vec = self.encoders.text.encode_texts([request.text])
                 with _timed(timings, "semantic"):
-                    runs["semantic"] = self._dense("text", q, depth, mask)
+                    runs["semantic"] = self._dense("text", text_vec, depth, mask)
             if active("visual"):
-                with _timed(timings, "encode_clip_text"):
-                    q = self.encoders.clip.encode_texts([request.text])
+                shareable = self._shared_text_tower and len(request.text.split()) <= SHARED_MAX_WORDS
+                clip_text_vec = text_vec if shareable and text_vec is not None else None
+                if clip_text_vec is None:
+                    with _timed(timings, "encode_clip_text"):
+                        clip_text_vec = self.encoders.clip.encode_texts([request.text])
                 with _timed(timings, "visual"):
-                    runs["visual"] = self._dense("image", q, depth, mask)
+                    runs["visual"] = self._dense("image", clip_text_vec, depth, mask)
         if image is not None and (active("image") or active("cross_modal")):
             with _timed(timings, "encode_image"):
                 q = self.encoders.clip.encode_images([image])

@@ -120,3 +120,34 @@ def test_index_built_with_other_models_is_refused(synthetic_index, fake_encoders
 
     with pytest.raises(ManifestMismatchError, match="text model: index has fake-text"):
         Searcher(load_index(synthetic_index), Encoders(text=OtherText(), clip=fake_encoders.clip))
+
+
+def test_shared_text_tower_embeds_a_text_query_once(tmp_path, synthetic_catalog):
+    """When the CLIP text tower is the text encoder, one vector serves semantic and visual."""
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+    from indexer.encoders import Encoders
+    from support import FakeClipEncoder
+
+    class CountingClip(FakeClipEncoder):
+        text_tower = "same-tower"
+        text_calls = 0
+
+        def encode_texts(self, texts):
+            type(self).text_calls += 1
+            return super().encode_texts(texts)
+
+    class TowerAsText(FakeClipEncoder):
+        name, text_tower = "tower-as-text", "same-tower"
+
+    encoders = Encoders(text=TowerAsText(), clip=CountingClip())
+    build_index(load_catalog(synthetic_catalog), tmp_path / "idx", encoders, progress=False)
+    searcher = Searcher.open(tmp_path / "idx", encoders)
+    CountingClip.text_calls = 0
+    shared = searcher.search(SearchRequest(text="red bag", k=5))
+    assert CountingClip.text_calls == 0 and "encode_clip_text" not in shared.timings_ms
+    searcher._shared_text_tower = False
+    separate = searcher.search(SearchRequest(text="red bag", k=5))
+    assert CountingClip.text_calls == 1
+    assert [h.product.id for h in shared.hits] == [h.product.id for h in separate.hits]
+    assert shared.hits[0].signals["visual"] == separate.hits[0].signals["visual"]
