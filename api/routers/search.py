@@ -7,35 +7,23 @@ import binascii
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
 from api.params import FilterParams, filters_from_json, parse_weights
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
-from search.filters import Filters
 from search.searcher import ProductNotFoundError, Searcher
 from search.types import MAX_K, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
 
 
-class SearchBody(BaseModel):
-    """POST /search body: any of text, image (base64) and product_id."""
+class SearchBody(SearchRequest):
+    """POST /search body: any of text, image (base64) and product_id, with the Searcher's options."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    text: str | None = Field(default=None, max_length=1000)
     image: str | None = Field(default=None, description="base64-encoded image bytes")
-    product_id: str | None = None
-    k: int = Field(default=10, ge=1, le=MAX_K)
-    offset: int = Field(default=0, ge=0)
-    filters: Filters | None = None
-    weights: dict[str, float] | None = None
-    fusion: Literal["rrf", "weighted"] | None = None
-    rrf_k: float | None = Field(default=None, ge=0)
-    norm: Literal["min-max", "z-score", "none"] | None = None
 
 
 def run_search(searcher: Searcher, request: SearchRequest, image=None) -> SearchResponse:  # type: ignore[no-untyped-def]
