@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.params import clean_message
 from api.routers import facets, health, page, products, search
 from api.settings import Settings
 from search.searcher import Searcher
@@ -34,7 +35,7 @@ def _readable(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form"))
-        parts.append(f"{loc or 'request'}: {err.get('msg')}")
+        parts.append(f"{loc or 'request'}: {clean_message(str(err.get('msg')))}")
     return "; ".join(parts)
 
 

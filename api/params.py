@@ -11,6 +11,11 @@ from search.config import check_signal_names
 from search.filters import Filters
 
 
+def clean_message(msg: str) -> str:
+    """Pydantic prefixes messages from custom validators with "Value error, "; users need not see it."""
+    return msg.removeprefix("Value error, ")
+
+
 def parse_weights(raw: str | None) -> dict[str, float] | None:
     """`lexical:1,semantic:0.5` -> {"lexical": 1.0, "semantic": 0.5}."""
     if raw is None or not raw.strip():
@@ -49,7 +54,7 @@ def build_filters(brand: list[str] | None, category: list[str] | None, price_min
         filters = Filters(brand=brand or None, category=category or None, price_min=price_min,
                           price_max=price_max, attributes=parse_attr_filters(attr))
     except ValidationError as exc:
-        raise HTTPException(422, detail="filters: " + "; ".join(e["msg"] for e in exc.errors())) from None
+        raise HTTPException(422, detail="filters: " + "; ".join(clean_message(e["msg"]) for e in exc.errors())) from None
     return None if filters.is_empty() else filters
 
 

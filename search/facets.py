@@ -12,8 +12,11 @@ Semantics (the usual shopper "disjunctive" facets):
   search counts them); either way narrowed by the current filters;
 - a multi-select field (brand, gender, colour) and the price range are counted
   with every filter *except their own*, so the other values stay visible with
-  the counts that ticking them would add; category levels combine with "all of"
-  and are counted with every filter applied.
+  the counts that ticking them would add;
+- category values are a drill-down (chosen levels combine with "all of"): the
+  values of level L are counted with every filter, but of the chosen categories
+  only those above level L, so a sibling of a chosen category shows what
+  choosing it instead would give.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from indexer.catalog import Product
 from indexer.encoders import Encoders
 from search.filters import Filters
 from search.fusion import fuse
+from search.timing import timed as _timed
 from search.types import SearchRequest
 
 if TYPE_CHECKING:
@@ -279,11 +283,18 @@ def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsRespon
             facets[name] = _values(field, field.count(candidates(_without(filters, name))), chosen)
         facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"))),
                                   (filters.brand if filters else None) or [])
-        chosen_cats = {c.lower() for c in (filters.category if filters else None) or []}
-        counts = fi.category_counts(everything)
-        cats = [FacetValue(value=v, count=int(c), selected=v.lower() in chosen_cats, level=fi.category_level[i],
-                           parent=fi.category_parent[i])
-                for i, (v, c) in enumerate(zip(fi.category_values, counts.tolist())) if c > 0 or v.lower() in chosen_cats]
+        chosen = (filters.category if filters else None) or []
+        chosen_cats = {c.lower() for c in chosen}
+        level_of = lambda c: fi.category_level[fi.category_keys[c.lower()]] if c.lower() in fi.category_keys else 0  # noqa: E731
+        cats = []
+        for level in sorted(set(fi.category_level)):
+            above = [c for c in chosen if level_of(c) < level]
+            reduced = filters.model_copy(update={"category": above or None}) if filters else None
+            counts = fi.category_counts(candidates(None if reduced is None or reduced.is_empty() else reduced))
+            cats += [FacetValue(value=fi.category_values[i], count=int(counts[i]), level=level,
+                                selected=fi.category_values[i].lower() in chosen_cats, parent=fi.category_parent[i])
+                     for i in range(len(fi.category_values)) if fi.category_level[i] == level
+                     and (counts[i] > 0 or fi.category_values[i].lower() in chosen_cats)]
         known = {v.value.lower() for v in cats}
         cats += [FacetValue(value=c, count=0, selected=True, level=0) for c in (filters.category if filters else None) or []
                  if c.lower() not in known]
@@ -295,15 +306,3 @@ def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsRespon
                           candidate_depth=depth, facets=facets, price=price,
                           timings_ms={k: round(v, 3) for k, v in timings.items()})
 
-
-class _timed:
-    """Adds a block's wall time (ms) to ``timings[stage]``."""
-
-    def __init__(self, timings: dict[str, float], stage: str):
-        self.timings, self.stage = timings, stage
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self.stage] = self.timings.get(self.stage, 0.0) + (time.perf_counter() - self.start) * 1000

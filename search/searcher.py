@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image
@@ -30,6 +28,7 @@ from indexer.vector_index import search_vectors
 from search.config import SearchConfig
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
+from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
 
 logger = logging.getLogger(__name__)
@@ -190,11 +189,3 @@ class Searcher:
         return SearchResponse(hits=hits, total=len(fused), k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000

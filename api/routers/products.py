@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import get_searcher
 from api.params import FilterParams
@@ -28,16 +28,18 @@ def get_product(product_id: str, searcher: Searcher = Depends(get_searcher)) -> 
 
 
 @router.get("/{product_id}/image", responses={200: {"content": {"image/jpeg": {}}}})
-def get_product_image(product_id: str, searcher: Searcher = Depends(get_searcher)) -> Response:
-    """The product's photo as stored in the index (a JPEG thumbnail), with caching headers."""
+def get_product_image(product_id: str, request: Request, searcher: Searcher = Depends(get_searcher)) -> Response:
+    """The product's photo as stored in the index (a JPEG thumbnail), with caching headers (304 on a match)."""
     _product_or_404(searcher, product_id)
+    etag = f'"{searcher.index.manifest.catalog_sha256[:16]}-{searcher.index.manifest.built_at}-{product_id}"'
+    headers = {"Cache-Control": f"public, max-age={IMAGE_CACHE_SECONDS}", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
     found = searcher.thumbnail(product_id)
     if found is None:
         raise HTTPException(404, detail=f"product {product_id!r} has no usable photo")
     mime, data = found
-    etag = f'"{searcher.index.manifest.catalog_sha256[:16]}-{product_id}"'
-    return Response(content=data, media_type=mime,
-                    headers={"Cache-Control": f"public, max-age={IMAGE_CACHE_SECONDS}", "ETag": etag})
+    return Response(content=data, media_type=mime, headers=headers)
 
 
 @router.get("/{product_id}/similar", response_model=SearchResponse)

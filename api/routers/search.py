@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
-from api.params import FilterParams, filters_from_json, parse_weights
+from api.params import FilterParams, clean_message, filters_from_json, parse_weights
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -40,7 +40,8 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
     try:
         return SearchRequest(**fields)
     except ValidationError as exc:
-        raise HTTPException(422, detail="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {clean_message(e['msg'])}" for e in exc.errors())
+        raise HTTPException(422, detail=detail) from None
 
 
 @router.get("/search", response_model=SearchResponse)

@@ -1,0 +1,47 @@
+"""/facets: counts per gender, category, colour and brand, and a price histogram, for a query and filters."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from api.deps import get_searcher
+from api.params import FilterParams, parse_weights
+from api.routers.search import make_request
+from indexer.errors import InvalidQueryError
+from search.facets import FacetsResponse, compute_facets
+from search.searcher import ProductNotFoundError, Searcher
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["facets"])
+
+
+@router.get("/facets", response_model=FacetsResponse)
+def get_facets(
+    q: str | None = Query(default=None, max_length=1000,
+                          description="text query (optional: without it, counts cover the whole catalog)"),
+    product_id: str | None = Query(default=None, description="count over the \"more like this\" candidates of a product"),
+    fusion: Literal["rrf", "weighted"] | None = None,
+    rrf_k: float | None = Query(default=None, ge=0),
+    norm: Literal["min-max", "z-score", "none"] | None = None,
+    weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+    filter_params: FilterParams = Depends(),
+    searcher: Searcher = Depends(get_searcher),
+) -> FacetsResponse:
+    """Facet counts over the candidates of the query (or the catalog), narrowed by the filters.
+
+    Brand, gender, colour and price are counted without their own filter (ticking a
+    second brand adds to the results; the counts say how much); category levels
+    combine with "all of" and are counted with every filter. Accepts the same
+    query and filter parameters as `GET /search`; `k` and `offset` are ignored.
+    """
+    request = make_request(text=q, product_id=product_id or None, fusion=fusion, rrf_k=rrf_k, norm=norm,
+                           weights=parse_weights(weights), filters=filter_params.filters)
+    try:
+        return compute_facets(searcher, request)
+    except InvalidQueryError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    except ProductNotFoundError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
