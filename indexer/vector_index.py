@@ -22,6 +22,17 @@ DEFAULT_FACTORY = "Flat"
 EXACT_FILTER_FRACTION = 0.05
 
 
+def use_single_thread_search() -> None:
+    """Run FAISS searches on one OpenMP thread.
+
+    Measured here (benchmarks/faiss_threads.py): one query against 44k vectors takes
+    ~5x longer on 2 threads than on 1 on a busy 2-core machine, since thread start-up
+    and contention dominate. A server answers one query per call and gets its parallelism
+    from concurrent requests, so the Searcher calls this. Global to the process.
+    """
+    faiss.omp_set_num_threads(1)
+
+
 def check_vectors(x: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
     """Return ``x`` as C-contiguous float32 (n, d), or raise `InvalidArrayError` naming the problem."""
     if not isinstance(x, np.ndarray):

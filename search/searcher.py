@@ -24,7 +24,7 @@ from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
 from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
-from indexer.vector_index import search_vectors
+from indexer.vector_index import search_vectors, use_single_thread_search
 from search.config import SearchConfig
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
@@ -64,6 +64,7 @@ class Searcher:
         self.config = config or SearchConfig()
         self.filter_index = FilterIndex(index.store.products)
         self._shared_text_tower = shared_text_tower(encoders)
+        use_single_thread_search()
         n_images = max(len(index.image_rows), 1)
         counts = np.bincount(index.image_rows, minlength=1) if len(index.image_rows) else np.ones(1)
         self._images_per_product = int(max(1, counts.max()))

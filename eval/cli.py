@@ -1,0 +1,189 @@
+"""`prodsearch eval build-qrels|run|tune|compare|load` (and `model` when `eval.model_eval` is present)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    from indexer.cli import add_model_options
+
+    parser.add_argument("--index", required=True, type=Path, help="index directory")
+    parser.add_argument("--queries", required=True, type=Path, help="queries JSONL")
+    parser.add_argument("--qrels", required=True, type=Path, help="TREC qrels (QID 0 DOC_ID GRADE)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--baseline", default=None, help="mode every other is tested against (default: the first)")
+    parser.add_argument("--metrics", type=_csv, default=None, help="comma-separated ranx metrics")
+    add_model_options(parser, default=None)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from eval.modes import DEFAULT_MODES
+
+    ev = sub.add_parser("eval", help="relevance evaluation, tuning, comparison and load runs")
+    eval_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="ACTION")
+
+    bq = eval_sub.add_parser("build-qrels", help="derive a graded relevance set from catalog attributes")
+    bq.add_argument("--catalog", required=True, type=Path)
+    bq.add_argument("--out", required=True, type=Path, help="directory for queries.jsonl, qrels.txt, relevance.json")
+    bq.add_argument("--text-queries", type=int, default=300, help="text queries (default 300)")
+    bq.add_argument("--photo-queries", type=int, default=100, help="photo queries (default 100)")
+    bq.add_argument("--phrasings", type=int, default=2, help="phrasings per attribute combination (default 2)")
+    bq.add_argument("--min-support", type=int, default=3, help="least grade-2 products for a query (default 3)")
+    bq.add_argument("--max-judged", type=int, default=1500, help="most judged products for a query (default 1500)")
+    bq.add_argument("--test-fraction", type=float, default=0.5)
+    bq.add_argument("--seed", type=int, default=13)
+    bq.add_argument("--skip-invalid", action="store_true", help="ignore invalid catalog rows")
+    bq.set_defaults(func=run_build_qrels)
+
+    run = eval_sub.add_parser("run", help="evaluate modes on a relevance set: metrics, latency, significance")
+    _index_options(run)
+    run.add_argument("--modes", type=_csv, default=list(DEFAULT_MODES),
+                     help=f"comma-separated modes (default {','.join(DEFAULT_MODES)}; also bm25, tuned, config:PATH)")
+    run.add_argument("--config", type=Path, default=None, help="search config for the `tuned` mode")
+    run.add_argument("--split", default="all", choices=["all", "train", "test"])
+    run.add_argument("--k", type=int, default=100, help="results per query (<= 100)")
+    run.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    run.add_argument("--out", type=Path, default=Path("eval-report"), help="report directory (default eval-report)")
+    run.set_defaults(func=run_eval)
+
+    tune = eval_sub.add_parser("tune", help="tune fusion on the train split, report on test, write a config")
+    _index_options(tune)
+    tune.add_argument("--metric", default="ndcg@10", help="metric to maximise (ndcg@k, recall@k, mrr, map@k, ...)")
+    tune.add_argument("--fusions", type=_csv, default=["rrf", "weighted"], help="fusion methods to search")
+    tune.add_argument("--out", type=Path, default=Path("eval-tune"), help="report directory (default eval-tune)")
+    tune.add_argument("--config-out", type=Path, default=None,
+                      help="search config to write (default OUT/search_config.json); load it with "
+                           "`prodsearch serve --config PATH`")
+    tune.set_defaults(func=run_tune)
+
+    cmp_ = eval_sub.add_parser("compare", help="compare reports: metric deltas with significance, latency deltas")
+    cmp_.add_argument("reports", nargs="+", type=Path, help="report directories or report.json files (first = reference)")
+    cmp_.add_argument("--mode", default=None, help="mode to compare (default: tuned, fused-rrf, ... shared by all)")
+    cmp_.add_argument("--labels", type=_csv, default=None, help="comma-separated names for the reports")
+    cmp_.add_argument("--out", type=Path, default=None, help="write compare.md and compare.json here")
+    cmp_.set_defaults(func=run_compare)
+
+    load = eval_sub.add_parser("load", help="HTTP load run against a live server on loopback")
+    load.add_argument("--url", required=True, help="server base URL, loopback only (http://127.0.0.1:8000)")
+    load.add_argument("--concurrency", type=int, default=4)
+    load.add_argument("--duration", type=float, default=10.0, help="seconds (bound)")
+    load.add_argument("--max-requests", type=int, default=1000, help="requests (bound)")
+    load.add_argument("--queries", type=Path, default=None, help="queries JSONL whose texts to send")
+    load.add_argument("--k", type=int, default=10)
+    load.add_argument("--out", type=Path, default=None, help="write the summary JSON here")
+    load.set_defaults(func=run_load_cmd)
+
+    try:
+        from eval.model_eval import add_model_command
+    except ImportError:
+        pass
+    else:
+        add_model_command(eval_sub)
+
+
+def run_build_qrels(args: argparse.Namespace) -> int:
+    from eval.derive import derive_relevance, write_derived
+    from indexer.catalog import load_catalog
+
+    catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
+    derived = derive_relevance(catalog, n_text=args.text_queries, n_photo=args.photo_queries,
+                               phrasings_per_combo=args.phrasings, min_support=args.min_support,
+                               max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,
+                               queries_dir=args.out)
+    paths = write_derived(derived, args.out)
+    m = derived.meta
+    print(f"derived relevance set (attribute rule, not human labels): {m['text_queries']} text + "
+          f"{m['photo_queries']} photo queries, splits {m['splits']}")
+    for p in paths:
+        print(f"  wrote {p}")
+    return 0
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The relevance set, validated against the index before any model loads; then the Searcher."""
+    from eval.relevance import load_relevance
+    from eval.runner import cached_encoders
+    from indexer.encoders import load_encoders_for_index
+    from indexer.loaded import load_index
+    from search.searcher import Searcher
+
+    index = load_index(args.index)
+    relevance = load_relevance(args.queries, args.qrels, known_ids=index.store.row_of.keys())
+    encoders = load_encoders_for_index(index.manifest.model_specs, text_model=args.text_model,
+                                       clip_model=args.clip_model, clip_pretrained=args.clip_pretrained,
+                                       device=args.device)
+    return Searcher(index, cached_encoders(encoders)), relevance
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from eval.metrics import DEFAULT_METRICS
+    from eval.modes import resolve_modes
+    from eval.pipeline import evaluate_modes
+    from eval.report import render_markdown
+
+    modes = resolve_modes(args.modes, args.config)
+    searcher, relevance = _open(args)
+    report = evaluate_modes(searcher, relevance, modes, args.out, baseline=args.baseline,
+                            metrics=args.metrics or DEFAULT_METRICS, k=min(args.k, 100), split=args.split,
+                            limit=args.limit, progress=not args.no_progress, plots=not args.no_plots)
+    print(render_markdown(report))
+    print(f"report written to {args.out}")
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from eval.metrics import DEFAULT_METRICS
+    from eval.pipeline import tune_and_evaluate
+    from eval.report import render_markdown
+
+    searcher, relevance = _open(args)
+    config, result, report = tune_and_evaluate(
+        searcher, relevance, args.out, metric=args.metric, config_out=args.config_out, fusions=args.fusions,
+        baseline=args.baseline, progress=not args.no_progress, plots=not args.no_plots,
+        metrics=args.metrics or DEFAULT_METRICS)
+    print(render_markdown(report))
+    print(f"tuned on train: {args.metric} {result.best_score:.4f} (equal-weight RRF {result.default_score:.4f}); "
+          f"{result.best.describe()}")
+    print(f"config written to {args.config_out or args.out / 'search_config.json'}; "
+          f"serve it with `prodsearch serve --index {args.index} --config PATH`")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from eval.compare import compare_reports, render_compare
+
+    result = compare_reports(args.reports, mode=args.mode, labels=args.labels)
+    text = render_compare(result)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "compare.md").write_text(text)
+        (args.out / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(text)
+    return 0
+
+
+def run_load_cmd(args: argparse.Namespace) -> int:
+    from eval.load import DEFAULT_QUERIES, run_load
+    from eval.relevance import load_queries
+
+    texts = DEFAULT_QUERIES
+    if args.queries:
+        texts = tuple(q.text for q in load_queries(args.queries) if q.text) or DEFAULT_QUERIES
+    result = run_load(args.url, concurrency=args.concurrency, duration=args.duration,
+                      max_requests=args.max_requests, queries=texts, k=args.k)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result.summary(), indent=2) + "\n")
+    print(result.format())
+    return 0 if result.ok else 1

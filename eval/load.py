@@ -1,0 +1,135 @@
+"""`eval load`: an HTTP load run against a live server on loopback, bounded in request count and time.
+
+N concurrent clients send ``GET /search?q=...&k=...`` until ``max_requests`` have been sent or
+``duration`` seconds have passed, whichever comes first. Only loopback hosts are accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+from urllib.parse import urlsplit
+
+from eval.latency import summarize_latency
+from indexer.errors import ProdsearchError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_QUERIES = ("red dress", "black shoes", "blue shirt", "white t-shirt", "brown bag", "men's watch",
+                   "casual shoes", "green cap", "women's handbag", "navy trousers")
+MAX_CONCURRENCY = 64
+MAX_DURATION_S = 600.0
+MAX_REQUESTS = 100_000
+
+
+class LoadTestError(ProdsearchError):
+    """A bad load-test target or bound."""
+
+
+def check_loopback(url: str) -> str:
+    """The URL without a trailing slash; refuse anything that is not http(s) on a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LoadTestError(f"--url must look like http://127.0.0.1:8000, got {url!r}")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise LoadTestError(f"cannot resolve {parts.hostname!r}: {exc}") from exc
+    addresses = {info[4][0] for info in infos}
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise LoadTestError(f"{parts.hostname} resolves to {sorted(addresses)}: load runs only target loopback "
+                            "(127.0.0.1, ::1, localhost); start the server locally")
+    return url.rstrip("/")
+
+
+@dataclass
+class LoadResult:
+    url: str
+    concurrency: int
+    seconds: float
+    sent: int = 0
+    ok: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        return {"url": self.url, "concurrency": self.concurrency, "seconds": round(self.seconds, 3),
+                "requests": self.sent, "ok": self.ok, "errors": sum(self.errors.values()),
+                "error_kinds": dict(self.errors), "throughput_rps": round(self.ok / self.seconds, 2) if self.seconds else 0.0,
+                "latency_ms": summarize_latency(self.latencies_ms)}
+
+    def format(self) -> str:
+        s = self.summary()
+        lat = s["latency_ms"]
+        lines = [f"load run on {self.url}: {self.concurrency} clients, {s['seconds']:.1f} s",
+                 f"  requests {s['requests']}  ok {s['ok']}  errors {s['errors']}  throughput {s['throughput_rps']:.1f} req/s",
+                 f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}"]
+        lines += [f"  error {kind}: {n}" for kind, n in self.errors.most_common(10)]
+        return "\n".join(lines)
+
+
+async def _run(url: str, queries: Sequence[str], concurrency: int, duration: float, max_requests: int,
+               k: int, timeout: float) -> LoadResult:
+    import httpx
+
+    result = LoadResult(url, concurrency, 0.0)
+    deadline = time.perf_counter() + duration
+    counter = iter(range(max_requests))
+    start = time.perf_counter()
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < deadline:
+            n = next(counter, None)
+            if n is None:
+                return
+            result.sent += 1
+            t0 = time.perf_counter()
+            try:
+                response = await http.get("/search", params={"q": queries[n % len(queries)], "k": k})
+            except httpx.HTTPError as exc:
+                result.errors[type(exc).__name__] += 1
+                continue
+            elapsed = (time.perf_counter() - t0) * 1000
+            if response.status_code == 200:
+                result.ok += 1
+                result.latencies_ms.append(elapsed)
+            else:
+                result.errors[f"HTTP {response.status_code}"] += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, trust_env=False) as http:
+        try:
+            await asyncio.wait_for(asyncio.gather(*(client(http) for _ in range(concurrency))), duration + timeout)
+        except asyncio.TimeoutError:
+            result.errors["run cut at the time bound"] += 1
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run_load(url: str, *, concurrency: int = 4, duration: float = 10.0, max_requests: int = 1000,
+             queries: Sequence[str] = DEFAULT_QUERIES, k: int = 10, timeout: float = 10.0,
+             check_health: bool = True) -> LoadResult:
+    """Run the load test; bounded by ``max_requests`` and ``duration`` (and hard caps on both)."""
+    url = check_loopback(url)
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise LoadTestError(f"--concurrency must be 1..{MAX_CONCURRENCY}, got {concurrency}")
+    if not 0 < duration <= MAX_DURATION_S:
+        raise LoadTestError(f"--duration must be in (0, {MAX_DURATION_S:g}] seconds, got {duration}")
+    if not 1 <= max_requests <= MAX_REQUESTS:
+        raise LoadTestError(f"--max-requests must be 1..{MAX_REQUESTS}, got {max_requests}")
+    if not queries:
+        raise LoadTestError("no queries to send")
+    if check_health:
+        import httpx
+
+        try:
+            httpx.get(f"{url}/health", timeout=timeout, trust_env=False).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise LoadTestError(f"{url}/health failed ({exc}); is `prodsearch serve` running there?") from exc
+    return asyncio.run(_run(url, list(queries), concurrency, duration, max_requests, k, timeout))

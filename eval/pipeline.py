@@ -1,0 +1,85 @@
+"""The steps behind `eval run` and `eval tune`, callable without the CLI (the benchmark uses them)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from eval.metrics import DEFAULT_METRICS, MAX_P
+from eval.modes import DEFAULT_MODES, Mode, mode_from_config
+from eval.relevance import RelevanceSet, load_relevance
+from eval.report import build_report, write_report
+from eval.runner import load_query_images, run_modes
+from eval.tune import TuneResult, collect_signal_runs, tune_fusion
+from search.config import SearchConfig, save_search_config
+from search.searcher import Searcher
+from search.types import MAX_K
+
+logger = logging.getLogger(__name__)
+
+
+def index_meta(searcher: Searcher) -> dict[str, Any]:
+    m = searcher.index.manifest
+    return {"index": str(searcher.index.directory), "products": searcher.index.n_products,
+            "text_model": m.text_model, "clip_model": m.clip_model, "clip_trained": m.clip_trained,
+            "factories": m.factories, "candidate_depth": searcher.config.candidate_depth}
+
+
+def relevance_for(searcher: Searcher, queries: Path, qrels: Path) -> RelevanceSet:
+    """The relevance set, validated against the index's product ids."""
+    return load_relevance(queries, qrels, known_ids=searcher.index.store.row_of.keys())
+
+
+def evaluate_modes(searcher: Searcher, relevance: RelevanceSet, modes: Sequence[Mode], out_dir: Path | None, *,
+                   baseline: str | None = None, metrics: Sequence[str] = DEFAULT_METRICS, k: int = MAX_K,
+                   split: str | None = None, limit: int | None = None, progress: bool = True,
+                   plots: bool = True, max_p: float = MAX_P, extra_meta: dict[str, Any] | None = None) -> dict:
+    """Run ``modes`` over one split of ``relevance`` and write the report under ``out_dir`` (when given)."""
+    subset = relevance.split(split)
+    if limit:
+        subset = RelevanceSet(subset.queries[:limit], subset.qrels, subset.queries_path, subset.qrels_path,
+                              subset.derived, subset.meta)
+    result = run_modes(searcher, modes, subset.queries, k=k, progress=progress)
+    meta = {**index_meta(searcher), "split": split or "all", **(extra_meta or {})}
+    report = build_report(result, subset, baseline=baseline, metrics=metrics, meta=meta, max_p=max_p)
+    if out_dir is not None:
+        write_report(report, result, subset, out_dir, plots=plots)
+        logger.info("report written to %s", out_dir)
+    return report
+
+
+def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path, *, metric: str = "ndcg@10",
+                      config_out: Path | None = None, fusions: Sequence[str] = ("rrf", "weighted"),
+                      modes: Sequence[Mode] = (), baseline: str | None = None, progress: bool = True,
+                      plots: bool = True, metrics: Sequence[str] = DEFAULT_METRICS
+                      ) -> tuple[SearchConfig, TuneResult, dict]:
+    """Tune on the train split, save the config, and report every mode plus `tuned` on the test split."""
+    from eval.modes import PRESETS
+
+    train = relevance.split("train")
+    images = load_query_images(train.queries)
+    runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
+    ids = [p.id for p in searcher.index.store.products]
+    qrels = {q.id: train.qrels[q.id] for q in train.queries}
+    result = tune_fusion(runs, qrels, ids, metric=metric, fusions=fusions, progress=progress)
+    config = result.best.to_config(searcher.config.candidate_depth)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config_out = config_out or out_dir / "search_config.json"
+    save_search_config(config, config_out)
+    config = config.model_copy(update={"source": str(config_out)})
+    logger.info("tuned %s on %d train queries: %.4f (equal-weight RRF: %.4f); config written to %s",
+                metric, len(qrels), result.best_score, result.default_score, config_out)
+    summary = {"metric": metric, "train_queries": len(qrels), "train_score": result.best_score,
+               "train_score_default_rrf": result.default_score, "settings_tried": result.evaluations,
+               "seconds": round(result.seconds, 2), "best": result.best.describe(), "per_method": result.per_method,
+               "config": str(config_out), "search": "coordinate ascent over per-signal weights and RRF k / "
+               "normalisation, scored with the engine's own fusion"}
+    (out_dir / "tune.json").write_text(json.dumps(summary, indent=2) + "\n")
+    test_modes = list(modes) or [PRESETS[m] for m in DEFAULT_MODES]
+    test_modes = [m for m in test_modes if m.name != "tuned"] + [mode_from_config(config, "tuned")]
+    report = evaluate_modes(searcher, relevance, test_modes, out_dir, baseline=baseline, split="test",
+                            progress=progress, plots=plots, metrics=metrics,
+                            extra_meta={"tuning": summary})
+    return config, result, report

@@ -1,0 +1,242 @@
+"""Relevance sets: a queries file (JSONL) and graded TREC qrels, loaded and validated.
+
+Queries file rows: ``{"id", "text"?, "image"?, "product_id"?, "filters"?, "split"?}``; an
+``image`` path is relative to the queries file. Qrels lines: ``QID ITER DOC_ID GRADE``.
+Every problem is reported with the file, the line and the fix (`RelevanceError`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from indexer.errors import ProdsearchError
+from search.filters import Filters
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "test")
+QUERY_FIELDS = {"id", "text", "image", "product_id", "filters", "split", "derived", "kind", "intent"}
+META_NAME = "relevance.json"
+
+
+class RelevanceError(ProdsearchError):
+    """A queries or qrels file is missing or invalid; the message lists every problem."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:30])
+        more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
+        super().__init__(f"{path}: {len(problems)} problem(s)\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One evaluation query; ``image`` is an absolute path when given."""
+
+    id: str
+    text: str | None = None
+    image: Path | None = None
+    product_id: str | None = None
+    filters: dict[str, Any] | None = None
+    split: str | None = None
+    kind: str = "text"
+
+    def describe(self) -> str:
+        parts = [f"text={self.text!r}" if self.text else "", f"image={self.image.name}" if self.image else "",
+                 f"product_id={self.product_id}" if self.product_id else ""]
+        return " ".join(p for p in parts if p)
+
+
+Qrels = dict[str, dict[str, int]]
+
+
+@dataclass
+class RelevanceSet:
+    """Queries + qrels (+ whether they were derived from catalog attributes rather than labelled)."""
+
+    queries: list[Query]
+    qrels: Qrels
+    queries_path: Path
+    qrels_path: Path
+    derived: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str | None) -> "RelevanceSet":
+        """Only the queries of one split (``None`` or ``all`` keeps every query)."""
+        if name in (None, "all"):
+            return self
+        if name not in SPLITS:
+            raise RelevanceError(self.queries_path, [f"unknown split {name!r}; use one of {', '.join(SPLITS)} or all"])
+        queries = [q for q in self.queries if q.split == name]
+        if not queries:
+            raise RelevanceError(self.queries_path, [f"no query has split {name!r}; add a \"split\" field to the rows"])
+        return RelevanceSet(queries, {q.id: self.qrels.get(q.id, {}) for q in queries}, self.queries_path,
+                            self.qrels_path, self.derived, self.meta)
+
+
+def _kind(text: str | None, image: str | None, product_id: str | None) -> str:
+    return "image" if image else "product_id" if product_id else "text"
+
+
+def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> list[Query]:
+    """Read and validate a queries file; raise `RelevanceError` listing every bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise RelevanceError(path, ["file not found; give the queries JSONL written by `prodsearch eval build-qrels`"])
+    known = set(known_ids) if known_ids is not None else None
+    problems: list[str] = []
+    queries: list[Query] = []
+    seen: dict[str, int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"line {line_no}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            if not isinstance(row, dict):
+                problems.append(f"{where}: a query must be a JSON object with an \"id\"")
+                continue
+            extra = sorted(set(row) - QUERY_FIELDS)
+            if extra:
+                problems.append(f"{where}: unknown field(s) {extra}; allowed: {sorted(QUERY_FIELDS)}")
+            qid = row.get("id")
+            if isinstance(qid, int) and not isinstance(qid, bool):
+                qid = str(qid)
+            if not isinstance(qid, str) or not qid.strip() or any(c.isspace() for c in qid):
+                problems.append(f"{where}: \"id\" must be a non-empty string without spaces, got {qid!r}")
+                continue
+            if qid in seen:
+                problems.append(f"{where}: duplicate query id {qid!r} (first on line {seen[qid]}); ids must be unique")
+                continue
+            seen[qid] = line_no
+            text = row.get("text")
+            text = text.strip() or None if isinstance(text, str) else text
+            image, product_id = row.get("image"), row.get("product_id")
+            if text is not None and not isinstance(text, str):
+                problems.append(f"{where}: query {qid}: \"text\" must be a string")
+                continue
+            if text is None and not image and not product_id:
+                problems.append(f"{where}: query {qid} is empty; give a \"text\", an \"image\" path or a \"product_id\"")
+                continue
+            image_path = None
+            if image:
+                image_path = Path(image) if Path(image).is_absolute() else (path.parent / image).resolve()
+                if not image_path.is_file():
+                    problems.append(f"{where}: query {qid}: image {image!r} not found (paths are relative to {path.parent})")
+            if product_id is not None:
+                product_id = str(product_id)
+                if known is not None and product_id not in known:
+                    problems.append(f"{where}: query {qid}: unknown product_id {product_id!r} (not in the index)")
+            filters = row.get("filters")
+            if filters is not None:
+                try:
+                    Filters.model_validate(filters)
+                except ValidationError as exc:
+                    problems.append(f"{where}: query {qid}: invalid filters ({exc.errors()[0]['msg']})")
+            split = row.get("split")
+            if split is not None and split not in SPLITS:
+                problems.append(f"{where}: query {qid}: split must be one of {SPLITS}, got {split!r}")
+            queries.append(Query(qid, text, image_path, product_id, filters, split, _kind(text, image, product_id)))
+    if problems:
+        raise RelevanceError(path, problems)
+    if not queries:
+        raise RelevanceError(path, ["no queries; the file is empty"])
+    return queries
+
+
+def load_qrels(path: str | Path, query_ids: Iterable[str] | None = None,
+               known_ids: Iterable[str] | None = None) -> Qrels:
+    """Read TREC qrels (``QID ITER DOC GRADE``); raise `RelevanceError` listing every bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise RelevanceError(path, ["file not found; give TREC qrels lines `QID 0 DOC_ID GRADE`"])
+    qids = set(query_ids) if query_ids is not None else None
+    known = set(known_ids) if known_ids is not None else None
+    problems: list[str] = []
+    qrels: Qrels = {}
+    seen: dict[tuple[str, str], int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            where = f"line {line_no}"
+            parts = line.split()
+            if len(parts) != 4:
+                problems.append(f"{where}: expected 4 columns `QID ITER DOC_ID GRADE`, got {len(parts)}: {line.strip()!r}")
+                continue
+            qid, _, doc, grade_text = parts
+            try:
+                grade = int(grade_text)
+            except ValueError:
+                problems.append(f"{where}: grade {grade_text!r} is not an integer")
+                continue
+            if grade < 0:
+                problems.append(f"{where}: grade {grade} is negative; use 0 for not relevant")
+                continue
+            if (qid, doc) in seen:
+                problems.append(f"{where}: duplicate judgement of {doc} for query {qid} (first on line {seen[qid, doc]})")
+                continue
+            seen[qid, doc] = line_no
+            if qids is not None and qid not in qids:
+                problems.append(f"{where}: query {qid!r} is not in the queries file")
+                continue
+            if known is not None and doc not in known:
+                problems.append(f"{where}: unknown product id {doc!r} (not in the index); rebuild the qrels for this catalog")
+                continue
+            qrels.setdefault(qid, {})[doc] = grade
+    if problems:
+        raise RelevanceError(path, problems)
+    if not qrels:
+        raise RelevanceError(path, ["no judgements; the file is empty"])
+    return qrels
+
+
+def load_relevance(queries_path: str | Path, qrels_path: str | Path,
+                   known_ids: Iterable[str] | None = None) -> RelevanceSet:
+    """Both files, cross-checked: queries with no relevant product are reported (they score 0 everywhere)."""
+    known = set(known_ids) if known_ids is not None else None
+    queries = load_queries(queries_path, known)
+    qrels = load_qrels(qrels_path, [q.id for q in queries], known)
+    unjudged = {q.id for q in queries if not any(g > 0 for g in qrels.get(q.id, {}).values())}
+    if unjudged:
+        logger.warning("%s: %d query(ies) have no relevant product and are left out (as trec_eval does): %s",
+                       qrels_path, len(unjudged), ", ".join(sorted(unjudged)[:10]))
+        queries = [q for q in queries if q.id not in unjudged]
+        if not queries:
+            raise RelevanceError(Path(qrels_path), ["no query has a relevant product (grade > 0)"])
+    meta_path = Path(queries_path).parent / META_NAME
+    meta: dict[str, Any] = {}
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise RelevanceError(meta_path, [f"not valid JSON ({exc.msg})"]) from exc
+    derived = bool(meta.get("derived")) or _any_derived(queries_path)
+    return RelevanceSet(queries, qrels, Path(queries_path), Path(qrels_path), derived, meta)
+
+
+def _any_derived(path: str | Path) -> bool:
+    with open(path, encoding="utf-8") as fh:
+        return any('"derived": true' in line for line in fh)
+
+
+def write_queries(rows: list[dict[str, Any]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def write_qrels(qrels: Qrels, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{qid} 0 {doc} {grade}\n" for qid, grades in qrels.items() for doc, grade in sorted(grades.items())]
+    path.write_text("".join(lines), encoding="utf-8")

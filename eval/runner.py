@@ -1,0 +1,217 @@
+"""`eval run`: every query of a relevance set through `Searcher.search`, once per mode.
+
+Query embeddings are computed once, in batches, before any mode runs (`CachedEncoders`);
+the Searcher then gets them from the cache, so the latency measured per query is the
+Searcher's own work (filters, retrieval, fusion, building hits) and the amortised batch
+encoding time is reported beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from eval.modes import Mode
+from eval.relevance import Query
+from indexer.encoders import Encoders
+from indexer.errors import InvalidQueryError, ProdsearchError
+from search.searcher import Searcher
+from search.types import MAX_K, SearchRequest
+
+logger = logging.getLogger(__name__)
+
+
+class _CachedText:
+    """A text encoder that answers from a cache filled in batch by `prime`."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.spec = getattr(inner, "spec", {})
+        self.trained = getattr(inner, "trained", True)
+        self.texts: dict[str, np.ndarray] = {}
+        self.misses = 0
+
+    def prime(self, texts: Sequence[str]) -> float:
+        """Encode the texts not cached yet in one batch; returns seconds spent."""
+        todo = sorted({t for t in texts if t not in self.texts})
+        start = time.perf_counter()
+        if todo:
+            for text, vec in zip(todo, self.inner.encode_texts(todo)):
+                self.texts[text] = vec
+        return time.perf_counter() - start
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self.texts]
+        if missing:
+            self.misses += len(missing)
+            self.prime(missing)
+        return np.stack([self.texts[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+class _CachedClip(_CachedText):
+    """A CLIP encoder whose photo embeddings are cached by image object (the runner keeps them alive)."""
+
+    def __init__(self, inner: Any):
+        super().__init__(inner)
+        self.images: dict[int, np.ndarray] = {}
+
+    def prime_images(self, images: Sequence[Image.Image], batch: int = 64) -> float:
+        start = time.perf_counter()
+        todo = [im for im in images if id(im) not in self.images]
+        for i in range(0, len(todo), batch):
+            chunk = todo[i:i + batch]
+            for im, vec in zip(chunk, self.inner.encode_images(chunk)):
+                self.images[id(im)] = vec
+        return time.perf_counter() - start
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        missing = [im for im in images if id(im) not in self.images]
+        if missing:
+            self.misses += len(missing)
+            self.prime_images(missing)
+        return np.stack([self.images[id(im)] for im in images])
+
+
+def cached_encoders(encoders: Encoders) -> Encoders:
+    """Wrap both encoders in a memoising layer (idempotent)."""
+    if isinstance(encoders.text, _CachedText):
+        return encoders
+    return Encoders(text=_CachedText(encoders.text), clip=_CachedClip(encoders.clip))
+
+
+@dataclass
+class ModeRun:
+    """One mode's answers: ranked product ids per query, and the Searcher's latency per answered query."""
+
+    mode: Mode
+    ranked: dict[str, list[str]] = field(default_factory=dict)
+    scores: dict[str, list[float]] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+
+    def ranx_dict(self) -> dict[str, dict[str, float]]:
+        """qid -> {product id: score}; scores are rank-derived (n - i) so ties keep the engine's order."""
+        return {qid: {doc: float(len(docs) - i) for i, doc in enumerate(docs)} for qid, docs in self.ranked.items()}
+
+
+def load_query_images(queries: Sequence[Query]) -> dict[str, Image.Image]:
+    """Decode every query photo once (RGB)."""
+    images = {}
+    for q in queries:
+        if q.image is not None:
+            try:
+                with Image.open(q.image) as im:
+                    images[q.id] = im.convert("RGB")
+            except OSError as exc:
+                raise ProdsearchError(f"query {q.id}: cannot read image {q.image}: {exc}") from exc
+    return images
+
+
+def prime_encoders(encoders: Encoders, queries: Sequence[Query], images: dict[str, Image.Image],
+                   modes: Sequence[Mode]) -> dict[str, float]:
+    """Batch-encode every query text and photo the modes need; returns seconds per encoder."""
+    needed = {s for m in modes for s in m.active_signals()}
+    texts = [q.text for q in queries if q.text]
+    seconds = {}
+    if "semantic" in needed and texts:
+        seconds["text"] = encoders.text.prime(texts)  # type: ignore[attr-defined]
+    if "visual" in needed and texts:
+        seconds["clip_text"] = encoders.clip.prime(texts)  # type: ignore[attr-defined]
+    if needed & {"image", "cross_modal"} and images:
+        seconds["clip_image"] = encoders.clip.prime_images(list(images.values()))  # type: ignore[attr-defined]
+    return seconds
+
+
+def request_for(query: Query, mode: Mode | None, k: int) -> SearchRequest:
+    overrides = mode.request_overrides() if mode else {}
+    return SearchRequest(text=query.text, product_id=query.product_id, k=k, filters=query.filters, **overrides)
+
+
+SERVING_SIGNALS = {"text": ("lexical", "semantic", "visual"), "image": ("image", "cross_modal"),
+                   "product_id": ("semantic", "image")}
+
+
+def can_serve(mode: Mode, query: Query) -> bool:
+    """Whether any of the mode's signals can use this kind of query (a photo cannot go through BM25)."""
+    active = set(mode.active_signals())
+    kinds = [k for k, present in (("text", query.text), ("image", query.image), ("product_id", query.product_id))
+             if present]
+    return any(active & set(SERVING_SIGNALS[k]) for k in kinds)
+
+
+def run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: dict[str, Image.Image],
+             k: int = MAX_K, bar: tqdm | None = None) -> ModeRun:
+    """Send every query through `searcher.search` with the mode's settings; unanswerable queries rank nothing."""
+    result = ModeRun(mode)
+    k = max(1, min(k, searcher.index.n_products, searcher.config.candidate_depth))
+    for query in queries:
+        request = request_for(query, mode, k)
+        start = time.perf_counter()
+        try:
+            if not can_serve(mode, query):
+                raise InvalidQueryError(f"mode {mode.name} has no signal for a {query.kind} query")
+            response = searcher.search(request, images.get(query.id))
+        except InvalidQueryError as exc:
+            if can_serve(mode, query):
+                logger.warning("mode %s, query %s: %s (ranked as empty)", mode.name, query.id, exc)
+            result.ranked[query.id], result.scores[query.id] = [], []
+            result.unanswered.append(query.id)
+        else:
+            result.latencies_ms.append((time.perf_counter() - start) * 1000)
+            result.ranked[query.id] = [h.product.id for h in response.hits]
+            result.scores[query.id] = [h.score for h in response.hits]
+        if bar is not None:
+            bar.update(1)
+    return result
+
+
+@dataclass
+class EvalRun:
+    runs: dict[str, ModeRun]
+    encode_seconds: dict[str, float]
+    n_queries: int
+    k: int
+    seconds: float
+
+
+def run_modes(searcher: Searcher, modes: Sequence[Mode], queries: Sequence[Query], *, k: int = MAX_K,
+              progress: bool = True, warmup: int = 3) -> EvalRun:
+    """Prime the encoder cache, warm up, then run each mode over every query."""
+    start = time.perf_counter()
+    if not isinstance(searcher.encoders.text, _CachedText):
+        searcher.encoders = cached_encoders(searcher.encoders)
+    images = load_query_images(queries)
+    encode_seconds = prime_encoders(searcher.encoders, queries, images, modes)
+    logger.info("encoded %d queries in batch: %s", len(queries),
+                ", ".join(f"{name} {s:.2f}s" for name, s in encode_seconds.items()) or "nothing to encode")
+    for mode in modes:  # first calls pay one-off costs (allocations, caches); keep them out of the timings
+        run_mode(searcher, mode, list(queries)[:warmup], images, k)
+    runs = {}
+    with tqdm(total=len(queries) * len(modes), desc="evaluating", unit="query", disable=not progress,
+              dynamic_ncols=True) as bar:
+        for mode in modes:
+            bar.set_postfix_str(mode.name)
+            runs[mode.name] = run_mode(searcher, mode, queries, images, k, bar)
+    misses = searcher.encoders.text.misses + searcher.encoders.clip.misses  # type: ignore[attr-defined]
+    if misses:
+        logger.warning("%d query embeddings were computed during timing (cache misses)", misses)
+    return EvalRun(runs, encode_seconds, len(queries), k, time.perf_counter() - start)
+
+
+def open_searcher(index_dir: Path, encoders: Encoders | None = None, config: Any = None,
+                  device: str | None = None) -> Searcher:
+    """A Searcher over ``index_dir`` with the encoders its manifest names (or the ones given), cached."""
+    from indexer.encoders import load_encoders_for_index
+    from indexer.manifest import read_manifest
+
+    if encoders is None:
+        encoders = load_encoders_for_index(read_manifest(Path(index_dir)).model_specs, device=device)
+    return Searcher.open(index_dir, cached_encoders(encoders), config)

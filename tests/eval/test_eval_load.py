@@ -1,0 +1,80 @@
+"""`eval load` against a tiny live server on 127.0.0.1: bounded by count and by time, loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+
+from eval.load import LoadTestError, check_loopback, run_load
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+    from fastapi import FastAPI, HTTPException
+
+    app = FastAPI()
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @app.get("/search")
+    async def search(q: str, k: int = 10):
+        if q == "boom":
+            raise HTTPException(500, "boom")
+        if q == "slow":
+            await asyncio.sleep(0.05)
+        return {"hits": [{"product": {"id": str(i)}} for i in range(k)]}
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_bounded_by_count(server):
+    result = run_load(server, concurrency=3, duration=30, max_requests=40, queries=["red dress", "boom"])
+    s = result.summary()
+    assert s["requests"] == 40 and s["ok"] == 20 and s["errors"] == 20
+    assert s["error_kinds"] == {"HTTP 500": 20}
+    assert s["latency_ms"]["n"] == 20 and s["latency_ms"]["p50"] > 0 and s["throughput_rps"] > 0
+    assert "throughput" in result.format()
+
+
+def test_bounded_by_time(server):
+    start = time.perf_counter()
+    result = run_load(server, concurrency=2, duration=0.5, max_requests=100_000, queries=["slow"])
+    assert time.perf_counter() - start < 3
+    assert 0 < result.sent < 100 and result.ok == result.sent
+
+
+def test_refuses_non_loopback_and_bad_bounds(server):
+    for url in ("http://10.1.2.3:8000", "http://8.8.8.8", "ftp://127.0.0.1", "127.0.0.1:8000"):
+        with pytest.raises(LoadTestError):
+            check_loopback(url)
+    assert check_loopback("http://localhost:8000/") == "http://localhost:8000"
+    assert check_loopback("http://[::1]:8000") == "http://[::1]:8000"
+    with pytest.raises(LoadTestError, match="concurrency"):
+        run_load(server, concurrency=0)
+    with pytest.raises(LoadTestError, match="duration"):
+        run_load(server, duration=10_000)
+    with pytest.raises(LoadTestError, match="health"):
+        run_load(f"http://127.0.0.1:{_free_port()}", duration=1)

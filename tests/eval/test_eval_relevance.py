@@ -1,0 +1,122 @@
+"""Relevance files: loaders report bad files clearly; derived sets follow the documented rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.derive import derive_relevance, grade_text, phrasings, product_facets, write_derived
+from eval.relevance import RelevanceError, load_qrels, load_queries, load_relevance
+from indexer.catalog import Product, load_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE_CATALOG = REPO / "fixtures" / "catalog.jsonl"
+FIXTURE_REL = REPO / "fixtures" / "relevance"
+
+
+def _write(path: Path, lines: list) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    return path
+
+
+def test_bad_queries_are_all_reported_with_lines(tmp_path):
+    path = _write(tmp_path / "q.jsonl", [
+        {"id": "a", "text": "red dress"},
+        {"id": "a", "text": "again"},
+        {"id": "b", "text": "   "},
+        "{not json",
+        {"id": "c", "product_id": "nope"},
+        {"id": "d", "image": "missing.png"},
+        {"id": "e", "text": "x", "split": "dev"},
+        {"id": "f", "text": "x", "filters": {"price_min": 5, "price_max": 1}},
+    ])
+    with pytest.raises(RelevanceError) as err:
+        load_queries(path, known_ids={"p1"})
+    text = str(err.value)
+    assert str(path) in text
+    for needle in ("line 2: duplicate query id 'a' (first on line 1)", "line 3: query b is empty",
+                   "line 4: not valid JSON", "line 5: query c: unknown product_id 'nope'",
+                   "line 6: query d: image 'missing.png' not found", "line 7: query e: split must be",
+                   "line 8: query f: invalid filters"):
+        assert needle in text, needle
+
+
+def test_bad_qrels_are_all_reported_with_lines(tmp_path):
+    path = _write(tmp_path / "qrels.txt", ["q1 0 p1 2", "q1 0 p1 1", "q1 0 p2", "q1 0 p3 high",
+                                            "q9 0 p1 1", "q1 0 zz 1", "q1 0 p2 -1"])
+    with pytest.raises(RelevanceError) as err:
+        load_qrels(path, query_ids={"q1"}, known_ids={"p1", "p2", "p3"})
+    text = str(err.value)
+    for needle in ("line 2: duplicate judgement of p1 for query q1 (first on line 1)", "line 3: expected 4 columns",
+                   "line 4: grade 'high' is not an integer", "line 5: query 'q9' is not in the queries file",
+                   "line 6: unknown product id 'zz'", "line 7: grade -1 is negative"):
+        assert needle in text, needle
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(RelevanceError, match="file not found"):
+        load_queries(tmp_path / "none.jsonl")
+    with pytest.raises(RelevanceError, match="no judgements"):
+        load_qrels(_write(tmp_path / "empty.txt", []))
+
+
+def test_queries_without_relevant_products_are_dropped(tmp_path):
+    q = _write(tmp_path / "q.jsonl", [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}])
+    r = _write(tmp_path / "r.txt", ["a 0 p1 1", "b 0 p1 0"])
+    rel = load_relevance(q, r)
+    assert [x.id for x in rel.queries] == ["a"]
+    assert not rel.derived
+
+
+def test_fixture_relevance_set_loads_against_its_catalog():
+    ids = [p.id for p in load_catalog(FIXTURE_CATALOG).products]
+    rel = load_relevance(FIXTURE_REL / "queries.jsonl", FIXTURE_REL / "qrels.txt", known_ids=ids)
+    kinds = {q.kind for q in rel.queries}
+    assert kinds == {"text", "image", "product_id"}
+    assert all(q.image.is_file() for q in rel.queries if q.image)
+    assert rel.split("train").queries and rel.split("test").queries
+
+
+def test_grade_rule():
+    p = Product(id="1", title="x", brand="Acme", category=["Apparel", "Dresses"],
+                attributes={"colour": "Red", "gender": "Unisex", "article_type": "Dresses"})
+    f = product_facets(p)
+    assert grade_text(f, {"type": "dresses", "colour": "red"}) == 2
+    assert grade_text(f, {"type": "dresses", "colour": "red", "gender": "women"}) == 2  # unisex matches
+    assert grade_text(f, {"type": "dresses", "colour": "blue"}) == 1
+    assert grade_text(f, {"type": "dresses", "colour": "blue", "brand": "zed"}) == 0
+    assert grade_text(f, {"type": "shirts", "colour": "red"}) == 0
+    texts = phrasings({"type": "dresses", "colour": "red", "gender": "women"}, ("colour", "gender"), {})
+    assert texts == ["women's red dresses", "red dresses for women"]
+
+
+def test_derived_set_is_marked_seeded_and_consistent(tmp_path):
+    catalog = load_catalog(FIXTURE_CATALOG)
+    out = tmp_path / "rel"
+    derived = derive_relevance(catalog, n_text=60, n_photo=10, seed=3, queries_dir=out)
+    write_derived(derived, out)
+    again = derive_relevance(catalog, n_text=60, n_photo=10, seed=3, queries_dir=out)
+    assert [q["text"] if "text" in q else q["image"] for q in derived.queries] == \
+           [q["text"] if "text" in q else q["image"] for q in again.queries]
+    rel = load_relevance(out / "queries.jsonl", out / "qrels.txt", known_ids=[p.id for p in catalog.products])
+    assert rel.derived and rel.meta["derived"] and "grade 2" in rel.meta["rule"]
+    assert 40 <= sum(q.kind == "text" for q in rel.queries) <= 60
+    assert sum(q.kind == "image" for q in rel.queries) == 10
+    assert {q.split for q in rel.queries} == {"train", "test"}
+    by_id = {p.id: product_facets(p) for p in catalog.products}
+    for q in derived.queries:
+        grades = derived.qrels[q["id"]]
+        assert 2 in grades.values()
+        if q["kind"] == "text":
+            for doc, g in grades.items():
+                assert grade_text(by_id[doc], q["intent"]) == g
+        else:
+            assert grades[q["intent"]["product"]] == 2
+    # both phrasings of one combination share a split
+    split_of = {}
+    for q in derived.queries:
+        if q["kind"] == "text":
+            key = json.dumps(q["intent"], sort_keys=True)
+            assert split_of.setdefault(key, q["split"]) == q["split"]
