@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from eval.modes import Mode
 from eval.relevance import Query
-from indexer.encoders import Encoders
+from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
 from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest
@@ -36,6 +36,7 @@ class _CachedText:
         self.name, self.dim = inner.name, inner.dim
         self.spec = getattr(inner, "spec", {})
         self.trained = getattr(inner, "trained", True)
+        self.text_tower = getattr(inner, "text_tower", None)  # keeps the Searcher's shared-tower shortcut
         self.texts: dict[str, np.ndarray] = {}
         self.misses = 0
 
@@ -123,7 +124,8 @@ def prime_encoders(encoders: Encoders, queries: Sequence[Query], images: dict[st
     seconds = {}
     if "semantic" in needed and texts:
         seconds["text"] = encoders.text.prime(texts)  # type: ignore[attr-defined]
-    if "visual" in needed and texts:
+    shared = shared_text_tower(encoders) and "semantic" in needed  # the Searcher reuses the text vector
+    if "visual" in needed and texts and not shared:
         seconds["clip_text"] = encoders.clip.prime(texts)  # type: ignore[attr-defined]
     if needed & {"image", "cross_modal"} and images:
         seconds["clip_image"] = encoders.clip.prime_images(list(images.values()))  # type: ignore[attr-defined]
