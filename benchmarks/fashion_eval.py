@@ -31,9 +31,14 @@ WORK = REPO / ".prodsearch" / "fashion-eval"
 logger = logging.getLogger("fashion_eval")
 
 
-def _subset(full: Path, out: Path, limit: int, seed: int) -> Path:
-    """A seeded sample of ``limit`` catalog rows, in file order."""
+def _subset(full: Path, out: Path, limit: int, seed: int, held_out_only: bool = False) -> Path:
+    """A seeded sample of ``limit`` catalog rows (0 = all), in file order; optionally only the products
+    the default CLIP held out of its training (so the visual signal is judged on photos it never saw)."""
     lines = full.read_text(encoding="utf-8").splitlines(keepends=True)
+    if held_out_only:
+        from indexer.training.data import is_held_out
+
+        lines = [line for line in lines if is_held_out(json.loads(line)["id"])]
     if limit and limit < len(lines):
         keep = sorted(random.Random(seed).sample(range(len(lines)), limit))
         lines = [lines[i] for i in keep]
@@ -50,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-queries", type=int, default=800)
     parser.add_argument("--photo-queries", type=int, default=200)
     parser.add_argument("--factory", default="Flat")
+    parser.add_argument("--held-out", action="store_true",
+                        help="only the 10%% of products held out of the default CLIP's training")
     parser.add_argument("--reuse-index", action="store_true", help="keep an index built from the same catalog")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
@@ -83,10 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
     full = timed("convert", convert_fashion_catalog, args.dataset, work / "catalog-full.jsonl")
     catalog_path = full
-    if args.limit:
-        catalog_path = timed("subset", _subset, full, work / f"catalog-{args.limit}.jsonl", args.limit, args.seed)
+    tag = ("heldout-" if args.held_out else "") + str(args.limit or "all")
+    if args.limit or args.held_out:
+        catalog_path = timed("subset", _subset, full, work / f"catalog-{tag}.jsonl", args.limit, args.seed,
+                             args.held_out)
     catalog = load_catalog(catalog_path, skip_invalid=True)
-    index_dir = work / f"index-{args.limit or 'all'}-{args.factory.replace(',', '_')}"
+    index_dir = work / f"index-{tag}-{args.factory.replace(',', '_')}"
     reuse = False
     if args.reuse_index and index_dir.is_dir():
         reuse = read_manifest(index_dir).catalog_sha256 == catalog.sha256
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                         progress=progress)
         build_seconds = {k: round(v, 1) for k, v in summary.seconds.items()}
         logger.info("%s", summary.format())
-    rel_dir = work / f"relevance-{args.limit or 'all'}"
+    rel_dir = work / f"relevance-{tag}"
     derived = timed("derive_qrels", derive_relevance, catalog, n_text=args.text_queries, n_photo=args.photo_queries,
                     seed=args.seed, queries_dir=rel_dir)
     write_derived(derived, rel_dir)
@@ -112,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     config, tuned, test_report = timed("tune_and_test", tune_and_evaluate, searcher, relevance, work / "report-tuned",
                                        modes=modes, baseline="bm25", progress=progress)
     result = {"catalog": str(catalog_path), "products": searcher.index.n_products,
-              "clip_trained": searcher.index.manifest.clip_trained, "limit": args.limit, "steps_s": steps,
+              "clip_trained": searcher.index.manifest.clip_trained, "limit": args.limit,
+              "held_out_only": args.held_out, "steps_s": steps,
               "build_seconds": build_seconds, "queries": relevance.meta, "eval_all": _table(all_report),
               "eval_all_seconds": all_report["meta"]["eval_seconds"], "test": _table(test_report),
               "targets_test": test_report["targets"], "tuned": tuned.best.describe(),
@@ -141,7 +151,9 @@ def _rows(table: dict, significance: dict, cols: list[str]) -> list[str]:
 
 def _markdown(result: dict, test_report: dict, all_report: dict) -> str:
     cols = ["ndcg@10", "recall@10", "recall@100", "mrr", "map@100", "p50_ms", "p95_ms", "qps"]
-    lines = [f"# Fashion benchmark ({result['products']} products{', seeded subset' if result['limit'] else ''}; "
+    subset = ", held out of CLIP training" if result.get("held_out_only") else ""
+    subset += ", seeded subset" if result["limit"] else ""
+    lines = [f"# Fashion benchmark ({result['products']} products{subset}; "
              f"CLIP {'trained' if result['clip_trained'] else 'UNTRAINED'})", "",
              "Relevance set DERIVED from catalog attributes (not human labels).", "",
              "## Test split (fusion tuned on the train split)", ""]
