@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Literal
 
 from fastapi import HTTPException, Query
 from pydantic import ValidationError
@@ -80,3 +81,17 @@ class FilterParams:
         attr: list[str] | None = Query(default=None, description="attribute filter name:value (repeatable)"),
     ):
         self.filters = build_filters(brand, category, price_min, price_max, attr)
+
+
+class FusionParams:
+    """GET query parameters that override the fusion settings for one request."""
+
+    def __init__(
+        self,
+        fusion: Literal["rrf", "weighted"] | None = None,
+        rrf_k: float | None = Query(default=None, ge=0),
+        norm: Literal["min-max", "z-score", "none"] | None = None,
+        weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+    ):
+        self.fields: dict[str, Any] = {"fusion": fusion, "rrf_k": rrf_k, "norm": norm,
+                                       "weights": parse_weights(weights)}

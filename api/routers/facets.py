@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
-
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import get_searcher
-from api.params import FilterParams, parse_weights
+from api.params import FilterParams, FusionParams
 from api.routers.search import make_request
 from indexer.errors import InvalidQueryError
 from search.facets import FacetsResponse, compute_facets
@@ -23,10 +21,7 @@ def get_facets(
     q: str | None = Query(default=None, max_length=1000,
                           description="text query (optional: without it, counts cover the whole catalog)"),
     product_id: str | None = Query(default=None, description="count over the \"more like this\" candidates of a product"),
-    fusion: Literal["rrf", "weighted"] | None = None,
-    rrf_k: float | None = Query(default=None, ge=0),
-    norm: Literal["min-max", "z-score", "none"] | None = None,
-    weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+    fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
     searcher: Searcher = Depends(get_searcher),
 ) -> FacetsResponse:
@@ -37,8 +32,8 @@ def get_facets(
     combine with "all of" and are counted with every filter. Accepts the same
     query and filter parameters as `GET /search`; `k` and `offset` are ignored.
     """
-    request = make_request(text=q, product_id=product_id or None, fusion=fusion, rrf_k=rrf_k, norm=norm,
-                           weights=parse_weights(weights), filters=filter_params.filters)
+    request = make_request(text=q, product_id=product_id or None, filters=filter_params.filters,
+                           **fusion_params.fields)
     try:
         return compute_facets(searcher, request)
     except InvalidQueryError as exc:

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
-from api.params import FilterParams, clean_message, filters_from_json, parse_weights
+from api.params import FilterParams, FusionParams, clean_message, filters_from_json, parse_weights
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -49,15 +49,11 @@ def search_get(
     q: str = Query(min_length=1, max_length=1000, description="text query"),
     k: int = Query(default=10, ge=1, le=MAX_K),
     offset: int = Query(default=0, ge=0),
-    fusion: Literal["rrf", "weighted"] | None = None,
-    rrf_k: float | None = Query(default=None, ge=0),
-    norm: Literal["min-max", "z-score", "none"] | None = None,
-    weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+    fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
     searcher: Searcher = Depends(get_searcher),
 ) -> SearchResponse:
-    request = make_request(text=q, k=k, offset=offset, fusion=fusion, rrf_k=rrf_k, norm=norm,
-                           weights=parse_weights(weights), filters=filter_params.filters)
+    request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
     return run_search(searcher, request)
 
 
