@@ -50,6 +50,7 @@ def quiet_third_party_logs() -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # per-model "Loading weights" bars
     except ImportError:
         pass
 
