@@ -60,7 +60,8 @@ DEFAULT_MODES = ("lexical", "semantic", "visual", "fused-rrf", "fused-weighted")
 
 def mode_from_config(config: SearchConfig, name: str = "tuned") -> Mode:
     weights = {s: float(config.weights.get(s, 1.0)) for s in SIGNALS}
-    return Mode(name, weights, config.fusion, config.rrf_k, config.norm, description=f"config {config.source}")
+    source = "the engine's defaults" if config.source == "defaults" else f"config {config.source}"
+    return Mode(name, weights, config.fusion, config.rrf_k, config.norm, description=source)
 
 
 def resolve_modes(names: list[str] | tuple[str, ...], config_path: str | Path | None = None) -> list[Mode]:
@@ -75,6 +76,8 @@ def resolve_modes(names: list[str] | tuple[str, ...], config_path: str | Path | 
         elif name.startswith("config:"):
             path = Path(name.split(":", 1)[1])
             modes.append(mode_from_config(load_search_config(path), path.stem))
+        elif name == "default":
+            modes.append(mode_from_config(SearchConfig(), "default"))
         elif name in PRESETS:
             modes.append(PRESETS[name])
         elif name in ALIASES:
@@ -82,7 +85,7 @@ def resolve_modes(names: list[str] | tuple[str, ...], config_path: str | Path | 
             modes.append(Mode(name, preset.weights, preset.fusion, preset.rrf_k, preset.norm,
                               f"{preset.description} (= {preset.name})"))
         else:
-            valid = sorted([*PRESETS, *ALIASES, "tuned", "config:PATH"])
+            valid = sorted([*PRESETS, *ALIASES, "default", "tuned", "config:PATH"])
             raise ModeError(f"unknown mode {name!r}; valid: {', '.join(valid)}")
     seen = [m.name for m in modes]
     if len(set(seen)) != len(seen):

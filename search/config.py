@@ -29,15 +29,21 @@ def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
     return weights
 
 
+# Defaults chosen from `prodsearch eval run` with the shipped CLIP (README, "How it works"):
+# a weighted sum of min-max scores beat RRF on both the fixture set and the held-out fashion set,
+# and the photo -> caption signal helps photo queries most at half weight.
+DEFAULT_WEIGHTS = {"lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5}
+
+
 class SearchConfig(BaseModel):
     """How signals are fused; every field can be overridden per request."""
 
     model_config = ConfigDict(extra="forbid")
 
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     rrf_k: float = Field(default=60.0, ge=0)
     norm: Literal["min-max", "z-score", "none"] = "min-max"
-    weights: dict[str, float] = Field(default_factory=lambda: {s: 1.0 for s in SIGNALS})
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     candidate_depth: int = Field(default=1000, ge=1, le=100_000)
     source: str = "defaults"
 
