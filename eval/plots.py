@@ -20,6 +20,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    """Write the figure as PNG and free it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_metrics(report: dict[str, Any], path: Path) -> Path:
     plt = _pyplot()
     modes, metrics = list(report["modes"]), report["metrics"]
@@ -35,10 +43,7 @@ def plot_metrics(report: dict[str, Any], path: Path) -> Path:
     ax.set_title("Relevance per mode" + (" (derived qrels)" if report["meta"]["relevance"].get("derived") else ""))
     ax.legend(fontsize=8, ncol=min(len(modes), 6), loc="upper left")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_latency(report: dict[str, Any], path: Path) -> Path:
@@ -52,10 +57,7 @@ def plot_latency(report: dict[str, Any], path: Path) -> Path:
     ax.set_yscale("log")
     ax.set_title("Latency per mode (whiskers p5-p99)")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_recall_curves(report: dict[str, Any], path: Path) -> Path:
@@ -71,10 +73,7 @@ def plot_recall_curves(report: dict[str, Any], path: Path) -> Path:
     ax.set_title("Recall@k")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
