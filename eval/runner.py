@@ -124,8 +124,10 @@ def prime_encoders(encoders: Encoders, queries: Sequence[Query], images: dict[st
     seconds = {}
     if "semantic" in needed and texts:
         seconds["text"] = encoders.text.prime(texts)  # type: ignore[attr-defined]
-    shared = shared_text_tower(encoders) and "semantic" in needed  # the Searcher reuses the text vector
-    if "visual" in needed and texts and not shared:
+    # The Searcher reuses the text vector for `visual` when the towers are shared and `semantic` runs too;
+    # a mode with `visual` but not `semantic` still needs the CLIP text embeddings.
+    visual_alone = any("visual" in m.active_signals() and "semantic" not in m.active_signals() for m in modes)
+    if "visual" in needed and texts and (visual_alone or not shared_text_tower(encoders)):
         seconds["clip_text"] = encoders.clip.prime(texts)  # type: ignore[attr-defined]
     if needed & {"image", "cross_modal"} and images:
         seconds["clip_image"] = encoders.clip.prime_images(list(images.values()))  # type: ignore[attr-defined]

@@ -107,3 +107,25 @@ def test_report_tune_and_compare_end_to_end(synthetic_index, fake_encoders, rele
     assert "| B |" in render_compare(result)
     two_weightings = compare_reports([f"{tmp_path / 'b'}:fused-weighted", f"{tmp_path / 'b'}:fused-rrf"])
     assert [v["mode"] for v in two_weightings["variants"]] == ["fused-weighted", "fused-rrf"]
+
+
+def test_shared_text_tower_still_encodes_every_query_once(tmp_path, synthetic_catalog, relevance_dir):
+    """With a CLIP whose text tower is the text encoder, `visual` mode (no `semantic`) must hit the cache too."""
+    from indexer.build import build_index
+    from support import FakeClipEncoder
+
+    class Tower(FakeClipEncoder):
+        name, text_tower = "tower-as-text", "same"
+
+    class SharedClip(FakeClipEncoder):
+        text_tower = "same"
+
+    text, clip = Counting(Tower()), Counting(SharedClip())
+    text.text_tower = clip.text_tower = "same"
+    build_index(load_catalog(synthetic_catalog), tmp_path / "idx", Encoders(text=Tower(), clip=SharedClip()),
+                progress=False)
+    searcher = Searcher.open(tmp_path / "idx", cached_encoders(Encoders(text=text, clip=clip)))
+    rel = relevance_for(searcher, relevance_dir / "queries.jsonl", relevance_dir / "qrels.txt")
+    run_modes(searcher, resolve_modes(["semantic", "visual", "fused-rrf"]), rel.queries, progress=False)
+    assert searcher.encoders.text.misses == 0 and searcher.encoders.clip.misses == 0
+    assert text.calls == 1 and clip.calls == 2  # texts once per encoder (visual runs alone), photos once
