@@ -8,6 +8,7 @@ encoding time is reported beside it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -57,28 +58,39 @@ class _CachedText:
         return np.stack([self.texts[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
+def _image_key(image: Image.Image) -> tuple:
+    """A cache key from the pixels (not `id()`, which a new image can reuse once an old one is freed)."""
+    return image.size, image.mode, hashlib.blake2b(image.tobytes(), digest_size=16).digest()
+
+
 class _CachedClip(_CachedText):
-    """A CLIP encoder whose photo embeddings are cached by image object (the runner keeps them alive)."""
+    """A CLIP encoder whose photo embeddings are cached by pixel content."""
 
     def __init__(self, inner: Any):
         super().__init__(inner)
-        self.images: dict[int, np.ndarray] = {}
+        self.images: dict[tuple, np.ndarray] = {}
 
     def prime_images(self, images: Sequence[Image.Image], batch: int = 64) -> float:
         start = time.perf_counter()
-        todo = [im for im in images if id(im) not in self.images]
-        for i in range(0, len(todo), batch):
-            chunk = todo[i:i + batch]
-            for im, vec in zip(chunk, self.inner.encode_images(chunk)):
-                self.images[id(im)] = vec
+        todo = {}
+        for im in images:
+            key = _image_key(im)
+            if key not in self.images:
+                todo[key] = im
+        keys = list(todo)
+        for i in range(0, len(keys), batch):
+            chunk = keys[i:i + batch]
+            for key, vec in zip(chunk, self.inner.encode_images([todo[k] for k in chunk])):
+                self.images[key] = vec
         return time.perf_counter() - start
 
     def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        missing = [im for im in images if id(im) not in self.images]
+        keys = [_image_key(im) for im in images]
+        missing = [im for im, key in zip(images, keys) if key not in self.images]
         if missing:
             self.misses += len(missing)
             self.prime_images(missing)
-        return np.stack([self.images[id(im)] for im in images])
+        return np.stack([self.images[key] for key in keys])
 
 
 def cached_encoders(encoders: Encoders) -> Encoders:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from eval.compare import compare_reports, render_compare
@@ -129,3 +130,16 @@ def test_shared_text_tower_still_encodes_every_query_once(tmp_path, synthetic_ca
     run_modes(searcher, resolve_modes(["semantic", "visual", "fused-rrf"]), rel.queries, progress=False)
     assert searcher.encoders.text.misses == 0 and searcher.encoders.clip.misses == 0
     assert text.calls == 1 and clip.calls == 2  # texts once per encoder (visual runs alone), photos once
+
+
+def test_photo_cache_is_keyed_by_pixels_not_object_identity(fake_encoders):
+    """A freed photo's id() can be reused by a new one; the cache must not hand back the old embedding."""
+    from PIL import Image
+
+    cached = cached_encoders(fake_encoders).clip
+    for colour in [(220, 30, 30), (30, 60, 220), (30, 170, 40), (20, 20, 20)] * 3:
+        photo = Image.new("RGB", (32, 32), colour)
+        got = cached.encode_images([photo])
+        assert np.allclose(got, fake_encoders.clip.encode_images([photo])), colour
+        del photo
+    assert len(cached.images) == 4  # one entry per distinct photo
