@@ -65,10 +65,9 @@ class Searcher:
         self.filter_index = FilterIndex(index.store.products)
         self._shared_text_tower = shared_text_tower(encoders)
         use_single_thread_search()
-        n_images = max(len(index.image_rows), 1)
-        counts = np.bincount(index.image_rows, minlength=1) if len(index.image_rows) else np.ones(1)
+        # A product with several photos can fill several of a photo search's slots; search deep enough.
+        counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)
         self._images_per_product = int(max(1, counts.max()))
-        self._image_total = n_images
 
     @classmethod
     def open(cls, index_dir: str | Path, encoders: Encoders, config: SearchConfig | None = None) -> "Searcher":

@@ -151,3 +151,23 @@ def test_shared_text_tower_embeds_a_text_query_once(tmp_path, synthetic_catalog)
     assert CountingClip.text_calls == 1
     assert [h.product.id for h in shared.hits] == [h.product.id for h in separate.hits]
     assert shared.hits[0].signals["visual"] == separate.hits[0].signals["visual"]
+
+
+def test_products_with_several_photos_appear_once(tmp_path, fake_encoders):
+    import json
+
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+
+    (tmp_path / "img").mkdir()
+    rows = []
+    for i, colour in enumerate(["red", "red", "blue", "green"]):
+        Image.new("RGB", (16, 16), colour).save(tmp_path / "img" / f"{i}.png")
+    rows.append({"id": "two", "title": "red shirt", "images": ["img/0.png", "img/1.png"]})
+    rows += [{"id": f"p{i}", "title": f"shirt {i}", "images": [f"img/{i}.png"]} for i in (2, 3)]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    build_index(load_catalog(tmp_path / "c.jsonl"), tmp_path / "idx", fake_encoders, progress=False)
+    searcher = Searcher.open(tmp_path / "idx", fake_encoders)
+    assert searcher.index.image_rows.tolist() == [0, 0, 1, 2]
+    response = searcher.search(SearchRequest(k=3), image=Image.new("RGB", (16, 16), "red"))
+    assert ids(response)[0] == "two" and sorted(ids(response)) == ["p2", "p3", "two"]
