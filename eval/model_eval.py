@@ -71,13 +71,16 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def rrf(rankings: Sequence[np.ndarray], k: int = 60, depth: int = 100) -> np.ndarray:
-    """Reciprocal-rank fusion of full rankings (rows of indices, best first); returns top ``depth``."""
-    n_items = max(int(r.max()) for r in rankings) + 1
-    fused = np.zeros((rankings[0].shape[0], n_items))
-    rows = np.arange(rankings[0].shape[0])[:, None]
-    for ranking in rankings:
-        fused[rows, ranking] += 1.0 / (k + 1 + np.arange(ranking.shape[1]))[None, :]
-    return top_k(fused, min(depth, n_items))
+    """Reciprocal-rank fusion of full rankings (rows of indices, best first) with the engine's own
+    `search.fusion.fuse`; returns the top ``depth`` per row."""
+    from search.fusion import Run, fuse
+
+    rows = []
+    for q in range(rankings[0].shape[0]):
+        runs = {str(i): Run(r[q].astype(np.int64), -np.arange(r.shape[1], dtype=np.float64))
+                for i, r in enumerate(rankings)}
+        rows.append(fuse(runs, "rrf", rrf_k=k).docs[:depth])
+    return np.stack(rows)
 
 
 def precision_ndcg_at(ranked: np.ndarray, grades: np.ndarray, k: int = 10) -> tuple[float, float]:
