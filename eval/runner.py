@@ -1,6 +1,6 @@
 """`eval run`: every query of a relevance set through `Searcher.search`, once per mode.
 
-Query embeddings are computed once, in batches, before any mode runs (`CachedEncoders`);
+Query embeddings are computed once, in batches, before any mode runs (`indexer.encoder_cache`);
 the Searcher then gets them from the cache, so the latency measured per query is the
 Searcher's own work (filters, retrieval, fusion, building hits) and the amortised batch
 encoding time is reported beside it.
@@ -8,96 +8,25 @@ encoding time is reported beside it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from eval.modes import Mode
 from eval.relevance import Query
+from indexer.encoder_cache import CachingTextEncoder, cached_encoders
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
+from search.config import IMAGE_SIGNALS, PRODUCT_SIGNALS, TEXT_SIGNALS
 from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest
 
 logger = logging.getLogger(__name__)
-
-
-class _CachedText:
-    """A text encoder that answers from a cache filled in batch by `prime`."""
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-        self.name, self.dim = inner.name, inner.dim
-        self.spec = getattr(inner, "spec", {})
-        self.trained = getattr(inner, "trained", True)
-        self.text_tower = getattr(inner, "text_tower", None)  # keeps the Searcher's shared-tower shortcut
-        self.texts: dict[str, np.ndarray] = {}
-        self.misses = 0
-
-    def prime(self, texts: Sequence[str]) -> float:
-        """Encode the texts not cached yet in one batch; returns seconds spent."""
-        todo = sorted({t for t in texts if t not in self.texts})
-        start = time.perf_counter()
-        if todo:
-            for text, vec in zip(todo, self.inner.encode_texts(todo)):
-                self.texts[text] = vec
-        return time.perf_counter() - start
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self.texts]
-        if missing:
-            self.misses += len(missing)
-            self.prime(missing)
-        return np.stack([self.texts[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-
-def _image_key(image: Image.Image) -> tuple:
-    """A cache key from the pixels (not `id()`, which a new image can reuse once an old one is freed)."""
-    return image.size, image.mode, hashlib.blake2b(image.tobytes(), digest_size=16).digest()
-
-
-class _CachedClip(_CachedText):
-    """A CLIP encoder whose photo embeddings are cached by pixel content."""
-
-    def __init__(self, inner: Any):
-        super().__init__(inner)
-        self.images: dict[tuple, np.ndarray] = {}
-
-    def prime_images(self, images: Sequence[Image.Image], batch: int = 64) -> float:
-        start = time.perf_counter()
-        todo = {}
-        for im in images:
-            key = _image_key(im)
-            if key not in self.images:
-                todo[key] = im
-        keys = list(todo)
-        for i in range(0, len(keys), batch):
-            chunk = keys[i:i + batch]
-            for key, vec in zip(chunk, self.inner.encode_images([todo[k] for k in chunk])):
-                self.images[key] = vec
-        return time.perf_counter() - start
-
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        keys = [_image_key(im) for im in images]
-        missing = [im for im, key in zip(images, keys) if key not in self.images]
-        if missing:
-            self.misses += len(missing)
-            self.prime_images(missing)
-        return np.stack([self.images[key] for key in keys])
-
-
-def cached_encoders(encoders: Encoders) -> Encoders:
-    """Wrap both encoders in a memoising layer (idempotent)."""
-    if isinstance(encoders.text, _CachedText):
-        return encoders
-    return Encoders(text=_CachedText(encoders.text), clip=_CachedClip(encoders.clip))
 
 
 @dataclass
@@ -151,8 +80,7 @@ def request_for(query: Query, mode: Mode | None, k: int) -> SearchRequest:
     return SearchRequest(text=query.text, product_id=query.product_id, k=k, filters=query.filters, **overrides)
 
 
-SERVING_SIGNALS = {"text": ("lexical", "semantic", "visual"), "image": ("image", "cross_modal"),
-                   "product_id": ("semantic", "image")}
+SERVING_SIGNALS = {"text": TEXT_SIGNALS, "image": IMAGE_SIGNALS, "product_id": PRODUCT_SIGNALS}
 
 
 def can_serve(mode: Mode, query: Query) -> bool:
@@ -202,7 +130,7 @@ def run_modes(searcher: Searcher, modes: Sequence[Mode], queries: Sequence[Query
               progress: bool = True, warmup: int = 3) -> EvalRun:
     """Prime the encoder cache, warm up, then run each mode over every query."""
     start = time.perf_counter()
-    if not isinstance(searcher.encoders.text, _CachedText):
+    if not isinstance(searcher.encoders.text, CachingTextEncoder):
         searcher.encoders = cached_encoders(searcher.encoders)
     images = load_query_images(queries)
     encode_seconds = prime_encoders(searcher.encoders, queries, images, modes)

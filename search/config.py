@@ -13,6 +13,7 @@ from indexer.errors import ProdsearchError
 SIGNALS = ("lexical", "semantic", "visual", "image", "cross_modal")
 TEXT_SIGNALS = ("lexical", "semantic", "visual")
 IMAGE_SIGNALS = ("image", "cross_modal")
+PRODUCT_SIGNALS = ("semantic", "image")  # "more like this": the product's stored text and photo vectors
 
 
 class ConfigError(ProdsearchError):

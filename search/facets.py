@@ -24,16 +24,15 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from indexer.catalog import Product
-from indexer.encoders import Encoders
+from indexer.encoder_cache import cached_encoders
 from search.filters import Filters
 from search.fusion import fuse
 from search.timing import timed as _timed
@@ -159,41 +158,6 @@ def _attribute(product: Product, name: str) -> str | None:
     return None
 
 
-_LOCK = threading.Lock()
-
-
-def facet_index_of(searcher: "Searcher") -> FacetIndex:
-    """The searcher's FacetIndex, built on first use and kept on the searcher."""
-    found = searcher.__dict__.get("_facet_index")
-    if found is None:
-        with _LOCK:
-            found = searcher.__dict__.get("_facet_index")
-            if found is None:
-                start = time.perf_counter()
-                found = FacetIndex(searcher.index.store.products)
-                searcher.__dict__["_facet_index"] = found
-                logger.info("facet index over %d products built in %.1f ms", found.n,
-                            (time.perf_counter() - start) * 1000)
-    return found
-
-
-class _MemoEncoder:
-    """Wraps an encoder so one facets call encodes its query text once however many retrievals it runs."""
-
-    def __init__(self, inner: Any):
-        self._inner = inner
-        self._cache: dict[tuple[str, ...], np.ndarray] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        key = tuple(texts)
-        if key not in self._cache:
-            self._cache[key] = self._inner.encode_texts(texts)
-        return self._cache[key]
-
-
 def _without(filters: Filters | None, field: str) -> Filters | None:
     """``filters`` less one facet field's own condition (brand, price, or an attribute name)."""
     if filters is None:
@@ -247,12 +211,12 @@ def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsRespon
     """Facet counts for a request's text / product id (optional) and filters; see the module docstring."""
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
-    fi = facet_index_of(searcher)
+    fi = searcher.facet_index
     has_query = request.text is not None or request.product_id is not None
     worker = searcher
     if has_query:
         worker = copy.copy(searcher)
-        worker.encoders = Encoders(text=_MemoEncoder(searcher.encoders.text), clip=_MemoEncoder(searcher.encoders.clip))
+        worker.encoders = cached_encoders(searcher.encoders)  # one encoding however many retrievals run
     weights = {**searcher.config.weights, **(request.weights or {})}
     cache: dict[str, np.ndarray] = {}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.vector_index import search_vectors, use_single_thread_search
 from search.config import SearchConfig
+from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
 from search.timing import timed as _timed
@@ -72,6 +74,11 @@ class Searcher:
     @classmethod
     def open(cls, index_dir: str | Path, encoders: Encoders, config: SearchConfig | None = None) -> "Searcher":
         return cls(load_index(index_dir), encoders, config)
+
+    @cached_property
+    def facet_index(self) -> FacetIndex:
+        """Facet codes per product, built on first use (by `GET /facets`)."""
+        return FacetIndex(self.index.store.products)
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
