@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", type=float, default=0.1, help="held-out fraction by product id (0.1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-augment", action="store_true", help="no random flips/shifts")
+    p.add_argument("--phrase-weight", type=float, default=1.0,
+                   help="weight of a second contrastive loss between each photo and one of its short shopper "
+                        "phrases ('<colour> <gender> <type>', '<colour> <type>', '<gender> <type>', from the "
+                        "attributes); 0 trains on captions only (default 1)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers decoding photos")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice; use fewer when other jobs share the cores)")
@@ -60,7 +64,7 @@ def run_train(args: argparse.Namespace) -> int:
     from eval.model_eval import evaluate_model, format_table
     from indexer.catalog import load_catalog
     from indexer.clip_models import build_from_config, create_clip
-    from indexer.training.data import build_pairs, cached_text_embeddings, load_photos
+    from indexer.training.data import build_pairs, cached_text_embeddings, load_photos, phrase_targets
     from indexer.training.loop import TrainConfig, save_model, train
 
     if not (args.time_budget or args.epochs or args.steps):
@@ -69,6 +73,8 @@ def run_train(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise TrainOptionsError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    if args.phrase_weight < 0:
+        raise TrainOptionsError(f"--phrase-weight must be 0 or more, got {args.phrase_weight}")
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.time()
@@ -90,17 +96,24 @@ def run_train(args: argparse.Namespace) -> int:
     logger.info("%d pairs: %d train, %d held out (%d distinct captions)", len(pairs), int((~pairs.held_out).sum()),
                 int(pairs.held_out.sum()), int(pairs.text_ids.max()) + 1)
     photos = load_photos(pairs.paths, loaded.preprocess, cache, num_workers=args.workers)
-    text_emb = None
+    phrases = phrase_targets(pairs) if args.phrase_weight > 0 else None
+    if phrases is not None:
+        logger.info("%d distinct shopper phrases; %d pairs have none", len(phrases.texts),
+                    int((phrases.table < 0).all(1).sum()))
+    text_emb = phrase_emb = None
     if args.lock_text:
         # the cache key names the text tower itself, so architectures sharing MiniLM share the cache
         text_key = (json.dumps(loaded.config["model_cfg"]["text_cfg"], sort_keys=True) if loaded.config
                     else f"{args.base}:{args.pretrained}")
         text_emb = cached_text_embeddings(loaded.model, loaded.tokenizer, pairs.captions, text_key, cache)
+        if phrases is not None and phrases.texts:
+            phrase_emb = cached_text_embeddings(loaded.model, loaded.tokenizer, phrases.texts, text_key, cache)
     cfg = TrainConfig(base=args.base, lock_text=args.lock_text, epochs=args.epochs, time_budget_min=args.time_budget,
                       max_steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                       warmup_steps=args.warmup_steps, seed=args.seed, holdout_fraction=args.holdout,
-                      augment=not args.no_augment)
-    summary = train(loaded, pairs, photos, text_emb, cfg, out, resume=args.resume)
+                      augment=not args.no_augment, phrase_weight=args.phrase_weight)
+    summary = train(loaded, pairs, photos, text_emb, cfg, out, resume=args.resume, phrases=phrases,
+                    phrase_emb=phrase_emb)
     save_model(loaded, out, args.lock_text)
     losses = summary.pop("losses")
     k = max(1, len(losses) // 10)

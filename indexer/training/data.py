@@ -1,4 +1,4 @@
-"""Training data: (photo, caption) pairs from a catalog, a deterministic split, photos held in RAM.
+"""Training data: (photo, caption) pairs from a catalog, shopper phrases, a deterministic split, photos held in RAM.
 
 Photos are decoded once by DataLoader workers through the model's own preprocessing (minus
 ToTensor/Normalize) and kept as uint8 at training resolution, cached under a cache directory;
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from indexer.catalog import Catalog, product_caption
+from indexer.catalog import Catalog, Product, product_caption
 from indexer.errors import ProdsearchError
 
 logger = logging.getLogger(__name__)
@@ -44,14 +44,48 @@ class PairSet:
     attributes: list[dict[str, str]]
     held_out: np.ndarray  # bool [N]
     text_ids: np.ndarray  # int [N]: products with an identical caption share an id
+    phrases: list[list[str]] = field(default_factory=list)  # short shopper phrases per pair (may be empty)
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
+def shopper_phrases(product: Product) -> list[str]:
+    """Short queries a shopper might type for this product: "<colour> <gender> <type>", "<colour> <type>",
+    "<gender> <type>", from its attributes (type: ``article_type``, else the category leaf). Lower-case;
+    empty when the product has no type or neither colour nor gender."""
+    attrs = {k.lower(): v.strip().lower() for k, v in product.attributes.items() if v and v.strip()}
+    kind = attrs.get("article_type") or (product.category[-1].strip().lower() if product.category else "")
+    colour = attrs.get("colour") or attrs.get("color") or ""
+    gender = attrs.get("gender", "")
+    if not kind:
+        return []
+    candidates = [(colour, gender, kind), (colour, kind), (gender, kind)]
+    phrases = [" ".join(parts) for parts in candidates if all(parts)]
+    return list(dict.fromkeys(phrases))
+
+
+@dataclass
+class PhraseTargets:
+    """Distinct shopper phrases and, per pair, up to three of them as indices into ``texts`` (-1: none)."""
+
+    texts: list[str]
+    table: np.ndarray  # int [N, 3]
+
+
+def phrase_targets(pairs: PairSet) -> PhraseTargets:
+    """Index the pairs' shopper phrases: identical phrases share an index (so they count as positives)."""
+    index: dict[str, int] = {}
+    table = np.full((len(pairs), 3), -1, dtype=np.int64)
+    for row, phrases in enumerate(pairs.phrases):
+        for col, phrase in enumerate(phrases[:3]):
+            table[row, col] = index.setdefault(phrase, len(index))
+    return PhraseTargets(list(index), table)
+
+
 def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1) -> PairSet:
     """Pairs (first photo, caption) for every product that has a photo."""
-    ids, titles, captions, paths, attrs = [], [], [], [], []
+    ids, titles, captions, paths, attrs, phrases = [], [], [], [], [], []
     for product in catalog.products:
         if not product.images:
             continue
@@ -63,12 +97,13 @@ def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1) -> PairSet:
         captions.append(product_caption(product))
         paths.append(ref)
         attrs.append(dict(product.attributes))
+        phrases.append(shopper_phrases(product))
     if not ids:
         raise TrainingDataError(f"{catalog.path}: no product has a local photo; nothing to train on")
     index: dict[str, int] = {}
     text_ids = np.array([index.setdefault(c, len(index)) for c in captions], dtype=np.int64)
     held = np.array([is_held_out(i, holdout_fraction) for i in ids], dtype=bool)
-    return PairSet(ids, titles, captions, paths, attrs, held, text_ids)
+    return PairSet(ids, titles, captions, paths, attrs, held, text_ids, phrases)
 
 
 def pil_stage(preprocess: Any) -> Callable[[Any], Any]:

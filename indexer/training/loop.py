@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from indexer.clip_models import CONFIG_NAME, WEIGHTS_NAME, LoadedClip, uses_placeholder
 from indexer.errors import ProdsearchError
-from indexer.training.data import PairSet, normalize_stage, to_model_input
+from indexer.training.data import PairSet, PhraseTargets, normalize_stage, to_model_input
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -45,6 +45,7 @@ class TrainConfig:
     holdout_fraction: float = 0.1
     augment: bool = True
     checkpoint_every_s: float = 300.0
+    phrase_weight: float = 1.0
 
 
 def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor,
@@ -116,11 +117,24 @@ def _lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
     return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def pick_phrases(table: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One phrase index per row of ``table`` ([B, 3], -1 = none), uniformly among the row's phrases; -1 if none."""
+    valid = table >= 0
+    weights = valid.float() + (~valid.any(1, keepdim=True)).float()  # rows without phrases: any column (-1)
+    col = torch.multinomial(weights, 1, generator=generator).squeeze(1)
+    return table[torch.arange(len(table)), col]
+
+
 def train(loaded: LoadedClip, pairs: PairSet, photos: torch.Tensor, text_emb: np.ndarray | None,
-          cfg: TrainConfig, out_dir: Path, resume: bool = False) -> dict[str, Any]:
+          cfg: TrainConfig, out_dir: Path, resume: bool = False, phrases: PhraseTargets | None = None,
+          phrase_emb: np.ndarray | None = None) -> dict[str, Any]:
     """Train ``loaded.model`` in place on the training split; returns a summary (losses, time, steps).
 
     ``text_emb`` holds precomputed text embeddings (one row per pair) when the text tower is locked.
+    With ``phrases`` and ``cfg.phrase_weight > 0`` each photo is also contrasted against one of its
+    short shopper phrases ("blue men tshirts"), picked at random each step, so the image tower learns
+    the region of text space that short queries fall in, not only that of full captions
+    (``phrase_emb``: their precomputed embeddings when the text tower is locked).
     Stops at ``max_steps``, after ``epochs``, or when ``time_budget_min`` is spent (cosine schedule
     over whichever applies). Checkpoints to ``out_dir/checkpoint.pt`` every few minutes.
     """
@@ -146,6 +160,11 @@ def train(loaded: LoadedClip, pairs: PairSet, photos: torch.Tensor, text_emb: np
     mean, std = normalize_stage(loaded.preprocess)
     text_all = torch.from_numpy(text_emb) if text_emb is not None else None
     text_ids = torch.from_numpy(pairs.text_ids)
+    use_phrases = phrases is not None and cfg.phrase_weight > 0 and bool(phrases.texts)
+    if use_phrases and cfg.lock_text and phrase_emb is None:
+        raise TrainingError("locked text tower needs precomputed phrase embeddings")
+    phrase_table = torch.from_numpy(phrases.table) if use_phrases else None
+    phrase_all = torch.from_numpy(phrase_emb) if use_phrases and phrase_emb is not None else None
 
     step, elapsed, losses = 0, 0.0, []
     ckpt_path = out_dir / CHECKPOINT_NAME
@@ -153,7 +172,9 @@ def train(loaded: LoadedClip, pairs: PairSet, photos: torch.Tensor, text_emb: np
         if not ckpt_path.is_file():
             raise TrainingError(f"--resume: no checkpoint at {ckpt_path}")
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if ckpt["config"]["base"] != cfg.base or ckpt["config"]["batch_size"] != cfg.batch_size:
+        saved = ckpt["config"]
+        if (saved["base"], saved["batch_size"], saved.get("phrase_weight", 0.0)) != (cfg.base, cfg.batch_size,
+                                                                                   cfg.phrase_weight):
             raise TrainingError(f"{ckpt_path} was made with other settings ({ckpt['config']}); start afresh")
         model.load_state_dict(ckpt["model"], strict=False)
         opt.load_state_dict(ckpt["optimizer"])
@@ -201,6 +222,17 @@ def train(loaded: LoadedClip, pairs: PairSet, photos: torch.Tensor, text_emb: np
             text = model.encode_text(loaded.tokenizer([pairs.captions[i] for i in batch.tolist()]), normalize=True)
         scale = model.logit_scale.exp().clamp(max=100.0)
         loss = clip_loss(image, text, scale, text_ids[batch])
+        if use_phrases:
+            chosen = pick_phrases(phrase_table[batch], gen)
+            has = chosen >= 0
+            if int(has.sum()) > 1:
+                picked = chosen[has]
+                if phrase_all is not None:
+                    target = phrase_all[picked]
+                else:
+                    target = model.encode_text(loaded.tokenizer([phrases.texts[i] for i in picked.tolist()]),
+                                               normalize=True)
+                loss = loss + cfg.phrase_weight * clip_loss(image[has], target, scale, picked)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -10,9 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from indexer.catalog import load_catalog
-from indexer.training.data import build_pairs, is_held_out, load_photos, normalize_stage, to_model_input
-from indexer.training.loop import clip_loss
+from indexer.catalog import Product, load_catalog
+from indexer.training.data import (build_pairs, is_held_out, load_photos, normalize_stage, phrase_targets,
+                                   shopper_phrases, to_model_input)
+from indexer.training.loop import clip_loss, pick_phrases
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_CATALOG = REPO / "fixtures" / "catalog.jsonl"
@@ -53,6 +54,40 @@ def test_loss_without_duplicates_is_the_clip_loss():
     expected = 0.5 * (torch.nn.functional.cross_entropy(logits, labels)
                       + torch.nn.functional.cross_entropy(logits.t(), labels))
     assert torch.allclose(clip_loss(img, txt, torch.tensor(5.0), labels), expected, atol=1e-6)
+
+
+def test_shopper_phrases_come_from_colour_gender_and_type():
+    shirt = Product(id="a", title="Kestrel Men Yellow Cotton T-Shirt", category=["Apparel", "Topwear", "T-Shirts"],
+                    attributes={"gender": "Men", "colour": "Yellow", "article_type": "Tshirts"})
+    assert shopper_phrases(shirt) == ["yellow men tshirts", "yellow tshirts", "men tshirts"]
+    # no article_type: the category leaf is the type; "color" is accepted; no gender drops those phrases
+    mug = Product(id="b", title="Blue mug", category=["Home", "Mugs"], attributes={"color": "Blue"})
+    assert shopper_phrases(mug) == ["blue mugs"]
+    assert shopper_phrases(Product(id="c", title="Thing", attributes={"colour": "Red"})) == []
+    assert shopper_phrases(Product(id="d", title="Plain", category=["Mugs"])) == []
+
+
+def test_phrase_targets_share_ids_for_identical_phrases():
+    catalog = _fixture_catalog()
+    pairs = build_pairs(catalog)
+    targets = phrase_targets(pairs)
+    assert len(set(targets.texts)) == len(targets.texts)
+    for row in (0, 1, 2):
+        assert [targets.texts[i] for i in targets.table[row] if i >= 0] == pairs.phrases[row][:3]
+    common = max(targets.texts, key=lambda t: sum(t in p for p in pairs.phrases))
+    rows = [i for i, p in enumerate(pairs.phrases) if common in p]
+    assert len(rows) > 1
+    assert {int(targets.table[i, pairs.phrases[i].index(common)]) for i in rows} == {targets.texts.index(common)}
+
+
+def test_pick_phrases_draws_only_existing_phrases():
+    table = torch.tensor([[5, 6, 7], [8, -1, -1], [-1, -1, -1], [-1, 9, -1]])
+    gen = torch.Generator().manual_seed(0)
+    draws = torch.stack([pick_phrases(table, gen) for _ in range(300)])
+    assert set(draws[:, 0].tolist()) == {5, 6, 7}
+    assert set(draws[:, 1].tolist()) == {8}
+    assert set(draws[:, 2].tolist()) == {-1}
+    assert set(draws[:, 3].tolist()) == {9}
 
 
 def test_ram_photos_match_the_inference_preprocess():
@@ -105,6 +140,31 @@ def test_tiny_training_run_loss_falls_and_reloads_offline(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
+def test_phrase_loss_is_added_and_trains(tmp_path):
+    from indexer.clip_models import build_from_config, minilm_config
+    from indexer.training.data import encode_texts
+    from indexer.training.loop import TrainConfig, train
+
+    catalog = _fixture_catalog()
+    pairs = build_pairs(catalog)
+    targets = phrase_targets(pairs)
+
+    def run(weight: float, steps: int) -> list[float]:
+        loaded = build_from_config(minilm_config("ps_resnet18_half", (40, 32)), None, name="tiny")
+        photos = load_photos(pairs.paths, loaded.preprocess, None, num_workers=0)
+        text = encode_texts(loaded.model, loaded.tokenizer, pairs.captions)
+        phrase_emb = encode_texts(loaded.model, loaded.tokenizer, targets.texts)
+        cfg = TrainConfig(base="tiny", max_steps=steps, batch_size=32, lr=2e-3, warmup_steps=3, phrase_weight=weight)
+        return train(loaded, pairs, photos, text, cfg, tmp_path / f"run{weight}", phrases=targets,
+                     phrase_emb=phrase_emb)["losses"]
+
+    # same seed, same first batch: the phrase term is a second non-negative InfoNCE on top
+    assert run(1.0, 1)[0] > run(0.0, 1)[0] + 0.5
+    losses = run(1.0, 20)
+    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.3
+
+
+@pytest.mark.slow
 def test_cli_train_resume_and_eval(tmp_path, capsys):
     from prodsearch.cli import main
 
@@ -129,3 +189,5 @@ def test_train_refuses_bad_options(tmp_path):
 
     assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path), "--steps", "0"]) == 2
     assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path)]) == 2
+    assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path), "--steps", "5",
+                 "--phrase-weight", "-1"]) == 2
