@@ -178,16 +178,23 @@ def test_cli_train_resume_and_eval(tmp_path, capsys):
     assert main([*common, "--steps", "10", "--resume"]) == 0
     second = json.loads((out / "train_summary.json").read_text())
     assert second["steps"] == 10  # continued from step 6, not restarted
+    # resuming with another loss is refused (exit 2), and the saved model is left alone
+    before = (out / "open_clip_model.safetensors").read_bytes()
+    assert "attr_rrf_nDCG@10" in capsys.readouterr().out  # the held-out table printed by the second run
+    assert main([*common, "--steps", "12", "--resume", "--phrase-weight", "0"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert (out / "open_clip_model.safetensors").read_bytes() == before
     assert "title2photo_all_R@10" in second["metrics"]["model"]
-    assert "attr_rrf_nDCG@10" in capsys.readouterr().out
     config = json.loads((out / "open_clip_config.json").read_text())
     assert config["model_cfg"]["vision_cfg"]["image_size"] == [48, 40]
 
 
-def test_train_refuses_bad_options(tmp_path):
+def test_train_refuses_bad_options(tmp_path, capsys):
     from prodsearch.cli import main
 
     assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path), "--steps", "0"]) == 2
     assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path)]) == 2
-    assert main(["train", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(tmp_path), "--steps", "5",
+    capsys.readouterr()
+    assert main(["train", "--catalog", str(FIXTURE_CATALOG), "--out", str(tmp_path), "--steps", "5",
                  "--phrase-weight", "-1"]) == 2
+    assert "--phrase-weight must be 0 or more" in capsys.readouterr().err
