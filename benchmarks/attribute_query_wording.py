@@ -42,19 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no catalog at {args.catalog} (python -m indexer.adapters.fashion --out {args.catalog})")
         return 0
 
-    import torch
-
-    from eval.model_eval import QUERY_ATTRIBUTES, attribute_queries, precision_ndcg_at, top_k
+    from eval.model_eval import (attribute_combinations, attribute_keys, attribute_queries, embed_photos,
+                                 precision_ndcg_at, top_k)
     from indexer.catalog import load_catalog
     from indexer.clip_models import create_clip
-    from indexer.training.data import build_pairs, encode_texts, load_photos, normalize_stage, to_model_input
+    from indexer.training.data import build_pairs, encode_texts, load_photos
 
     pairs = build_pairs(load_catalog(args.catalog, skip_invalid=True), args.holdout)
     held = np.flatnonzero(pairs.held_out)
     attrs = [pairs.attributes[i] for i in held]
     queries, grades = attribute_queries(attrs)
-    keys = {tuple(a.get(k, "").strip().lower() for k in QUERY_ATTRIBUTES) for a in attrs}
-    combos = sorted(c for c in keys if all(c))
+    keys = attribute_keys(attrs)
+    combos = attribute_combinations(keys)  # the queries, as (colour, gender, type), in the same order
     if [" ".join(c) for c in combos] != queries:
         raise SystemExit("attribute combinations do not line up with eval.model_eval.attribute_queries")
     print(f"{len(held)} held-out products, {len(queries)} attribute queries; visual-only retrieval\n")
@@ -62,11 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     misses: dict[str, dict[str, int]] = {}
     for spec in args.models:
         loaded = create_clip(spec)
-        photos = load_photos([pairs.paths[i] for i in held], loaded.preprocess, None)
-        mean, std = normalize_stage(loaded.preprocess)
-        with torch.no_grad():
-            image = torch.cat([loaded.model.encode_image(to_model_input(photos[s:s + 512], mean, std), normalize=True)
-                               for s in range(0, len(photos), 512)]).float().numpy()
+        image = embed_photos(loaded, load_photos([pairs.paths[i] for i in held], loaded.preprocess, None))
         for wording, note in WORDINGS.items():
             texts = [wording.format(colour=c, gender=g, type=t) for c, g, t in combos]
             emb = encode_texts(loaded.model, loaded.tokenizer, texts)
@@ -74,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             p, ndcg = precision_ndcg_at(top, grades)
             print(f"| {spec} | \"{wording}\" ({note}) | {p:.3f} | {ndcg:.3f} |", flush=True)
             if wording == next(iter(WORDINGS)):
-                misses[spec] = _misses(top, combos, attrs)
+                misses[spec] = _misses(top, combos, keys)
     print("\nTop-10 hits of the first wording that are not exact matches, by what differs:\n")
     print("| model | other gender only | other colour only | other colour and gender | other type |\n|---|---|---|---|---|")
     for spec, counts in misses.items():
@@ -86,11 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 MISS_KINDS = ("gender", "colour", "both", "type")
 
 
-def _misses(top: np.ndarray, combos: list[tuple[str, ...]], attrs: list[dict[str, str]]) -> dict[str, int]:
-    """Count top-10 hits that are not exact matches by what differs from the query."""
-    from eval.model_eval import QUERY_ATTRIBUTES
-
-    keys = [tuple(a.get(k, "").strip().lower() for k in QUERY_ATTRIBUTES) for a in attrs]
+def _misses(top: np.ndarray, combos: list[tuple[str, ...]], keys: list[tuple[str, ...]]) -> dict[str, int]:
+    """Count top-10 hits that are not exact matches by what differs from the query (keys: per product)."""
     counts = dict.fromkeys(MISS_KINDS, 0)
     for (colour, gender, kind), row in zip(combos, top):
         for i in row:

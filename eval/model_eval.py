@@ -96,10 +96,20 @@ def precision_ndcg_at(ranked: np.ndarray, grades: np.ndarray, k: int = 10) -> tu
     return float(precision.mean()), float(ndcg.mean())
 
 
+def attribute_keys(attributes: Sequence[dict[str, str]]) -> list[tuple[str, ...]]:
+    """(colour, gender, article type) of each product, lower-cased; "" where missing."""
+    return [tuple(a.get(k, "").strip().lower() for k in QUERY_ATTRIBUTES) for a in attributes]
+
+
+def attribute_combinations(keys: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The distinct complete combinations among `attribute_keys`, sorted: one query each."""
+    return sorted({k for k in keys if all(k)})
+
+
 def attribute_queries(attributes: Sequence[dict[str, str]], min_relevant: int = 1) -> tuple[list[str], np.ndarray]:
     """Distinct "<colour> <gender> <article type>" queries and their [Q, N] grade matrix."""
-    keys = [tuple(a.get(k, "").strip().lower() for k in QUERY_ATTRIBUTES) for a in attributes]
-    combos = sorted({k for k in keys if all(k)})
+    keys = attribute_keys(attributes)
+    combos = attribute_combinations(keys)
     grades = np.zeros((len(combos), len(keys)), dtype=np.int8)
     for q, (colour, gender, article) in enumerate(combos):
         for i, (c, g, a) in enumerate(keys):
@@ -143,25 +153,32 @@ def random_unit(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def evaluate_model(loaded: Any, catalog: Any, holdout_fraction: float = 0.1, cache_dir: Path | None = None,
-                   baseline: bool = True, photos: Any = None, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Embed the catalog with ``loaded`` (a `LoadedClip`) and compute held-out metrics (+ random baseline)."""
+def embed_photos(loaded: Any, photos: Any, batch_size: int = 512) -> np.ndarray:
+    """L2-normalised image embeddings of uint8 photos [N, H, W, 3] (as `load_photos` gives), in batches."""
     import torch
     from tqdm import tqdm
 
-    from indexer.training.data import build_pairs, encode_texts, load_photos, normalize_stage, to_model_input
+    from indexer.training.data import normalize_stage, to_model_input
 
-    pairs = build_pairs(catalog, holdout_fraction)
-    if photos is None:
-        photos = load_photos(pairs.paths, loaded.preprocess, cache_dir)
     mean, std = normalize_stage(loaded.preprocess)
     loaded.model.eval()
     chunks = []
     with torch.no_grad():
-        for s in tqdm(range(0, len(photos), 512), desc="embed photos", unit="batch", mininterval=10):
-            x = to_model_input(photos[s:s + 512], mean, std)
+        for s in tqdm(range(0, len(photos), batch_size), desc="embed photos", unit="batch", mininterval=10):
+            x = to_model_input(photos[s:s + batch_size], mean, std)
             chunks.append(loaded.model.encode_image(x, normalize=True).float().numpy())
-    image_emb = np.concatenate(chunks)
+    return np.concatenate(chunks)
+
+
+def evaluate_model(loaded: Any, catalog: Any, holdout_fraction: float = 0.1, cache_dir: Path | None = None,
+                   baseline: bool = True, photos: Any = None, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Embed the catalog with ``loaded`` (a `LoadedClip`) and compute held-out metrics (+ random baseline)."""
+    from indexer.training.data import build_pairs, encode_texts, load_photos
+
+    pairs = build_pairs(catalog, holdout_fraction)
+    if photos is None:
+        photos = load_photos(pairs.paths, loaded.preprocess, cache_dir)
+    image_emb = embed_photos(loaded, photos)
     held = np.flatnonzero(pairs.held_out)
     title_emb = np.zeros((len(pairs), image_emb.shape[1]), dtype=np.float32)
     title_emb[held] = encode_texts(loaded.model, loaded.tokenizer, [pairs.titles[i] for i in held])
