@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from eval.modes import Mode
 from eval.relevance import Query
-from indexer.encoder_cache import CachingTextEncoder, cached_encoders
+from indexer.encoder_cache import cached_encoders
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
 from search.config import IMAGE_SIGNALS, PRODUCT_SIGNALS, TEXT_SIGNALS
@@ -130,8 +130,7 @@ def run_modes(searcher: Searcher, modes: Sequence[Mode], queries: Sequence[Query
               progress: bool = True, warmup: int = 3) -> EvalRun:
     """Prime the encoder cache, warm up, then run each mode over every query."""
     start = time.perf_counter()
-    if not isinstance(searcher.encoders.text, CachingTextEncoder):
-        searcher.encoders = cached_encoders(searcher.encoders)
+    searcher.encoders = cached_encoders(searcher.encoders)  # idempotent
     images = load_query_images(queries)
     encode_seconds = prime_encoders(searcher.encoders, queries, images, modes)
     logger.info("encoded %d queries in batch: %s", len(queries),

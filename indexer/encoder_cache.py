@@ -17,16 +17,20 @@ from indexer.encoders import Encoders
 
 
 class CachingTextEncoder:
-    """A text encoder that answers from a cache filled in batch by `prime`."""
+    """A text encoder that answers from a cache filled in batch by `prime`.
+
+    Every other attribute (name, dim, spec, text_tower...) is the wrapped encoder's.
+    """
 
     def __init__(self, inner: Any):
         self.inner = inner
-        self.name, self.dim = inner.name, inner.dim
-        self.spec = getattr(inner, "spec", {})
-        self.trained = getattr(inner, "trained", True)
-        self.text_tower = getattr(inner, "text_tower", None)  # keeps the Searcher's shared-tower shortcut
         self.texts: dict[str, np.ndarray] = {}
         self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copy/pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     def prime(self, texts: Sequence[str]) -> float:
         """Encode the texts not cached yet in one batch; returns seconds spent."""
@@ -57,26 +61,22 @@ class CachingClipEncoder(CachingTextEncoder):
         super().__init__(inner)
         self.images: dict[tuple, np.ndarray] = {}
 
-    def prime_images(self, images: Sequence[Image.Image], batch: int = 64) -> float:
+    def _fill(self, keys: Sequence[tuple], images: Sequence[Image.Image]) -> None:
+        """Encode, in one call (the inner encoder batches), the photos whose keys are not cached yet."""
+        todo = {key: im for key, im in zip(keys, images) if key not in self.images}
+        if todo:
+            self.images.update(zip(todo, self.inner.encode_images(list(todo.values()))))
+
+    def prime_images(self, images: Sequence[Image.Image]) -> float:
+        """Encode the photos not cached yet; returns seconds spent."""
         start = time.perf_counter()
-        todo = {}
-        for im in images:
-            key = _image_key(im)
-            if key not in self.images:
-                todo[key] = im
-        keys = list(todo)
-        for i in range(0, len(keys), batch):
-            chunk = keys[i:i + batch]
-            for key, vec in zip(chunk, self.inner.encode_images([todo[k] for k in chunk])):
-                self.images[key] = vec
+        self._fill([_image_key(im) for im in images], images)
         return time.perf_counter() - start
 
     def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         keys = [_image_key(im) for im in images]
-        missing = [im for im, key in zip(images, keys) if key not in self.images]
-        if missing:
-            self.misses += len(missing)
-            self.prime_images(missing)
+        self.misses += sum(key not in self.images for key in keys)
+        self._fill(keys, images)
         return np.stack([self.images[key] for key in keys])
 
 
