@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     reuse = False
     if args.reuse_index and index_dir.is_dir():
         reuse = read_manifest(index_dir).catalog_sha256 == catalog.sha256
+    encoders = None  # a reused index: open_searcher loads the models its manifest names
     if reuse:
         build_seconds = read_manifest(index_dir).build_seconds
         steps["build_index (reused; time of the original build)"] = round(sum(build_seconds.values()), 1)
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     derived = timed("derive_qrels", derive_relevance, catalog, n_text=args.text_queries, n_photo=args.photo_queries,
                     seed=args.seed, queries_dir=rel_dir)
     write_derived(derived, rel_dir)
-    searcher = timed("open_searcher", open_searcher, index_dir)
+    searcher = timed("open_searcher", open_searcher, index_dir, encoders)  # the build's models, not loaded twice
     relevance = relevance_for(searcher, rel_dir / "queries.jsonl", rel_dir / "qrels.txt")
     modes = resolve_modes(["bm25", "semantic", "visual", "fused-rrf", "fused-weighted"])
     all_report = timed("eval_all_modes", evaluate_modes, searcher, relevance, modes, work / "report-all",

@@ -48,11 +48,6 @@ class Query:
     split: str | None = None
     kind: str = "text"
 
-    def describe(self) -> str:
-        parts = [f"text={self.text!r}" if self.text else "", f"image={self.image.name}" if self.image else "",
-                 f"product_id={self.product_id}" if self.product_id else ""]
-        return " ".join(p for p in parts if p)
-
 
 Qrels = dict[str, dict[str, int]]
 

@@ -35,13 +35,8 @@ class ModeRun:
 
     mode: Mode
     ranked: dict[str, list[str]] = field(default_factory=dict)
-    scores: dict[str, list[float]] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
-
-    def ranx_dict(self) -> dict[str, dict[str, float]]:
-        """qid -> {product id: score}; scores are rank-derived (n - i) so ties keep the engine's order."""
-        return {qid: {doc: float(len(docs) - i) for i, doc in enumerate(docs)} for qid, docs in self.ranked.items()}
 
 
 def load_query_images(queries: Sequence[Query]) -> dict[str, Image.Image]:
@@ -97,21 +92,20 @@ def run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: d
     result = ModeRun(mode)
     k = max(1, min(k, searcher.index.n_products, searcher.config.candidate_depth))
     for query in queries:
-        request = request_for(query, mode, k)
-        start = time.perf_counter()
-        try:
-            if not can_serve(mode, query):
-                raise InvalidQueryError(f"mode {mode.name} has no signal for a {query.kind} query")
-            response = searcher.search(request, images.get(query.id))
-        except InvalidQueryError as exc:
-            if can_serve(mode, query):
+        response = None
+        if can_serve(mode, query):  # a mode with no signal for the query's kind ranks nothing, silently
+            start = time.perf_counter()
+            try:
+                response = searcher.search(request_for(query, mode, k), images.get(query.id))
+            except InvalidQueryError as exc:
                 logger.warning("mode %s, query %s: %s (ranked as empty)", mode.name, query.id, exc)
-            result.ranked[query.id], result.scores[query.id] = [], []
+            else:
+                result.latencies_ms.append((time.perf_counter() - start) * 1000)
+        if response is None:
+            result.ranked[query.id] = []
             result.unanswered.append(query.id)
         else:
-            result.latencies_ms.append((time.perf_counter() - start) * 1000)
             result.ranked[query.id] = [h.product.id for h in response.hits]
-            result.scores[query.id] = [h.score for h in response.hits]
         if bar is not None:
             bar.update(1)
     return result
