@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from api.params import clean_message
 from api.routers import facets, health, page, products, search
 from api.settings import Settings
-from search.searcher import Searcher
+from indexer.errors import InvalidQueryError
+from search.searcher import ProductNotFoundError, Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,15 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _readable(exc), "errors": exc.errors()},
                             media_type="application/json")
+
+    # engine errors, wherever a router meets them: a query the engine cannot serve, an unknown product
+    @app.exception_handler(InvalidQueryError)
+    async def invalid_query(request: Request, exc: InvalidQueryError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(ProductNotFoundError)
+    async def unknown_product(request: Request, exc: ProductNotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
 
     app.include_router(health.router)
     app.include_router(search.router)

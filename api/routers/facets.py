@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_searcher
 from api.params import FilterParams, FusionParams
 from api.routers.search import make_request
-from indexer.errors import InvalidQueryError
 from search.facets import FacetsResponse, compute_facets
-from search.searcher import ProductNotFoundError, Searcher
+from search.searcher import Searcher
 
-logger = logging.getLogger(__name__)
 router = APIRouter(tags=["facets"])
 
 
@@ -34,9 +31,4 @@ def get_facets(
     """
     request = make_request(text=q, product_id=product_id or None, filters=filter_params.filters,
                            **fusion_params.fields)
-    try:
-        return compute_facets(searcher, request)
-    except InvalidQueryError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
-    except ProductNotFoundError as exc:
-        raise HTTPException(404, detail=str(exc)) from None
+    return compute_facets(searcher, request)  # engine errors: see the handlers in api.app

@@ -6,31 +6,24 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import get_searcher
 from api.params import FilterParams
-from api.routers.search import make_request, run_search
+from api.routers.search import make_request
 from indexer.catalog import Product
-from search.searcher import ProductNotFoundError, Searcher
+from search.searcher import Searcher
 from search.types import MAX_K, SearchResponse
 
 router = APIRouter(prefix="/products", tags=["products"])
 IMAGE_CACHE_SECONDS = 86400
 
 
-def _product_or_404(searcher: Searcher, product_id: str) -> Product:
-    try:
-        return searcher.product(product_id)
-    except ProductNotFoundError as exc:
-        raise HTTPException(404, detail=str(exc)) from None
-
-
 @router.get("/{product_id}", response_model=Product)
 def get_product(product_id: str, searcher: Searcher = Depends(get_searcher)) -> Product:
-    return _product_or_404(searcher, product_id)
+    return searcher.product(product_id)  # an unknown id: 404 (handler in api.app)
 
 
 @router.get("/{product_id}/image", responses={200: {"content": {"image/jpeg": {}}}})
 def get_product_image(product_id: str, request: Request, searcher: Searcher = Depends(get_searcher)) -> Response:
     """The product's photo as stored in the index (a JPEG thumbnail), with caching headers (304 on a match)."""
-    _product_or_404(searcher, product_id)
+    searcher.product(product_id)  # 404 for an unknown id, before any header is built
     etag = f'"{searcher.index.manifest.catalog_sha256[:16]}-{searcher.index.manifest.built_at}-{product_id}"'
     headers = {"Cache-Control": f"public, max-age={IMAGE_CACHE_SECONDS}", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
@@ -47,5 +40,4 @@ def get_similar(product_id: str, k: int = Query(default=10, ge=1, le=MAX_K), off
                 filter_params: FilterParams = Depends(),
                 searcher: Searcher = Depends(get_searcher)) -> SearchResponse:
     """"More like this": products closest to this one's text and photo, itself excluded."""
-    _product_or_404(searcher, product_id)
-    return run_search(searcher, make_request(product_id=product_id, k=k, offset=offset, filters=filter_params.filters))
+    return searcher.search(make_request(product_id=product_id, k=k, offset=offset, filters=filter_params.filters))

@@ -13,8 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
 from api.params import FilterParams, FusionParams, clean_message, filters_from_json, parse_weights
 from api.settings import Settings
-from indexer.errors import InvalidQueryError
-from search.searcher import ProductNotFoundError, Searcher
+from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest, SearchResponse
 
 router = APIRouter(tags=["search"])
@@ -24,16 +23,6 @@ class SearchBody(SearchRequest):
     """POST /search body: any of text, image (base64) and product_id, with the Searcher's options."""
 
     image: str | None = Field(default=None, description="base64-encoded image bytes")
-
-
-def run_search(searcher: Searcher, request: SearchRequest, image=None) -> SearchResponse:  # type: ignore[no-untyped-def]
-    """Search, mapping engine errors to HTTP ones (422 bad query, 404 unknown product)."""
-    try:
-        return searcher.search(request, image=image)
-    except InvalidQueryError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
-    except ProductNotFoundError as exc:
-        raise HTTPException(404, detail=str(exc)) from None
 
 
 def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
@@ -54,7 +43,7 @@ def search_get(
     searcher: Searcher = Depends(get_searcher),
 ) -> SearchResponse:
     request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
-    return run_search(searcher, request)
+    return searcher.search(request)
 
 
 @router.post("/search", response_model=SearchResponse)
@@ -70,7 +59,7 @@ def search_post(body: SearchBody, searcher: Searcher = Depends(get_searcher),
             raise HTTPException(400, detail="image: not valid base64") from None
         image = image_from_bytes(data, settings)
     request = make_request(**body.model_dump(exclude={"image"}))
-    return run_search(searcher, request, image)
+    return searcher.search(request, image)
 
 
 @router.post("/search/image", response_model=SearchResponse)
@@ -88,4 +77,4 @@ async def search_image(
     image = await read_upload(file, settings)
     request = make_request(text=text, k=k, offset=offset, filters=filters_from_json(filters),
                            weights=parse_weights(weights), fusion=fusion)
-    return await run_in_threadpool(run_search, searcher, request, image)
+    return await run_in_threadpool(searcher.search, request, image)
