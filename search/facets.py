@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -158,18 +158,24 @@ def _attribute(product: Product, name: str) -> str | None:
     return None
 
 
+def _reduced(filters: Filters | None, **update: Any) -> Filters | None:
+    """``filters`` with some fields replaced; None when nothing is left to filter on."""
+    if filters is None:
+        return None
+    reduced = filters.model_copy(update=update)
+    return None if reduced.is_empty() else reduced
+
+
 def _without(filters: Filters | None, field: str) -> Filters | None:
     """``filters`` less one facet field's own condition (brand, price, or an attribute name)."""
     if filters is None:
         return None
     if field == "brand":
-        reduced = filters.model_copy(update={"brand": None})
-    elif field == "price":
-        reduced = filters.model_copy(update={"price_min": None, "price_max": None})
-    else:
-        attrs = {k: v for k, v in (filters.attributes or {}).items() if k.lower() != field}
-        reduced = filters.model_copy(update={"attributes": attrs or None})
-    return None if reduced.is_empty() else reduced
+        return _reduced(filters, brand=None)
+    if field == "price":
+        return _reduced(filters, price_min=None, price_max=None)
+    attrs = {k: v for k, v in (filters.attributes or {}).items() if k.lower() != field}
+    return _reduced(filters, attributes=attrs or None)
 
 
 def _nice_step(span: float, buckets: int) -> float:
@@ -253,15 +259,13 @@ def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsRespon
         cats = []
         for level in sorted(set(fi.category_level)):
             above = [c for c in chosen if level_of(c) < level]
-            reduced = filters.model_copy(update={"category": above or None}) if filters else None
-            counts = fi.category_counts(candidates(None if reduced is None or reduced.is_empty() else reduced))
+            counts = fi.category_counts(candidates(_reduced(filters, category=above or None)))
             cats += [FacetValue(value=fi.category_values[i], count=int(counts[i]), level=level,
                                 selected=fi.category_values[i].lower() in chosen_cats, parent=fi.category_parent[i])
                      for i in range(len(fi.category_values)) if fi.category_level[i] == level
                      and (counts[i] > 0 or fi.category_values[i].lower() in chosen_cats)]
         known = {v.value.lower() for v in cats}
-        cats += [FacetValue(value=c, count=0, selected=True, level=0) for c in (filters.category if filters else None) or []
-                 if c.lower() not in known]
+        cats += [FacetValue(value=c, count=0, selected=True, level=0) for c in chosen if c.lower() not in known]
         facets["category"] = sorted(cats, key=lambda v: (v.level or 0, -v.count, v.value.lower()))
         price = price_facet(fi.price[candidates(_without(filters, "price"))])
     timings["total"] = (time.perf_counter() - t_start) * 1000

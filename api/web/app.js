@@ -9,7 +9,7 @@
   const state = {
     q: "", page: 0, mode: "text", photo: null, photoUrl: null, similar: null, why: false, depth: 1000,
     filters: { gender: [], colour: [], brand: [], category: [], price_min: null, price_max: null },
-    categoryLevel: {}, expanded: new Set(), errors: {},
+    categoryLevel: {}, expanded: new Set(), errors: {}, facets: null,
   };
   const $ = (id) => document.getElementById(id);
   let searchCtl = null, facetCtl = null, typingTimer = null, priceTimer = null;
@@ -150,6 +150,7 @@
       if (ctl !== facetCtl) return;
       setError("facets", null);
       state.depth = data.candidate_depth;
+      state.facets = data;
       renderFacets(data);
     } catch (err) {
       if (err.name === "AbortError" || ctl !== facetCtl) return;
@@ -260,7 +261,7 @@
     const more = values.length > FACET_LIMIT
       ? el("button", { type: "button", class: "link-button", "aria-expanded": expanded ? "true" : "false",
                        "data-key": `more:${name}`, text: expanded ? "Show fewer" : `Show all ${values.length}`,
-                       onclick: () => { expanded ? state.expanded.delete(name) : state.expanded.add(name); runFacets(); } })
+                       onclick: () => { expanded ? state.expanded.delete(name) : state.expanded.add(name); renderFacets(state.facets); } })
       : null;
     const empty = values.length ? null : el("p", { class: "hint", text: "No values here." });
     return el("fieldset", { class: "facet", "data-facet": name }, el("legend", { text: label }), list, empty, more);
