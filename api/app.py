@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.params import clean_message
+from api.params import readable_errors
 from api.routers import facets, health, page, products, search
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
@@ -32,14 +32,6 @@ def load_searcher(settings: Settings) -> Searcher:
     return Searcher(index, encoders, config)
 
 
-def _readable(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form"))
-        parts.append(f"{loc or 'request'}: {clean_message(str(err.get('msg')))}")
-    return "; ".join(parts)
-
-
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
     """An app serving ``searcher``, or the index named by ``settings`` (loaded at start-up)."""
     settings = settings or Settings()
@@ -57,7 +49,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": _readable(exc), "errors": exc.errors()},
+        return JSONResponse(status_code=422, content={"detail": readable_errors(exc.errors()), "errors": exc.errors()},
                             media_type="application/json")
 
     # engine errors, wherever a router meets them: a query the engine cannot serve, an unknown product

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request, UploadFile
+from fastapi import HTTPException, Request, Response, UploadFile
 
 from api.settings import Settings
 from indexer.errors import ImageDecodeError
@@ -19,6 +19,13 @@ def get_searcher(request: Request) -> Searcher:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
+    """A 304 with ``headers`` when the client already holds this ETag (``headers["ETag"]``), else None."""
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return None
 
 
 def image_from_bytes(data: bytes, settings: Settings):  # type: ignore[no-untyped-def]

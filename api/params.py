@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from fastapi import HTTPException, Query
 from pydantic import ValidationError
@@ -15,6 +15,15 @@ from search.filters import Filters
 def clean_message(msg: str) -> str:
     """Pydantic prefixes messages from custom validators with "Value error, "; users need not see it."""
     return msg.removeprefix("Value error, ")
+
+
+def readable_errors(errors: Sequence[dict[str, Any]]) -> str:
+    """Pydantic/FastAPI validation errors as one line: "field: message; ..." (request parts left out of the path)."""
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form"))
+        parts.append(f"{loc or 'request'}: {clean_message(str(err.get('msg')))}")
+    return "; ".join(parts)
 
 
 def parse_weights(raw: str | None) -> dict[str, float] | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from api.deps import not_modified
+
 logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
@@ -41,8 +43,9 @@ def _serve(name: str, media_type: str, request: Request) -> Response:
         raise HTTPException(404, detail=f"{name} is missing from the install") from None
     headers = {"Cache-Control": "no-cache", "ETag": etag, "Content-Security-Policy": CSP,
                "X-Content-Type-Options": "nosniff"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
+    cached = not_modified(request, headers)
+    if cached is not None:
+        return cached
     return Response(content=data, media_type=media_type, headers=headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from api.deps import get_searcher
+from api.deps import get_searcher, not_modified
 from api.params import FilterParams
 from api.routers.search import make_request
 from indexer.catalog import Product
@@ -26,8 +26,9 @@ def get_product_image(product_id: str, request: Request, searcher: Searcher = De
     searcher.product(product_id)  # 404 for an unknown id, before any header is built
     etag = f'"{searcher.index.manifest.catalog_sha256[:16]}-{searcher.index.manifest.built_at}-{product_id}"'
     headers = {"Cache-Control": f"public, max-age={IMAGE_CACHE_SECONDS}", "ETag": etag}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
+    cached = not_modified(request, headers)
+    if cached is not None:
+        return cached
     found = searcher.thumbnail(product_id)
     if found is None:
         raise HTTPException(404, detail=f"product {product_id!r} has no usable photo")

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
-from api.params import FilterParams, FusionParams, clean_message, filters_from_json, parse_weights
+from api.params import FilterParams, FusionParams, filters_from_json, parse_weights, readable_errors
 from api.settings import Settings
 from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest, SearchResponse
@@ -29,8 +29,7 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
     try:
         return SearchRequest(**fields)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'request'}: {clean_message(e['msg'])}" for e in exc.errors())
-        raise HTTPException(422, detail=detail) from None
+        raise HTTPException(422, detail=readable_errors(exc.errors())) from None
 
 
 @router.get("/search", response_model=SearchResponse)
