@@ -21,15 +21,11 @@ logger = logging.getLogger(__name__)
 
 def load_searcher(settings: Settings) -> Searcher:
     """Open the index with the encoders its manifest names (or the ones the settings override)."""
-    from indexer.encoders import load_encoders_for_index
-    from indexer.loaded import load_index
     from search.config import load_search_config
 
-    config = load_search_config(settings.search_config)
-    index = load_index(settings.index_dir)
-    encoders = load_encoders_for_index(index.manifest.model_specs, settings.text_model, settings.clip_model,
-                                       settings.clip_pretrained, settings.device)
-    return Searcher(index, encoders, config)
+    return Searcher.open(settings.index_dir, config=load_search_config(settings.search_config),
+                         text_model=settings.text_model, clip_model=settings.clip_model,
+                         clip_pretrained=settings.clip_pretrained, device=settings.device)
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:

@@ -113,17 +113,13 @@ def run_build_qrels(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The relevance set, validated against the index before any model loads; then the Searcher."""
     from eval.relevance import load_relevance
-    from eval.runner import cached_encoders
-    from indexer.encoders import load_encoders_for_index
+    from eval.runner import open_searcher
     from indexer.loaded import load_index
-    from search.searcher import Searcher
 
     index = load_index(args.index)
     relevance = load_relevance(args.queries, args.qrels, known_ids=index.store.row_of.keys())
-    encoders = load_encoders_for_index(index.manifest.model_specs, text_model=args.text_model,
-                                       clip_model=args.clip_model, clip_pretrained=args.clip_pretrained,
-                                       device=args.device)
-    return Searcher(index, cached_encoders(encoders)), relevance
+    return open_searcher(index, text_model=args.text_model, clip_model=args.clip_model,
+                         clip_pretrained=args.clip_pretrained, device=args.device), relevance
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 from PIL import Image
@@ -143,12 +142,9 @@ def run_modes(searcher: Searcher, modes: Sequence[Mode], queries: Sequence[Query
     return EvalRun(runs, encode_seconds, len(queries), k, time.perf_counter() - start)
 
 
-def open_searcher(index_dir: Path, encoders: Encoders | None = None, config: Any = None,
-                  device: str | None = None) -> Searcher:
-    """A Searcher over ``index_dir`` with the encoders its manifest names (or the ones given), cached."""
-    from indexer.encoders import load_encoders_for_index
-    from indexer.manifest import read_manifest
-
-    if encoders is None:
-        encoders = load_encoders_for_index(read_manifest(Path(index_dir)).model_specs, device=device)
-    return Searcher.open(index_dir, cached_encoders(encoders), config)
+def open_searcher(index: Any, encoders: Encoders | None = None, config: Any = None, **models: str | None) -> Searcher:
+    """`Searcher.open` (index directory or loaded index; ``models``: text_model, clip_model, clip_pretrained,
+    device overrides), with memoising encoders, which `prime_encoders` needs."""
+    searcher = Searcher.open(index, encoders, config, **models)
+    searcher.encoders = cached_encoders(searcher.encoders)
+    return searcher

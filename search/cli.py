@@ -28,10 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_query(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from api.app import load_searcher
-    from api.settings import Settings
     from indexer.errors import InvalidQueryError
     from indexer.images import ImageFailure, read_image
+    from search.config import load_search_config
+    from search.searcher import Searcher
     from search.types import SearchRequest
 
     try:
@@ -44,9 +44,8 @@ def run_query(args: argparse.Namespace) -> int:
         image = read_image(str(args.image))
         if isinstance(image, ImageFailure):
             raise InvalidQueryError(f"cannot use {args.image} as a query photo: {image.reason}")
-    searcher = load_searcher(Settings(index_dir=args.index, search_config=args.config, text_model=args.text_model,
-                                      clip_model=args.clip_model, clip_pretrained=args.clip_pretrained,
-                                      device=args.device))
+    searcher = Searcher.open(args.index, config=load_search_config(args.config), text_model=args.text_model,
+                             clip_model=args.clip_model, clip_pretrained=args.clip_pretrained, device=args.device)
     response = searcher.search(request, image=image)
     if args.json:
         print(response.model_dump_json(indent=2))

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from indexer.catalog import Product
-from indexer.encoders import Encoders, shared_text_tower
+from indexer.encoders import Encoders, load_encoders_for_index, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
 from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
@@ -72,8 +72,17 @@ class Searcher:
         self._images_per_product = int(max(1, counts.max()))
 
     @classmethod
-    def open(cls, index_dir: str | Path, encoders: Encoders, config: SearchConfig | None = None) -> "Searcher":
-        return cls(load_index(index_dir), encoders, config)
+    def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
+             config: SearchConfig | None = None, *, text_model: str | None = None, clip_model: str | None = None,
+             clip_pretrained: str | None = None, device: str | None = None) -> "Searcher":
+        """A Searcher over an index (directory or loaded) with ``encoders``, or else the ones its manifest
+        names, each overridable (a mismatch with the index is an error)."""
+        if not isinstance(index, LoadedIndex):
+            index = load_index(index)
+        if encoders is None:
+            encoders = load_encoders_for_index(index.manifest.model_specs, text_model, clip_model, clip_pretrained,
+                                               device)
+        return cls(index, encoders, config)
 
     @cached_property
     def facet_index(self) -> FacetIndex:
