@@ -47,18 +47,18 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
     n = max(result.n_queries, 1)
     encode_ms = {k: round(v * 1000 / n, 3) for k, v in result.encode_seconds.items()}
     modes: dict[str, Any] = {}
+    curve_metrics = [f"recall@{k}" for k in CURVE_KS]
+    masks = {kind: np.array([kinds[q] == kind for q in qrels]) for kind in sorted(set(kinds.values()))}
     for name, run in result.runs.items():
-        per_query = evaluate(qrels, run.ranked, metrics, per_query=True)
-        by_kind = {}
-        for kind in sorted(set(kinds.values())):
-            mask = np.array([kinds[q] == kind for q in qrels])
-            by_kind[kind] = {"n": int(mask.sum()), **{m: float(v[mask].mean()) for m, v in per_query.items()}}
-        curve = evaluate(qrels, run.ranked, [f"recall@{k}" for k in CURVE_KS])
+        # one ranx evaluation per mode: the report's metrics and the recall curve together
+        per_query = evaluate(qrels, run.ranked, list(dict.fromkeys([*metrics, *curve_metrics])), per_query=True)
+        by_kind = {kind: {"n": int(mask.sum()), **{m: float(per_query[m][mask].mean()) for m in metrics}}
+                   for kind, mask in masks.items()}
         modes[name] = {
             "config": run.mode.to_dict(),
-            "metrics": {m: float(v.mean()) for m, v in per_query.items()},
+            "metrics": {m: float(per_query[m].mean()) for m in metrics},
             "by_kind": by_kind,
-            "recall_curve": {str(k): curve[f"recall@{k}"] for k in CURVE_KS},
+            "recall_curve": {str(k): float(per_query[f"recall@{k}"].mean()) for k in CURVE_KS},
             "latency_ms": summarize_latency(run.latencies_ms),
             "latencies_ms": [round(x, 3) for x in run.latencies_ms],
             "answered": len(run.latencies_ms),
