@@ -137,13 +137,24 @@ def build_from_config(config: dict[str, Any], weights: Path | None = None, name:
                       trained=weights is not None, config=copy.deepcopy(config))
 
 
-def load_local_dir(path: Path, device: str = "cpu") -> LoadedClip:
-    """Load a ``local-dir`` model whose config uses a package placeholder (see module docstring)."""
-    config = json.loads((path / CONFIG_NAME).read_text(encoding="utf-8"))
+def read_config(path: Path) -> dict:
+    """A model directory's ``open_clip_config.json``, parsed (`ModelLoadError` when it is not JSON)."""
+    config_path = path / CONFIG_NAME
+    try:
+        return json.loads(config_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"{config_path}: not valid JSON ({exc})") from exc
+
+
+def load_local_dir(path: Path, device: str = "cpu", config: dict | None = None,
+                   name: str | None = None) -> LoadedClip:
+    """Load a ``local-dir`` model whose config uses a package placeholder (see module docstring);
+    ``config``: its config when the caller has already read it."""
+    config = config if config is not None else read_config(path)
     weights = path / WEIGHTS_NAME
     if not weights.is_file():
         raise ModelLoadError(f"{path}: {WEIGHTS_NAME} missing")
-    return build_from_config(config, weights, name=f"local-dir:{path}", device=device)
+    return build_from_config(config, weights, name=name or f"local-dir:{path}", device=device)
 
 
 def create_clip(spec: str = DEFAULT_CLIP, pretrained: str | None = None, device: str = "cpu") -> LoadedClip:
@@ -153,9 +164,7 @@ def create_clip(spec: str = DEFAULT_CLIP, pretrained: str | None = None, device:
     trained = True
     if spec == DEFAULT_CLIP:
         if (SHIPPED_MODEL_DIR / CONFIG_NAME).is_file() and (SHIPPED_MODEL_DIR / WEIGHTS_NAME).is_file():
-            loaded = load_local_dir(SHIPPED_MODEL_DIR, device)
-            loaded.name = DEFAULT_CLIP
-            return loaded
+            return load_local_dir(SHIPPED_MODEL_DIR, device, name=DEFAULT_CLIP)
         logger.warning("no shipped CLIP weights at %s: using an UNTRAINED %s; visual results are meaningless",
                        SHIPPED_MODEL_DIR, DEFAULT_ARCHITECTURE)
         spec = DEFAULT_ARCHITECTURE
@@ -166,14 +175,10 @@ def create_clip(spec: str = DEFAULT_CLIP, pretrained: str | None = None, device:
         return build_from_config(minilm_config(ARCHITECTURES[spec]), None, name=spec, device=device)
     if spec.startswith("local-dir:"):
         path = Path(spec[len("local-dir:"):])
-        config_path = path / CONFIG_NAME
-        if config_path.is_file():
-            try:
-                config = json.loads(config_path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise ModelLoadError(f"{config_path}: not valid JSON ({exc})") from exc
+        if (path / CONFIG_NAME).is_file():
+            config = read_config(path)
             if uses_placeholder(config):
-                return load_local_dir(path, device)
+                return load_local_dir(path, device, config)
     elif not spec.startswith("hf-hub:") and not pretrained:
         trained = False
         logger.warning("CLIP %r has no pretrained weights: visual results are meaningless", spec)
