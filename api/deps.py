@@ -44,6 +44,7 @@ async def read_upload(upload: UploadFile, settings: Settings):  # type: ignore[n
     """Read an uploaded image with the size limit applied while reading; 415 for a non-image type."""
     content_type = (upload.content_type or "").lower()
     if not content_type.startswith("image/"):
-        raise HTTPException(status_code=415, detail=f"expected an image upload (image/*), got {content_type or 'no content type'}")
+        got = content_type or "no content type"
+        raise HTTPException(status_code=415, detail=f"expected an image upload (image/*), got {got}")
     data = await upload.read(settings.max_upload_bytes + 1)
     return image_from_bytes(data, settings)

@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no catalog at {args.catalog} (python -m indexer.adapters.fashion --out {args.catalog})")
         return 0
 
-    from eval.model_eval import (attribute_combinations, attribute_keys, attribute_queries, embed_photos,
-                                 precision_ndcg_at, top_k)
+    from eval.model_eval import attribute_combinations, attribute_keys, attribute_queries, embed_photos, precision_ndcg_at, top_k
     from indexer.catalog import load_catalog
     from indexer.clip_models import create_clip
     from indexer.training.data import build_pairs, encode_texts, load_photos
@@ -84,7 +83,7 @@ MISS_KINDS = ("gender", "colour", "both", "type")
 def _misses(top: np.ndarray, combos: list[tuple[str, ...]], keys: list[tuple[str, ...]]) -> dict[str, int]:
     """Count top-10 hits that are not exact matches by what differs from the query (keys: per product)."""
     counts = dict.fromkeys(MISS_KINDS, 0)
-    for (colour, gender, kind), row in zip(combos, top):
+    for (colour, gender, kind), row in zip(combos, top, strict=True):
         for i in row:
             c, g, t = keys[i]
             if t != kind:

@@ -33,7 +33,7 @@ def main() -> int:
                 index.search(x[i:i + 1], args.k)
             results.setdefault(threads, []).append((time.perf_counter() - start) / args.repeats * 1000)
     for threads, ms in results.items():
-        print(f"{threads} thread(s): {min(ms):6.2f} ms per query (best of rounds {['%.2f' % m for m in ms]})")
+        print(f"{threads} thread(s): {min(ms):6.2f} ms per query (best of rounds {[f'{m:.2f}' for m in ms]})")
     print(f"ratio 2 threads / 1 thread: {min(results[2]) / min(results[1]):.2f}")
     return 0
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from eval.metrics import MAX_P, compare_runs, significance_vs
 from eval.relevance import RelevanceError, load_qrels
@@ -64,7 +65,7 @@ def compare_reports(paths: Sequence[Path | str], mode: str | None = None, labels
     loaded = [_load(p) for p, _ in split]
     modes_per = [m for _, m in split]
     if mode is None and not all(modes_per):
-        common = set.intersection(*(set(r["modes"]) for (_, r), m in zip(loaded, modes_per) if not m))
+        common = set.intersection(*(set(r["modes"]) for (_, r), m in zip(loaded, modes_per, strict=True) if not m))
         mode = next((m for m in PREFERRED if m in common), None) or (sorted(common)[0] if common else None)
         if mode is None:
             raise CompareError(Path(paths[0]), ["the reports share no mode; pass --mode NAME, or NAME per report "

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.catalog import Catalog, Product
 from eval.relevance import META_NAME, Qrels, write_qrels, write_queries
+from indexer.catalog import Catalog, Product
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def derive_relevance(catalog: Catalog, *, n_text: int = 300, n_photo: int = 100,
     rng = random.Random(seed)
     products = catalog.products
     facets = [product_facets(p) for p in products]
-    display_brand = {f.brand: p.brand for p, f in zip(products, facets) if f.brand}
+    display_brand = {f.brand: p.brand for p, f in zip(products, facets, strict=True) if f.brand}
     by_type: dict[str, list[int]] = defaultdict(list)
     for row, f in enumerate(facets):
         if f.type:
@@ -126,7 +126,7 @@ def derive_relevance(catalog: Catalog, *, n_text: int = 300, n_photo: int = 100,
         for f in facets:
             if f.type and all(f.get(n) for n in names):
                 seen[(f.type, *(f.get(n) for n in names))] += 1
-        candidates[names] = [dict(zip(("type", *names), key)) for key, count in sorted(seen.items())
+        candidates[names] = [dict(zip(("type", *names), key, strict=True)) for key, count in sorted(seen.items())
                              if count >= min_support]
         rng.shuffle(candidates[names])
     queries: list[dict[str, Any]] = []

@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def attribute_queries(attributes: Sequence[dict[str, str]], min_relevant: int = 
             elif a == article and (c == colour or g == gender):
                 grades[q, i] = 1
     keep = (grades == 2).sum(1) >= min_relevant
-    return [" ".join(c) for c, k in zip(combos, keep) if k], grades[keep]
+    return [" ".join(c) for c, k in zip(combos, keep, strict=True) if k], grades[keep]
 
 
 # ---------- whole-model evaluation ----------

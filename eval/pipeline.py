@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from eval.metrics import DEFAULT_METRICS, MAX_P
 from eval.modes import DEFAULT_MODES, Mode, mode_from_config

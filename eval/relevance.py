@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -63,7 +64,7 @@ class RelevanceSet:
     derived: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def split(self, name: str | None) -> "RelevanceSet":
+    def split(self, name: str | None) -> RelevanceSet:
         """Only the queries of one split (``None`` or ``all`` keeps every query)."""
         if name in (None, "all"):
             return self

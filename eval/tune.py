@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from PIL import Image
 from tqdm import tqdm
 
 from eval.metrics import query_metric
+from eval.modes import PRESETS
 from eval.relevance import Qrels, Query
 from eval.runner import prime_encoders, request_for
-from eval.modes import PRESETS
 from indexer.errors import InvalidQueryError
 from search.config import SIGNALS, SearchConfig
 from search.fusion import Run, fuse
@@ -45,7 +46,7 @@ class FusionParams:
     def weight_dict(self) -> dict[str, float]:
         return dict(self.weights)
 
-    def with_weight(self, signal: str, value: float) -> "FusionParams":
+    def with_weight(self, signal: str, value: float) -> FusionParams:
         return replace(self, weights=tuple((s, value if s == signal else w) for s, w in self.weights))
 
     def to_config(self, candidate_depth: int) -> SearchConfig:

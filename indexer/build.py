@@ -90,7 +90,7 @@ def embed_catalog(catalog: Catalog, encoders: Encoders, *, image_workers: int = 
             t0 = time.perf_counter()
             refs = [(start + i, p.id, catalog.resolve_image(ref)) for i, p in enumerate(chunk) for ref in p.images]
             images, rows = [], []
-            for (row, product_id, ref), image in zip(refs, read_images([r for _, _, r in refs], image_workers)):
+            for (row, product_id, _ref), image in zip(refs, read_images([r for _, _, r in refs], image_workers), strict=True):
                 if isinstance(image, ImageFailure):
                     failures.append((product_id, image))
                     continue

@@ -20,9 +20,10 @@ import copy
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from indexer.errors import ModelLoadError
 

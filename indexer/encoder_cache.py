@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -37,7 +38,7 @@ class CachingTextEncoder:
         todo = sorted({t for t in texts if t not in self.texts})
         start = time.perf_counter()
         if todo:
-            for text, vec in zip(todo, self.inner.encode_texts(todo)):
+            for text, vec in zip(todo, self.inner.encode_texts(todo), strict=True):
                 self.texts[text] = vec
         return time.perf_counter() - start
 
@@ -63,9 +64,9 @@ class CachingClipEncoder(CachingTextEncoder):
 
     def _fill(self, keys: Sequence[tuple], images: Sequence[Image.Image]) -> None:
         """Encode, in one call (the inner encoder batches), the photos whose keys are not cached yet."""
-        todo = {key: im for key, im in zip(keys, images) if key not in self.images}
+        todo = {key: im for key, im in zip(keys, images, strict=True) if key not in self.images}
         if todo:
-            self.images.update(zip(todo, self.inner.encode_images(list(todo.values()))))
+            self.images.update(zip(todo, self.inner.encode_images(list(todo.values())), strict=True))
 
     def prime_images(self, images: Sequence[Image.Image]) -> float:
         """Encode the photos not cached yet; returns seconds spent."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -121,7 +122,7 @@ def _packaged_text_tower(config: dict | None) -> str | None:
     return None
 
 
-def shared_text_tower(encoders: "Encoders") -> bool:
+def shared_text_tower(encoders: Encoders) -> bool:
     """True when one text embedding can serve both the semantic and the visual signal."""
     tower = getattr(encoders.clip, "text_tower", None)
     return tower is not None and tower == getattr(encoders.text, "text_tower", None)
@@ -146,9 +147,9 @@ class OpenClipEncoder:
 
     def __init__(self, model_name: str = "default", pretrained: str | None = None, device: str | None = None,
                  batch_size: int = 64):
-        from indexer.clip_models import create_clip
-
         import torch
+
+        from indexer.clip_models import create_clip
 
         self.device = device or pick_device()
         # A fixed seed makes an untrained model the same in every process, so an index built

@@ -9,10 +9,10 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from PIL import Image, UnidentifiedImageError
 

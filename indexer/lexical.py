@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import bm25s
 import numpy as np
@@ -16,7 +16,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has in is it its of on or that the this to with".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "in", "is",
+     "it", "its", "of", "on", "or", "that", "the", "this", "to", "with"]
 )
 
 
@@ -36,7 +37,7 @@ class LexicalIndex:
         self.n_docs = n_docs
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
         retriever = bm25s.BM25()
         corpus = [tokenize(t) or ["<empty>"] for t in texts]
         retriever.index(corpus, show_progress=False)
@@ -60,6 +61,6 @@ class LexicalIndex:
         (directory / "n_docs.txt").write_text(str(self.n_docs))
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
+    def load(cls, directory: Path) -> LexicalIndex:
         retriever = bm25s.BM25.load(str(directory))
         return cls(retriever, int((directory / "n_docs.txt").read_text()))

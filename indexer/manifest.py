@@ -54,7 +54,8 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
 def read_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST_NAME
     if not directory.is_dir():
-        raise IndexNotFoundError(f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`")
+        raise IndexNotFoundError(
+            f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`")
     if not path.is_file():
         raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
     try:

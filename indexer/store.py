@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 from PIL import Image

@@ -6,4 +6,5 @@ bash scripts/install.sh
 # Headless Chromium for tests/browser; outside CI the browser test skips (saying why) if this fails.
 bash scripts/install-browser.sh || [ -z "${CI:-}" ]
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest -q "$@"

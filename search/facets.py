@@ -25,8 +25,9 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -87,7 +88,7 @@ class _Field:
     keys: dict[str, int]
 
     @classmethod
-    def build(cls, raw: Sequence[str | None]) -> "_Field":
+    def build(cls, raw: Sequence[str | None]) -> _Field:
         keys: dict[str, int] = {}
         values: list[str] = []
         codes = np.full(len(raw), -1, dtype=np.int64)
@@ -207,13 +208,13 @@ def price_facet(prices: np.ndarray, buckets: int = PRICE_BUCKETS) -> PriceFacet:
 def _values(field: _Field, counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
     chosen = {s.lower() for s in selected}
     out = [FacetValue(value=v, count=int(c), selected=v.lower() in chosen)
-           for v, c in zip(field.values, counts.tolist()) if c > 0 or v.lower() in chosen]
+           for v, c in zip(field.values, counts.tolist(), strict=True) if c > 0 or v.lower() in chosen]
     known = {v.value.lower() for v in out}
     out += [FacetValue(value=s, count=0, selected=True) for s in selected if s.lower() not in known]
     return sorted(out, key=lambda v: (-v.count, v.value.lower()))
 
 
-def compute_facets(searcher: "Searcher", request: SearchRequest) -> FacetsResponse:
+def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse:
     """Facet counts for a request's text / product id (optional) and filters; see the module docstring."""
     timings: dict[str, float] = {}
     t_start = time.perf_counter()

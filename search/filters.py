@@ -47,7 +47,7 @@ class Filters(BaseModel):
         return {str(k): [str(x) for x in _as_list(v)] for k, v in value.items()}
 
     @model_validator(mode="after")
-    def _check_price_range(self) -> "Filters":
+    def _check_price_range(self) -> Filters:
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
             raise ValueError(f"price_min ({self.price_min}) is greater than price_max ({self.price_max})")
         return self

@@ -74,7 +74,7 @@ class Searcher:
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
              config: SearchConfig | None = None, *, text_model: str | None = None, clip_model: str | None = None,
-             clip_pretrained: str | None = None, device: str | None = None) -> "Searcher":
+             clip_pretrained: str | None = None, device: str | None = None) -> Searcher:
         """A Searcher over an index (directory or loaded) with ``encoders``, or else the ones its manifest
         names, each overridable (a mismatch with the index is an error)."""
         if not isinstance(index, LoadedIndex):
@@ -196,7 +196,7 @@ class Searcher:
             page = slice(request.offset, request.offset + request.k)
             positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
             hits = []
-            for doc, score in zip(fused.docs[page].tolist(), fused.scores[page].tolist()):
+            for doc, score in zip(fused.docs[page].tolist(), fused.scores[page].tolist(), strict=True):
                 signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
                            for name, pos in positions.items() if doc in pos}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,

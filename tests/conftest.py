@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from support import REPO, FakeClipEncoder, FakeTextEncoder, run_cli, write_synthetic_catalog
 
 

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from support import REPO, run_cli
 
 pytestmark = pytest.mark.slow

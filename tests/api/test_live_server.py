@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support import REPO
 
 pytestmark = pytest.mark.slow

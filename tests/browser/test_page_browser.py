@@ -14,11 +14,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from conftest import REPO, FakeClipEncoder, FakeTextEncoder
 
 logger = logging.getLogger(__name__)

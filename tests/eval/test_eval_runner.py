@@ -112,8 +112,9 @@ def test_report_tune_and_compare_end_to_end(synthetic_index, fake_encoders, rele
 
 def test_shared_text_tower_still_encodes_every_query_once(tmp_path, synthetic_catalog, relevance_dir):
     """With a CLIP whose text tower is the text encoder, `visual` mode (no `semantic`) must hit the cache too."""
-    from indexer.build import build_index
     from support import FakeClipEncoder
+
+    from indexer.build import build_index
 
     class Tower(FakeClipEncoder):
         name, text_tower = "tower-as-text", "same"

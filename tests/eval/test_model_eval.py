@@ -8,8 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.model_eval import (add_model_command, attribute_queries, compute_metrics, group_ranks, mrr,
-                             precision_ndcg_at, random_unit, recall_at, rrf, target_ranks, top_k)
+from eval.model_eval import (
+    add_model_command,
+    attribute_queries,
+    compute_metrics,
+    group_ranks,
+    mrr,
+    precision_ndcg_at,
+    random_unit,
+    recall_at,
+    rrf,
+    target_ranks,
+    top_k,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_CATALOG = REPO / "fixtures" / "catalog.jsonl"

@@ -74,6 +74,7 @@ class ExplodingClip:
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("boom")])
 def test_interrupted_build_leaves_previous_index_intact(tmp_path, synthetic_index, synthetic_catalog, fake_encoders, exc):
     from support import write_synthetic_catalog
+
     from indexer.encoders import Encoders
 
     out = tmp_path / "idx"

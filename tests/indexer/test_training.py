@@ -11,8 +11,15 @@ import torch
 from PIL import Image
 
 from indexer.catalog import Product, load_catalog
-from indexer.training.data import (build_pairs, is_held_out, load_photos, normalize_stage, phrase_targets,
-                                   shopper_phrases, to_model_input)
+from indexer.training.data import (
+    build_pairs,
+    is_held_out,
+    load_photos,
+    normalize_stage,
+    phrase_targets,
+    shopper_phrases,
+    to_model_input,
+)
 from indexer.training.loop import clip_loss, pick_phrases
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ def run(docs, scores):
 
 
 def as_dict(fused: Run) -> dict[int, float]:
-    return dict(zip(fused.docs.tolist(), fused.scores.tolist()))
+    return dict(zip(fused.docs.tolist(), fused.scores.tolist(), strict=True))
 
 
 def test_rrf_hand_computed():
@@ -82,11 +82,11 @@ def _random_runs(seed: int) -> dict[str, Run]:
 
 
 def _ranx(runs: dict[str, Run]) -> list[RanxRun]:
-    return [RanxRun({"q": {f"d{d}": float(s) for d, s in zip(r.docs, r.scores)}}, name=n) for n, r in runs.items()]
+    return [RanxRun({"q": {f"d{d}": float(s) for d, s in zip(r.docs, r.scores, strict=True)}}, name=n) for n, r in runs.items()]
 
 
 def _ours_as_ranx_dict(fused: Run) -> dict[str, float]:
-    return {f"d{d}": s for d, s in zip(fused.docs.tolist(), fused.scores.tolist())}
+    return {f"d{d}": s for d, s in zip(fused.docs.tolist(), fused.scores.tolist(), strict=True)}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

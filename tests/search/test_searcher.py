@@ -124,10 +124,11 @@ def test_index_built_with_other_models_is_refused(synthetic_index, fake_encoders
 
 def test_shared_text_tower_embeds_a_text_query_once(tmp_path, synthetic_catalog):
     """When the CLIP text tower is the text encoder, one vector serves semantic and visual."""
+    from support import FakeClipEncoder
+
     from indexer.build import build_index
     from indexer.catalog import load_catalog
     from indexer.encoders import Encoders
-    from support import FakeClipEncoder
 
     class CountingClip(FakeClipEncoder):
         text_tower = "same-tower"
