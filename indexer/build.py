@@ -11,23 +11,27 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from indexer.catalog import Catalog, product_caption, product_text, write_rejects
-from indexer.encoders import Encoders
-from indexer.images import ImageFailure, read_images
+from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_texts_cached
+from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
+from indexer.encoders import Encoders, shared_text_tower
+from indexer.images import ImageFailure
 from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, library_versions, utc_now, write_manifest
-from indexer.store import encode_thumbnail, write_store
+from indexer.progress import StageProgress, progress_mode
+from indexer.store import THUMBNAIL_SETTINGS, write_store
+from indexer.text_recipe import DEFAULT_TEXT_RECIPE, is_caption_recipe
+from indexer.text_recipe import text_recipe as text_recipe_fn
 from indexer.vector_index import DEFAULT_FACTORY, build_vector_index, save_vector_index
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 128
 INDEX_FILES = {"text": "text.faiss", "image": "image.faiss", "clip_text": "clip_text.faiss"}
 IMAGE_ROWS_FILE = "image_rows.npy"
 LEXICAL_DIR = "lexical"
@@ -42,12 +46,15 @@ class EmbeddedCatalog:
 
     catalog: Catalog
     text_vectors: np.ndarray
-    clip_text_vectors: np.ndarray
+    clip_text_vectors: np.ndarray  # the same array as text_vectors when shared_text_vectors
     image_vectors: np.ndarray
     image_rows: np.ndarray  # product row of each image vector
-    thumbnails: dict[int, bytes]
+    thumbnails: Iterable[tuple[int, bytes]]  # (row, JPEG), in row order; streamed from the cache once
     image_failures: list[tuple[str, ImageFailure]]
     seconds: dict[str, float] = field(default_factory=dict)
+    text_recipe: str = DEFAULT_TEXT_RECIPE
+    shared_text_vectors: bool = False
+    counts: EmbedCounts = field(default_factory=EmbedCounts)
 
 
 @dataclass
@@ -58,6 +65,7 @@ class BuildSummary:
     image_failures: list[tuple[str, ImageFailure]]
     rejects: int
     seconds: dict[str, float]
+    counts: EmbedCounts = field(default_factory=EmbedCounts)
 
     def format(self) -> str:
         total = sum(self.seconds.values())
@@ -65,6 +73,7 @@ class BuildSummary:
             f"index written to {self.out_dir}",
             f"  products: {self.products}   images indexed: {self.images_indexed}   "
             f"rejected rows: {self.rejects}   products with unusable images: {len({p for p, _ in self.image_failures})}",
+            f"  {self.counts.format()}",
             "  seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()) + f" (total {total:.1f})",
             f"  rate: {self.products / max(total, 1e-9):.1f} products/s",
         ]
@@ -75,54 +84,65 @@ class BuildSummary:
         return "\n".join(lines)
 
 
-def embed_catalog(catalog: Catalog, encoders: Encoders, *, image_workers: int = 4,
-                  progress: bool = True) -> EmbeddedCatalog:
-    """Embed every product's text and photos; unusable photos are recorded, not fatal."""
+def _first_photo_per_row(records: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    seen: dict[int, str] = {}
+    for row, digest in records:
+        seen.setdefault(row, digest)
+    return sorted(seen.items())
+
+
+def embed_catalog(catalog: Catalog, encoders: Encoders, cache: EmbeddingCache, *, image_workers: int = 4,
+                  progress: bool | str = True, text_recipe: str = DEFAULT_TEXT_RECIPE) -> EmbeddedCatalog:
+    """Embed every product's dense texts and photos through ``cache``; unusable photos are recorded, not fatal.
+
+    See `indexer.embedding` for how the work is shared out; the result does not depend on what the
+    cache held (vectors are stored bit for bit).
+    """
     products = catalog.products
-    seconds = {"read_images": 0.0, "embed_images": 0.0, "embed_text": 0.0}
-    text_chunks, clip_text_chunks, image_chunks, image_rows = [], [], [], []
-    thumbnails: dict[int, bytes] = {}
-    failures: list[tuple[str, ImageFailure]] = []
-    bar = tqdm(total=len(products), unit="item", desc="indexing", disable=not progress, dynamic_ncols=True)
+    dense_text = text_recipe_fn(text_recipe)
+    texts = [dense_text(p) for p in products]
+    shared = shared_text_tower(encoders) and is_caption_recipe(text_recipe)
+    captions = texts if shared else [product_caption(p) for p in products]
+    mode = progress_mode(progress)
+    counts = EmbedCounts()
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    photo_bar = StageProgress("photos", sum(len(p.images) for p in products), "photo", mode)
+    photos = PhotoPipeline(catalog, encoders.clip, cache, image_workers, photo_bar, counts).start()
     try:
-        for start in range(0, len(products), CHUNK):
-            chunk = products[start:start + CHUNK]
-            t0 = time.perf_counter()
-            refs = [(start + i, p.id, catalog.resolve_image(ref)) for i, p in enumerate(chunk) for ref in p.images]
-            images, rows = [], []
-            for (row, product_id, _ref), image in zip(refs, read_images([r for _, _, r in refs], image_workers), strict=True):
-                if isinstance(image, ImageFailure):
-                    failures.append((product_id, image))
-                    continue
-                if row not in thumbnails:
-                    thumbnails[row] = encode_thumbnail(image)
-                images.append(image)
-                rows.append(row)
+        with bulk_threads():
+            stages = [("texts", encoders.text, texts)] + ([] if shared else [("captions", encoders.clip, captions)])
+            vectors: dict[str, dict[str, np.ndarray]] = {}
+            for stage, encoder, stage_texts in stages:
+                bar = StageProgress(f"embed {stage}", len(set(stage_texts)), "text", mode)
+                vectors[stage], embedded, cached = embed_texts_cached(
+                    encoder, cache.vectors(encoder), stage_texts, bar, between_batches=photos.embed_ready)
+                bar.close()
+                counts.texts_embedded += embedded
+                counts.texts_cached += cached
+            seconds["embed_text"] = time.perf_counter() - t0
             t1 = time.perf_counter()
-            if images:
-                image_chunks.append(encoders.clip.encode_images(images))
-                image_rows.extend(rows)
-            t2 = time.perf_counter()
-            text_chunks.append(encoders.text.encode_texts([product_text(p) for p in chunk]))
-            clip_text_chunks.append(encoders.clip.encode_texts([product_caption(p) for p in chunk]))
-            t3 = time.perf_counter()
-            seconds["read_images"] += t1 - t0
-            seconds["embed_images"] += t2 - t1
-            seconds["embed_text"] += t3 - t2
-            bar.update(len(chunk))
+            photos.embed_ready(block=True)
+            seconds["photos_after_text"] = time.perf_counter() - t1
     finally:
-        bar.close()
-    empty_clip = np.zeros((0, encoders.clip.dim), np.float32)
+        photo_bar.close()
+        photos.cancel()  # a no-op once every photo is in; else (an error, Ctrl-C) stops the reader
+    result = photos.results
+    text_vectors = _stack([vectors["texts"][t] for t in texts], encoders.text.dim)
+    clip_text_vectors = text_vectors if shared else _stack([vectors["captions"][c] for c in captions], encoders.clip.dim)
+    image_vectors = _stack([result.vectors[d] for _, d in result.records], encoders.clip.dim)
+    thumbnails = cache.thumbnails.iter_thumbnails(_first_photo_per_row(result.records))
+    logger.info("embedded %s", counts.format())
     return EmbeddedCatalog(
-        catalog=catalog,
-        text_vectors=np.concatenate(text_chunks),
-        clip_text_vectors=np.concatenate(clip_text_chunks),
-        image_vectors=np.concatenate(image_chunks) if image_chunks else empty_clip,
-        image_rows=np.asarray(image_rows, dtype=np.int64),
-        thumbnails=thumbnails,
-        image_failures=failures,
-        seconds=seconds,
+        catalog=catalog, text_vectors=text_vectors, clip_text_vectors=clip_text_vectors,
+        image_vectors=image_vectors, image_rows=np.asarray([r for r, _ in result.records], dtype=np.int64),
+        thumbnails=thumbnails, image_failures=result.failures, seconds=seconds,
+        text_recipe=text_recipe, shared_text_vectors=shared, counts=counts,
     )
+
+
+def _stack(rows: list[np.ndarray], dim: int) -> np.ndarray:
+    return np.ascontiguousarray(np.stack(rows), dtype=np.float32) if rows else np.zeros((0, dim), np.float32)
 
 
 def _write_failures(path: Path, failures: list[tuple[str, ImageFailure]]) -> None:
@@ -146,6 +166,8 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         vectors = {"text": embedded.text_vectors, "image": embedded.image_vectors,
                    "clip_text": embedded.clip_text_vectors}
         for signal, filename in INDEX_FILES.items():
+            if signal == "clip_text" and embedded.shared_text_vectors:
+                continue  # one vector set serves both (manifest: shared_text_vectors)
             save_vector_index(build_vector_index(vectors[signal], factory), tmp / filename)
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
         lexical_dir = tmp / LEXICAL_DIR
@@ -161,12 +183,14 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
             clip_model=encoders.clip.name, clip_dim=encoders.clip.dim,
             clip_trained=bool(getattr(encoders.clip, "trained", True)),
             model_specs={**getattr(encoders.text, "spec", {}), **getattr(encoders.clip, "spec", {})},
-            factories={signal: factory for signal in INDEX_FILES},
+            factories={signal: factory for signal in INDEX_FILES if signal != "clip_text" or not embedded.shared_text_vectors},
             catalog_path=str(catalog.path.resolve()), catalog_sha256=catalog.sha256,
             counts={"products": len(catalog.products), "images": int(len(embedded.image_rows)),
                     "image_failures": len(embedded.image_failures), "rejects": len(catalog.rejects)},
             library_versions=library_versions(), built_at=utc_now(),
             build_seconds={k: round(v, 3) for k, v in seconds.items()},
+            text_recipe=embedded.text_recipe, shared_text_vectors=embedded.shared_text_vectors,
+            embedding_counts=asdict(embedded.counts),
         )
         write_manifest(tmp, manifest)
         _swap_into_place(tmp, out_dir)
@@ -174,7 +198,8 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
-                        image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds)
+                        image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
+                        counts=embedded.counts)
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
@@ -184,6 +209,9 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a directory")
+    kept = out_dir / CACHE_DIR_NAME  # the embedding cache outlives each index version
+    if kept.is_dir() and not (tmp / CACHE_DIR_NAME).exists():
+        kept.rename(tmp / CACHE_DIR_NAME)
     old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time())}")
     out_dir.rename(old)
     try:
@@ -194,8 +222,27 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def default_cache_dir(out_dir: Path) -> Path:
+    """The embedding cache's default home: ``<index dir>/cache/`` (kept across rebuilds)."""
+    return Path(out_dir) / CACHE_DIR_NAME
+
+
 def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory: str = DEFAULT_FACTORY,
-                image_workers: int = 4, progress: bool = True) -> BuildSummary:
-    """Embed the catalog and write the index directory."""
-    embedded = embed_catalog(catalog, encoders, image_workers=image_workers, progress=progress)
-    return write_index(embedded, Path(out_dir), encoders, factory=factory)
+                image_workers: int = 4, progress: bool | str = True, text_recipe: str = DEFAULT_TEXT_RECIPE,
+                cache_dir: Path | None = None, use_cache: bool = True) -> BuildSummary:
+    """Embed the catalog (through the embedding cache) and write the index directory.
+
+    ``cache_dir`` defaults to `default_cache_dir`; with ``use_cache=False`` a temporary cache
+    serves this build only (thumbnails still stream through it rather than sitting in memory).
+    """
+    text_recipe_fn(text_recipe)  # an unknown recipe fails before any work
+    with tempfile.TemporaryDirectory(prefix="prodsearch-cache-") as scratch:
+        directory = Path(cache_dir or default_cache_dir(out_dir)) if use_cache else Path(scratch)
+        cache = EmbeddingCache(directory, THUMBNAIL_SETTINGS)
+        try:
+            embedded = embed_catalog(catalog, encoders, cache, image_workers=image_workers, progress=progress,
+                                     text_recipe=text_recipe)
+            cache.close_vectors()  # every vector is in memory now; thumbnails close once streamed
+            return write_index(embedded, Path(out_dir), encoders, factory=factory)
+        finally:
+            cache.close()

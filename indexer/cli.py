@@ -33,7 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="index the valid rows and write the bad ones to rejects.jsonl in the index")
     build.add_argument("--factory", default="Flat", help="FAISS factory string (Flat, HNSW32, IVF256,Flat, ...)")
     build.add_argument("--image-workers", type=int, default=4, help="threads decoding images")
-    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar (a log line per stage instead)")
+    build.add_argument("--quiet", action="store_true", help="no progress output at all; only the summary")
+    build.add_argument("--text-recipe", default=None,
+                       help="what the dense text signals embed: caption (default), caption+description:N, full")
+    build.add_argument("--cache", type=Path, default=None,
+                       help="embedding cache directory (default: OUT/cache); unchanged texts and photos are not re-embedded")
+    build.add_argument("--no-cache", action="store_true", help="embed everything; keep no cache")
     add_model_options(build)
     build.set_defaults(func=run_build)
 
@@ -46,16 +52,21 @@ def run_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index
     from indexer.catalog import load_catalog
     from indexer.encoders import load_encoders
+    from indexer.text_recipe import DEFAULT_TEXT_RECIPE, text_recipe
     from indexer.vector_index import check_factory
 
     check_factory(args.factory)
+    if args.text_recipe:
+        text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)  # fails before anything is written
     if catalog.rejects:
         logger.warning("%d invalid row(s) skipped; they will be listed in %s/rejects.jsonl",
                        len(catalog.rejects), args.out)
     encoders = load_encoders(args.text_model, args.clip_model, args.clip_pretrained, args.device)
     summary = build_index(catalog, args.out, encoders, factory=args.factory, image_workers=args.image_workers,
-                          progress=not args.no_progress)
+                          progress="off" if args.quiet else "log" if args.no_progress else True,
+                          text_recipe=args.text_recipe or DEFAULT_TEXT_RECIPE,
+                          cache_dir=args.cache, use_cache=not args.no_cache)
     print(summary.format())
     for reject in catalog.rejects[:20]:
         print(f"  rejected: {reject}", file=sys.stderr)

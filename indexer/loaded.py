@@ -41,7 +41,10 @@ def load_index(directory: str | Path) -> LoadedIndex:
     """Load every part of an index directory; raise `IndexError_` subclasses when something is missing."""
     directory = Path(directory)
     manifest = read_manifest(directory)
-    vectors = {name: load_vector_index(directory / filename) for name, filename in INDEX_FILES.items()}
+    vectors = {name: load_vector_index(directory / filename) for name, filename in INDEX_FILES.items()
+               if not (name == "clip_text" and manifest.shared_text_vectors)}
+    if manifest.shared_text_vectors:
+        vectors["clip_text"] = vectors["text"]  # one vector set serves semantic and cross_modal
     store_path = directory / STORE_FILE
     if not store_path.is_file():
         raise IndexError_(f"missing product store {store_path}; rebuild the index")
@@ -51,7 +54,8 @@ def load_index(directory: str | Path) -> LoadedIndex:
     if vectors["text"].ntotal != n or vectors["clip_text"].ntotal != n or len(image_rows) != vectors["image"].ntotal:
         store.close()
         raise IndexError_(f"{directory}: index files disagree on the number of products; rebuild the index")
-    gpu_vectors = {name: maybe_to_gpu(index) for name, index in vectors.items()}
+    gpu_vectors = {name: maybe_to_gpu(index) for name, index in vectors.items() if name != "clip_text"}
+    gpu_vectors["clip_text"] = gpu_vectors["text"] if manifest.shared_text_vectors else maybe_to_gpu(vectors["clip_text"])
     logger.info("loaded index %s: %d products, %d images", directory, n, len(image_rows))
     return LoadedIndex(directory=directory, manifest=manifest, vectors=vectors, gpu_vectors=gpu_vectors,
                        image_rows=image_rows, lexical=LexicalIndex.load(directory / LEXICAL_DIR), store=store)

@@ -31,6 +31,12 @@ class Manifest(BaseModel):
     library_versions: dict[str, str] = Field(default_factory=dict)
     built_at: str = ""
     build_seconds: dict[str, float] = Field(default_factory=dict)
+    # What the dense text signals embedded (`indexer.text_recipe`); "full" for indexes built before it was recorded.
+    text_recipe: str = "full"
+    # True: one vector set (text.faiss) serves both `semantic` and `cross_modal`; there is no clip_text.faiss.
+    shared_text_vectors: bool = False
+    # Distinct texts/photos embedded vs read from the embedding cache by the build.
+    embedding_counts: dict[str, int] = Field(default_factory=dict)
 
 
 def library_versions() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,8 @@ from PIL import Image
 from indexer.catalog import Product
 
 THUMBNAIL_MAX_SIDE = 256
+THUMBNAIL_QUALITY = 88
+THUMBNAIL_SETTINGS = f"jpeg-{THUMBNAIL_MAX_SIDE}-q{THUMBNAIL_QUALITY}"  # part of a cached thumbnail's key
 
 SCHEMA = """
 CREATE TABLE products (
@@ -38,19 +40,20 @@ def encode_thumbnail(image: Image.Image) -> bytes:
     thumb = image.convert("RGB")
     thumb.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
     buf = io.BytesIO()
-    thumb.save(buf, format="JPEG", quality=88)
+    thumb.save(buf, format="JPEG", quality=THUMBNAIL_QUALITY)
     return buf.getvalue()
 
 
-def write_store(path: Path, products: Iterable[Product], thumbnails: dict[int, bytes]) -> None:
-    """Write the store in one transaction."""
+def write_store(path: Path, products: Iterable[Product],
+                thumbnails: Mapping[int, bytes] | Iterable[tuple[int, bytes]]) -> None:
+    """Write the store in one transaction; ``thumbnails`` may be a stream of ``(row, JPEG)`` pairs."""
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
         con.executemany("INSERT INTO products(row, id, doc) VALUES (?, ?, ?)",
                         ((i, p.id, p.model_dump_json()) for i, p in enumerate(products)))
         con.executemany("INSERT INTO thumbnails(row, mime, data) VALUES (?, 'image/jpeg', ?)",
-                        sorted(thumbnails.items()))
+                        sorted(thumbnails.items()) if isinstance(thumbnails, Mapping) else thumbnails)
         con.commit()
     finally:
         con.close()

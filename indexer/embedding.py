@@ -1,0 +1,220 @@
+"""Embedding a catalog once per distinct content, through the on-disk cache, on every core.
+
+- Texts: each distinct text is looked up in the cache; the misses are embedded in large
+  length-sorted batches (little padding), each batch committed to the cache at once.
+- Photos: a background thread reads each photo's bytes, hashes them, and decodes (and
+  thumbnails) only the photos whose vector or thumbnail is not cached; decoded photos reach
+  the main thread in bounded chunks, embedded between text batches, so decoding overlaps
+  text embedding and memory stays bounded. Each distinct photo (by bytes) is embedded once.
+- With a shared text tower and the caption recipe, one embedding per product serves both
+  ``semantic`` and ``cross_modal``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from indexer.catalog import Catalog
+from indexer.embedding_cache import EmbeddingCache, VectorCache, photo_hash
+from indexer.errors import ImageDecodeError
+from indexer.images import ImageFailure, _fetch_url, decode_image_bytes
+from indexer.progress import StageProgress
+from indexer.store import encode_thumbnail
+
+logger = logging.getLogger(__name__)
+
+TEXT_BATCH = 256
+PHOTO_CHUNK = 256
+PHOTO_QUEUE_CHUNKS = 8  # decoded photos waiting for the CLIP image tower: at most 8 x 256
+
+
+@dataclass
+class EmbedCounts:
+    """What the build embedded and what came from the cache (distinct texts / photos)."""
+
+    texts_embedded: int = 0
+    texts_cached: int = 0
+    photos_embedded: int = 0
+    photos_cached: int = 0
+    photos_decoded: int = 0
+
+    def format(self) -> str:
+        return (f"texts: {self.texts_embedded} embedded, {self.texts_cached} from cache; "
+                f"photos: {self.photos_embedded} embedded, {self.photos_cached} from cache "
+                f"({self.photos_decoded} decoded)")
+
+
+@dataclass
+class PhotoResults:
+    """Filled by the photo thread: successes in catalog order, failures, vectors by photo hash."""
+
+    records: list[tuple[int, str]] = field(default_factory=list)  # (product row, photo hash)
+    failures: list[tuple[str, ImageFailure]] = field(default_factory=list)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+@contextlib.contextmanager
+def bulk_threads() -> Iterator[None]:
+    """torch on every core for bulk embedding (restored afterwards: serving keeps its own setting)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def read_photo_bytes(ref: str) -> bytes | ImageFailure:
+    """A photo's bytes from a path or URL; failures come back as `ImageFailure`."""
+    try:
+        if ref.startswith(("http://", "https://")):
+            return _fetch_url(ref)
+        path = Path(ref)
+        if not path.is_file():
+            return ImageFailure(ref, "file not found")
+        return path.read_bytes()
+    except OSError as exc:
+        return ImageFailure(ref, str(exc))
+
+
+def _decode(data: bytes, ref: str) -> Image.Image | ImageFailure:
+    try:
+        return decode_image_bytes(data)
+    except ImageDecodeError as exc:
+        return ImageFailure(ref, str(exc))
+
+
+def embed_texts_cached(encoder: Any, cache: VectorCache, texts: Sequence[str], progress: StageProgress,
+                       between_batches: Callable[[], None] = lambda: None,
+                       batch_size: int = TEXT_BATCH) -> tuple[dict[str, np.ndarray], int, int]:
+    """Vectors of the distinct ``texts``: cached ones read, the rest embedded length-sorted and cached.
+
+    Returns (vectors by text, embedded count, from-cache count).
+    """
+    distinct = list(dict.fromkeys(texts))
+    found = cache.get_many("text", distinct)
+    cached = len(found)
+    progress.update(cached)
+    todo = sorted((t for t in distinct if t not in found), key=len)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
+        vectors = encoder.encode_texts(batch)
+        cache.put_many("text", batch, vectors)
+        found.update(zip(batch, np.asarray(vectors, np.float32), strict=True))
+        progress.update(len(batch))
+        between_batches()
+    return found, len(todo), cached
+
+
+class PhotoPipeline:
+    """Reads, hashes and (when needed) decodes photos in a background thread; see the module docstring."""
+
+    def __init__(self, catalog: Catalog, clip: Any, cache: EmbeddingCache, workers: int, progress: StageProgress,
+                 counts: EmbedCounts):
+        self.jobs = [(row, p.id, catalog.resolve_image(ref))
+                     for row, p in enumerate(catalog.products) for ref in p.images]
+        self.clip, self.cache, self.workers = clip, cache, max(1, workers)
+        self.vector_cache = cache.vectors(clip)
+        self.progress, self.counts = progress, counts
+        self.results = PhotoResults()
+        self.chunks: queue.Queue = queue.Queue(maxsize=PHOTO_QUEUE_CHUNKS)
+        self._queued: set[str] = set()
+        self.done = False
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="photo-reader", daemon=True)
+
+    def start(self) -> PhotoPipeline:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                for start in range(0, len(self.jobs), PHOTO_CHUNK):
+                    if self._cancelled.is_set():
+                        break
+                    self._chunk(self.jobs[start:start + PHOTO_CHUNK], pool)
+        except BaseException as exc:  # handed to the main thread
+            self.results.error = exc
+        finally:
+            self.chunks.put(None)
+
+    def _chunk(self, jobs: list[tuple[int, str, str]], pool: ThreadPoolExecutor) -> None:
+        datas = list(pool.map(read_photo_bytes, [ref for _, _, ref in jobs]))
+        digests = [photo_hash(d) if isinstance(d, bytes) else "" for d in datas]
+        known = [d for d in digests if d]
+        cached = self.vector_cache.get_many("photo", known)
+        have_thumb = self.cache.thumbnails.has_many(known)
+        self.results.vectors.update(cached)
+        decode_idx = [i for i, d in enumerate(digests)
+                      if d and (d not in have_thumb or (d not in cached and d not in self._queued))]
+        decoded = dict(zip(decode_idx, pool.map(lambda i: _decode(datas[i], jobs[i][2]), decode_idx), strict=True))
+        self.counts.photos_decoded += len(decoded)
+        thumbs, to_embed, to_embed_keys = [], [], []
+        for i, image in decoded.items():
+            if isinstance(image, ImageFailure):
+                continue
+            if digests[i] not in have_thumb:
+                thumbs.append((digests[i], encode_thumbnail(image)))
+                have_thumb.add(digests[i])
+            if digests[i] not in cached and digests[i] not in self._queued:
+                self._queued.add(digests[i])
+                to_embed.append(image)
+                to_embed_keys.append(digests[i])
+        if thumbs:
+            self.cache.thumbnails.put_many(thumbs)
+        for (row, product_id, _ref), data, digest, i in zip(jobs, datas, digests, range(len(jobs)), strict=True):
+            failure = data if isinstance(data, ImageFailure) else decoded.get(i)
+            if isinstance(failure, ImageFailure):
+                self.results.failures.append((product_id, failure))
+            else:
+                self.results.records.append((row, digest))
+        self.counts.photos_cached += len({d for d in known if d in cached})
+        if to_embed:
+            self.chunks.put((to_embed_keys, to_embed, len(jobs)))
+        else:
+            self.progress.update(len(jobs))
+
+    def cancel(self) -> None:
+        """Stop reading photos (the build failed or was interrupted) and wait for the reader to stop."""
+        self._cancelled.set()
+        while not self.done:
+            if self.chunks.get() is None:
+                self.done = True
+        self._thread.join()
+
+    def embed_ready(self, block: bool = False) -> bool:
+        """Embed the decoded chunks waiting (all of them, waiting for the end when ``block``); False once done."""
+        while not self.done:
+            try:
+                item = self.chunks.get(block=block)
+            except queue.Empty:
+                return True
+            if item is None:
+                self.done = True
+                self._thread.join()
+                if self.results.error is not None:
+                    raise self.results.error
+                return False
+            keys, images, n_jobs = item
+            vectors = self.clip.encode_images(images)
+            self.vector_cache.put_many("photo", keys, vectors)
+            self.results.vectors.update(zip(keys, np.asarray(vectors, np.float32), strict=True))
+            self.counts.photos_embedded += len(keys)
+            self.progress.update(n_jobs)
+        return False
