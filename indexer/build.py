@@ -8,6 +8,7 @@ renames it into place: an interrupted build leaves the previous index intact.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -229,16 +230,20 @@ def default_cache_dir(out_dir: Path) -> Path:
 
 def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory: str = DEFAULT_FACTORY,
                 image_workers: int = 4, progress: bool | str = True, text_recipe: str = DEFAULT_TEXT_RECIPE,
-                cache_dir: Path | None = None, use_cache: bool = True) -> BuildSummary:
+                cache_dir: Path | None = None, use_cache: bool = True, text_backend: str = "onnx") -> BuildSummary:
     """Embed the catalog (through the embedding cache) and write the index directory.
 
     ``cache_dir`` defaults to `default_cache_dir`; with ``use_cache=False`` a temporary cache
     serves this build only (thumbnails still stream through it rather than sitting in memory).
+    ``text_backend="onnx"`` embeds the text encoder's batches with ONNX Runtime where the model allows
+    (`indexer.onnx_text`), else torch.
     """
     text_recipe_fn(text_recipe)  # an unknown recipe fails before any work
     with tempfile.TemporaryDirectory(prefix="prodsearch-cache-") as scratch:
         directory = Path(cache_dir or default_cache_dir(out_dir)) if use_cache else Path(scratch)
         cache = EmbeddingCache(directory, THUMBNAIL_SETTINGS)
+        if text_backend == "onnx" and hasattr(encoders.text, "enable_onnx"):
+            encoders.text.enable_onnx(directory, threads=os.cpu_count() or 1)
         try:
             embedded = embed_catalog(catalog, encoders, cache, image_workers=image_workers, progress=progress,
                                      text_recipe=text_recipe)

@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--cache", type=Path, default=None,
                        help="embedding cache directory (default: OUT/cache); unchanged texts and photos are not re-embedded")
     build.add_argument("--no-cache", action="store_true", help="embed everything; keep no cache")
+    build.add_argument("--text-backend", choices=["onnx", "torch"], default="onnx",
+                       help="bulk text embedding on CPU: ONNX Runtime fp32 (default, exported once into the cache) or torch")
     add_model_options(build)
     build.set_defaults(func=run_build)
 
@@ -66,7 +68,7 @@ def run_build(args: argparse.Namespace) -> int:
     summary = build_index(catalog, args.out, encoders, factory=args.factory, image_workers=args.image_workers,
                           progress="off" if args.quiet else "log" if args.no_progress else True,
                           text_recipe=args.text_recipe or DEFAULT_TEXT_RECIPE,
-                          cache_dir=args.cache, use_cache=not args.no_cache)
+                          cache_dir=args.cache, use_cache=not args.no_cache, text_backend=args.text_backend)
     print(summary.format())
     for reject in catalog.rejects[:20]:
         print(f"  rejected: {reject}", file=sys.stderr)

@@ -101,7 +101,7 @@ def _decode(data: bytes, ref: str) -> Image.Image | ImageFailure:
 
 def embed_texts_cached(encoder: Any, cache: VectorCache, texts: Sequence[str], progress: StageProgress,
                        between_batches: Callable[[], None] = lambda: None,
-                       batch_size: int = TEXT_BATCH) -> tuple[dict[str, np.ndarray], int, int]:
+                       batch_size: int | None = None) -> tuple[dict[str, np.ndarray], int, int]:
     """Vectors of the distinct ``texts``: cached ones read, the rest embedded length-sorted and cached.
 
     Returns (vectors by text, embedded count, from-cache count).
@@ -111,6 +111,7 @@ def embed_texts_cached(encoder: Any, cache: VectorCache, texts: Sequence[str], p
     cached = len(found)
     progress.update(cached)
     todo = sorted((t for t in distinct if t not in found), key=len)
+    batch_size = batch_size or TEXT_BATCH
     for start in range(0, len(todo), batch_size):
         batch = todo[start:start + batch_size]
         vectors = encoder.encode_texts(batch)

@@ -12,7 +12,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -109,6 +110,7 @@ class SentenceTransformerEncoder:
         self.preprocessing = {"text": f"max_seq_length={self.model.max_seq_length}"}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
+        self._bulk: Any = None  # an OnnxTextBackend once enable_onnx succeeded
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -120,12 +122,27 @@ class SentenceTransformerEncoder:
             out = self.model(features)["sentence_embedding"]
         return out.float().cpu().numpy()
 
+    def enable_onnx(self, directory: Path, threads: int) -> bool:
+        """Embed batches with ONNX Runtime (exported into ``directory`` once); False, and torch stays, when
+        the model cannot be exported or onnxruntime is missing. Single queries stay on torch."""
+        from indexer.onnx_text import OnnxTextBackend, exportable
+
+        if self.device != "cpu" or not exportable(self.model):
+            return False
+        try:
+            self._bulk = OnnxTextBackend(self.model, self.cache_identity, directory, threads)
+        except Exception as exc:  # an export or runtime problem must not stop a build: torch works
+            logger.warning("ONNX Runtime backend unavailable (%s); embedding with torch", exc)
+            return False
+        return True
+
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:
             return self.encode_query(texts[0])[None, :]
-        chunks = [self._forward(list(texts[start:start + self.batch_size]))
+        forward = self._bulk.encode if self._bulk is not None else self._forward
+        chunks = [forward(list(texts[start:start + self.batch_size]))
                   for start in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(chunks))
 

@@ -18,6 +18,7 @@ class StageProgress:
     def __init__(self, stage: str, total: int, unit: str, mode: str):
         self.stage, self.total, self.unit, self.mode = stage, total, unit, mode
         self.done = 0
+        self._logged_at = -1
         self._start = self._last_log = time.perf_counter()
         self._bar: Any = None
         if mode == "bar" and total:
@@ -34,6 +35,7 @@ class StageProgress:
             self._log()
 
     def _log(self) -> None:
+        self._logged_at = self.done
         elapsed = max(time.perf_counter() - self._start, 1e-9)
         logger.info("%s: %d/%d %s (%.0f %s/s)", self.stage, self.done, self.total, self.unit + "s",
                     self.done / elapsed, self.unit + "s")
@@ -41,7 +43,7 @@ class StageProgress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-        elif self.mode == "log" and self.total:
+        elif self.mode == "log" and self.total and self._logged_at != self.done:
             self._log()
 
 

@@ -1,0 +1,84 @@
+"""An ONNX Runtime (fp32) backend for a sentence-transformers text encoder, for bulk embedding.
+
+The model (transformer, mean pooling, L2 normalisation) is exported with `torch.onnx.export`
+at first use into the embedding cache directory (``onnx/<model identity>.onnx``); nothing is
+downloaded. Side by side on this project's 2-core machine it embedded product captions about
+2x faster than torch with vectors equal to 1e-6 (README, "Building an index"). Only a plain
+Transformer -> mean Pooling -> Normalize model is exported; anything else stays on torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def exportable(st_model: Any) -> bool:
+    """True for a Transformer -> mean Pooling (-> Normalize) sentence-transformers model."""
+    names = [type(m).__name__ for m in st_model]
+    if names[:2] != ["Transformer", "Pooling"] or any(n != "Normalize" for n in names[2:]):
+        return False
+    config = st_model[1].get_config_dict() if hasattr(st_model[1], "get_config_dict") else {}
+    return config.get("pooling_mode", "mean") == "mean" or bool(config.get("pooling_mode_mean_tokens"))
+
+
+def _export(st_model: Any, path: Path) -> None:
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, transformer: Any):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    module = MeanPooled(st_model[0].auto_model).eval().cpu()
+    sample = st_model.tokenizer(["a sample product title", "a longer sample product caption text"],
+                                padding=True, return_tensors="pt")
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation and indexing notes
+        torch.onnx.export(module, (sample["input_ids"], sample["attention_mask"]), str(tmp),
+                          input_names=["input_ids", "attention_mask"], output_names=["embedding"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                                        "embedding": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    os.replace(tmp, path)  # a half-written export is never picked up
+
+
+class OnnxTextBackend:
+    """Embeds texts with ONNX Runtime on ``threads`` cores; the tokenizer is the model's own."""
+
+    def __init__(self, st_model: Any, identity: str, directory: Path, threads: int):
+        import onnxruntime as ort
+
+        directory = Path(directory) / "onnx"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / (re.sub(r"[^A-Za-z0-9._@-]+", "_", identity) + ".onnx")
+        if not path.is_file():
+            logger.info("exporting the text model to ONNX (%s), once", path)
+            _export(st_model, path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = st_model.tokenizer
+        self.max_length = int(st_model.max_seq_length)
+        self.path = path
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        features = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+        return self.session.run(None, {"input_ids": features["input_ids"].astype(np.int64),
+                                       "attention_mask": features["attention_mask"].astype(np.int64)})[0]

@@ -1,0 +1,38 @@
+"""The real text encoder's fast paths: the direct query call, the query LRU, the ONNX Runtime bulk backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.catalog import Product
+from indexer.text_recipe import TextRecipeError, text_recipe
+
+
+def test_text_recipes():
+    product = Product(id="1", title="Navy Shirt", brand="Acme", description="one two three four five six",
+                      attributes={"colour": "Navy", "gender": "Men"})
+    assert text_recipe("caption")(product) == "Navy Shirt Acme Men"
+    assert text_recipe("caption+description:3")(product) == "Navy Shirt Acme Men. one two three"
+    assert text_recipe("full")(product).endswith("one two three four five six")
+    for bad in ("title", "caption+description:0", "caption+description:x"):
+        with pytest.raises(TextRecipeError, match="unknown text recipe"):
+            text_recipe(bad)
+
+
+@pytest.mark.slow
+def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
+    from indexer.encoders import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(device="cpu")
+    texts = ["navy blue men tshirts", "red dress",
+             "Turtle Check Men Navy Blue Shirt. " + "a long description of the shirt and its fabric " * 30]
+    reference = encoder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
+    one = encoder.encode_texts([texts[0]])
+    assert one.shape == (1, encoder.dim) and np.abs(one[0] - reference[0]).max() < 1e-5
+    one[0, :] = 0  # a caller changing its copy does not change the cached query vector
+    assert texts[0] in encoder._query_cache and np.abs(encoder.encode_texts([texts[0]])[0] - reference[0]).max() < 1e-5
+    assert encoder.enable_onnx(tmp_path, threads=1)
+    assert list((tmp_path / "onnx").glob("*.onnx"))
+    assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
