@@ -13,6 +13,11 @@ def test_build_prints_a_summary(real_fixture_index):
     assert "products: 312" in out and "images indexed: 312" in out and "seconds per stage" in out
     info = run_cli("index", "info", str(real_fixture_index))
     assert info.returncode == 0 and json.loads(info.stdout)["counts"]["products"] == 312
+    manifest = json.loads(info.stdout)
+    # the default MiniLM + default CLIP share a text tower: captions embedded once, one vector set
+    assert manifest["text_recipe"] == "caption" and manifest["shared_text_vectors"] is True
+    assert not (real_fixture_index / "clip_text.faiss").exists()
+    assert "embedded" in out and "from cache" in out
 
 
 def test_query_red_tshirt_gives_red_tshirts(real_fixture_index):
@@ -46,6 +51,7 @@ def test_bad_catalog_fails_listing_every_row_and_writes_nothing(tmp_path):
     (["index", "build", "--catalog", "nope.jsonl", "--out", "x"], "catalog not found"),
     (["index", "build", "--catalog", "fixtures/catalog.jsonl", "--out", "x", "--factory", "Bogus"], "invalid FAISS factory"),
     (["query", "--index", "does-not-exist", "red"], "no index at"),
+    (["index", "build", "--catalog", "fixtures/catalog.jsonl", "--out", "x", "--text-recipe", "bogus"], "unknown text recipe"),
 ])
 def test_user_errors_print_one_line_without_traceback(args, needle):
     result = run_cli(*args)

@@ -196,3 +196,20 @@ def test_interrupted_build_resumes_from_the_cache(tmp_path, synthetic_catalog, m
     assert summary.counts.texts_cached >= done
     build_index(catalog, tmp_path / "cold", counting_encoders(), progress=False, use_cache=False)
     assert np.array_equal(vectors_of(load_index(out).vectors["text"]), vectors_of(load_index(tmp_path / "cold").vectors["text"]))
+
+
+def test_progress_without_a_terminal_logs_stage_and_rate(caplog, monkeypatch):
+    import indexer.progress
+    from indexer.progress import StageProgress, progress_mode
+
+    assert progress_mode(False) == "off" and progress_mode("log") == "log"
+    monkeypatch.setattr(indexer.progress, "LOG_EVERY_S", 0.0)
+    with caplog.at_level("INFO", logger="indexer.build"):
+        bar = StageProgress("embed texts", 10, "text", "log")
+        bar.update(4)
+        bar.update(6)
+        bar.close()
+        StageProgress("photos", 5, "photo", "off").update(5)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("embed texts: 4/10 texts (") and lines[-1].startswith("embed texts: 10/10 texts (")
+    assert len(lines) == 2 and all("texts/s)" in line for line in lines)
