@@ -200,7 +200,8 @@ class PhotoPipeline:
         self._thread.join()
 
     def embed_ready(self, block: bool = False) -> bool:
-        """Embed the decoded chunks waiting (all of them, waiting for the end when ``block``); False once done."""
+        """Embed one waiting chunk of decoded photos (between two text batches, so neither starves), or
+        with ``block`` every chunk until the reader is done; False once done."""
         while not self.done:
             try:
                 item = self.chunks.get(block=block)
@@ -218,4 +219,6 @@ class PhotoPipeline:
             self.results.vectors.update(zip(keys, np.asarray(vectors, np.float32), strict=True))
             self.counts.photos_embedded += len(keys)
             self.progress.update(n_jobs)
+            if not block:
+                return True
         return False
