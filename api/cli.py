@@ -82,9 +82,17 @@ async def _serve_until_stopped(app, settings) -> None:  # type: ignore[no-untype
     await server.serve()
 
 
-def _serve(settings) -> int:  # type: ignore[no-untyped-def]
+def serve_app(app, settings) -> None:  # type: ignore[no-untyped-def]
+    """Serve ``app`` until SIGINT/SIGTERM, logging in ``settings.log_format``; SIGHUP reloads the index."""
     import asyncio
 
+    from api.observability import configure_logging
+
+    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
+    asyncio.run(_serve_until_stopped(app, settings))
+
+
+def _serve(settings) -> int:  # type: ignore[no-untyped-def]
     from api.app import create_app, load_searcher
     from api.observability import configure_logging
 
@@ -95,7 +103,7 @@ def _serve(settings) -> int:  # type: ignore[no-untyped-def]
     admin = "enabled (PRODSEARCH_ADMIN_TOKEN)" if settings.admin_token else "disabled (no PRODSEARCH_ADMIN_TOKEN)"
     print(f"prodsearch: serving {searcher.index.n_products} products from {settings.index_dir}; admin routes {admin}")
     print(f"prodsearch: open {url}/  (API docs: {url}/docs; try {url}/search?q=red+t-shirt)", flush=True)
-    asyncio.run(_serve_until_stopped(app, settings))
+    serve_app(app, settings)
     return 0
 
 

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -74,11 +73,11 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def search_routes(routes: Iterable[Any]) -> frozenset[str]:
-    """Templates of the routes that answer a `SearchResponse` (they carry ``timings_ms``)."""
+def answers_search(scope: Scope) -> bool:
+    """Whether the matched route answers a `SearchResponse` (which carries ``timings_ms``)."""
     from search.types import SearchResponse
 
-    return frozenset(r.path for r in routes if getattr(r, "response_model", None) is SearchResponse)
+    return getattr(scope.get("route"), "response_model", None) is SearchResponse
 
 
 class ObservabilityMiddleware:
@@ -87,12 +86,6 @@ class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._search_routes: frozenset[str] | None = None
-
-    def _timed_routes(self, scope: Scope) -> frozenset[str]:
-        if self._search_routes is None:
-            self._search_routes = search_routes(getattr(scope.get("app"), "routes", ()))
-        return self._search_routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,7 +103,7 @@ class ObservabilityMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 if (status == 200 and headers.get("content-type", "").startswith("application/json")
-                        and route_template(scope) in self._timed_routes(scope)):
+                        and answers_search(scope)):
                     body = []
             elif message["type"] == "http.response.body" and body is not None:
                 body.append(message.get("body", b""))
