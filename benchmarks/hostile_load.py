@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"made a {args.upload_mp} MP JPEG of {len(upload) / 2**20:.2f} MB in {time.perf_counter() - t0:.1f} s", flush=True)
 
     command = (shlex.split(args.server_cmd) if args.server_cmd else
-               [str(Path(sys.executable).with_name("prodsearch")), "serve", "--index", str(args.index)])
+               [sys.executable, "-m", "prodsearch", "serve", "--index", str(args.index)])
     port = free_port()
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hostile-load-server-{port}.log"
     proc = start_server(command, port, {"PRODSEARCH_MAX_UPLOAD_MB": str(args.max_upload_mb)}, log_path)
