@@ -14,7 +14,8 @@ Any status other than the expected one, and any transport error, is an error. Lo
     .venv/bin/python benchmarks/hostile_load.py --index .prodsearch/fixture-index [--duration 60] [--json-out F]
     .venv/bin/python benchmarks/hostile_load.py --server-cmd "python tests/fake_server.py /tmp/idx" --duration 5
 
-``--check`` exits 1 unless: zero errors, /health p99 during uploads < 100 ms, peak RSS < 2 GB.
+``--quiet-first S`` runs the mixed load alone for S seconds first, so /health without and with uploads
+come from one run. ``--check`` exits 1 unless: zero errors, /health p99 during uploads < 100 ms, peak RSS < 2 GB.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Tally:
     errors: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     health_ms: list[float] = field(default_factory=list)
     health_during_upload_ms: list[float] = field(default_factory=list)
+    health_before_uploads_ms: list[float] = field(default_factory=list)
+    uploads_started: bool = False
     rss_mb: list[float] = field(default_factory=list)
     uploads_in_flight: int = 0
     sent: int = 0
@@ -119,7 +122,7 @@ async def _request(http: httpx.AsyncClient, tally: Tally, kind: str, expected: i
 
 async def run_load(url: str, pid: int, *, clients: int, uploaders: int, duration: float, max_requests: int,
                    upload: bytes, oversize: bytes, oversize_every: int, health_interval: float,
-                   timeout: float) -> tuple[Tally, float]:
+                   timeout: float, quiet_first: float = 0.0) -> tuple[Tally, float]:
     tally = Tally()
     photos = fixture_photos()
     deadline = time.perf_counter() + duration
@@ -142,6 +145,8 @@ async def run_load(url: str, pid: int, *, clients: int, uploaders: int, duration
                                files={"file": ("q.png", photo, "image/png")})
 
     async def uploader(http: httpx.AsyncClient) -> None:
+        await asyncio.sleep(min(quiet_first, duration))  # the same load without uploads first, for comparison
+        tally.uploads_started = True
         i = 0
         while more() is not None:
             i += 1
@@ -157,6 +162,7 @@ async def run_load(url: str, pid: int, *, clients: int, uploaders: int, duration
     async def health_poller(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < deadline:
             during = tally.uploads_in_flight > 0
+            before_uploads = not tally.uploads_started
             start = time.perf_counter()
             try:
                 response = await http.get("/health")
@@ -171,6 +177,8 @@ async def run_load(url: str, pid: int, *, clients: int, uploaders: int, duration
                 tally.health_ms.append(ms)
                 if during or tally.uploads_in_flight > 0:
                     tally.health_during_upload_ms.append(ms)
+                elif before_uploads and not tally.uploads_started:
+                    tally.health_before_uploads_ms.append(ms)
             await asyncio.sleep(max(0.0, health_interval - ms / 1000))
 
     async def rss_sampler() -> None:
@@ -224,11 +232,12 @@ def summarize(tally: Tally, seconds: float, args: argparse.Namespace, upload_byt
     server_errors = sum(n for c in tally.statuses.values() for s, n in c.items() if s >= 500)
     health = summarize_latency(tally.health_ms)
     during = summarize_latency(tally.health_during_upload_ms)
+    before = summarize_latency(tally.health_before_uploads_ms)
     rss = np.asarray(tally.rss_mb or [0.0])
     out = {"seconds": round(seconds, 1), "clients": args.clients, "uploaders": args.uploaders,
            "upload_mb": round(upload_bytes / 2**20, 2), "upload_megapixels": args.upload_mp, "requests": tally.sent,
            "errors": errors, "server_errors": server_errors, "per_kind": per_kind,
-           "health_ms": health, "health_during_uploads_ms": during,
+           "health_ms": health, "health_during_uploads_ms": during, "health_before_uploads_ms": before,
            "rss_mb": {"start": round(float(rss[0]), 1), "peak": round(float(rss.max()), 1),
                       "end": round(float(rss[-1]), 1), "samples": len(tally.rss_mb)}}
     out["goals"] = {"zero_errors": errors == 0,
@@ -246,7 +255,8 @@ def format_report(s: dict[str, Any]) -> str:
         errs = ", ".join(f"{e}: {n}" for e, n in k["errors"].items()) or "0"
         lines.append(f"{kind:<16}{lat['n']:>7}{lat['p50']:>10.1f}{lat['p95']:>10.1f}{lat['p99']:>10.1f}"
                      f"{lat['max']:>10.1f}  {errs}")
-    for label, key in (("/health (all)", "health_ms"), ("/health uploads", "health_during_uploads_ms")):
+    for label, key in (("/health (all)", "health_ms"), ("/health no upl.", "health_before_uploads_ms"),
+                       ("/health uploads", "health_during_uploads_ms")):
         h = s[key]
         lines.append(f"{label:<16}{h['n']:>7}{h['p50']:>10.1f}{h['p95']:>10.1f}{h['p99']:>10.1f}{h['max']:>10.1f}")
     rss = s["rss_mb"]
@@ -269,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-upload-mb", type=float, default=10.0, help="the server's upload limit (passed to it)")
     parser.add_argument("--oversize-every", type=int, default=4, help="every Nth upload is over the limit (0: never)")
     parser.add_argument("--health-interval", type=float, default=0.1)
+    parser.add_argument("--quiet-first", type=float, default=0.0,
+                        help="seconds of the mixed load before the uploads start (/health measured apart)")
     parser.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--check", action="store_true", help="exit 1 unless every goal is met")
@@ -293,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         tally, seconds = asyncio.run(run_load(
             f"http://127.0.0.1:{port}", proc.pid, clients=args.clients, uploaders=args.uploaders,
             duration=args.duration, max_requests=args.max_requests, upload=upload, oversize=oversize,
-            oversize_every=args.oversize_every, health_interval=args.health_interval, timeout=args.timeout))
+            oversize_every=args.oversize_every, health_interval=args.health_interval, timeout=args.timeout,
+            quiet_first=args.quiet_first))
     finally:
         proc.terminate()
         try:
