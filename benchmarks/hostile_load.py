@@ -5,8 +5,9 @@ Starts the server as a subprocess on 127.0.0.1 (a free port, given as PRODSEARCH
 - ``--clients`` (8) clients cycling text (GET /search), photo (POST /search/image, fixture photos)
   and facet (GET /facets) requests;
 - ``--uploaders`` (1) clients uploading a huge photo (``--upload-mp`` megapixels, a JPEG made in
-  memory, under the upload limit; expected 200), and every ``--oversize-every``-th time a body over
-  the limit (expected 413);
+  memory, under the upload limit; expected 200), in turn as a multipart upload (POST /search/image)
+  and as base64 JSON (POST /search), and every ``--oversize-every``-th time a body over the limit
+  (expected 413);
 - one client polling GET /health every ``--health-interval`` s;
 - a sampler of the server's RSS (psutil, the process and its children).
 Any status other than the expected one, and any transport error, is an error. Loopback only.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import os
@@ -144,18 +146,25 @@ async def run_load(url: str, pid: int, *, clients: int, uploaders: int, duration
                 await _request(http, tally, kind, 200, "POST", "/search/image", data={"k": "10"},
                                files={"file": ("q.png", photo, "image/png")})
 
+    upload_b64 = base64.b64encode(upload).decode()
+
     async def uploader(http: httpx.AsyncClient) -> None:
         await asyncio.sleep(min(quiet_first, duration))  # the same load without uploads first, for comparison
         tally.uploads_started = True
         i = 0
         while more() is not None:
             i += 1
-            too_big = oversize_every > 0 and i % oversize_every == 0
-            body, kind, expected = (oversize, "upload_oversize", 413) if too_big else (upload, "upload_huge", 200)
             tally.uploads_in_flight += 1
             try:
-                await _request(http, tally, kind, expected, "POST", "/search/image", data={"k": "5"},
-                               files={"file": ("huge.jpg", body, "image/jpeg")})
+                if oversize_every > 0 and i % oversize_every == 0:
+                    await _request(http, tally, "upload_oversize", 413, "POST", "/search/image", data={"k": "5"},
+                                   files={"file": ("huge.jpg", oversize, "image/jpeg")})
+                elif i % 2:  # the two routes that take a photo: multipart upload and base64 in JSON
+                    await _request(http, tally, "upload_huge", 200, "POST", "/search/image", data={"k": "5"},
+                                   files={"file": ("huge.jpg", upload, "image/jpeg")})
+                else:
+                    await _request(http, tally, "upload_huge_b64", 200, "POST", "/search",
+                                   json={"image": upload_b64, "k": 5})
             finally:
                 tally.uploads_in_flight -= 1
 

@@ -208,3 +208,13 @@ def test_failed_or_concurrent_reload_keeps_serving(live_app, caplog):
     finally:
         app.state.reloader._lock.release()
     assert httpx.post(f"{url}/admin/reload", trust_env=False).status_code == 401
+
+
+def test_index_version_of_a_versioned_directory(tmp_path):
+    from api.reload import index_version
+
+    (tmp_path / "versions" / "20261130-0001").mkdir(parents=True)
+    assert index_version(tmp_path) is None  # not versioned (yet)
+    (tmp_path / "current").symlink_to(Path("versions") / "20261130-0001")
+    assert index_version(tmp_path) == "20261130-0001"
+    assert index_version(tmp_path / "versions" / "20261130-0001") == "20261130-0001"
