@@ -45,10 +45,12 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
                   description="Multimodal product search: lexical, semantic and visual retrieval, fused.")
     app.state.settings = settings
     app.state.searcher = None
-    app.state.reloader = IndexReloader(app.state, settings)
+    app.state.metrics = Metrics()
+    app.state.reloader = IndexReloader(app.state, settings,
+                                       on_reload=lambda result: app.state.metrics.reloads.labels(result).inc())
     if searcher is not None:
         app.state.reloader.install(searcher)
-    app.state.metrics = Metrics()
+    app.state.metrics.watch_index(app.state)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
     @app.exception_handler(RequestValidationError)

@@ -46,6 +46,24 @@ class Metrics:
         self.stages = Histogram("prodsearch_search_stage_seconds",
                                 "Time per search stage (the timings_ms of search responses)",
                                 ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
+        self.reloads = Counter("prodsearch_index_reloads", "Index reloads by result (ok, failed, busy)",
+                               ["result"], registry=self.registry)
+        self.products = Gauge("prodsearch_index_products", "Products in the served index", registry=self.registry)
+        self.loaded_at = Gauge("prodsearch_index_loaded_timestamp_seconds", "When the served index was loaded",
+                               registry=self.registry)
+
+    def watch_index(self, state: Any) -> None:
+        """Read the served index's gauges from ``state`` at each scrape (they change on reload)."""
+        def products() -> float:
+            searcher = getattr(state, "searcher", None)
+            return float(searcher.index.n_products) if searcher is not None else 0.0
+
+        def loaded_at() -> float:
+            info = getattr(getattr(state, "reloader", None), "info", None)
+            return float(info.loaded_unix) if info is not None else 0.0
+
+        self.products.set_function(products)
+        self.loaded_at.set_function(loaded_at)
 
     def observe_stages(self, timings_ms: Any) -> None:
         if not isinstance(timings_ms, dict):

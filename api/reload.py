@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +61,7 @@ class LoadedState:
 
     loaded_at: str
     version: str | None
+    loaded_unix: float = 0.0
     reloads: int = 0
     last_reload_error: str | None = None
     last_reload_error_at: str | None = None
@@ -68,16 +70,18 @@ class LoadedState:
 class IndexReloader:
     """Owns ``app.state.searcher``: installs the first Searcher and swaps in reloaded ones."""
 
-    def __init__(self, state: Any, settings: Settings):
+    def __init__(self, state: Any, settings: Settings, on_reload: Callable[[str], None] | None = None):
         self._state = state  # the app's `State`; `searcher` is read by every request
         self._settings = settings
         self._lock = threading.Lock()
+        self._on_reload = on_reload or (lambda result: None)  # "ok", "failed" or "busy" (for metrics)
         self.info: LoadedState | None = None
 
     def install(self, searcher: Searcher) -> LoadedState:
         """Serve ``searcher`` from now on; the reload count and the last error carry over."""
         previous = self.info
-        info = LoadedState(loaded_at=_now(), version=index_version(Path(searcher.index.directory)))
+        info = LoadedState(loaded_at=_now(), version=index_version(Path(searcher.index.directory)),
+                           loaded_unix=time.time())
         if previous is not None:
             info.reloads = previous.reloads + 1
             info.last_reload_error, info.last_reload_error_at = previous.last_reload_error, previous.last_reload_error_at
@@ -98,6 +102,7 @@ class IndexReloader:
     def reload_blocking(self) -> Searcher:
         """Open the index again and swap it in; `ReloadBusyError` / `ReloadFailedError` otherwise."""
         if not self._lock.acquire(blocking=False):
+            self._on_reload("busy")
             raise ReloadBusyError("a reload is already running")
         try:
             start = time.perf_counter()
@@ -109,8 +114,10 @@ class IndexReloader:
                              self._settings.index_dir, reason, exc_info=True)
                 if self.info is not None:
                     self.info.last_reload_error, self.info.last_reload_error_at = reason, _now()
+                self._on_reload("failed")
                 raise ReloadFailedError(reason) from exc
             info = self.install(searcher)
+            self._on_reload("ok")
             logger.info("reloaded index %s (version %s, %d products) in %.2f s", self._settings.index_dir,
                         info.version, searcher.index.n_products, time.perf_counter() - start)
             return searcher

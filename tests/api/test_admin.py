@@ -148,6 +148,9 @@ def test_reload_under_concurrent_searches_drops_nothing(live_app):
     assert httpx.get(f"{url}/health", trust_env=False).json()["products"] == 73
     status = httpx.get(f"{url}/admin/status", headers=AUTH, trust_env=False).json()
     assert status["reloads"] == 1 and status["last_reload_error"] is None
+    metrics = httpx.get(f"{url}/metrics", headers=AUTH, trust_env=False).text
+    assert 'prodsearch_index_reloads_total{result="ok"} 1.0' in metrics
+    assert "prodsearch_index_products 73.0" in metrics
     # nothing keeps the old index alive once its requests are done
     ref = weakref.ref(old_searcher)
     del old_searcher
@@ -207,6 +210,9 @@ def test_failed_or_concurrent_reload_keeps_serving(live_app, caplog):
         assert r.status_code == 409 and "already running" in r.json()["detail"]
     finally:
         app.state.reloader._lock.release()
+    metrics = httpx.get(f"{url}/metrics", headers=AUTH, trust_env=False).text
+    assert 'prodsearch_index_reloads_total{result="failed"} 1.0' in metrics
+    assert 'prodsearch_index_reloads_total{result="busy"} 1.0' in metrics
     assert httpx.post(f"{url}/admin/reload", trust_env=False).status_code == 401
 
 
