@@ -10,10 +10,18 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from indexer.errors import IndexNotFoundError, ManifestMismatchError
+from indexer.index_dir import MANIFEST as MANIFEST_NAME
+from indexer.index_dir import resolve_current
 
-MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
 VERSIONED_LIBRARIES = ("faiss-cpu", "faiss-gpu", "bm25s", "sentence-transformers", "open_clip_torch", "torch", "numpy")
+
+
+class FileRecord(BaseModel):
+    """One file of an index version, as written (checked on load)."""
+
+    size: int
+    sha256: str
 
 
 class Manifest(BaseModel):
@@ -31,6 +39,8 @@ class Manifest(BaseModel):
     library_versions: dict[str, str] = Field(default_factory=dict)
     built_at: str = ""
     build_seconds: dict[str, float] = Field(default_factory=dict)
+    build_id: str = ""  # the version's name under versions/ (empty: a flat index from an older version)
+    files: dict[str, FileRecord] = Field(default_factory=dict)  # relative path -> size, sha256
 
 
 def library_versions() -> dict[str, str]:
@@ -52,6 +62,8 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
 
 
 def read_manifest(directory: Path) -> Manifest:
+    """The manifest of the index at ``directory`` (its current version, a version directory or a flat index)."""
+    directory = resolve_current(directory)
     path = directory / MANIFEST_NAME
     if not directory.is_dir():
         raise IndexNotFoundError(
