@@ -6,6 +6,7 @@
       versions/<build-id>/               one complete index (manifest.json, *.faiss, ...)
       versions/.building-<build-id>/     a build in progress; removed by the next build if it died
       versions/.lock                     flock held by the build writing DIR
+      .removing-flat-index               while a migrated flat index's files are removed
       anything else (e.g. cache/)        left alone
 
 A build writes a new version beside the others, fsyncs it, renames it to its final name
@@ -40,6 +41,7 @@ VERSIONS = "versions"
 BUILDING_PREFIX = ".building-"
 LINK_TMP_SUFFIX = ".tmp-link"
 LOCK_FILE = ".lock"
+LEGACY_MARKER = ".removing-flat-index"
 MANIFEST = "manifest.json"
 # The flat layout written before versioned directories (format 1, frozen): what a migration removes.
 LEGACY_ENTRIES = ("text.faiss", "image.faiss", "clip_text.faiss", "image_rows.npy", "lexical",
@@ -146,14 +148,19 @@ def clean_stale(root: Path) -> list[str]:
             checkpoint("clean_version_removed")
     for entry in root.glob(f".*{LINK_TMP_SUFFIX}"):
         entry.unlink(missing_ok=True)
-    if (root / CURRENT).is_symlink() and (root / MANIFEST).is_file():  # a migrated flat index
-        (root / MANIFEST).unlink()  # first: what is left is no longer mistaken for an index
-        checkpoint("clean_legacy_manifest_removed")
-        removed.append(MANIFEST)
+    marker = root / LEGACY_MARKER
+    if (root / CURRENT).is_symlink() and ((root / MANIFEST).is_file() or marker.exists()):  # a migrated flat index
+        marker.touch()  # finish the removal even if interrupted after the manifest is gone
+        fsync_dir(root)
+        if (root / MANIFEST).is_file():
+            (root / MANIFEST).unlink()  # first: what is left is no longer mistaken for an index
+            removed.append(MANIFEST)
+            checkpoint("clean_legacy_manifest_removed")
         for name in LEGACY_ENTRIES:
             if (root / name).exists():
                 _remove(root / name)
                 removed.append(name)
+        marker.unlink()
     if removed:
         logger.info("index %s: removed %s", root, ", ".join(removed))
     return removed
