@@ -192,6 +192,7 @@ def test_raise_at_each_stage_keeps_an_index(tmp_path, monkeypatch, catalogs, ref
     check_after_fault(out, STAGES.index(stage), SWITCH, references, fake_encoders, catalogs[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", STAGES)
 def test_kill9_at_each_stage_keeps_an_index(tmp_path, catalogs, references, fake_encoders, stage):
     out = old_index(tmp_path, catalogs[0], fake_encoders)
@@ -200,6 +201,7 @@ def test_kill9_at_each_stage_keeps_an_index(tmp_path, catalogs, references, fake
     check_after_fault(out, STAGES.index(stage), SWITCH, references, fake_encoders, catalogs[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", MIGRATION_STAGES)
 def test_kill9_while_migrating_a_flat_index(tmp_path, catalogs, references, fake_encoders, stage):
     build_index(load_catalog(catalogs[0]), tmp_path / "v", fake_encoders, progress=False)
