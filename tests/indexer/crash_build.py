@@ -9,11 +9,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support
 
-from support import FakeClipEncoder, FakeTextEncoder  # noqa: E402
+from support import FakeClipEncoder, FakeTextEncoder
 
-from indexer.build import build_index  # noqa: E402
-from indexer.catalog import load_catalog  # noqa: E402
-from indexer.encoders import Encoders  # noqa: E402
+from indexer.build import build_index
+from indexer.catalog import load_catalog
+from indexer.encoders import Encoders
 
 if __name__ == "__main__":
     encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())

@@ -33,7 +33,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: C901 - one branch per probe
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         Handler.hits[path] += 1
         Handler.hosts.append(self.headers.get("Host", ""))

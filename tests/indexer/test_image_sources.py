@@ -14,7 +14,7 @@ from support import run_cli
 from indexer.build import build_index
 from indexer.catalog import load_catalog
 from indexer.images import read_image
-from indexer.sources import ImageSources, ImageSourceError
+from indexer.sources import ImageSourceError, ImageSources
 
 
 def png(path: Path, colour=(200, 30, 30)) -> Path:
