@@ -58,6 +58,8 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise RetryableFetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
+    except (UnicodeError, ValueError) as exc:  # e.g. an IDNA label over 63 characters
+        raise FetchError(f"refused: invalid host name {host[:80]!r} ({exc})") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -116,6 +118,13 @@ class FetchPolicy:
 
 def _checked_target(url: str, policy: FetchPolicy) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     """(URL to connect to by checked IP, headers, extensions) for one hop, or `FetchError`."""
+    try:
+        return _target(url, policy)
+    except (ValueError, httpx.InvalidURL) as exc:  # malformed URL (bad brackets, port, characters)
+        raise FetchError(f"refused: malformed URL ({exc})") from exc
+
+
+def _target(url: str, policy: FetchPolicy) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"refused: scheme {parts.scheme or '(none)'!r}; only http and https are fetched")
@@ -124,10 +133,7 @@ def _checked_target(url: str, policy: FetchPolicy) -> tuple[httpx.URL, dict[str,
         raise FetchError("refused: URL without a host")
     if parts.username or parts.password:
         raise FetchError("refused: URL with credentials")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise FetchError(f"refused: bad port in URL ({exc})") from exc
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     addresses = policy.resolver(host, port)
     if not addresses:
         raise RetryableFetchError(f"cannot resolve host {host!r}")

@@ -97,9 +97,9 @@ def check_counts(directory: Path, manifest: Manifest, *, store: tuple[str, int],
     expected = manifest.counts.get("products")
     if expected is not None and n != expected:
         raise corrupt(directory, store_file, f"holds {n} products, the manifest says {expected}")
-    for rel, rows in per_product.items():
-        if rows != n:
-            raise corrupt(directory, rel, f"holds {rows} rows for {n} products")
+    for rel, held in per_product.items():
+        if held != n:
+            raise corrupt(directory, rel, f"holds {held} rows for {n} products")
     rows_file, rows = image_rows
     if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
         raise corrupt(directory, rows_file, f"has dtype {rows.dtype} and shape {rows.shape}, expected 1-D integers")

@@ -48,7 +48,10 @@ class ImageSources:
 
     def check_path(self, ref: str | Path) -> Path:
         """The resolved path of a local reference, or `ImageSourceError` if it leads outside the roots."""
-        real = Path(os.path.realpath(ref))
+        try:
+            real = Path(os.path.realpath(ref))
+        except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte
+            raise ImageSourceError(f"refused: invalid path ({exc})") from exc
         if self.roots is not None and not any(_within(real, root) for root in self.roots):
             shown = ", ".join(str(r) for r in self.roots)
             raise ImageSourceError(f"refused: resolves to {real}, outside the allowed image folders ({shown}); "

@@ -224,3 +224,13 @@ def test_build_refuses_then_allows_a_private_photo_url(tmp_path, server, fake_en
     catalog.fetch_policy = FetchPolicy(allow_private_hosts=True)
     summary = build_index(catalog, tmp_path / "b", fake_encoders, progress=False)
     assert summary.images_indexed == 1 and not summary.image_failures
+
+
+@pytest.mark.parametrize("url,reason", [
+    ("http://[::1/x.png", "malformed URL"), ("http://host:99999/x.png", "malformed URL"),
+    (f"http://{'a' * 300}.com/x.png", "invalid host name"), ("ftp://example.com/x.png", "scheme 'ftp'"),
+    ("http://user:pw@example.com/x.png", "credentials"), ("http:///x.png", "without a host"),
+])
+def test_malformed_urls_are_reasons_not_crashes(url, reason):
+    with pytest.raises(FetchError, match=reason):
+        fetch_url(url, FetchPolicy(retries=0))

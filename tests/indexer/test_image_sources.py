@@ -100,3 +100,12 @@ def test_user_given_query_photo_is_not_confined(tmp_path):
     """`prodsearch query --image PATH`: the user names the file, any folder is fine."""
     image = read_image(str(png(tmp_path / "anywhere" / "q.png")))
     assert image.size == (16, 16)
+
+
+def test_odd_references_are_failures_not_crashes(tmp_path, fake_encoders):
+    png(tmp_path / "img" / "ok.png")
+    refs = ["img/a\u0000.png", "", "img", "ftp://example.com/x.png", "http://[::1/x.png"]
+    rows = [{"id": f"o{i}", "title": "Red shirt", "images": [ref]} for i, ref in enumerate(refs)]
+    (tmp_path / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = build_index(load_catalog(tmp_path / "catalog.jsonl"), tmp_path / "idx", fake_encoders, progress=False)
+    assert summary.products == len(refs) and summary.images_indexed == 0 and len(summary.image_failures) == len(refs)

@@ -216,3 +216,25 @@ def test_kill9_while_migrating_a_flat_index(tmp_path, catalogs, references, fake
     build_index(load_catalog(catalogs[1]), out, fake_encoders, progress=False)
     assert {p.name for p in out.iterdir()} - {PREVIOUS} == {"cache", CURRENT, VERSIONS}  # flat files gone
     assert answers(out, fake_encoders) == references[1] and (out / "cache" / "keep.bin").is_file()
+
+
+def test_a_loaded_index_keeps_answering_while_builds_replace_and_remove_its_version(
+        tmp_path, catalogs, references, fake_encoders):
+    from search.searcher import Searcher
+    from search.types import SearchRequest
+
+    out = tmp_path / "idx"
+    build_index(load_catalog(catalogs[0]), out, fake_encoders, progress=False)
+    served = resolve_current(out)
+    searcher = Searcher.open(out, fake_encoders)
+    try:
+        before = searcher.search(SearchRequest(text="red shoes", k=10)).model_dump(exclude={"timings_ms"})
+        thumb = searcher.index.store.thumbnail(0)
+        for _ in range(2):  # the second build removes the served version from disk
+            build_index(load_catalog(catalogs[1]), out, fake_encoders, progress=False)
+        assert not served.exists()
+        assert searcher.search(SearchRequest(text="red shoes", k=10)).model_dump(exclude={"timings_ms"}) == before
+        assert searcher.index.store.thumbnail(0) == thumb
+    finally:
+        searcher.index.close()
+    assert answers(out, fake_encoders) == references[1]  # a reload sees the new current version
