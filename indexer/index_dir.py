@@ -84,6 +84,14 @@ def resolve_current(directory: str | Path) -> Path:
     return directory
 
 
+def interrupted_swap_hint(directory: Path) -> str:
+    """Where an index lost by an older version's interrupted swap lies (its `.DIR.old-*` sibling), if any."""
+    olds = sorted(directory.parent.glob(f".{directory.name}.old-*")) if directory.parent.is_dir() else []
+    if not olds:
+        return ""
+    return f" (an older version's interrupted rebuild left the previous index at {olds[-1]}: rename it to {directory})"
+
+
 def has_index(directory: str | Path) -> bool:
     """Whether DIR holds a loadable index's manifest (versioned or flat); does not verify the files."""
     try:
@@ -222,6 +230,8 @@ def begin_build(root: str | Path) -> PendingBuild:
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise IndexError_(f"{root} exists and is not a directory; choose another --out")
+    if root.resolve().parent.name == VERSIONS and (root / MANIFEST).is_file():
+        raise IndexError_(f"{root} is a version inside an index directory; build into the index directory itself")
     if (root / CURRENT).exists() and not (root / CURRENT).is_symlink():
         raise IndexError_(f"{root / CURRENT} is not a symlink (a copied index?); choose another --out")
     versions = root / VERSIONS

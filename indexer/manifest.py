@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from indexer.errors import IndexNotFoundError, ManifestMismatchError
 from indexer.index_dir import MANIFEST as MANIFEST_NAME
-from indexer.index_dir import resolve_current
+from indexer.index_dir import interrupted_swap_hint, resolve_current
 
 FORMAT_VERSION = 1
 VERSIONED_LIBRARIES = ("faiss-cpu", "faiss-gpu", "bm25s", "sentence-transformers", "open_clip_torch", "torch", "numpy")
@@ -67,7 +67,8 @@ def read_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST_NAME
     if not directory.is_dir():
         raise IndexNotFoundError(
-            f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`")
+            f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`"
+            + interrupted_swap_hint(directory))
     if not path.is_file():
         raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
     try:

@@ -238,3 +238,24 @@ def test_a_loaded_index_keeps_answering_while_builds_replace_and_remove_its_vers
     finally:
         searcher.index.close()
     assert answers(out, fake_encoders) == references[1]  # a reload sees the new current version
+
+
+def test_every_checkpoint_is_covered_by_the_fault_tests(tmp_path, monkeypatch, catalogs, fake_encoders):
+    """A normal rebuild (with a version to clean up) passes exactly STAGES: a new stage must join the fault tests."""
+    out = old_index(tmp_path, catalogs[0], fake_encoders)
+    seen: list[str] = []
+    monkeypatch.setattr(index_dir, "checkpoint", seen.append)
+    monkeypatch.setattr("indexer.build.checkpoint", seen.append)
+    build_index(load_catalog(catalogs[1]), out, fake_encoders, progress=False)
+    assert seen == STAGES
+
+
+def test_building_into_a_version_is_refused(tmp_path, synthetic_index):
+    with pytest.raises(IndexError_, match="is a version inside an index directory"):
+        begin_build(resolve_current(synthetic_index))
+
+
+def test_lost_index_of_an_older_swap_is_pointed_at(tmp_path, synthetic_index):
+    shutil.copytree(resolve_current(synthetic_index), tmp_path / ".idx.old-1796052604")
+    with pytest.raises(IndexError_, match=r"no index at .*idx; .* left the previous index at .*\.idx\.old-1796052604"):
+        load_index(tmp_path / "idx")
