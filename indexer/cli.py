@@ -61,6 +61,8 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
                         help="fetch photo URLs from private, loopback and link-local addresses (your own network)")
     parser.add_argument("--allowed-hosts", default="",
                         help="comma-separated host names, IPs or CIDR networks whose photo URLs may be private")
+    parser.add_argument("--images-ca-file", default=None,
+                        help="CA bundle to verify https photo hosts with (e.g. your own CA), instead of the default")
     parser.add_argument("--max-image-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20,
                         help="largest photo read or downloaded, in MB (default %(default)g)")
 
@@ -75,9 +77,11 @@ def image_sources_from_args(args: argparse.Namespace) -> tuple[Path | None, Fetc
         raise ProdsearchError(f"--images-root {root}: not a folder")
     if not args.max_image_mb > 0:
         raise ProdsearchError("--max-image-mb must be positive")
+    if args.images_ca_file is not None and not Path(args.images_ca_file).is_file():
+        raise ProdsearchError(f"--images-ca-file {args.images_ca_file}: no such file")
     hosts = tuple(h.strip() for h in args.allowed_hosts.split(",") if h.strip())
     return root, FetchPolicy(allow_private_hosts=args.allow_private_hosts, allowed_hosts=hosts,
-                             max_bytes=int(args.max_image_mb * 2**20))
+                             max_bytes=int(args.max_image_mb * 2**20), ca_file=args.images_ca_file)
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -234,3 +234,61 @@ def test_build_refuses_then_allows_a_private_photo_url(tmp_path, server, fake_en
 def test_malformed_urls_are_reasons_not_crashes(url, reason):
     with pytest.raises(FetchError, match=reason):
         fetch_url(url, FetchPolicy(retries=0))
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """An HTTPS listener on 127.0.0.1 whose self-signed certificate names photos.shop.internal."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=photos.shop.internal", "-addext", "subjectAltName=DNS:photos.shop.internal",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")], check=True, capture_output=True)
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(d / "cert.pem", d / "key.pem")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd.server_port, str(d / "cert.pem")
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_connects_to_the_checked_ip_and_verifies_the_original_name(tls_server):
+    port, ca = tls_server
+    to_local = lambda host, p: ["127.0.0.1"]  # noqa: E731
+    policy = FetchPolicy(allowed_hosts=("photos.shop.internal", "wrong.shop.internal"), resolver=to_local,
+                         ca_file=ca, retries=0)
+    assert fetch_url(f"https://photos.shop.internal:{port}/ok.png", policy) == PNG_BYTES
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate|hostname"):
+        fetch_url(f"https://wrong.shop.internal:{port}/ok.png", policy)  # the certificate names another host
+
+
+@pytest.mark.slow
+def test_cli_options_reach_the_build(tmp_path, server):
+    """`index build --allow-private-hosts --images-root DIR` (real default models): both photos indexed;
+    without the options both are refused and reported."""
+    from support import run_cli
+
+    base, _ = server
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "p.png").write_bytes(PNG_BYTES)
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    rows = [{"id": "u1", "title": "Red shirt", "images": [f"{base}/ok.png"]},
+            {"id": "u2", "title": "Red dress", "images": [str(elsewhere / "p.png")]}]
+    (shop / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    common = ["index", "build", "--catalog", str(shop / "catalog.jsonl"), "--no-progress"]
+    refused = run_cli(*common, "--out", str(tmp_path / "a"))
+    assert refused.returncode == 0, refused.stderr
+    assert "images indexed: 0" in refused.stdout and "loopback address" in refused.stdout
+    assert "outside the allowed image folders" in refused.stdout
+    allowed = run_cli(*common, "--out", str(tmp_path / "b"), "--allow-private-hosts", "--images-root", str(elsewhere))
+    assert allowed.returncode == 0, allowed.stderr
+    assert "images indexed: 2" in allowed.stdout and "image problem" not in allowed.stdout
