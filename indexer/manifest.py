@@ -73,8 +73,9 @@ def read_manifest(directory: Path) -> Manifest:
         raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
     try:
         manifest = Manifest.model_validate(json.loads(path.read_text()))
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise ManifestMismatchError(f"{path} is unreadable ({exc}); rebuild the index") from exc
+    except (ValidationError, ValueError) as exc:  # bad JSON, not UTF-8, missing or wrong fields
+        reason = " ".join(str(exc).split())[:300]
+        raise ManifestMismatchError(f"{path} is unreadable ({reason}); rebuild the index") from exc
     if manifest.format_version != FORMAT_VERSION:
         raise ManifestMismatchError(
             f"{directory} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; rebuild it")

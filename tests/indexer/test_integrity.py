@@ -137,3 +137,13 @@ def test_cli_verify_ok(synthetic_index):
     result = run_cli("index", "verify", str(synthetic_index), timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok: ") and "72 products" in result.stdout
+
+
+@pytest.mark.parametrize("content", [b'{"text_model": "x"', b"\xff\xfe\x00garbage", b"[]", b"{}"])
+def test_damaged_manifest_is_one_line(index_copy, content):
+    from indexer.errors import IndexError_
+
+    (resolve_current(index_copy) / "manifest.json").write_bytes(content)
+    with pytest.raises(IndexError_, match="manifest.json is unreadable") as info:
+        load_index(index_copy)
+    one_line(info.value)
