@@ -115,10 +115,10 @@ def run_demo(args: argparse.Namespace) -> int:
     from indexer.build import build_index
     from indexer.catalog import load_catalog
     from indexer.encoders import load_encoders
-    from indexer.manifest import MANIFEST_NAME
+    from indexer.index_dir import has_index
 
     settings = settings_from_args(args)  # the demo serves its own index, whatever PRODSEARCH_INDEX_DIR says
-    if args.rebuild or not (args.index / MANIFEST_NAME).is_file():
+    if args.rebuild or not has_index(args.index):
         print(f"prodsearch: building the fixture index from {REPO_FIXTURES} into {args.index}", flush=True)
         summary = build_index(load_catalog(REPO_FIXTURES), args.index, load_encoders())
         print(summary.format(), flush=True)

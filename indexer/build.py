@@ -1,15 +1,14 @@
 """Index building as a pipeline: catalog (reader) -> embeddings (mapper) -> index directory (writer).
 
 Each stage is a function with its collaborators passed in, so tests use fake
-encoders. The writer builds into a temporary directory beside the target and
-renames it into place: an interrupted build leaves the previous index intact.
+encoders. The writer builds a new version inside the index directory and switches
+`current` to it atomically (indexer/index_dir.py): an interrupted build leaves the
+previous index intact and loadable.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from tqdm import tqdm
 from indexer.catalog import Catalog, product_caption, product_text, write_rejects
 from indexer.encoders import Encoders
 from indexer.images import ImageFailure, read_images
+from indexer.index_dir import begin_build, checkpoint
+from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, library_versions, utc_now, write_manifest
 from indexer.store import encode_thumbnail, write_store
@@ -90,7 +91,8 @@ def embed_catalog(catalog: Catalog, encoders: Encoders, *, image_workers: int = 
             t0 = time.perf_counter()
             refs = [(start + i, p.id, catalog.resolve_image(ref)) for i, p in enumerate(chunk) for ref in p.images]
             images, rows = [], []
-            for (row, product_id, _ref), image in zip(refs, read_images([r for _, _, r in refs], image_workers), strict=True):
+            read = read_images([r for _, _, r in refs], image_workers, catalog.image_sources)
+            for (row, product_id, _ref), image in zip(refs, read, strict=True):
                 if isinstance(image, ImageFailure):
                     failures.append((product_id, image))
                     continue
@@ -135,23 +137,25 @@ def _write_failures(path: Path, failures: list[tuple[str, ImageFailure]]) -> Non
 
 def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                 factory: str = DEFAULT_FACTORY) -> BuildSummary:
-    """Write the index directory atomically (temporary directory, then rename)."""
+    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     catalog = embedded.catalog
     seconds = dict(embedded.seconds)
     t0 = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
-    try:
+    with begin_build(out_dir) as pending:
+        tmp = pending.path
         vectors = {"text": embedded.text_vectors, "image": embedded.image_vectors,
                    "clip_text": embedded.clip_text_vectors}
         for signal, filename in INDEX_FILES.items():
             save_vector_index(build_vector_index(vectors[signal], factory), tmp / filename)
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
+        checkpoint("vectors_written")
         lexical_dir = tmp / LEXICAL_DIR
         lexical_dir.mkdir()
         LexicalIndex.build([product_text(p) for p in catalog.products]).save(lexical_dir)
+        checkpoint("lexical_written")
         write_store(tmp / STORE_FILE, catalog.products, embedded.thumbnails)
+        checkpoint("store_written")
         if catalog.rejects:
             write_rejects(catalog.rejects, tmp / REJECTS_FILE)
         _write_failures(tmp / IMAGE_FAILURES_FILE, embedded.image_failures)
@@ -167,35 +171,18 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                     "image_failures": len(embedded.image_failures), "rejects": len(catalog.rejects)},
             library_versions=library_versions(), built_at=utc_now(),
             build_seconds={k: round(v, 3) for k, v in seconds.items()},
+            build_id=pending.build_id, files=record_files(tmp),
         )
         write_manifest(tmp, manifest)
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        checkpoint("manifest_written")
+        pending.publish()
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds)
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` with ``tmp``; the old index is removed only once the new one is in place."""
-    if not out_dir.exists():
-        tmp.rename(out_dir)
-        return
-    if not out_dir.is_dir():
-        raise FileExistsError(f"{out_dir} exists and is not a directory")
-    old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time())}")
-    out_dir.rename(old)
-    try:
-        tmp.rename(out_dir)
-    except BaseException:
-        old.rename(out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory: str = DEFAULT_FACTORY,
                 image_workers: int = 4, progress: bool = True) -> BuildSummary:
     """Embed the catalog and write the index directory."""
     embedded = embed_catalog(catalog, encoders, image_workers=image_workers, progress=progress)
+    checkpoint("embedded")
     return write_index(embedded, Path(out_dir), encoders, factory=factory)
