@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.observability import Metrics, ObservabilityMiddleware
 from api.params import readable_errors
-from api.routers import facets, health, page, products, search
+from api.reload import IndexReloader
+from api.routers import admin, docs, facets, health, metrics, page, products, search
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -35,13 +37,21 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.searcher is None:
-            app.state.searcher = load_searcher(settings)
+            app.state.reloader.install(load_searcher(settings))
         yield
 
-    app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan,
+    # docs_url/redoc_url off: /docs is served from local files by api.routers.docs (no CDN); no ReDoc
+    app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Multimodal product search: lexical, semantic and visual retrieval, fused.")
     app.state.settings = settings
-    app.state.searcher = searcher
+    app.state.searcher = None
+    app.state.metrics = Metrics()
+    app.state.reloader = IndexReloader(app.state, settings,
+                                       on_reload=lambda result: app.state.metrics.reloads.labels(result).inc())
+    if searcher is not None:
+        app.state.reloader.install(searcher)
+    app.state.metrics.watch_index(app.state)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,4 +72,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.include_router(products.router)
     app.include_router(facets.router)
     app.include_router(page.router)
+    app.include_router(admin.router)
+    app.include_router(metrics.router)
+    app.include_router(docs.router)
     return app

@@ -1,69 +1,125 @@
-"""`prodsearch serve` and `prodsearch demo`."""
+"""`prodsearch serve` and `prodsearch demo`.
+
+Settings come from the environment (PRODSEARCH_*) with the defaults of `api.settings.Settings`;
+an option given on the command line overrides its variable, and only options actually given do.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 REPO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catalog.jsonl"
 DEMO_INDEX = Path(".prodsearch/fixture-index")
+# command-line option (its argparse dest) -> Settings field; every one defaults to None = "not given"
+OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
+                 "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
+                 "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format"}
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=None, help="bind address (env PRODSEARCH_HOST; default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (env PRODSEARCH_PORT; default 8000)")
+    parser.add_argument("--log-format", choices=("text", "json"), default=None,
+                        help="log lines, the access log included, as text or one JSON object each "
+                             "(env PRODSEARCH_LOG_FORMAT; default text)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from indexer.cli import add_model_options
 
-    serve = sub.add_parser("serve", help="serve the search API over HTTP")
-    serve.add_argument("--index", required=True, type=Path, help="index directory (from `prodsearch index build`)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--config", type=Path, default=None, help="fusion settings file from `prodsearch eval tune`")
-    serve.add_argument("--max-upload-mb", type=float, default=10.0)
+    serve = sub.add_parser("serve", help="serve the search API over HTTP",
+                           description="Every option overrides its PRODSEARCH_* variable; options not given "
+                                       "keep the environment's value. The admin token is read from "
+                                       "PRODSEARCH_ADMIN_TOKEN only (never from the command line).")
+    serve.add_argument("--index", type=Path, default=None,
+                       help="index directory from `prodsearch index build` (env PRODSEARCH_INDEX_DIR; "
+                            "default .prodsearch/fixture-index)")
+    _add_server_options(serve)
+    serve.add_argument("--config", type=Path, default=None,
+                       help="fusion settings file from `prodsearch eval tune` (env PRODSEARCH_SEARCH_CONFIG)")
+    serve.add_argument("--max-upload-mb", type=float, default=None,
+                       help="largest photo upload (env PRODSEARCH_MAX_UPLOAD_MB; default 10)")
     add_model_options(serve, default=None)
     serve.set_defaults(func=run_serve)
 
     demo = sub.add_parser("demo", help="build the fixture index (if missing) and serve it")
-    demo.add_argument("--index", type=Path, default=DEMO_INDEX)
+    demo.add_argument("--index", type=Path, default=DEMO_INDEX, help=f"where to build the fixture index ({DEMO_INDEX})")
     demo.add_argument("--rebuild", action="store_true", help="rebuild the index even if it exists")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    _add_server_options(demo)
     demo.set_defaults(func=run_demo)
 
 
-def _serve(settings) -> int:  # type: ignore[no-untyped-def]
+def settings_from_args(args: argparse.Namespace, **fixed: Any):  # type: ignore[no-untyped-def]
+    """Settings from the environment, overridden by the options given in ``args`` and by ``fixed``."""
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+    from prodsearch.cli import UserError
+
+    given = {field: getattr(args, option) for option, field in OPTION_FIELDS.items()
+             if getattr(args, option, None) is not None}
+    try:
+        return Settings(**{**given, **fixed})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise UserError(f"invalid server settings (options or PRODSEARCH_* variables): {problems}") from None
+
+
+async def _serve_until_stopped(app, settings) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from api.app import create_app, load_searcher
+    from api.reload import install_sighup_reload
 
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                                           log_config=None, access_log=False))
+    if install_sighup_reload(app.state.reloader):
+        logger.debug("SIGHUP reloads the index")
+    await server.serve()
+
+
+def serve_app(app, settings) -> None:  # type: ignore[no-untyped-def]
+    """Serve ``app`` until SIGINT/SIGTERM, logging in ``settings.log_format``; SIGHUP reloads the index."""
+    import asyncio
+
+    from api.observability import configure_logging
+
+    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
+    asyncio.run(_serve_until_stopped(app, settings))
+
+
+def _serve(settings) -> int:  # type: ignore[no-untyped-def]
+    from api.app import create_app, load_searcher
+    from api.observability import configure_logging
+
+    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
     searcher = load_searcher(settings)  # load before binding, so errors show before "running on"
     app = create_app(settings, searcher)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"prodsearch: serving {searcher.index.n_products} products from {settings.index_dir}")
+    admin = "enabled (PRODSEARCH_ADMIN_TOKEN)" if settings.admin_token else "disabled (no PRODSEARCH_ADMIN_TOKEN)"
+    print(f"prodsearch: serving {searcher.index.n_products} products from {settings.index_dir}; admin routes {admin}")
     print(f"prodsearch: open {url}/  (API docs: {url}/docs; try {url}/search?q=red+t-shirt)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    serve_app(app, settings)
     return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from api.settings import Settings
-
-    settings = Settings(index_dir=args.index, host=args.host, port=args.port, search_config=args.config,
-                        max_upload_mb=args.max_upload_mb, text_model=args.text_model, clip_model=args.clip_model,
-                        clip_pretrained=args.clip_pretrained, device=args.device)
-    return _serve(settings)
+    return _serve(settings_from_args(args))
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from api.settings import Settings
     from indexer.build import build_index
     from indexer.catalog import load_catalog
     from indexer.encoders import load_encoders
-    from indexer.manifest import MANIFEST_NAME
+    from indexer.index_dir import has_index
 
-    if args.rebuild or not (args.index / MANIFEST_NAME).is_file():
+    settings = settings_from_args(args)  # the demo serves its own index, whatever PRODSEARCH_INDEX_DIR says
+    if args.rebuild or not has_index(args.index):
         print(f"prodsearch: building the fixture index from {REPO_FIXTURES} into {args.index}", flush=True)
         summary = build_index(load_catalog(REPO_FIXTURES), args.index, load_encoders())
         print(summary.format(), flush=True)
-    return _serve(Settings(index_dir=args.index, host=args.host, port=args.port))
+    return _serve(settings)

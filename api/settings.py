@@ -1,10 +1,15 @@
-"""API settings from the environment (PRODSEARCH_*) or the `prodsearch serve` options."""
+"""API settings from the environment (PRODSEARCH_*) or the `prodsearch serve` options.
+
+Precedence: an option given on the command line > the environment variable > the default here.
+`prodsearch serve` passes only the options actually given (see `api.cli.settings_from_args`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +25,15 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=10.0, gt=0, description="largest accepted image upload")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    admin_token: SecretStr | None = Field(default=None, description="bearer token of the /admin routes; unset = disabled")
+    metrics_public: bool = Field(default=False, description="serve /metrics without the admin token")
+    log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        """PRODSEARCH_ADMIN_TOKEN= (empty) means disabled, never "the empty token"."""
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @property
     def max_upload_bytes(self) -> int:

@@ -28,6 +28,9 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from indexer.manifest import read_manifest  # noqa: E402  (the layout of the index directory lives there)
+
 PRODSEARCH = [str(Path(sys.executable).with_name("prodsearch"))]
 
 
@@ -78,7 +81,7 @@ def build_fixture_index(out: Path) -> int:
     if build.returncode != 0:
         print(build.stderr, file=sys.stderr)
         return 1
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = read_manifest(out).model_dump()
     n = manifest["counts"]["products"]
     stage = manifest["build_seconds"]
     print(f"index build: {n} products in {build_s:.1f} s wall incl. model loading "

@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         catalog_path = timed("subset", _subset, full, work / f"catalog-{tag}.jsonl", args.limit, args.seed,
                              args.held_out)
     catalog = load_catalog(catalog_path, skip_invalid=True)
+    catalog.images_root = args.dataset  # the photos stay in the dataset folder, outside the catalog's
     index_dir = work / f"index-{tag}-{args.factory.replace(',', '_')}"
     reuse = False
     if args.reuse_index and index_dir.is_dir():

@@ -1,15 +1,15 @@
 """Index building as a pipeline: catalog (reader) -> embeddings (mapper) -> index directory (writer).
 
 Each stage is a function with its collaborators passed in, so tests use fake
-encoders. The writer builds into a temporary directory beside the target and
-renames it into place: an interrupted build leaves the previous index intact.
+encoders. The writer builds a new version inside the index directory and switches
+`current` to it atomically (indexer/index_dir.py): an interrupted build leaves the
+previous index intact and loadable.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterable
@@ -23,6 +23,8 @@ from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_te
 from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.images import ImageFailure
+from indexer.index_dir import begin_build, checkpoint
+from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, library_versions, utc_now, write_manifest
 from indexer.progress import StageProgress, progress_mode
@@ -156,14 +158,13 @@ def _write_failures(path: Path, failures: list[tuple[str, ImageFailure]]) -> Non
 
 def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                 factory: str = DEFAULT_FACTORY) -> BuildSummary:
-    """Write the index directory atomically (temporary directory, then rename)."""
+    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     catalog = embedded.catalog
     seconds = dict(embedded.seconds)
     t0 = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
-    try:
+    with begin_build(out_dir) as pending:
+        tmp = pending.path
         vectors = {"text": embedded.text_vectors, "image": embedded.image_vectors,
                    "clip_text": embedded.clip_text_vectors}
         for signal, filename in INDEX_FILES.items():
@@ -171,10 +172,13 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                 continue  # one vector set serves both (manifest: shared_text_vectors)
             save_vector_index(build_vector_index(vectors[signal], factory), tmp / filename)
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
+        checkpoint("vectors_written")
         lexical_dir = tmp / LEXICAL_DIR
         lexical_dir.mkdir()
         LexicalIndex.build([product_text(p) for p in catalog.products]).save(lexical_dir)
+        checkpoint("lexical_written")
         write_store(tmp / STORE_FILE, catalog.products, embedded.thumbnails)
+        checkpoint("store_written")
         if catalog.rejects:
             write_rejects(catalog.rejects, tmp / REJECTS_FILE)
         _write_failures(tmp / IMAGE_FAILURES_FILE, embedded.image_failures)
@@ -190,41 +194,20 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                     "image_failures": len(embedded.image_failures), "rejects": len(catalog.rejects)},
             library_versions=library_versions(), built_at=utc_now(),
             build_seconds={k: round(v, 3) for k, v in seconds.items()},
+            build_id=pending.build_id, files=record_files(tmp),
             text_recipe=embedded.text_recipe, shared_text_vectors=embedded.shared_text_vectors,
             embedding_counts=asdict(embedded.counts),
         )
         write_manifest(tmp, manifest)
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        checkpoint("manifest_written")
+        pending.publish()
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
                         counts=embedded.counts)
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` with ``tmp``; the old index is removed only once the new one is in place."""
-    if not out_dir.exists():
-        tmp.rename(out_dir)
-        return
-    if not out_dir.is_dir():
-        raise FileExistsError(f"{out_dir} exists and is not a directory")
-    kept = out_dir / CACHE_DIR_NAME  # the embedding cache outlives each index version
-    if kept.is_dir() and not (tmp / CACHE_DIR_NAME).exists():
-        kept.rename(tmp / CACHE_DIR_NAME)
-    old = out_dir.with_name(f".{out_dir.name}.old-{int(time.time())}")
-    out_dir.rename(old)
-    try:
-        tmp.rename(out_dir)
-    except BaseException:
-        old.rename(out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def default_cache_dir(out_dir: Path) -> Path:
-    """The embedding cache's default home: ``<index dir>/cache/`` (kept across rebuilds)."""
+    """The embedding cache's default home: ``<index dir>/cache/`` (beside versions/, kept across rebuilds)."""
     return Path(out_dir) / CACHE_DIR_NAME
 
 
@@ -248,6 +231,7 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
             embedded = embed_catalog(catalog, encoders, cache, image_workers=image_workers, progress=progress,
                                      text_recipe=text_recipe)
             cache.close_vectors()  # every vector is in memory now; thumbnails close once streamed
+            checkpoint("embedded")
             return write_index(embedded, Path(out_dir), encoders, factory=factory)
         finally:
             cache.close()

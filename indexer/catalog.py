@@ -21,6 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import ProdsearchError
+from indexer.fetch import FetchPolicy
+from indexer.sources import ImageSources
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +172,8 @@ class Catalog:
     products: list[Product]
     rejects: list[RowError] = field(default_factory=list)
     sha256: str = ""
+    images_root: Path | None = None  # another folder local photos may come from (--images-root)
+    fetch_policy: FetchPolicy | None = None  # which hosts photo URLs may use (default: public ones)
 
     @property
     def base_dir(self) -> Path:
@@ -181,6 +185,11 @@ class Catalog:
             return ref
         path = Path(ref)
         return str(path if path.is_absolute() else (self.base_dir / path))
+
+    @property
+    def image_sources(self) -> ImageSources:
+        """The build's photo-reading policy: local photos only inside the catalog's folder (or images_root)."""
+        return ImageSources.confined(self.base_dir, self.images_root, fetch=self.fetch_policy)
 
 
 def file_sha256(path: Path) -> str:

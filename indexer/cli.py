@@ -7,6 +7,10 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.fetch import FetchPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--catalog", required=True, type=Path, help="catalog file (.jsonl or .csv)")
     build.add_argument("--out", required=True, type=Path, help="index directory (replaced atomically)")
     build.add_argument("--skip-invalid", action="store_true",
-                       help="index the valid rows and write the bad ones to rejects.jsonl in the index")
+                       help="index the valid rows and write the bad ones to rejects.jsonl in the index's version")
     build.add_argument("--factory", default="Flat", help="FAISS factory string (Flat, HNSW32, IVF256,Flat, ...)")
     build.add_argument("--image-workers", type=int, default=4, help="threads decoding images")
     build.add_argument("--no-progress", action="store_true", help="no progress bar (a log line per stage instead)")
@@ -42,12 +46,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--no-cache", action="store_true", help="embed everything; keep no cache")
     build.add_argument("--text-backend", choices=["onnx", "torch"], default="onnx",
                        help="bulk text embedding on CPU: ONNX Runtime fp32 (default, exported once into the cache) or torch")
+    add_source_options(build)
     add_model_options(build)
     build.set_defaults(func=run_build)
 
     info = index_sub.add_parser("info", help="print an index's manifest")
     info.add_argument("index_dir", type=Path)
     info.set_defaults(func=run_info)
+
+    verify = index_sub.add_parser("verify", help="check an index's files (sizes, sha256) and counts")
+    verify.add_argument("index_dir", type=Path)
+    verify.set_defaults(func=run_verify)
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """Where catalog photos may be read from (see indexer/sources.py and indexer/fetch.py)."""
+    from indexer.fetch import DEFAULT_MAX_BYTES
+
+    parser.add_argument("--images-root", type=Path, default=None,
+                        help="also read local photos from this folder (default: only inside the catalog's folder)")
+    parser.add_argument("--allow-private-hosts", action="store_true",
+                        help="fetch photo URLs from private, loopback and link-local addresses (your own network)")
+    parser.add_argument("--allowed-hosts", default="",
+                        help="comma-separated host names, IPs or CIDR networks whose photo URLs may be private")
+    parser.add_argument("--images-ca-file", default=None,
+                        help="CA bundle to verify https photo hosts with (e.g. your own CA), instead of the default")
+    parser.add_argument("--max-image-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20,
+                        help="largest photo read or downloaded, in MB (default %(default)g)")
+
+
+def image_sources_from_args(args: argparse.Namespace) -> tuple[Path | None, FetchPolicy]:
+    """(--images-root, fetch policy) from the options of `add_source_options`; checks the folder exists."""
+    from indexer.errors import ProdsearchError
+    from indexer.fetch import FetchPolicy
+
+    root = args.images_root
+    if root is not None and not root.is_dir():
+        raise ProdsearchError(f"--images-root {root}: not a folder")
+    if not args.max_image_mb > 0:
+        raise ProdsearchError("--max-image-mb must be positive")
+    if args.images_ca_file is not None and not Path(args.images_ca_file).is_file():
+        raise ProdsearchError(f"--images-ca-file {args.images_ca_file}: no such file")
+    hosts = tuple(h.strip() for h in args.allowed_hosts.split(",") if h.strip())
+    return root, FetchPolicy(allow_private_hosts=args.allow_private_hosts, allowed_hosts=hosts,
+                             max_bytes=int(args.max_image_mb * 2**20), ca_file=args.images_ca_file)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -60,9 +102,11 @@ def run_build(args: argparse.Namespace) -> int:
     check_factory(args.factory)
     if args.text_recipe:
         text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
+    images_root, fetch_policy = image_sources_from_args(args)
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)  # fails before anything is written
+    catalog.images_root, catalog.fetch_policy = images_root, fetch_policy
     if catalog.rejects:
-        logger.warning("%d invalid row(s) skipped; they will be listed in %s/rejects.jsonl",
+        logger.warning("%d invalid row(s) skipped; they will be listed in %s/current/rejects.jsonl",
                        len(catalog.rejects), args.out)
     encoders = load_encoders(args.text_model, args.clip_model, args.clip_pretrained, args.device)
     summary = build_index(catalog, args.out, encoders, factory=args.factory, image_workers=args.image_workers,
@@ -79,4 +123,18 @@ def run_info(args: argparse.Namespace) -> int:
     from indexer.manifest import read_manifest
 
     print(json.dumps(read_manifest(args.index_dir).model_dump(), indent=2))
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    import time
+
+    from indexer.loaded import load_index
+
+    t0 = time.perf_counter()
+    index = load_index(args.index_dir)  # raises CorruptIndexError (one line) on any problem
+    index.close()
+    manifest = index.manifest
+    print(f"ok: {index.directory} (version {manifest.build_id or 'flat'}): {index.n_products} products, "
+          f"{len(manifest.files)} files checked in {time.perf_counter() - t0:.2f} s")
     return 0

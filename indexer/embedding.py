@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,8 +29,9 @@ from PIL import Image
 from indexer.catalog import Catalog
 from indexer.embedding_cache import EmbeddingCache, VectorCache, photo_hash
 from indexer.errors import ImageDecodeError
-from indexer.images import ImageFailure, _fetch_url, decode_image_bytes
+from indexer.images import ImageFailure, decode_image_bytes
 from indexer.progress import StageProgress
+from indexer.sources import TRUSTED, ImageSources
 from indexer.store import encode_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -79,15 +80,10 @@ def bulk_threads() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def read_photo_bytes(ref: str) -> bytes | ImageFailure:
-    """A photo's bytes from a path or URL; failures come back as `ImageFailure`."""
+def read_photo_bytes(ref: str, sources: ImageSources = TRUSTED) -> bytes | ImageFailure:
+    """A photo's bytes from a path or URL under the catalog's source policy; failures come back as `ImageFailure`."""
     try:
-        if ref.startswith(("http://", "https://")):
-            return _fetch_url(ref)
-        path = Path(ref)
-        if not path.is_file():
-            return ImageFailure(ref, "file not found")
-        return path.read_bytes()
+        return sources.read_bytes(ref)
     except OSError as exc:
         return ImageFailure(ref, str(exc))
 
@@ -130,6 +126,7 @@ class PhotoPipeline:
         self.jobs = [(row, p.id, catalog.resolve_image(ref))
                      for row, p in enumerate(catalog.products) for ref in p.images]
         self.clip, self.cache, self.workers = clip, cache, max(1, workers)
+        self.sources = catalog.image_sources
         self.vector_cache = cache.vectors(clip)
         self.progress, self.counts = progress, counts
         self.results = PhotoResults()
@@ -156,7 +153,8 @@ class PhotoPipeline:
             self.chunks.put(None)
 
     def _chunk(self, jobs: list[tuple[int, str, str]], pool: ThreadPoolExecutor) -> None:
-        datas = list(pool.map(read_photo_bytes, [ref for _, _, ref in jobs]))
+        read = partial(read_photo_bytes, sources=self.sources)
+        datas = list(pool.map(read, [ref for _, _, ref in jobs]))
         digests = [photo_hash(d) if isinstance(d, bytes) else "" for d in datas]
         known = [d for d in digests if d]
         cached = self.vector_cache.get_many("photo", known)

@@ -31,3 +31,8 @@ class InvalidQueryError(ProdsearchError, ValueError):
 
 class ImageDecodeError(ProdsearchError, ValueError):
     """Bytes that should be an image cannot be decoded."""
+
+
+class CorruptIndexError(IndexError_):
+    """An index file is missing, truncated, changed or inconsistent; one line naming the file, ending in
+    "rebuild the index"."""

@@ -1,4 +1,4 @@
-"""Image reading: local paths or http(s) URLs, decoded in parallel threads.
+"""Image reading: local paths or http(s) URLs (under an `ImageSources` policy), decoded in parallel threads.
 
 A missing, truncated or undecodable image is returned as an `ImageFailure` with
 the reason, never raised: the product stays searchable by text.
@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 from PIL import Image, UnidentifiedImageError
 
 from indexer.errors import ImageDecodeError
+from indexer.sources import TRUSTED, ImageSources
 
 logger = logging.getLogger(__name__)
 
-URL_TIMEOUT_S = 10.0
-URL_RETRIES = 2
 MAX_PIXELS = 50_000_000
 
 
@@ -45,40 +43,21 @@ def decode_image_bytes(data: bytes) -> Image.Image:
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
 
 
-def _fetch_url(url: str) -> bytes:
-    import httpx
-
-    last: Exception | None = None
-    for attempt in range(URL_RETRIES + 1):
-        try:
-            response = httpx.get(url, timeout=URL_TIMEOUT_S, follow_redirects=True)
-            response.raise_for_status()
-            return response.content
-        except httpx.HTTPError as exc:
-            last = exc
-            time.sleep(0.5 * (attempt + 1))
-    raise OSError(f"download failed after {URL_RETRIES + 1} tries: {last}")
-
-
-def read_image(ref: str) -> Image.Image | ImageFailure:
-    """Read one image from a path or URL; failures come back as `ImageFailure`."""
+def read_image(ref: str, sources: ImageSources = TRUSTED) -> Image.Image | ImageFailure:
+    """Read one image from a path or URL under ``sources`` (see indexer/sources.py); failures come back
+    as `ImageFailure`."""
     try:
-        if ref.startswith(("http://", "https://")):
-            data = _fetch_url(ref)
-        else:
-            path = Path(ref)
-            if not path.is_file():
-                return ImageFailure(ref, "file not found")
-            data = path.read_bytes()
-        return decode_image_bytes(data)
+        return decode_image_bytes(sources.read_bytes(ref))
     except (ImageDecodeError, OSError) as exc:
         return ImageFailure(ref, str(exc))
 
 
-def read_images(refs: Sequence[str], workers: int = 4) -> Iterator[Image.Image | ImageFailure]:
+def read_images(refs: Sequence[str], workers: int = 4,
+                sources: ImageSources = TRUSTED) -> Iterator[Image.Image | ImageFailure]:
     """Read images in parallel threads (PIL releases the GIL while decoding), in input order."""
+    read = partial(read_image, sources=sources)
     if workers <= 1:
-        yield from map(read_image, refs)
+        yield from map(read, refs)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(read_image, refs)
+        yield from pool.map(read, refs)

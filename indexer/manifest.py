@@ -10,10 +10,18 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from indexer.errors import IndexNotFoundError, ManifestMismatchError
+from indexer.index_dir import MANIFEST as MANIFEST_NAME
+from indexer.index_dir import interrupted_swap_hint, resolve_current
 
-MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
 VERSIONED_LIBRARIES = ("faiss-cpu", "faiss-gpu", "bm25s", "sentence-transformers", "open_clip_torch", "torch", "numpy")
+
+
+class FileRecord(BaseModel):
+    """One file of an index version, as written (checked on load)."""
+
+    size: int
+    sha256: str
 
 
 class Manifest(BaseModel):
@@ -31,6 +39,8 @@ class Manifest(BaseModel):
     library_versions: dict[str, str] = Field(default_factory=dict)
     built_at: str = ""
     build_seconds: dict[str, float] = Field(default_factory=dict)
+    build_id: str = ""  # the version's name under versions/ (empty: a flat index from an older version)
+    files: dict[str, FileRecord] = Field(default_factory=dict)  # relative path -> size, sha256
     # What the dense text signals embedded (`indexer.text_recipe`); "full" for indexes built before it was recorded.
     text_recipe: str = "full"
     # True: one vector set (text.faiss) serves both `semantic` and `cross_modal`; there is no clip_text.faiss.
@@ -58,16 +68,20 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
 
 
 def read_manifest(directory: Path) -> Manifest:
+    """The manifest of the index at ``directory`` (its current version, a version directory or a flat index)."""
+    directory = resolve_current(directory)
     path = directory / MANIFEST_NAME
     if not directory.is_dir():
         raise IndexNotFoundError(
-            f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`")
+            f"no index at {directory}; build one with `prodsearch index build --catalog PATH --out {directory}`"
+            + interrupted_swap_hint(directory))
     if not path.is_file():
         raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
     try:
         manifest = Manifest.model_validate(json.loads(path.read_text()))
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise ManifestMismatchError(f"{path} is unreadable ({exc}); rebuild the index") from exc
+    except (ValidationError, ValueError) as exc:  # bad JSON, not UTF-8, missing or wrong fields
+        reason = " ".join(str(exc).split())[:300]
+        raise ManifestMismatchError(f"{path} is unreadable ({reason}); rebuild the index") from exc
     if manifest.format_version != FORMAT_VERSION:
         raise ManifestMismatchError(
             f"{directory} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; rebuild it")

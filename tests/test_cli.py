@@ -16,7 +16,7 @@ def test_build_prints_a_summary(real_fixture_index):
     manifest = json.loads(info.stdout)
     # the default MiniLM + default CLIP share a text tower: captions embedded once, one vector set
     assert manifest["text_recipe"] == "caption" and manifest["shared_text_vectors"] is True
-    assert not (real_fixture_index / "clip_text.faiss").exists()
+    assert not (real_fixture_index / "current" / "clip_text.faiss").exists()
     assert "embedded" in out and "from cache" in out
 
 

@@ -1,8 +1,9 @@
-"""/health: is the index loaded, with what."""
+"""/health: is the index loaded, with what. Public: no paths or other operator-only details
+(those are at `GET /admin/status`, behind the admin token)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.deps import get_searcher
@@ -13,20 +14,23 @@ router = APIRouter(tags=["health"])
 
 class Health(BaseModel):
     status: str
-    index_dir: str
     products: int
     images: int
     text_model: str
     clip_model: str
     clip_trained: bool
     built_at: str
-    search_config: str
+    format_version: int
+    version: str | None
+    loaded_at: str
 
 
 @router.get("/health", response_model=Health)
-def health(searcher: Searcher = Depends(get_searcher)) -> Health:
+def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Health:
     manifest = searcher.index.manifest
-    return Health(status="ok", index_dir=str(searcher.index.directory), products=searcher.index.n_products,
+    info = request.app.state.reloader.info
+    return Health(status="ok", products=searcher.index.n_products,
                   images=len(searcher.index.image_rows), text_model=manifest.text_model,
                   clip_model=manifest.clip_model, clip_trained=manifest.clip_trained,
-                  built_at=manifest.built_at, search_config=searcher.config.source)
+                  built_at=manifest.built_at, format_version=manifest.format_version,
+                  version=info.version if info else None, loaded_at=info.loaded_at if info else "")

@@ -3,7 +3,8 @@
 Text fields follow what a shopper would type: the title (``productDisplayName``) plus the
 attributes ``gender``, ``colour``, ``article_type`` and ``usage`` (and ``season``/``year``/
 ``age_group``, which captions skip). Images are absolute paths to ``images_60x80/<id>.jpg``;
-products without a photo are still written, with no image. The data itself stays where it is.
+products without a photo are still written, with no image. The data itself stays where it is,
+outside the catalog's folder, so an index build needs ``--images-root`` naming it.
 
     python -m indexer.adapters.fashion --out .prodsearch/fashion/catalog.jsonl
 """
@@ -104,8 +105,9 @@ def convert_fashion_catalog(src_dir: str | Path = DEFAULT_SRC, out_path: str | P
             written += 1
             with_photo += bool(product["images"])
     tmp.replace(out_path)
-    logger.info("wrote %s: %d products (%d with a photo), %d rows skipped (no id or title)",
-                out_path, written, with_photo, skipped)
+    logger.info("wrote %s: %d products (%d with a photo), %d rows skipped (no id or title); its photos lie "
+                "outside its folder: build with `prodsearch index build --images-root %s`",
+                out_path, written, with_photo, skipped, image_dir)
     return out_path
 
 

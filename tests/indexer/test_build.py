@@ -9,6 +9,7 @@ import pytest
 from indexer.build import build_index
 from indexer.catalog import load_catalog
 from indexer.errors import IndexError_, IndexNotFoundError, ManifestMismatchError
+from indexer.index_dir import resolve_current
 from indexer.loaded import load_index
 from indexer.manifest import check_manifest, read_manifest
 
@@ -38,9 +39,9 @@ def test_bad_images_leave_products_searchable_by_text(tmp_path, fake_encoders):
     assert {"b003", "b006", "b010"} <= failed
     assert summary.products == len(catalog.products) and summary.rejects == len(catalog.rejects) > 0
     assert "image problem: product b003" in summary.format()
-    rejects = [json.loads(line) for line in (tmp_path / "idx" / "rejects.jsonl").read_text().splitlines()]
+    rejects = [json.loads(line) for line in (tmp_path / "idx" / "current" / "rejects.jsonl").read_text().splitlines()]
     assert [r["line"] for r in rejects] == [r.line for r in catalog.rejects]
-    failures = (tmp_path / "idx" / "image_failures.jsonl").read_text()
+    failures = (tmp_path / "idx" / "current" / "image_failures.jsonl").read_text()
     assert "b006" in failures and "b010" in failures
 
     from search.searcher import Searcher
@@ -78,14 +79,15 @@ def test_interrupted_build_leaves_previous_index_intact(tmp_path, synthetic_inde
     from indexer.encoders import Encoders
 
     out = tmp_path / "idx"
-    shutil.copytree(synthetic_index, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    shutil.copytree(synthetic_index, out, symlinks=True)
+    before = {p.name: p.read_bytes() for p in (out / "current").iterdir() if p.is_file()}
     big = write_synthetic_catalog(tmp_path / "big", n_per_cell=6)  # > 1 chunk of photos
     encoders = Encoders(text=fake_encoders.text, clip=ExplodingClip(fake_encoders.clip, exc))
     with pytest.raises(type(exc)):
         build_index(load_catalog(big), out, encoders, progress=False, use_cache=False)  # the copied cache has these photos
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert {p.name: p.read_bytes() for p in (out / "current").iterdir() if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big", "idx"]  # no temporary directory left
+    assert [p.name for p in (out / "versions").iterdir() if p.name != ".lock"] == [resolve_current(out).name]
     load_index(out)
 
 
@@ -105,9 +107,10 @@ def test_load_errors(tmp_path, synthetic_index):
     with pytest.raises(IndexNotFoundError, match="has no manifest.json"):
         load_index(tmp_path / "empty")
     broken = tmp_path / "broken"
-    shutil.copytree(synthetic_index, broken)
+    shutil.copytree(resolve_current(synthetic_index), broken)  # a version directory loads on its own
+    load_index(broken).close()
     (broken / "image.faiss").unlink()
-    with pytest.raises(IndexError_, match="missing FAISS file"):
+    with pytest.raises(IndexError_, match="image.faiss is missing; rebuild the index"):
         load_index(broken)
     (broken / "manifest.json").write_text("{}")
     with pytest.raises(ManifestMismatchError, match="unreadable"):

@@ -121,8 +121,9 @@ def test_cold_and_cached_builds_are_identical(tmp_path, synthetic_catalog):
         for signal in ("text", "image", "clip_text"):
             assert np.array_equal(vectors_of(other.vectors[signal]), vectors_of(reference.vectors[signal])), (name, signal)
         assert np.array_equal(other.image_rows, reference.image_rows)
-        assert store_rows(tmp_path / name / "products.sqlite") == store_rows(tmp_path / "nocache" / "products.sqlite")
-        assert (tmp_path / name / "lexical").is_dir()
+        stores = [tmp_path / variant / "current" / "products.sqlite" for variant in (name, "nocache")]
+        assert store_rows(stores[0]) == store_rows(stores[1])
+        assert (tmp_path / name / "current" / "lexical").is_dir()
         other.close()
     reference.close()
 
@@ -161,7 +162,7 @@ def test_shared_vector_path_equals_two_pass_path(tmp_path, synthetic_catalog):
 
     manifest = read_manifest(tmp_path / "shared")
     assert manifest.shared_text_vectors and manifest.text_recipe == "caption"
-    assert not (tmp_path / "shared" / "clip_text.faiss").exists()
+    assert not (tmp_path / "shared" / "current" / "clip_text.faiss").exists()
     assert not read_manifest(tmp_path / "two-pass").shared_text_vectors
     shared, two_pass = load_index(tmp_path / "shared"), load_index(tmp_path / "two-pass")
     for signal in ("text", "image", "clip_text"):
@@ -186,7 +187,7 @@ def test_interrupted_build_resumes_from_the_cache(tmp_path, synthetic_catalog, m
     crashing = counting_encoders(fail_after_calls=3)
     with pytest.raises(KeyboardInterrupt):
         build_index(catalog, out, crashing, progress=False, cache_dir=cache)
-    assert not out.exists() or not (out / "manifest.json").exists()
+    assert not (out / "current").exists()
     done = len(crashing.text.texts)
     assert done == 24  # three batches of 8 committed before the interruption
     resumed = counting_encoders()

@@ -1,0 +1,152 @@
+"""Hot reload of the served index: open the configured directory again and swap the Searcher.
+
+Requests take their Searcher once, through `api.deps.get_searcher`, so a request that started
+before the swap finishes on the old one (which is freed when its last request ends) and every
+request after it gets the new one. Reloads are serialised; a failed one leaves the old Searcher
+in place. The encoders are reused: an index built with other models is refused (restart instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from api.settings import Settings
+from search.searcher import Searcher
+
+logger = logging.getLogger(__name__)
+
+
+class ReloadBusyError(RuntimeError):
+    """Another reload is running."""
+
+
+class ReloadFailedError(RuntimeError):
+    """The index could not be opened; the previous one is still served. The message is one line."""
+
+
+def index_version(directory: Path) -> str | None:
+    """The version id of a versioned index directory (``DIR/current`` -> ``versions/<id>``), else None."""
+    current = directory / "current"
+    if current.is_symlink():
+        return Path(os.readlink(current)).name
+    if directory.parent.name == "versions":
+        return directory.name
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class LoadedState:
+    """What the operator sees of the served index (GET /admin/status)."""
+
+    loaded_at: str
+    version: str | None
+    loaded_unix: float = 0.0
+    reloads: int = 0
+    last_reload_error: str | None = None
+    last_reload_error_at: str | None = None
+
+
+class IndexReloader:
+    """Owns ``app.state.searcher``: installs the first Searcher and swaps in reloaded ones."""
+
+    def __init__(self, state: Any, settings: Settings, on_reload: Callable[[str], None] | None = None):
+        self._state = state  # the app's `State`; `searcher` is read by every request
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._on_reload = on_reload or (lambda result: None)  # "ok", "failed" or "busy" (for metrics)
+        self.info: LoadedState | None = None
+
+    def install(self, searcher: Searcher) -> LoadedState:
+        """Serve ``searcher`` from now on; the reload count and the last error carry over."""
+        previous = self.info
+        info = LoadedState(loaded_at=_now(), version=index_version(Path(searcher.index.directory)),
+                           loaded_unix=time.time())
+        if previous is not None:
+            info.reloads = previous.reloads + 1
+            info.last_reload_error, info.last_reload_error_at = previous.last_reload_error, previous.last_reload_error_at
+        self._state.searcher = searcher  # one attribute store: atomic for every reader
+        self.info = info
+        return info
+
+    def _open(self) -> Searcher:
+        from api.app import load_searcher
+        from search.config import load_search_config
+
+        current: Searcher | None = getattr(self._state, "searcher", None)
+        if current is None:
+            return load_searcher(self._settings)
+        s = self._settings
+        return Searcher.open(s.index_dir, current.encoders, config=load_search_config(s.search_config))
+
+    def reload_blocking(self) -> Searcher:
+        """Open the index again and swap it in; `ReloadBusyError` / `ReloadFailedError` otherwise."""
+        if not self._lock.acquire(blocking=False):
+            self._on_reload("busy")
+            raise ReloadBusyError("a reload is already running")
+        try:
+            start = time.perf_counter()
+            try:
+                searcher = self._open()
+            except Exception as exc:  # any failure: keep serving the old index, say why in one line
+                reason = one_line(exc)
+                logger.error("index reload from %s failed, still serving the previous index: %s",
+                             self._settings.index_dir, reason, exc_info=True)
+                if self.info is not None:
+                    self.info.last_reload_error, self.info.last_reload_error_at = reason, _now()
+                self._on_reload("failed")
+                raise ReloadFailedError(reason) from exc
+            info = self.install(searcher)
+            self._on_reload("ok")
+            logger.info("reloaded index %s (version %s, %d products) in %.2f s", self._settings.index_dir,
+                        info.version, searcher.index.n_products, time.perf_counter() - start)
+            return searcher
+        finally:
+            self._lock.release()
+
+    async def reload(self) -> Searcher:
+        """`reload_blocking` in a worker thread: the event loop keeps serving while the index loads."""
+        return await run_in_threadpool(self.reload_blocking)
+
+
+def install_sighup_reload(reloader: IndexReloader) -> bool:
+    """Reload on SIGHUP (from the running event loop); False where the platform has no SIGHUP."""
+    if not hasattr(signal, "SIGHUP"):
+        return False
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task] = set()
+
+    async def on_sighup() -> None:
+        logger.info("SIGHUP: reloading the index")
+        try:
+            await reloader.reload()
+        except (ReloadBusyError, ReloadFailedError) as exc:
+            logger.warning("SIGHUP reload not done: %s", exc)
+
+    def handler() -> None:
+        task = loop.create_task(on_sighup())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, handler)
+    return True

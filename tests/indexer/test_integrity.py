@@ -1,0 +1,149 @@
+"""A damaged index fails at load with ONE line naming the file and saying "rebuild the index"
+(`CorruptIndexError`), from the library and from the CLI, for versioned and for old flat indexes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support import run_cli
+
+from indexer.errors import CorruptIndexError
+from indexer.index_dir import resolve_current
+from indexer.loaded import load_index
+from indexer.manifest import read_manifest
+
+
+@pytest.fixture
+def index_copy(tmp_path, synthetic_index) -> Path:
+    out = tmp_path / "idx"
+    shutil.copytree(synthetic_index, out, symlinks=True)
+    return out
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def flip_byte(path: Path, offset: int = -10) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def strip_checksums(version: Path) -> None:
+    """Make the version look like an index from before checksums were recorded (only counts are checked)."""
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["files"] = {}
+    (version / "manifest.json").write_text(json.dumps(manifest))
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc)
+    assert "\n" not in text and text.endswith("rebuild the index"), text
+    return text
+
+
+def test_manifest_records_every_file(synthetic_index):
+    manifest = read_manifest(synthetic_index)
+    version = resolve_current(synthetic_index)
+    on_disk = sorted(p.relative_to(version).as_posix() for p in version.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert sorted(manifest.files) == on_disk and manifest.build_id == version.name
+    assert {"text.faiss", "products.sqlite", "image_rows.npy"} <= set(manifest.files)
+    assert any(name.startswith("lexical/") for name in manifest.files)
+    assert manifest.files["text.faiss"].size == (version / "text.faiss").stat().st_size
+
+
+@pytest.mark.parametrize("name", ["text.faiss", "image.faiss", "products.sqlite", "image_rows.npy"])
+def test_truncated_file_is_named(index_copy, name):
+    truncate(resolve_current(index_copy) / name)
+    with pytest.raises(CorruptIndexError) as info:
+        load_index(index_copy)
+    assert f": {name} has " in one_line(info.value) and "truncated" in str(info.value)
+
+
+def test_changed_byte_fails_the_checksum(index_copy):
+    flip_byte(resolve_current(index_copy) / "clip_text.faiss")
+    with pytest.raises(CorruptIndexError, match="clip_text.faiss does not match its sha256") as info:
+        load_index(index_copy)
+    one_line(info.value)
+    load_index(index_copy, verify_checksums=False).close()  # sizes only: the caller chose not to hash
+
+
+def test_missing_lexical_folder(index_copy):
+    shutil.rmtree(resolve_current(index_copy) / "lexical")
+    with pytest.raises(CorruptIndexError, match="lexical/ folder is missing") as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+@pytest.mark.parametrize("name", ["text.faiss", "products.sqlite", "image_rows.npy"])
+def test_truncated_file_without_checksums_is_still_one_line(index_copy, name):
+    """An index without recorded checksums (older builds): the loaders' own errors become the one line."""
+    version = resolve_current(index_copy)
+    strip_checksums(version)
+    truncate(version / name)
+    with pytest.raises(CorruptIndexError, match=f": {name} cannot be read") as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+def test_missing_lexical_without_checksums(index_copy):
+    version = resolve_current(index_copy)
+    strip_checksums(version)
+    shutil.rmtree(version / "lexical")
+    with pytest.raises(CorruptIndexError, match="lexical/ is missing") as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+@pytest.mark.parametrize("bad", [72, -1, 10**9])
+def test_image_rows_out_of_range(index_copy, bad):
+    version = resolve_current(index_copy)
+    rows = np.load(version / "image_rows.npy")
+    rows[5] = bad
+    np.save(version / "image_rows.npy", rows)
+    strip_checksums(version)  # a consistent but wrong file: the range check must catch it, not the checksum
+    with pytest.raises(CorruptIndexError, match=r"image_rows.npy has product rows in \[.*\], outside \[0, 72\)") as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+def test_counts_against_manifest(index_copy):
+    version = resolve_current(index_copy)
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["counts"]["products"] = 71
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptIndexError, match="products.sqlite holds 72 products, the manifest says 71"):
+        load_index(index_copy)
+
+
+def test_cli_prints_one_line_and_exits_non_zero(index_copy):
+    truncate(resolve_current(index_copy) / "text.faiss")
+    for args in (["index", "verify", str(index_copy)], ["query", "--index", str(index_copy), "red"]):
+        result = run_cli(*args, timeout=300)
+        assert result.returncode != 0
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines[-1].startswith("error: index ") and "text.faiss has" in lines[-1], result.stderr
+        assert lines[-1].endswith("rebuild the index") and "Traceback" not in result.stderr
+
+
+def test_cli_verify_ok(synthetic_index):
+    result = run_cli("index", "verify", str(synthetic_index), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ") and "72 products" in result.stdout
+
+
+@pytest.mark.parametrize("content", [b'{"text_model": "x"', b"\xff\xfe\x00garbage", b"[]", b"{}"])
+def test_damaged_manifest_is_one_line(index_copy, content):
+    from indexer.errors import IndexError_
+
+    (resolve_current(index_copy) / "manifest.json").write_bytes(content)
+    with pytest.raises(IndexError_, match="manifest.json is unreadable") as info:
+        load_index(index_copy)
+    one_line(info.value)
