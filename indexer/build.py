@@ -58,6 +58,7 @@ class EmbeddedCatalog:
     text_recipe: str = DEFAULT_TEXT_RECIPE
     shared_text_vectors: bool = False
     counts: EmbedCounts = field(default_factory=EmbedCounts)
+    cache_dir: str = ""  # the embedding cache kept for later builds and queries ("" when temporary)
 
 
 @dataclass
@@ -196,7 +197,7 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
             build_seconds={k: round(v, 3) for k, v in seconds.items()},
             build_id=pending.build_id, files=record_files(tmp),
             text_recipe=embedded.text_recipe, shared_text_vectors=embedded.shared_text_vectors,
-            embedding_counts=asdict(embedded.counts),
+            embedding_counts=asdict(embedded.counts), embedding_cache=embedded.cache_dir,
         )
         write_manifest(tmp, manifest)
         checkpoint("manifest_written")
@@ -231,6 +232,7 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
             embedded = embed_catalog(catalog, encoders, cache, image_workers=image_workers, progress=progress,
                                      text_recipe=text_recipe)
             cache.close_vectors()  # every vector is in memory now; thumbnails close once streamed
+            embedded.cache_dir = str(directory.resolve()) if use_cache else ""
             checkpoint("embedded")
             return write_index(embedded, Path(out_dir), encoders, factory=factory)
         finally:

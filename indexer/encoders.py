@@ -111,6 +111,7 @@ class SentenceTransformerEncoder:
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
         self._bulk: Any = None  # an OnnxTextBackend once enable_onnx succeeded
+        self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -136,6 +137,20 @@ class SentenceTransformerEncoder:
             return False
         return True
 
+    def use_onnx_for_queries(self, cache_dir: Path) -> bool:
+        """Answer single queries with the ONNX export a build left under ``cache_dir`` (one thread per
+        query); False, and the direct torch call stays, when there is none or it cannot be loaded."""
+        from indexer.onnx_text import OnnxTextBackend
+
+        if self.device != "cpu":
+            return False
+        try:
+            self._query_onnx = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=1, export=False)
+        except Exception as exc:  # missing or unreadable export: torch answers
+            logger.info("queries embedded with torch (no usable ONNX export: %s)", exc)
+            return False
+        return True
+
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -153,7 +168,8 @@ class SentenceTransformerEncoder:
             if hit is not None:
                 self._query_cache.move_to_end(text)
                 return hit.copy()
-        vector = l2_normalize(self._forward([text]))[0]
+        forward = self._query_onnx.encode if self._query_onnx is not None else self._forward
+        vector = l2_normalize(forward([text]))[0]
         with self._query_lock:
             self._query_cache[text] = vector
             if len(self._query_cache) > QUERY_CACHE_SIZE:

@@ -47,6 +47,8 @@ class Manifest(BaseModel):
     shared_text_vectors: bool = False
     # Distinct texts/photos embedded vs read from the embedding cache by the build.
     embedding_counts: dict[str, int] = Field(default_factory=dict)
+    # The embedding cache directory the build used ("" with --no-cache); queries reuse its ONNX export.
+    embedding_cache: str = ""
 
 
 def library_versions() -> dict[str, str]:

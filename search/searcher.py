@@ -25,6 +25,7 @@ from indexer.encoders import Encoders, load_encoders_for_index, shared_text_towe
 from indexer.errors import InvalidQueryError, ProdsearchError
 from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
+from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import search_vectors, use_single_thread_search
 from search.config import SearchConfig
 from search.facets import FacetIndex
@@ -66,6 +67,7 @@ class Searcher:
         self.config = config or SearchConfig()
         self.filter_index = FilterIndex(index.store.products)
         self._shared_text_tower = shared_text_tower(encoders)
+        use_exported_for_queries(encoders.text, index.manifest.embedding_cache)
         use_single_thread_search()
         # A product with several photos can fill several of a photo search's slots; search deep enough.
         counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)

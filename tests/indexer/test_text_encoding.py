@@ -29,6 +29,7 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
              "Turtle Check Men Navy Blue Shirt. " + "a long description of the shirt and its fabric " * 30]
     reference = encoder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
+
     one = encoder.encode_texts([texts[0]])
     assert one.shape == (1, encoder.dim) and np.abs(one[0] - reference[0]).max() < 1e-5
     one[0, :] = 0  # a caller changing its copy does not change the cached query vector
@@ -36,3 +37,8 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
     assert encoder.enable_onnx(tmp_path, threads=1)
     assert list((tmp_path / "onnx").glob("*.onnx"))
     assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
+
+    served = SentenceTransformerEncoder(device="cpu")
+    assert not served.use_onnx_for_queries(tmp_path / "elsewhere")  # never exports at serve time
+    assert served.use_onnx_for_queries(tmp_path)
+    assert np.abs(served.encode_texts([texts[1]])[0] - reference[1]).max() < 1e-5
