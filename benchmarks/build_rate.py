@@ -31,7 +31,7 @@ TARGETS = {"cold_products_per_s": 150.0, "rebuild_s": 30.0, "changed_1pct_s": 45
 def run_build(catalog: Path, out: Path, extra: list[str]) -> dict:
     """One build in a child process: wall seconds, peak RSS (GB), its manifest."""
     command = [sys.executable, "-m", "prodsearch", "index", "build", "--catalog", str(catalog), "--out", str(out),
-               "--skip-invalid", "--no-progress", *extra]
+               "--skip-invalid", "--no-progress", "--images-root", str(DATASET), *extra]  # photos lie outside the catalog
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
