@@ -64,8 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.index is not None:
         out = args.index
-        manifest = json.loads((out / "manifest.json").read_text())
-        print(f"index {out}: {manifest['counts']['products']} products (not rebuilt)")
+        print(f"index {out}: {read_manifest(out).counts['products']} products (not rebuilt)")
     else:
         out = args.out or Path(tempfile.mkdtemp()) / "fixture-index"
         if build_fixture_index(out):
