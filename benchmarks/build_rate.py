@@ -41,7 +41,7 @@ def run_build(catalog: Path, out: Path, extra: list[str]) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         print(output[-4000:], file=sys.stderr)
         raise SystemExit(f"build failed: {' '.join(command)}")
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "current" / "manifest.json").read_text())  # the version just published
     summary = [line.strip() for line in output.splitlines() if line.strip().startswith(("texts:", "seconds per", "rate:"))]
     return {"wall_s": round(wall, 1), "peak_rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2),
             "products": manifest["counts"]["products"], "embedding_counts": manifest.get("embedding_counts", {}),
