@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import queue
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from indexer.embedding_cache import EmbeddingCache, VectorCache, photo_hash
 from indexer.errors import ImageDecodeError
 from indexer.images import ImageFailure, decode_image_bytes
 from indexer.progress import StageProgress
-from indexer.sources import TRUSTED, ImageSources
+from indexer.sources import TRUSTED, ImageSources, is_url
 from indexer.store import encode_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -152,17 +153,42 @@ class PhotoPipeline:
         finally:
             self.chunks.put(None)
 
+    def _stat_key(self, ref: str) -> str | None:
+        """(resolved path, size, mtime, inode) of a local photo inside the allowed folders, else None."""
+        if is_url(ref):
+            return None
+        try:
+            real = self.sources.check_path(ref)
+            info = os.stat(real)
+        except OSError:
+            return None  # reading it below reports the reason
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return f"{real}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}"
+
     def _chunk(self, jobs: list[tuple[int, str, str]], pool: ThreadPoolExecutor) -> None:
         read = partial(read_photo_bytes, sources=self.sources)
-        datas = list(pool.map(read, [ref for _, _, ref in jobs]))
-        digests = [photo_hash(d) if isinstance(d, bytes) else "" for d in datas]
+        refs = [ref for _, _, ref in jobs]
+        stat_keys = list(pool.map(self._stat_key, refs))
+        known_files = self.cache.files.get_many([k for k in stat_keys if k])
+        to_read = [i for i, k in enumerate(stat_keys) if not (k and k in known_files)]
+        datas: list[bytes | ImageFailure | None] = [None] * len(jobs)  # None: unchanged file, not read
+        for i, data in zip(to_read, pool.map(read, [refs[i] for i in to_read]), strict=True):
+            datas[i] = data
+        digests = [known_files[k] if datas[i] is None and k else photo_hash(datas[i]) if isinstance(datas[i], bytes) else ""
+                   for i, k in enumerate(stat_keys)]
+        self.cache.files.put_many([(stat_keys[i], digests[i]) for i in to_read if stat_keys[i] and digests[i]])
         known = [d for d in digests if d]
         cached = self.vector_cache.get_many("photo", known)
         have_thumb = self.cache.thumbnails.has_many(known)
         self.results.vectors.update(cached)
         decode_idx = [i for i, d in enumerate(digests)
                       if d and (d not in have_thumb or (d not in cached and d not in self._queued))]
-        decoded = dict(zip(decode_idx, pool.map(lambda i: _decode(datas[i], jobs[i][2]), decode_idx), strict=True))
+        def decode(i: int) -> Image.Image | ImageFailure:
+            data = datas[i] if datas[i] is not None else read(refs[i])  # an unchanged file whose image is needed
+            return data if isinstance(data, ImageFailure) else _decode(data, refs[i])
+
+        decoded = dict(zip(decode_idx, pool.map(decode, decode_idx), strict=True))
         self.counts.photos_decoded += len(decoded)
         thumbs, to_embed, to_embed_keys = [], [], []
         for i, image in decoded.items():

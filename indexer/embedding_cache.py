@@ -1,9 +1,10 @@
 """A content-addressed, on-disk embedding cache: (model identity, preprocessing, content) -> vector.
 
 One SQLite file per model under the cache directory (default ``<index dir>/cache/``), plus one
-file of photo thumbnails keyed by the photo's bytes, so a rebuild of an unchanged catalog
-embeds and decodes nothing. Every batch is committed as soon as it is embedded (WAL mode),
-so a build killed mid-embedding resumes from what it had done. The model identity includes a
+file of photo thumbnails keyed by the photo's bytes and one of photo files' digests keyed by
+(path, size, mtime, inode), so a rebuild of an unchanged catalog embeds, decodes and reads nothing.
+Every batch is committed as soon as it is embedded (WAL mode), so a build killed mid-embedding
+resumes from what it had done. The model identity includes a
 fingerprint of the weights, so retrained weights under the same name never hit old vectors.
 """
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = "cache"
 THUMBNAILS_FILE = "thumbnails.sqlite"
+FILE_DIGESTS_FILE = "files.sqlite"
 _LOOKUP_CHUNK = 500
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL)"
 
@@ -157,6 +159,28 @@ class ThumbnailCache:
         self._file.close()
 
 
+class FileDigests:
+    """Photo file -> sha256 of its bytes, keyed by (resolved path, size, mtime, inode), so a rebuild
+    need not read unchanged photo files (the check `make` and `git` rely on)."""
+
+    def __init__(self, directory: Path):
+        self._file = _KeyValueFile(Path(directory) / FILE_DIGESTS_FILE)
+
+    @staticmethod
+    def _key(stat_key: str) -> bytes:
+        return hashlib.blake2b(stat_key.encode(), digest_size=20).digest()
+
+    def get_many(self, stat_keys: Sequence[str]) -> dict[str, str]:
+        keys = {self._key(k): k for k in stat_keys}
+        return {keys[k]: bytes(v).decode() for k, v in self._file.get_many(list(keys)).items()}
+
+    def put_many(self, items: Sequence[tuple[str, str]]) -> None:
+        self._file.put_many((self._key(k), digest.encode()) for k, digest in items)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class EmbeddingCache:
     """The cache directory: one `VectorCache` per model, opened on first use, and the thumbnails."""
 
@@ -165,6 +189,7 @@ class EmbeddingCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._vectors: dict[str, VectorCache] = {}
         self.thumbnails = ThumbnailCache(self.directory, thumbnail_settings)
+        self.files = FileDigests(self.directory)
 
     def vectors(self, encoder: Any) -> VectorCache:
         identity = encoder_identity(encoder)
@@ -176,6 +201,7 @@ class EmbeddingCache:
         for cache in self._vectors.values():
             cache.close()
         self._vectors.clear()
+        self.files.close()
 
     def close(self) -> None:
         self.close_vectors()

@@ -214,3 +214,22 @@ def test_progress_without_a_terminal_logs_stage_and_rate(caplog, monkeypatch):
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith("embed texts: 4/10 texts (") and lines[-1].startswith("embed texts: 10/10 texts (")
     assert len(lines) == 2 and all("texts/s)" in line for line in lines)
+
+
+def test_rebuild_reads_no_unchanged_photo_and_rereads_a_changed_one(tmp_path, monkeypatch):
+    from PIL import Image
+    from support import write_synthetic_catalog
+
+    path = write_synthetic_catalog(tmp_path / "cat")
+    out, cache = tmp_path / "idx", tmp_path / "cache"
+    build_index(load_catalog(path), out, counting_encoders(), progress=False, cache_dir=cache)
+    reads = []
+    real_read = indexer.embedding.read_photo_bytes
+    monkeypatch.setattr(indexer.embedding, "read_photo_bytes", lambda ref, sources: reads.append(ref) or real_read(ref, sources))
+    build_index(load_catalog(path), out, counting_encoders(), progress=False, cache_dir=cache)
+    assert reads == []
+    photo = path.parent / "img" / "s005.png"
+    Image.new("RGB", (32, 32), (10, 200, 200)).save(photo)  # new bytes under the same name
+    again = counting_encoders()
+    build_index(load_catalog(path), out, again, progress=False, cache_dir=cache)
+    assert [r for r in reads if r.endswith("s005.png")] and len(reads) == 1 and again.clip.images == 1
