@@ -110,7 +110,8 @@ class SentenceTransformerEncoder:
         self.preprocessing = {"text": f"max_seq_length={self.model.max_seq_length}"}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
-        self._bulk: Any = None  # an OnnxTextBackend once enable_onnx succeeded
+        self._bulk: Any = None  # an OnnxTextBackend, created at the first batch after enable_onnx
+        self._bulk_args: tuple[Path, int] | None = None
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
 
     def _forward(self, texts: list[str]) -> np.ndarray:
@@ -124,18 +125,29 @@ class SentenceTransformerEncoder:
         return out.float().cpu().numpy()
 
     def enable_onnx(self, directory: Path, threads: int) -> bool:
-        """Embed batches with ONNX Runtime (exported into ``directory`` once); False, and torch stays, when
-        the model cannot be exported or onnxruntime is missing. Single queries stay on torch."""
-        from indexer.onnx_text import OnnxTextBackend, exportable
+        """Embed batches with ONNX Runtime (exported into ``directory`` once, at the first batch: a build
+        with nothing to embed pays nothing); False, and torch stays, when the model cannot be exported
+        or onnxruntime is missing (also found out at the first batch, then logged)."""
+        import importlib.util
 
-        if self.device != "cpu" or not exportable(self.model):
+        from indexer.onnx_text import exportable
+
+        if self.device != "cpu" or not exportable(self.model) or importlib.util.find_spec("onnxruntime") is None:
             return False
-        try:
-            self._bulk = OnnxTextBackend(self.model, self.cache_identity, directory, threads)
-        except Exception as exc:  # an export or runtime problem must not stop a build: torch works
-            logger.warning("ONNX Runtime backend unavailable (%s); embedding with torch", exc)
-            return False
+        self._bulk_args = (Path(directory), threads)
         return True
+
+    def _bulk_forward(self, texts: list[str]) -> np.ndarray:
+        if self._bulk is None and self._bulk_args is not None:
+            from indexer.onnx_text import OnnxTextBackend
+
+            directory, threads = self._bulk_args
+            self._bulk_args = None
+            try:
+                self._bulk = OnnxTextBackend(self.model, self.cache_identity, directory, threads)
+            except Exception as exc:  # an export or runtime problem must not stop a build: torch works
+                logger.warning("ONNX Runtime backend unavailable (%s); embedding with torch", exc)
+        return self._bulk.encode(texts) if self._bulk is not None else self._forward(texts)
 
     def use_onnx_for_queries(self, cache_dir: Path) -> bool:
         """Answer single queries with the ONNX export a build left under ``cache_dir`` (one thread per
@@ -156,8 +168,7 @@ class SentenceTransformerEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:
             return self.encode_query(texts[0])[None, :]
-        forward = self._bulk.encode if self._bulk is not None else self._forward
-        chunks = [forward(list(texts[start:start + self.batch_size]))
+        chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
                   for start in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(chunks))
 

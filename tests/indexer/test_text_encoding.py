@@ -35,8 +35,9 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
     one[0, :] = 0  # a caller changing its copy does not change the cached query vector
     assert texts[0] in encoder._query_cache and np.abs(encoder.encode_texts([texts[0]])[0] - reference[0]).max() < 1e-5
     assert encoder.enable_onnx(tmp_path, threads=1)
-    assert list((tmp_path / "onnx").glob("*.onnx"))
+    assert not list((tmp_path / "onnx").glob("*.onnx"))  # exported at the first batch, not before
     assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
+    assert list((tmp_path / "onnx").glob("*.onnx")) and encoder._bulk is not None
 
     served = SentenceTransformerEncoder(device="cpu")
     assert not served.use_onnx_for_queries(tmp_path / "elsewhere")  # never exports at serve time
