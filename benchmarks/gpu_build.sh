@@ -6,12 +6,13 @@ set -euo pipefail
 PY=${1:-.venv/bin/python}
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONPATH=$PWD
 OUT=${OUT:-/tmp}/gpu-build
+DATASET=${DATASET:-../shared/datasets/fashion-product-images}  # the photos stay there (--images-root)
 rm -rf "$OUT" && mkdir -p "$OUT"
-[ -f .prodsearch/fashion/catalog.jsonl ] || $PY -m indexer.adapters.fashion --out .prodsearch/fashion/catalog.jsonl
+[ -f .prodsearch/fashion/catalog.jsonl ] || $PY -m indexer.adapters.fashion --src "$DATASET" --out .prodsearch/fashion/catalog.jsonl
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv || true
 for run in cold rebuild; do
   start=$(date +%s.%N)
-  $PY -m prodsearch index build --catalog .prodsearch/fashion/catalog.jsonl --skip-invalid --out "$OUT/index" \
+  $PY -m prodsearch index build --catalog .prodsearch/fashion/catalog.jsonl --skip-invalid --out "$OUT/index" --images-root "$DATASET" \
       --device cuda --quiet | tee "$OUT/$run.txt"
   echo "$run: $(echo "$(date +%s.%N) - $start" | bc) s wall (model loading included)"
 done
