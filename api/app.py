@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.params import readable_errors
+from api.body_limit import BodyLimitMiddleware, body_limit_bytes
+from api.decoding import DecodePool
+from api.errors import error_response, http_error_handler, validation_error_handler
 from api.routers import facets, health, page, products, search
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
@@ -37,25 +40,27 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         if app.state.searcher is None:
             app.state.searcher = load_searcher(settings)
         yield
+        app.state.decode_pool.close()
 
     app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan,
                   description="Multimodal product search: lexical, semantic and visual retrieval, fused.")
     app.state.settings = settings
     app.state.searcher = searcher
+    app.state.decode_pool = DecodePool()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit_bytes(settings.max_upload_bytes))
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": readable_errors(exc.errors()), "errors": exc.errors()},
-                            media_type="application/json")
+    # every error body is api.errors.ErrorResponse, JSON-safe whatever the request held
+    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]
 
     # engine errors, wherever a router meets them: a query the engine cannot serve, an unknown product
     @app.exception_handler(InvalidQueryError)
     async def invalid_query(request: Request, exc: InvalidQueryError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return error_response(422, str(exc))
 
     @app.exception_handler(ProductNotFoundError)
     async def unknown_product(request: Request, exc: ProductNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return error_response(404, str(exc))
 
     app.include_router(health.router)
     app.include_router(search.router)
