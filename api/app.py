@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.searcher is None:
             app.state.searcher = load_searcher(settings)
+        app.state.decode_pool = DecodePool()  # a fresh one per run of the app (tests start an app more than once)
         yield
         app.state.decode_pool.close()
 

@@ -16,7 +16,6 @@ def build_fixture_index(out: Path) -> Path:
     """The fixture catalog (312 products) indexed with the fake encoders."""
     from indexer.build import build_index
     from indexer.catalog import load_catalog
-    from indexer.encoders import Encoders
 
     build_index(load_catalog(REPO / "fixtures" / "catalog.jsonl"), out, fake_encoders(), progress=False)
     return out
