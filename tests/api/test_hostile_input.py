@@ -281,28 +281,36 @@ def test_declared_oversized_body_is_413_before_it_is_read(app):
         assert httpx.get(f"{url}/health").status_code == 200
 
 
-def test_streamed_body_is_cut_off_at_the_limit(app):
+MULTIPART_HEAD = (b'--BOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\n'
+                  b"Content-Type: image/png\r\n\r\n")
+
+
+@pytest.mark.parametrize("path,content_type,head", [
+    ("/search", b"application/json", b'{"image": "'),
+    ("/search/image", b"multipart/form-data; boundary=BOUNDARY", MULTIPART_HEAD),
+], ids=["json", "multipart"])
+def test_streamed_body_is_cut_off_at_the_limit(app, path, content_type, head):
     """A chunked body without Content-Length: the app stops reading just past the limit."""
     from api.body_limit import BodyLimitMiddleware
 
-    limit, chunk = 100_000, b"x" * 10_000
+    limit, chunk = 100_000, b"A" * 10_000
     pulled = 0
     sent: list[dict] = []
 
     async def receive():
         nonlocal pulled
         pulled += 1
-        return {"type": "http.request", "body": chunk, "more_body": pulled < 15_000}  # 150 MB on offer
+        return {"type": "http.request", "body": head if pulled == 1 else chunk, "more_body": pulled < 15_000}  # 150 MB
 
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/search", "raw_path": b"/search", "query_string": b"",
-             "headers": [(b"content-type", b"application/json")], "http_version": "1.1", "scheme": "http",
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"content-type", content_type)], "http_version": "1.1", "scheme": "http",
              "server": ("test", 80), "client": ("test", 1), "root_path": "", "app": app}
     asyncio.run(BodyLimitMiddleware(app, max_bytes=limit)(scope, receive, send))
     assert sent[0]["status"] == 413
-    assert pulled == limit // len(chunk) + 1  # one chunk past the limit, of 15,000 on offer
+    assert pulled == limit // len(chunk) + 1  # the head and chunks until just past the limit, of 15,000 on offer
     assert b"request body is larger than" in sent[1]["body"]
 
 
