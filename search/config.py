@@ -31,7 +31,8 @@ def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
     """Known signal names with finite weights in [0, MAX_WEIGHT], or ValueError saying which are not."""
     unknown = sorted(set(weights) - set(SIGNALS))
     if unknown:
-        raise ValueError(f"unknown signal(s) {unknown}; valid: {', '.join(SIGNALS)}")
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(f"unknown signal(s) {unknown[:5]}{more}; valid: {', '.join(SIGNALS)}")
     bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and 0 <= v <= MAX_WEIGHT)}
     if bad:
         raise ValueError(f"weights must be finite numbers from 0 to {MAX_WEIGHT:g}, got {bad}")

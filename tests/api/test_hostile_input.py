@@ -166,6 +166,18 @@ def test_a_million_brands_is_refused_before_any_work(client):
     check(client, client.get("/search", params=params), 422, "attr: at most 100 values")
 
 
+def test_many_unknown_weights_give_a_short_message(client):
+    response = client.post("/search", json={"text": "red", "weights": {f"w{i}": 1 for i in range(100_000)}})
+    check(client, response, 422, "unknown signal(s) ['w0', 'w1', 'w10', 'w100', 'w1000'] and 99995 more")
+    assert len(response.content) < 5000
+
+
+@pytest.mark.parametrize("content", [b'{"filters":' + b"[" * 100_000, b'{"text":' + b'{"a":' * 50_000 + b"1" + b"}" * 50_001],
+                         ids=["unclosed", "closed"])
+def test_deeply_nested_json_body_is_400(client, content):
+    check(client, client.post("/search", content=content, headers=J), 400, "error parsing the body")
+
+
 # -- photos -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("data,mime", [(bomb_png(), "image/png"), (bomb_gif(), "image/gif")], ids=["png-bomb", "gif-bomb"])
 def test_decompression_bombs_are_400(client, data, mime):
