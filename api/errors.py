@@ -7,7 +7,7 @@ plain strings and integers first, so an error about hostile input is itself neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -76,9 +76,10 @@ def readable_errors(errors: Sequence[dict[str, Any]]) -> str:
 
 
 def error_response(status: int, detail: object, errors: list[ErrorItem] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = ErrorResponse(detail=safe_text(detail, 2000), errors=errors)
-    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True), headers=headers)
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True),
+                        headers=dict(headers) if headers else None)
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:

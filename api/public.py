@@ -30,7 +30,7 @@ class PublicHit(Hit):
 
 
 class PublicSearchResponse(SearchResponse):
-    hits: list[PublicHit]
+    hits: list[PublicHit]  # type: ignore[assignment]  # narrower than the Searcher's, on purpose
 
 
 def public_product(product: Product, has_image: bool) -> PublicProduct:
