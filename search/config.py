@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -20,13 +21,21 @@ class ConfigError(ProdsearchError):
     """A search config file is missing or invalid."""
 
 
+# Bounds on fusion numbers a request or a config file may set: anything larger only overflows
+# scores to inf (or underflows RRF scores to 0), which the JSON response cannot carry.
+MAX_WEIGHT = 1000.0
+MAX_RRF_K = 1_000_000.0
+
+
 def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
+    """Known signal names with finite weights in [0, MAX_WEIGHT], or ValueError saying which are not."""
     unknown = sorted(set(weights) - set(SIGNALS))
     if unknown:
-        raise ValueError(f"unknown signal(s) {unknown}; valid: {', '.join(SIGNALS)}")
-    bad = {k: v for k, v in weights.items() if v < 0}
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(f"unknown signal(s) {unknown[:5]}{more}; valid: {', '.join(SIGNALS)}")
+    bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and 0 <= v <= MAX_WEIGHT)}
     if bad:
-        raise ValueError(f"weights must be >= 0, got {bad}")
+        raise ValueError(f"weights must be finite numbers from 0 to {MAX_WEIGHT:g}, got {bad}")
     return weights
 
 
@@ -42,7 +51,7 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fusion: Literal["rrf", "weighted"] = "weighted"
-    rrf_k: float = Field(default=60.0, ge=0)
+    rrf_k: float = Field(default=60.0, ge=0, le=MAX_RRF_K, allow_inf_nan=False)
     norm: Literal["min-max", "z-score", "none"] = "min-max"
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     candidate_depth: int = Field(default=1000, ge=1, le=100_000)
