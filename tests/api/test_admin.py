@@ -193,7 +193,7 @@ def test_request_in_flight_finishes_on_the_old_searcher(live_app):
 def test_failed_or_concurrent_reload_keeps_serving(live_app, caplog):
     url, app = live_app["url"], live_app["app"]
     served = app.state.searcher
-    (live_app["index_dir"] / "manifest.json").write_text("{ not json")
+    (live_app["index_dir"] / "current" / "manifest.json").write_text("{ not json")
     with caplog.at_level("ERROR", logger="api.reload"):
         r = httpx.post(f"{url}/admin/reload", headers=AUTH, timeout=60, trust_env=False)
     assert r.status_code == 503

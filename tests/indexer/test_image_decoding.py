@@ -76,7 +76,7 @@ def test_a_bomb_in_a_catalog_is_an_image_failure_not_a_failed_build(tmp_path, fa
 
     assert summary.products == 3
     assert {pid for pid, _ in summary.image_failures} == {"png-bomb", "gif-bomb"}
-    failures = [json.loads(line) for line in (tmp_path / "idx" / "image_failures.jsonl").read_text().splitlines()]
+    failures = [json.loads(line) for line in (tmp_path / "idx" / "current" / "image_failures.jsonl").read_text().splitlines()]
     assert {f["product_id"] for f in failures} == {"png-bomb", "gif-bomb"}
     assert all("too large" in f["reason"] for f in failures)
 
