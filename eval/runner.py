@@ -80,9 +80,9 @@ def request_for(query: Query, mode: Mode | None, k: int) -> SearchRequest:
 def can_serve(mode: Mode, query: Query) -> bool:
     """Whether any of the mode's signals can use this kind of query (a photo cannot go through BM25)."""
     active = set(mode.active_signals())
-    kinds: list[QueryKind] = [k for k, present in (("text", query.text), ("photo", query.image),
-                                                   ("product", query.product_id)) if present]
-    return any(active & {s.name for s in signals_for(k)} for k in kinds)
+    given: tuple[tuple[QueryKind, object], ...] = (("text", query.text), ("photo", query.image),
+                                                    ("product", query.product_id))
+    return any(active & {s.name for s in signals_for(kind)} for kind, present in given if present)
 
 
 def run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: dict[str, Image.Image],

@@ -59,6 +59,10 @@ class QueryContext:
     timings: dict[str, float]
     _embedded: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def encoders(self) -> Encoders:
+        return self.searcher.encoders
+
     def has(self, kind: QueryKind) -> bool:
         return {"text": self.text, "photo": self.image, "product": self.product_row}[kind] is not None
 
@@ -168,15 +172,25 @@ def _shared_text_vector(ctx: QueryContext) -> np.ndarray | None:
     return None
 
 
+def _text_vector(ctx: QueryContext) -> np.ndarray | None:
+    return None if ctx.text is None else ctx.encoders.text.encode_texts([ctx.text])
+
+
+def _clip_text_vector(ctx: QueryContext) -> np.ndarray | None:
+    return None if ctx.text is None else ctx.encoders.clip.encode_texts([ctx.text])
+
+
+def _clip_image_vector(ctx: QueryContext) -> np.ndarray | None:
+    return None if ctx.image is None else ctx.encoders.clip.encode_images([ctx.image])
+
+
 QUERY_TEXT = QueryEncoder("query_text", "text", "the query's words", lambda ctx: ctx.text)
-TEXT = QueryEncoder("text", "text", "text encoder", lambda ctx: ctx.searcher.encoders.text.encode_texts([ctx.text]),
-                    stage="encode_text", prime=lambda enc, texts: enc.text.prime(texts))  # type: ignore[attr-defined]
-CLIP_TEXT = QueryEncoder("clip_text", "text", "CLIP text tower",
-                         lambda ctx: ctx.searcher.encoders.clip.encode_texts([ctx.text]), stage="encode_clip_text",
+TEXT = QueryEncoder("text", "text", "text encoder", _text_vector, stage="encode_text",
+                    prime=lambda enc, texts: enc.text.prime(texts))  # type: ignore[attr-defined]
+CLIP_TEXT = QueryEncoder("clip_text", "text", "CLIP text tower", _clip_text_vector, stage="encode_clip_text",
                          reuses="text", reuse=_shared_text_vector,
                          prime=lambda enc, texts: enc.clip.prime(texts))  # type: ignore[attr-defined]
-CLIP_IMAGE = QueryEncoder("clip_image", "photo", "CLIP image tower",
-                          lambda ctx: ctx.searcher.encoders.clip.encode_images([ctx.image]), stage="encode_image",
+CLIP_IMAGE = QueryEncoder("clip_image", "photo", "CLIP image tower", _clip_image_vector, stage="encode_image",
                           prime=lambda enc, images: enc.clip.prime_images(images))  # type: ignore[attr-defined]
 STORED_TEXT = QueryEncoder("stored_text", "product", "the product's stored text vector", _stored_vector(0))
 STORED_IMAGE = QueryEncoder("stored_image", "product", "the product's stored photo vector (none without a photo)",
