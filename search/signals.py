@@ -85,6 +85,9 @@ class QueryContext:
 
     def search_field(self, field_name: str, vector: np.ndarray) -> Run:
         """Nearest products in a vector field of the index (filters applied inside the search)."""
+        if field_name not in self.searcher.index.vectors:
+            raise SignalError(f"a signal searches the vector field {field_name!r}, which this index does not have "
+                              f"(it has {', '.join(self.searcher.index.vectors)})")
         return self.searcher._dense(field_name, vector, self.depth, self.mask)
 
     def search_lexical(self, text: str) -> Run:
@@ -218,22 +221,25 @@ _registry: dict[str, Signal] = {s.name: s for s in BUILTIN_SIGNALS}
 # -- the registry ---------------------------------------------------------------------------------------
 def register(signal: Signal) -> Signal:
     """Add ``signal`` after the ones already registered (its place sets the order signals run and show in)."""
+    global _registry
     if signal.name in _registry:
         raise SignalError(f"a signal named {signal.name!r} is already registered")
     encoders = {e.name: e for s in _registry.values() for e in s.queries.values()}
     for encoder in signal.queries.values():
         if encoders.get(encoder.name, encoder) is not encoder:
             raise SignalError(f"signal {signal.name!r}: another query encoder is already named {encoder.name!r}")
-    _registry[signal.name] = signal
+    _registry = {**_registry, signal.name: signal}  # a new dict: a search iterating the old one is not disturbed
     return signal
 
 
 def unregister(name: str) -> Signal:
     """Remove a registered signal (built-ins included) and return it."""
-    try:
-        return _registry.pop(name)
-    except KeyError:
-        raise SignalError(f"no signal named {name!r} is registered") from None
+    global _registry
+    if name not in _registry:
+        raise SignalError(f"no signal named {name!r} is registered")
+    signal = _registry[name]
+    _registry = {k: v for k, v in _registry.items() if k != name}
+    return signal
 
 
 @contextmanager
@@ -243,7 +249,8 @@ def registered(signal: Signal) -> Iterator[Signal]:
     try:
         yield signal
     finally:
-        _registry.pop(signal.name, None)
+        if _registry.get(signal.name) is signal:
+            unregister(signal.name)
 
 
 def all_signals() -> tuple[Signal, ...]:

@@ -84,6 +84,14 @@ def test_bad_declarations_are_refused():
     assert registry.signal_names() == BUILTINS
 
 
+def test_a_signal_searching_a_field_the_index_lacks_says_so(synthetic_searcher):
+    from search.signals import CLIP_TEXT
+
+    missing = Signal("colour_words", {"text": CLIP_TEXT}, "colour", 1.0, "a vector field this index was not built with")
+    with registered(missing), pytest.raises(SignalError, match="vector field 'colour', which this index does not have"):
+        synthetic_searcher.search(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0}))
+
+
 # -- a toy signal through every layer ----------------------------------------------------------------------
 def test_toy_signal_is_retrieved_and_fused(toy_signal, synthetic_searcher, synthetic_catalog):
     from search.config import SearchConfig
