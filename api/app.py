@@ -16,7 +16,7 @@ from api.decoding import DecodePool
 from api.errors import error_response, http_error_handler, validation_error_handler
 from api.observability import Metrics, ObservabilityMiddleware
 from api.reload import IndexReloader
-from api.routers import admin, docs, facets, health, metrics, page, products, search
+from api.routers import admin, docs, facets, health, metrics, page, products, search, signals
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -82,4 +82,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.include_router(admin.router)
     app.include_router(metrics.router)
     app.include_router(docs.router)
+    app.include_router(signals.router)
+    build_schema = app.openapi  # FastAPI's own, cached on the app; the `weights` docs come from the signal registry
+    app.openapi = lambda: signals.describe_weights_in(build_schema())  # type: ignore[method-assign]
     return app

@@ -14,6 +14,8 @@ from search.filters import MAX_VALUES_PER_FILTER, Filters
 
 MAX_FILTERS_JSON_BYTES = 64 * 1024  # the upload form's `filters` field
 MAX_WEIGHTS_LENGTH = 500
+# The OpenAPI schema replaces this with the registry's list of signals (api.routers.signals.describe_weights_in).
+WEIGHTS_HELP = "per-signal weights as name:number pairs, comma-separated (GET /signals lists the signals)"
 
 
 def parse_weights(raw: str | None) -> dict[str, float] | None:
@@ -106,7 +108,7 @@ class FusionParams:
         fusion: Literal["rrf", "weighted"] | None = None,
         rrf_k: float | None = Query(default=None, ge=0, le=MAX_RRF_K, allow_inf_nan=False),
         norm: Literal["min-max", "z-score", "none"] | None = None,
-        weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+        weights: str | None = Query(default=None, description=WEIGHTS_HELP),
     ):
         self.fields: dict[str, Any] = {"fusion": fusion, "rrf_k": rrf_k, "norm": norm,
                                        "weights": parse_weights(weights)}

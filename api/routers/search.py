@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.decoding import DecodePool
 from api.deps import decode_base64, get_decode_pool, get_searcher, get_settings, read_upload
 from api.errors import error_responses, readable_errors
-from api.params import FilterParams, FusionParams, filters_from_json, parse_weights
+from api.params import WEIGHTS_HELP, FilterParams, FusionParams, filters_from_json, parse_weights
 from api.public import PublicSearchResponse, public_response
 from api.settings import Settings
 from search.searcher import Searcher
@@ -67,7 +67,7 @@ async def search_image(
     k: int = Form(default=10, ge=1, le=MAX_K),
     offset: int = Form(default=0, ge=0),
     filters: str | None = Form(default=None, description="filters as a JSON object (at most 64 KB)"),
-    weights: str | None = Form(default=None, description="per-signal weights, e.g. image:1,visual:0.5"),
+    weights: str | None = Form(default=None, description=WEIGHTS_HELP),
     fusion: Literal["rrf", "weighted"] | None = Form(default=None),
     searcher: Searcher = Depends(get_searcher),
     settings: Settings = Depends(get_settings),
