@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.body_limit import BodyLimitMiddleware, body_limit_bytes
+from api.decoding import DecodePool
+from api.errors import error_response, http_error_handler, validation_error_handler
 from api.observability import Metrics, ObservabilityMiddleware
-from api.params import readable_errors
 from api.reload import IndexReloader
-from api.routers import admin, docs, facets, health, metrics, page, products, search
+from api.routers import admin, docs, facets, health, metrics, page, products, search, signals
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -38,34 +41,38 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.searcher is None:
             app.state.reloader.install(load_searcher(settings))
+        app.state.decode_pool = DecodePool()  # a fresh one per run of the app (tests start an app more than once)
         yield
+        app.state.decode_pool.close()
 
     # docs_url/redoc_url off: /docs is served from local files by api.routers.docs (no CDN); no ReDoc
     app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Multimodal product search: lexical, semantic and visual retrieval, fused.")
     app.state.settings = settings
     app.state.searcher = None
+    app.state.decode_pool = DecodePool()
     app.state.metrics = Metrics()
     app.state.reloader = IndexReloader(app.state, settings,
                                        on_reload=lambda result: app.state.metrics.reloads.labels(result).inc())
     if searcher is not None:
         app.state.reloader.install(searcher)
     app.state.metrics.watch_index(app.state)
+    # the last middleware added is the outermost: a request the body limit refuses (413) is still logged and counted
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit_bytes(settings.max_upload_bytes))
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": readable_errors(exc.errors()), "errors": exc.errors()},
-                            media_type="application/json")
+    # every error body is api.errors.ErrorResponse, JSON-safe whatever the request held
+    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]
 
     # engine errors, wherever a router meets them: a query the engine cannot serve, an unknown product
     @app.exception_handler(InvalidQueryError)
     async def invalid_query(request: Request, exc: InvalidQueryError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return error_response(422, str(exc))
 
     @app.exception_handler(ProductNotFoundError)
     async def unknown_product(request: Request, exc: ProductNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return error_response(404, str(exc))
 
     app.include_router(health.router)
     app.include_router(search.router)
@@ -75,4 +82,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.include_router(admin.router)
     app.include_router(metrics.router)
     app.include_router(docs.router)
+    app.include_router(signals.router)
+    build_schema = app.openapi  # FastAPI's own, cached on the app; the `weights` docs come from the signal registry
+    app.openapi = lambda: signals.describe_weights_in(build_schema())  # type: ignore[method-assign]
     return app

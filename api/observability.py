@@ -73,11 +73,15 @@ class Metrics:
                 self.stages.labels(stage).observe(ms / 1000)
 
 
+_CONVERTER = re.compile(r":[a-z]+}")
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template, or `UNMATCHED`."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    # "/products/{product_id:path}" -> "/products/{product_id}": the converter is routing detail, not a label
+    return _CONVERTER.sub("}", path) if isinstance(path, str) else UNMATCHED
 
 
 def request_id_of(scope: Scope) -> str:
@@ -95,7 +99,8 @@ def answers_search(scope: Scope) -> bool:
     """Whether the matched route answers a `SearchResponse` (which carries ``timings_ms``)."""
     from search.types import SearchResponse
 
-    return getattr(scope.get("route"), "response_model", None) is SearchResponse
+    model = getattr(scope.get("route"), "response_model", None)
+    return isinstance(model, type) and issubclass(model, SearchResponse)
 
 
 class ObservabilityMiddleware:

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi import HTTPException, Query
 from pydantic import ValidationError
 
-from search.config import check_signal_names
-from search.filters import Filters
+from api.errors import readable_errors, safe_text
+from search.config import MAX_RRF_K, check_signal_names
+from search.filters import MAX_VALUES_PER_FILTER, Filters
 
-
-def clean_message(msg: str) -> str:
-    """Pydantic prefixes messages from custom validators with "Value error, "; users need not see it."""
-    return msg.removeprefix("Value error, ")
-
-
-def readable_errors(errors: Sequence[dict[str, Any]]) -> str:
-    """Pydantic/FastAPI validation errors as one line: "field: message; ..." (request parts left out of the path)."""
-    parts = []
-    for err in errors:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form"))
-        parts.append(f"{loc or 'request'}: {clean_message(str(err.get('msg')))}")
-    return "; ".join(parts)
+MAX_FILTERS_JSON_BYTES = 64 * 1024  # the upload form's `filters` field
+MAX_WEIGHTS_LENGTH = 500
+# The OpenAPI schema replaces this with the registry's list of signals (api.routers.signals.describe_weights_in).
+WEIGHTS_HELP = "per-signal weights as name:number pairs, comma-separated (GET /signals lists the signals)"
 
 
 def parse_weights(raw: str | None) -> dict[str, float] | None:
     """`lexical:1,semantic:0.5` -> {"lexical": 1.0, "semantic": 0.5}."""
     if raw is None or not raw.strip():
         return None
+    if len(raw) > MAX_WEIGHTS_LENGTH:
+        raise HTTPException(422, detail=f"weights: at most {MAX_WEIGHTS_LENGTH} characters")
     weights: dict[str, float] = {}
     for part in raw.split(","):
         name, sep, value = part.partition(":")
@@ -39,7 +32,8 @@ def parse_weights(raw: str | None) -> dict[str, float] | None:
                 raise ValueError
             weights[name.strip()] = float(value)
         except ValueError:
-            raise HTTPException(422, detail=f"weights: expected name:number pairs separated by commas, got {part!r}") from None
+            raise HTTPException(422, detail="weights: expected name:number pairs separated by commas, "
+                                            f"got {safe_text(repr(part), 100)}") from None
     try:
         return check_signal_names(weights)
     except ValueError as exc:
@@ -50,11 +44,13 @@ def parse_attr_filters(attr: list[str] | None) -> dict[str, list[str]] | None:
     """`colour:Red` (repeatable) -> {"colour": ["Red"]}."""
     if not attr:
         return None
+    if len(attr) > MAX_VALUES_PER_FILTER:
+        raise HTTPException(422, detail=f"attr: at most {MAX_VALUES_PER_FILTER} values, got {len(attr)}")
     out: dict[str, list[str]] = {}
     for item in attr:
         name, sep, value = item.partition(":")
         if not sep or not name.strip() or not value.strip():
-            raise HTTPException(422, detail=f"attr: expected name:value, got {item!r}")
+            raise HTTPException(422, detail=f"attr: expected name:value, got {safe_text(repr(item), 100)}")
         out.setdefault(name.strip(), []).append(value.strip())
     return out
 
@@ -65,7 +61,7 @@ def build_filters(brand: list[str] | None, category: list[str] | None, price_min
         filters = Filters(brand=brand or None, category=category or None, price_min=price_min,
                           price_max=price_max, attributes=parse_attr_filters(attr))
     except ValidationError as exc:
-        raise HTTPException(422, detail="filters: " + "; ".join(clean_message(e["msg"]) for e in exc.errors())) from None
+        raise HTTPException(422, detail="filters: " + readable_errors(exc.errors())) from None
     return None if filters.is_empty() else filters
 
 
@@ -73,10 +69,21 @@ def filters_from_json(raw: str | None) -> Filters | None:
     """The upload form carries filters as a JSON object string."""
     if raw is None or not raw.strip():
         return None
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_FILTERS_JSON_BYTES:
+        raise HTTPException(422, detail=f"filters: at most {MAX_FILTERS_JSON_BYTES // 1024} KB of JSON")
     try:
-        return Filters.model_validate(json.loads(raw))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise HTTPException(422, detail=f"filters: not a valid filters object: {exc}") from None
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise HTTPException(422, detail=f"filters: not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise HTTPException(422, detail="filters: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise HTTPException(422, detail="filters: expected a JSON object, e.g. {\"brand\": [\"Acme\"]}")
+    try:
+        filters = Filters.model_validate(data)
+    except ValidationError as exc:
+        raise HTTPException(422, detail="filters: " + readable_errors(exc.errors())) from None
+    return None if filters.is_empty() else filters
 
 
 class FilterParams:
@@ -86,8 +93,8 @@ class FilterParams:
         self,
         brand: list[str] | None = Query(default=None, description="brand (repeatable: any of)"),
         category: list[str] | None = Query(default=None, description="category level (repeatable: all of)"),
-        price_min: float | None = Query(default=None, ge=0),
-        price_max: float | None = Query(default=None, ge=0),
+        price_min: float | None = Query(default=None, ge=0, allow_inf_nan=False),
+        price_max: float | None = Query(default=None, ge=0, allow_inf_nan=False),
         attr: list[str] | None = Query(default=None, description="attribute filter name:value (repeatable)"),
     ):
         self.filters = build_filters(brand, category, price_min, price_max, attr)
@@ -99,9 +106,9 @@ class FusionParams:
     def __init__(
         self,
         fusion: Literal["rrf", "weighted"] | None = None,
-        rrf_k: float | None = Query(default=None, ge=0),
+        rrf_k: float | None = Query(default=None, ge=0, le=MAX_RRF_K, allow_inf_nan=False),
         norm: Literal["min-max", "z-score", "none"] | None = None,
-        weights: str | None = Query(default=None, description="per-signal weights, e.g. lexical:1,visual:0.5"),
+        weights: str | None = Query(default=None, description=WEIGHTS_HELP),
     ):
         self.fields: dict[str, Any] = {"fusion": fusion, "rrf_k": rrf_k, "norm": norm,
                                        "weights": parse_weights(weights)}

@@ -102,6 +102,12 @@ class Tally:
                exc: Exception | None = None) -> None:
         ms = (time.perf_counter() - start) * 1000
         if response is None:
+            if expected == 413 and isinstance(exc, httpx.TransportError):
+                # The server answers 413 from Content-Length before reading the body and closes the
+                # connection; a client still sending (httpx) sees the close instead of the 413.
+                self.statuses[kind]["413 (closed while sending)"] += 1
+                self.latencies[kind].append(ms)
+                return
             self.errors[kind][type(exc).__name__] += 1
             return
         self.statuses[kind][response.status_code] += 1

@@ -28,7 +28,7 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from eval.modes import DEFAULT_MODES
+    from eval.modes import default_modes
 
     ev = sub.add_parser("eval", help="relevance evaluation, tuning, comparison and load runs")
     eval_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="ACTION")
@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     run = eval_sub.add_parser("run", help="evaluate modes on a relevance set: metrics, latency, significance")
     _index_options(run)
-    run.add_argument("--modes", type=_csv, default=list(DEFAULT_MODES),
-                     help=f"comma-separated modes (default {','.join(DEFAULT_MODES)}; also bm25, tuned, config:PATH)")
+    run.add_argument("--modes", type=_csv, default=list(default_modes()),
+                     help=f"comma-separated modes (default {','.join(default_modes())}; also bm25, tuned, config:PATH)")
     run.add_argument("--config", type=Path, default=None, help="search config for the `tuned` mode")
     run.add_argument("--split", default="all", choices=["all", "train", "test"])
     run.add_argument("--k", type=int, default=100, help="results per query (<= 100)")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import DEFAULT_METRICS, MAX_P
-from eval.modes import DEFAULT_MODES, Mode, mode_from_config
+from eval.modes import Mode, default_modes, mode_from_config, presets
 from eval.relevance import RelevanceSet, load_relevance
 from eval.report import build_report, write_report
 from eval.runner import load_query_images, run_modes
@@ -57,8 +57,6 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
                       plots: bool = True, metrics: Sequence[str] = DEFAULT_METRICS
                       ) -> tuple[SearchConfig, TuneResult, dict]:
     """Tune on the train split, save the config, and report every mode plus `tuned` on the test split."""
-    from eval.modes import PRESETS
-
     train = relevance.split("train")
     images = load_query_images(train.queries)
     runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
@@ -78,7 +76,8 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
                "config": str(config_out), "search": "coordinate ascent over per-signal weights and RRF k / "
                "normalisation, scored with the engine's own fusion"}
     (out_dir / "tune.json").write_text(json.dumps(summary, indent=2) + "\n")
-    test_modes = list(modes) or [PRESETS[m] for m in DEFAULT_MODES]
+    known = presets()
+    test_modes = list(modes) or [known[m] for m in default_modes()]
     test_modes = [m for m in test_modes if m.name != "tuned"] + [mode_from_config(config, "tuned")]
     report = evaluate_modes(searcher, relevance, test_modes, out_dir, baseline=baseline, split="test",
                             progress=progress, plots=plots, metrics=metrics,

@@ -13,13 +13,13 @@ import numpy as np
 
 from eval.latency import summarize_latency
 from eval.metrics import DEFAULT_METRICS, MAX_P, STAT_TEST, compare_runs, evaluate, significance_vs
+from eval.modes import single_mode_names
 from eval.relevance import RelevanceSet
 from eval.runner import EvalRun
 
 logger = logging.getLogger(__name__)
 
 CURVE_KS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
-SINGLE_MODES = ("lexical", "bm25", "semantic", "visual")
 FUSED_MODES = ("fused-rrf", "fused-weighted", "tuned")
 LATENCY_NOTE = ("latency = wall time of Searcher.search per query (filters, per-signal retrieval, fusion, building "
                 "k hits), single client, sequential; query embeddings were computed beforehand in batch and "
@@ -89,7 +89,8 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
 def check_targets(report: dict[str, Any], metric: str = "ndcg@10") -> dict[str, Any]:
     """Best fused mode against the best single signal (p-value) and against BM25-only (relative gain)."""
     modes = report["modes"]
-    singles = [m for m in modes if m in SINGLE_MODES]
+    single_names = single_mode_names()
+    singles = [m for m in modes if m in single_names]
     fused = [m for m in modes if m in FUSED_MODES or m.startswith("config")]
     if not singles or not fused:
         return {}

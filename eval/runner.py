@@ -22,8 +22,8 @@ from eval.relevance import Query
 from indexer.encoder_cache import cached_encoders
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
-from search.config import IMAGE_SIGNALS, PRODUCT_SIGNALS, TEXT_SIGNALS
 from search.searcher import Searcher
+from search.signals import QueryEncoder, QueryKind, get_signal, query_encoders, signals_for
 from search.types import MAX_K, SearchRequest
 
 logger = logging.getLogger(__name__)
@@ -54,19 +54,21 @@ def load_query_images(queries: Sequence[Query]) -> dict[str, Image.Image]:
 
 def prime_encoders(encoders: Encoders, queries: Sequence[Query], images: dict[str, Image.Image],
                    modes: Sequence[Mode]) -> dict[str, float]:
-    """Batch-encode every query text and photo the modes need; returns seconds per encoder."""
-    needed = {s for m in modes for s in m.active_signals()}
-    texts = [q.text for q in queries if q.text]
+    """Batch-encode every query text and photo the modes' signals need (`search.signals`); seconds per encoder."""
+    inputs: dict[str, list[Any]] = {"text": [q.text for q in queries if q.text], "photo": list(images.values())}
+    needed: dict[str, QueryEncoder] = {}
+    for mode in modes:
+        used = query_encoders([get_signal(s) for s in mode.active_signals()])
+        for name, encoder in used.items():
+            # The Searcher reuses the text vector for `visual` when the towers are shared and `semantic` runs too;
+            # a mode with `visual` but not `semantic` still needs the CLIP text embeddings.
+            if encoder.reuses in used and shared_text_tower(encoders):
+                continue
+            needed.setdefault(name, encoder)
     seconds = {}
-    if "semantic" in needed and texts:
-        seconds["text"] = encoders.text.prime(texts)  # type: ignore[attr-defined]
-    # The Searcher reuses the text vector for `visual` when the towers are shared and `semantic` runs too;
-    # a mode with `visual` but not `semantic` still needs the CLIP text embeddings.
-    visual_alone = any("visual" in m.active_signals() and "semantic" not in m.active_signals() for m in modes)
-    if "visual" in needed and texts and (visual_alone or not shared_text_tower(encoders)):
-        seconds["clip_text"] = encoders.clip.prime(texts)  # type: ignore[attr-defined]
-    if needed & {"image", "cross_modal"} and images:
-        seconds["clip_image"] = encoders.clip.prime_images(list(images.values()))  # type: ignore[attr-defined]
+    for name, encoder in query_encoders().items():  # registry order
+        if name in needed and encoder.prime is not None and inputs.get(encoder.kind):
+            seconds[name] = encoder.prime(encoders, inputs[encoder.kind])
     return seconds
 
 
@@ -75,15 +77,12 @@ def request_for(query: Query, mode: Mode | None, k: int) -> SearchRequest:
     return SearchRequest(text=query.text, product_id=query.product_id, k=k, filters=query.filters, **overrides)
 
 
-SERVING_SIGNALS = {"text": TEXT_SIGNALS, "image": IMAGE_SIGNALS, "product_id": PRODUCT_SIGNALS}
-
-
 def can_serve(mode: Mode, query: Query) -> bool:
     """Whether any of the mode's signals can use this kind of query (a photo cannot go through BM25)."""
     active = set(mode.active_signals())
-    kinds = [k for k, present in (("text", query.text), ("image", query.image), ("product_id", query.product_id))
-             if present]
-    return any(active & set(SERVING_SIGNALS[k]) for k in kinds)
+    given: tuple[tuple[QueryKind, object], ...] = (("text", query.text), ("photo", query.image),
+                                                    ("product", query.product_id))
+    return any(active & {s.name for s in signals_for(kind)} for kind, present in given if present)
 
 
 def run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: dict[str, Image.Image],

@@ -20,13 +20,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from eval.metrics import query_metric
-from eval.modes import PRESETS
+from eval.modes import presets
 from eval.relevance import Qrels, Query
 from eval.runner import prime_encoders, request_for
 from indexer.errors import InvalidQueryError
-from search.config import SIGNALS, SearchConfig
+from search.config import SearchConfig
 from search.fusion import Run, fuse
 from search.searcher import Searcher
+from search.signals import signal_names
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ SignalRuns = dict[str, dict[str, Run]]
 def collect_signal_runs(searcher: Searcher, queries: Sequence[Query], images: dict[str, Image.Image],
                         progress: bool = True) -> SignalRuns:
     """Every signal's run for every query (all weights 1), retrieved once through the Searcher."""
-    all_on = PRESETS["fused-rrf"]
+    all_on = presets()["fused-rrf"]
     prime_encoders(searcher.encoders, queries, images, [all_on])
     out: SignalRuns = {}
     for q in tqdm(queries, desc="retrieving", unit="query", disable=not progress, dynamic_ncols=True):
@@ -106,7 +107,7 @@ def tune_fusion(runs: SignalRuns, qrels: Qrels, ids: list[str], metric: str = "n
                 progress: bool = True) -> TuneResult:
     """Coordinate ascent over weights and RRF k / normalisation, per fusion method; best on ``metric``."""
     start = time.perf_counter()
-    present = [s for s in SIGNALS if any(s in r for r in runs.values())]
+    present = [s for s in signal_names() if any(s in r for r in runs.values())]
     cache: dict[FusionParams, float] = {}
     bar = tqdm(desc="tuning", unit="setting", disable=not progress, dynamic_ncols=True)
 
@@ -117,7 +118,7 @@ def tune_fusion(runs: SignalRuns, qrels: Qrels, ids: list[str], metric: str = "n
         return cache[p]
 
     per_method: dict[str, dict[str, Any]] = {}
-    base = FusionParams("rrf", 60.0, "min-max", tuple((s, 1.0) for s in SIGNALS))
+    base = FusionParams("rrf", 60.0, "min-max", tuple((s, 1.0) for s in signal_names()))
     default_score = score(base)
     for method in fusions:
         best = replace(base, fusion=method)

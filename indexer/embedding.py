@@ -30,7 +30,7 @@ from PIL import Image
 from indexer.catalog import Catalog
 from indexer.embedding_cache import EmbeddingCache, VectorCache, photo_hash
 from indexer.errors import ImageDecodeError
-from indexer.images import ImageFailure, decode_image_bytes
+from indexer.images import DECODE_MIN_SIDE, ImageFailure, decode_image_bytes
 from indexer.progress import StageProgress
 from indexer.sources import TRUSTED, ImageSources, is_url
 from indexer.store import encode_thumbnail
@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 TEXT_BATCH = 256
 PHOTO_CHUNK = 256
+# A photo vector depends on how its bytes were decoded (JPEG draft size) besides the model's transform.
+PHOTO_KIND = f"photo:decode-min-side={DECODE_MIN_SIDE}"
 PHOTO_QUEUE_CHUNKS = 8  # decoded photos waiting for the CLIP image tower: at most 8 x 256
 
 
@@ -179,7 +181,7 @@ class PhotoPipeline:
                    for i, k in enumerate(stat_keys)]
         self.cache.files.put_many([(stat_keys[i], digests[i]) for i in to_read if stat_keys[i] and digests[i]])
         known = [d for d in digests if d]
-        cached = self.vector_cache.get_many("photo", known)
+        cached = self.vector_cache.get_many(PHOTO_KIND, known)
         have_thumb = self.cache.thumbnails.has_many(known)
         self.results.vectors.update(cached)
         decode_idx = [i for i, d in enumerate(digests)
@@ -239,7 +241,7 @@ class PhotoPipeline:
                 return False
             keys, images, n_jobs = item
             vectors = self.clip.encode_images(images)
-            self.vector_cache.put_many("photo", keys, vectors)
+            self.vector_cache.put_many(PHOTO_KIND, keys, vectors)
             self.results.vectors.update(zip(keys, np.asarray(vectors, np.float32), strict=True))
             self.counts.photos_embedded += len(keys)
             self.progress.update(n_jobs)

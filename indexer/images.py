@@ -20,7 +20,10 @@ from indexer.sources import TRUSTED, ImageSources
 
 logger = logging.getLogger(__name__)
 
-MAX_PIXELS = 50_000_000
+MAX_PIXELS = 50_000_000  # by the header, checked before decoding
+MAX_IMAGE_BYTES = 64 * 1024 * 1024  # encoded bytes, checked before decoding
+REDUCIBLE_MODES = ("RGB", "L", "RGBA", "LA")
+DECODE_MIN_SIDE = 512  # decode (JPEG draft) and reduce no further: thumbnails are 256 px, model inputs smaller
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,50 @@ class ImageFailure:
     reason: str
 
 
-def decode_image_bytes(data: bytes) -> Image.Image:
-    """Decode bytes into a fully loaded RGB image, or raise `ImageDecodeError`."""
+def decode_image_bytes(data: bytes, min_side: int = DECODE_MIN_SIDE) -> Image.Image:
+    """Decode bytes into a fully loaded RGB image, or raise `ImageDecodeError` (never anything else).
+
+    Bounded before any pixel is decoded: at most MAX_IMAGE_BYTES of input and MAX_PIXELS
+    pixels by the header (decompression bombs: a 109 KB PNG can declare 30000x30000).
+    A large JPEG is decoded at a reduced scale (``Image.draft``) and any large image is
+    reduced, keeping its shorter side at least ``min_side`` pixels: thumbnails and
+    model inputs need far fewer pixels than shop photos have.
+    """
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageDecodeError(f"image of {len(data)} bytes is larger than {MAX_IMAGE_BYTES} bytes")
     try:
         with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise ImageDecodeError(f"image of {im.width}x{im.height} pixels is larger than {MAX_PIXELS} pixels")
+            _check_pixels(im.width, im.height)
+            if im.format == "JPEG":
+                # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the requested size
+                im.draft("RGB", (min_side, min_side))
             im.load()
-            return im.convert("RGB")
+            return _reduce(im, min_side).convert("RGB")
     except ImageDecodeError:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError(f"image is too large to decode safely: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
+    except Exception as exc:  # any other failure inside PIL (struct.error, IndexError, ...) is a bad photo too
+        raise ImageDecodeError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageDecodeError(f"image of {width}x{height} pixels is empty")
+    if width * height > MAX_PIXELS:
+        raise ImageDecodeError(f"image of {width}x{height} pixels is larger than {MAX_PIXELS} pixels")
+
+
+def _reduce(im: Image.Image, min_side: int) -> Image.Image:
+    """``im`` shrunk by the largest integer factor that keeps its shorter side >= ``min_side`` (box filter)."""
+    factor = min(im.width, im.height) // min_side
+    if factor < 2:
+        return im
+    if im.mode not in REDUCIBLE_MODES:
+        im = im.convert("RGB")
+    return im.reduce(factor)
 
 
 def read_image(ref: str, sources: ImageSources = TRUSTED) -> Image.Image | ImageFailure:

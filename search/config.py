@@ -3,48 +3,65 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import ProdsearchError
+from search import signals as _signals
 
-SIGNALS = ("lexical", "semantic", "visual", "image", "cross_modal")
-TEXT_SIGNALS = ("lexical", "semantic", "visual")
-IMAGE_SIGNALS = ("image", "cross_modal")
-PRODUCT_SIGNALS = ("semantic", "image")  # "more like this": the product's stored text and photo vectors
+# The signal names and default weights are declared in `search.signals`; these names stay importable
+# (SIGNALS, TEXT_SIGNALS, IMAGE_SIGNALS, PRODUCT_SIGNALS, DEFAULT_WEIGHTS) and read the registry when used.
+_DERIVED = {
+    "SIGNALS": _signals.signal_names,
+    "TEXT_SIGNALS": lambda: tuple(s.name for s in _signals.signals_for("text")),
+    "IMAGE_SIGNALS": lambda: tuple(s.name for s in _signals.signals_for("photo")),
+    "PRODUCT_SIGNALS": lambda: tuple(s.name for s in _signals.signals_for("product")),
+    "DEFAULT_WEIGHTS": _signals.default_weights,
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _DERIVED:
+        return _DERIVED[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigError(ProdsearchError):
     """A search config file is missing or invalid."""
 
 
+# Bounds on fusion numbers a request or a config file may set: anything larger only overflows
+# scores to inf (or underflows RRF scores to 0), which the JSON response cannot carry.
+MAX_WEIGHT = 1000.0
+MAX_RRF_K = 1_000_000.0
+
+
 def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
-    unknown = sorted(set(weights) - set(SIGNALS))
+    """Registered signal names with finite weights in [0, MAX_WEIGHT], or ValueError saying which are not."""
+    names = _signals.signal_names()
+    unknown = sorted(set(weights) - set(names))
     if unknown:
-        raise ValueError(f"unknown signal(s) {unknown}; valid: {', '.join(SIGNALS)}")
-    bad = {k: v for k, v in weights.items() if v < 0}
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(f"unknown signal(s) {unknown[:5]}{more}; valid: {', '.join(names)}")
+    bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and 0 <= v <= MAX_WEIGHT)}
     if bad:
-        raise ValueError(f"weights must be >= 0, got {bad}")
+        raise ValueError(f"weights must be finite numbers from 0 to {MAX_WEIGHT:g}, got {bad}")
     return weights
 
 
-# Defaults chosen from `prodsearch eval run` with the shipped CLIP (README, "How it works"):
-# a weighted sum of min-max scores beat RRF on both the fixture set and the held-out fashion set,
-# and the photo -> caption signal helps photo queries most at half weight.
-DEFAULT_WEIGHTS = {"lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5}
-
-
 class SearchConfig(BaseModel):
-    """How signals are fused; every field can be overridden per request."""
+    """How signals are fused; every field can be overridden per request. The default weights are the
+    registered signals' own (`search.signals`); the weighted sum beat RRF with the shipped CLIP."""
 
     model_config = ConfigDict(extra="forbid")
 
     fusion: Literal["rrf", "weighted"] = "weighted"
-    rrf_k: float = Field(default=60.0, ge=0)
+    rrf_k: float = Field(default=60.0, ge=0, le=MAX_RRF_K, allow_inf_nan=False)
     norm: Literal["min-max", "z-score", "none"] = "min-max"
-    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict[str, float] = Field(default_factory=_signals.default_weights)
     candidate_depth: int = Field(default=1000, ge=1, le=100_000)
     source: str = "defaults"
 

@@ -10,15 +10,32 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from indexer.catalog import Product
+
+# Bounds on one request's filters: masks cost a pass over the products per value, so a
+# filter of a million brands must be refused before any work (422), not computed.
+MAX_VALUES_PER_FILTER = 100
+MAX_ATTRIBUTES = 50
+MAX_FILTER_VALUES = 1000
+MAX_VALUE_LENGTH = 500
 
 
 def _as_list(value: Any) -> Any:
     if value is None:
         return None
-    return [value] if isinstance(value, (str, int, float)) else value
+    value = [value] if isinstance(value, (str, int, float)) else value
+    if isinstance(value, (list, tuple)) and len(value) > MAX_VALUES_PER_FILTER:
+        raise ValueError(f"at most {MAX_VALUES_PER_FILTER} values per filter, got {len(value)}")
+    return value
+
+
+def _attribute_values(name: str, value: Any) -> list[str]:
+    values = _as_list(value)
+    if not isinstance(values, (list, tuple)) or any(isinstance(v, (dict, list, tuple)) or v is None for v in values):
+        raise ValueError(f"attribute {name!r}: expected a value or a list of values")
+    return [str(v) for v in values]
 
 
 class Filters(BaseModel):
@@ -28,8 +45,8 @@ class Filters(BaseModel):
 
     brand: list[str] | None = None
     category: list[str] | None = None
-    price_min: float | None = None
-    price_max: float | None = None
+    price_min: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    price_max: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     attributes: dict[str, list[str]] | None = None
 
     @field_validator("brand", "category", mode="before")
@@ -44,7 +61,20 @@ class Filters(BaseModel):
             return None
         if not isinstance(value, dict):
             raise ValueError("attributes must be an object of name -> value or list of values")
-        return {str(k): [str(x) for x in _as_list(v)] for k, v in value.items()}
+        if len(value) > MAX_ATTRIBUTES:
+            raise ValueError(f"at most {MAX_ATTRIBUTES} attributes, got {len(value)}")
+        return {str(k): _attribute_values(str(k), v) for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Filters:
+        values = [*(self.brand or ()), *(self.category or ()), *(self.attributes or {}),
+                  *(v for vs in (self.attributes or {}).values() for v in vs)]
+        if len(values) > MAX_FILTER_VALUES:
+            raise ValueError(f"at most {MAX_FILTER_VALUES} filter values in all, got {len(values)}")
+        longest = max(map(len, values), default=0)
+        if longest > MAX_VALUE_LENGTH:
+            raise ValueError(f"filter values are at most {MAX_VALUE_LENGTH} characters, got one of {longest}")
+        return self
 
     @model_validator(mode="after")
     def _check_price_range(self) -> Filters:

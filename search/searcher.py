@@ -1,13 +1,8 @@
 """The Searcher: query -> retrieve per signal -> fuse -> page. Used by the API and the eval suite.
 
-Signals (each a run of product rows, best first):
-- ``lexical``: query text -> BM25 over product text
-- ``semantic``: query text (text encoder) -> product text vectors
-- ``visual``: query text (CLIP text tower) -> product photo vectors
-- ``image``: query photo (CLIP image tower) -> product photo vectors
-- ``cross_modal``: query photo (CLIP image tower) -> product caption vectors (CLIP text tower)
-A product id ("more like this") uses its stored text and photo vectors as queries
-for ``semantic`` and ``image`` and is left out of its own results.
+The signals (each a run of product rows, best first) are declared in `search.signals`: which
+query kinds each answers, how its query is embedded, what it searches. A product id ("more like
+this") is left out of its own results.
 """
 
 from __future__ import annotations
@@ -31,13 +26,11 @@ from search.config import SearchConfig
 from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
+from search.signals import QUERY_KINDS, QueryContext, signals_for
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
 
 logger = logging.getLogger(__name__)
-# Up to this many words a query stays inside CLIP's 77-token context, where a shared
-# MiniLM text tower gives exactly the text encoder's vector.
-SHARED_MAX_WORDS = 40
 
 
 class ProductNotFoundError(ProdsearchError, KeyError):
@@ -124,12 +117,12 @@ class Searcher:
 
     def retrieve(self, request: SearchRequest, image: Image.Image | None = None,
                  timings: dict[str, float] | None = None) -> dict[str, Run]:
-        """One run per active signal (a signal with weight 0 is not computed)."""
+        """One run per active signal (a signal with weight 0 is not computed), for each kind of query given
+        in `QUERY_KINDS` order and each registered signal answering it (`search.signals`), once per signal."""
         timings = {} if timings is None else timings
         weights = {**self.config.weights, **(request.weights or {})}
         if request.text is None and image is None and request.product_id is None:
             raise InvalidQueryError("give a text query, an image, or a product_id")
-        active = lambda name: weights.get(name, 1.0) > 0  # noqa: E731
         depth = min(self.config.candidate_depth, self.index.n_products)
         with _timed(timings, "filter"):
             mask = self.filter_index.mask(request.filters)
@@ -138,43 +131,19 @@ class Searcher:
             exclude = self.row_of(request.product_id)
             mask = np.ones(self.index.n_products, bool) if mask is None else mask.copy()
             mask[exclude] = False
+        ctx = QueryContext(self, request.text, image, exclude, depth, mask, timings)
         runs: dict[str, Run] = {}
-        if request.text is not None:
-            if active("lexical"):
-                with _timed(timings, "lexical"):
-                    scores, docs = self.index.lexical.search(request.text, depth, mask)
-                    runs["lexical"] = Run(docs, scores.astype(np.float64))
-            text_vec = None
-            if active("semantic"):
-                with _timed(timings, "encode_text"):
-                    text_vec = self.encoders.text.encode_texts([request.text])
-                with _timed(timings, "semantic"):
-                    runs["semantic"] = self._dense("text", text_vec, depth, mask)
-            if active("visual"):
-                shareable = self._shared_text_tower and len(request.text.split()) <= SHARED_MAX_WORDS
-                clip_text_vec = text_vec if shareable and text_vec is not None else None
-                if clip_text_vec is None:
-                    with _timed(timings, "encode_clip_text"):
-                        clip_text_vec = self.encoders.clip.encode_texts([request.text])
-                with _timed(timings, "visual"):
-                    runs["visual"] = self._dense("image", clip_text_vec, depth, mask)
-        if image is not None and (active("image") or active("cross_modal")):
-            with _timed(timings, "encode_image"):
-                q = self.encoders.clip.encode_images([image])
-            if active("image"):
-                with _timed(timings, "image"):
-                    runs["image"] = self._dense("image", q, depth, mask)
-            if active("cross_modal"):
-                with _timed(timings, "cross_modal"):
-                    runs["cross_modal"] = self._dense("clip_text", q, depth, mask)
-        if exclude is not None:
-            text_vec, image_vec = self._product_vectors(exclude)
-            if active("semantic") and "semantic" not in runs:
-                with _timed(timings, "semantic"):
-                    runs["semantic"] = self._dense("text", text_vec, depth, mask)
-            if image_vec is not None and active("image") and "image" not in runs:
-                with _timed(timings, "image"):
-                    runs["image"] = self._dense("image", image_vec, depth, mask)
+        for kind in QUERY_KINDS:
+            if not ctx.has(kind):
+                continue
+            for signal in signals_for(kind):
+                if signal.name in runs or weights.get(signal.name, 1.0) <= 0:
+                    continue
+                query = ctx.query(signal.queries[kind])
+                if query is None:  # e.g. "more like this" for a product without a photo
+                    continue
+                with _timed(timings, signal.name):
+                    runs[signal.name] = signal.run(ctx, query)
         if not runs:
             raise InvalidQueryError("every signal this query could use has weight 0")
         return runs

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from indexer.catalog import Product
-from search.config import check_signal_names
+from search.config import MAX_RRF_K, check_signal_names
 from search.filters import Filters
 
 MAX_K = 100
@@ -19,13 +19,13 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(default=None, max_length=1000)
-    product_id: str | None = None
+    product_id: str | None = Field(default=None, max_length=1000)
     k: int = Field(default=10, ge=1, le=MAX_K)
     offset: int = Field(default=0, ge=0)
     filters: Filters | None = None
     weights: dict[str, float] | None = None
     fusion: Literal["rrf", "weighted"] | None = None
-    rrf_k: float | None = Field(default=None, ge=0)
+    rrf_k: float | None = Field(default=None, ge=0, le=MAX_RRF_K, allow_inf_nan=False)
     norm: Literal["min-max", "z-score", "none"] | None = None
 
     @field_validator("text")

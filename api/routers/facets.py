@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_searcher
+from api.errors import error_responses
 from api.params import FilterParams, FusionParams
 from api.routers.search import make_request
 from search.facets import FacetsResponse, compute_facets
@@ -13,7 +14,7 @@ from search.searcher import Searcher
 router = APIRouter(tags=["facets"])
 
 
-@router.get("/facets", response_model=FacetsResponse)
+@router.get("/facets", response_model=FacetsResponse, responses=error_responses(404))
 def get_facets(
     q: str | None = Query(default=None, max_length=1000,
                           description="text query (optional: without it, counts cover the whole catalog)"),

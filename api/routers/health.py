@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from api.deps import get_searcher
+from api.errors import error_responses
 from search.searcher import Searcher
 
 router = APIRouter(tags=["health"])
@@ -25,7 +26,7 @@ class Health(BaseModel):
     loaded_at: str
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health, responses=error_responses(503))
 def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Health:
     manifest = searcher.index.manifest
     info = request.app.state.reloader.info

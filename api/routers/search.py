@@ -1,20 +1,26 @@
-"""/search: text (GET), JSON with text / base64 image / product id (POST), and photo upload."""
+"""/search: text (GET), JSON with text / base64 image / product id (POST), and photo upload.
+
+Routes that decode a photo are ``async``: the photo is decoded in the bounded decode pool
+(api.decoding) and the search runs in the threadpool, so neither blocks the event loop.
+The others are plain ``def`` routes, which FastAPI runs in its threadpool.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_searcher, get_settings, image_from_bytes, read_upload
-from api.params import FilterParams, FusionParams, filters_from_json, parse_weights, readable_errors
+from api.decoding import DecodePool
+from api.deps import decode_base64, get_decode_pool, get_searcher, get_settings, read_upload
+from api.errors import error_responses, readable_errors
+from api.params import WEIGHTS_HELP, FilterParams, FusionParams, filters_from_json, parse_weights
+from api.public import PublicSearchResponse, public_response
 from api.settings import Settings
 from search.searcher import Searcher
-from search.types import MAX_K, SearchRequest, SearchResponse
+from search.types import MAX_K, SearchRequest
 
 router = APIRouter(tags=["search"])
 
@@ -32,7 +38,7 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
         raise HTTPException(422, detail=readable_errors(exc.errors())) from None
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=PublicSearchResponse, responses=error_responses())
 def search_get(
     q: str = Query(min_length=1, max_length=1000, description="text query"),
     k: int = Query(default=10, ge=1, le=MAX_K),
@@ -40,40 +46,35 @@ def search_get(
     fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
     searcher: Searcher = Depends(get_searcher),
-) -> SearchResponse:
+) -> PublicSearchResponse:
     request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
-    return searcher.search(request)
+    return public_response(searcher.search(request))
 
 
-@router.post("/search", response_model=SearchResponse)
-def search_post(body: SearchBody, searcher: Searcher = Depends(get_searcher),
-                settings: Settings = Depends(get_settings)) -> SearchResponse:
-    image = None
-    if body.image:
-        if len(body.image) > settings.max_upload_bytes * 4 // 3 + 4:
-            raise HTTPException(413, detail=f"image is larger than {settings.max_upload_mb:g} MB")
-        try:
-            data = base64.b64decode(body.image, validate=True)
-        except (binascii.Error, ValueError):
-            raise HTTPException(400, detail="image: not valid base64") from None
-        image = image_from_bytes(data, settings)
+@router.post("/search", response_model=PublicSearchResponse, responses=error_responses(400, 404, 413))
+async def search_post(body: SearchBody, searcher: Searcher = Depends(get_searcher),
+                      settings: Settings = Depends(get_settings),
+                      pool: DecodePool = Depends(get_decode_pool)) -> PublicSearchResponse:
+    image = await decode_base64(body.image, settings, pool) if body.image else None
     request = make_request(**body.model_dump(exclude={"image"}))
-    return searcher.search(request, image)
+    return public_response(await run_in_threadpool(searcher.search, request, image))
 
 
-@router.post("/search/image", response_model=SearchResponse)
+@router.post("/search/image", response_model=PublicSearchResponse, responses=error_responses(400, 413, 415))
 async def search_image(
     file: UploadFile = File(description="the photo to search with"),
     text: str | None = Form(default=None, max_length=1000),
     k: int = Form(default=10, ge=1, le=MAX_K),
     offset: int = Form(default=0, ge=0),
-    filters: str | None = Form(default=None, description="filters as a JSON object"),
-    weights: str | None = Form(default=None, description="per-signal weights, e.g. image:1,visual:0.5"),
+    filters: str | None = Form(default=None, description="filters as a JSON object (at most 64 KB)"),
+    weights: str | None = Form(default=None, description=WEIGHTS_HELP),
     fusion: Literal["rrf", "weighted"] | None = Form(default=None),
     searcher: Searcher = Depends(get_searcher),
     settings: Settings = Depends(get_settings),
-) -> SearchResponse:
-    image = await read_upload(file, settings)
+    pool: DecodePool = Depends(get_decode_pool),
+) -> PublicSearchResponse:
+    # the cheap checks first: a bad parameter is a 422 without spending a decode
     request = make_request(text=text, k=k, offset=offset, filters=filters_from_json(filters),
                            weights=parse_weights(weights), fusion=fusion)
-    return await run_in_threadpool(searcher.search, request, image)
+    image = await read_upload(file, settings, pool)
+    return public_response(await run_in_threadpool(searcher.search, request, image))

@@ -10,6 +10,8 @@
     q: "", page: 0, mode: "text", photo: null, photoUrl: null, similar: null, why: false, depth: 1000,
     filters: { gender: [], colour: [], brand: [], category: [], price_min: null, price_max: null },
     categoryLevel: {}, expanded: new Set(), errors: {}, facets: null,
+    signalInfo: {}, // name -> GET /signals entry (description, queries, weight): the server's registry
+    lastData: null,
   };
   const $ = (id) => document.getElementById(id);
   let searchCtl = null, facetCtl = null, typingTimer = null, priceTimer = null;
@@ -166,6 +168,7 @@
   }
 
   function renderResults(data, emptyText) {
+    state.lastData = data || null;
     const grid = $("grid");
     grid.replaceChildren();
     $("timings").replaceChildren();
@@ -197,7 +200,9 @@
       : el("span", { class: "no-photo", text: "No photo" });
     const rows = signalNames.map((name) => {
       const s = hit.signals[name];
-      return el("tr", {}, el("th", { scope: "row", text: name }), el("td", { text: s ? `#${s.rank}` : "\u2014" }),
+      const info = state.signalInfo[name];
+      return el("tr", {}, el("th", { scope: "row", text: name, title: info ? info.description : null }),
+        el("td", { text: s ? `#${s.rank}` : "\u2014" }),
         el("td", { text: s ? num(s.score) : "\u2014" }));
     });
     const why = el("div", { class: "why" },
@@ -224,7 +229,28 @@
       el("h2", { text: "Why this rank" }),
       el("p", { text: `Fusion: ${data.fusion}; signals: ${data.signals.join(", ") || "none"}. ` +
         "Each card lists every signal's rank and score for that product (\u2014: the signal did not retrieve it)." }),
+      signalList(data.signals),
       el("ul", { class: "stages", "aria-label": "Time per stage" }, items));
+  }
+
+  // What each signal of a response does, from GET /signals (the server's signal registry).
+  function signalList(names) {
+    const known = names.filter((name) => state.signalInfo[name]);
+    if (!known.length) return null;
+    return el("dl", { class: "signal-list", "aria-label": "What each signal does" },
+      known.flatMap((name) => {
+        const info = state.signalInfo[name];
+        return [el("dt", { text: name }), el("dd", { text: `${info.description} (weight ${num(info.weight)})` })];
+      }));
+  }
+
+  async function loadSignals() {
+    try {
+      const data = await getJSON("/signals");
+      state.signalInfo = Object.fromEntries(data.signals.map((s) => [s.name, s]));
+    } catch (_) {
+      state.signalInfo = {}; // the panel then shows names only; searches still work
+    }
   }
 
   // -- facets -------------------------------------------------------------------------------
@@ -432,6 +458,7 @@
       if (file) setPhoto(file);
     });
     refresh();
+    loadSignals().then(() => { if (state.lastData) renderResults(state.lastData); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

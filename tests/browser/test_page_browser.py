@@ -176,6 +176,7 @@ def test_search_filter_photo_similar_why(browser, server_url, shots):
     expect(page.locator(".card .why").first).to_be_visible()
     expect(page.locator(".card .why table").first).to_contain_text("lexical")
     expect(page.locator("#timings")).to_contain_text("total")
+    expect(page.locator("#timings .signal-list")).to_contain_text("BM25 over")  # from GET /signals
     _settle(page)
     page.screenshot(path=str(shots / "01-text-search-filtered-why.png"), full_page=True)
 

@@ -1,0 +1,45 @@
+"""What the public API shows of a product: its photo as a URL on this server, never the catalog's reference.
+
+A catalog's image references are operator data (local paths, URLs with access tokens);
+the index keeps them, the Searcher and the eval suite see them, but the HTTP API
+answers ``images: ["/products/<id>/image"]`` (the index's thumbnail) or ``[]``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from pydantic import Field
+
+from indexer.catalog import Product
+from search.types import Hit, SearchResponse
+
+
+def product_path(product_id: str, suffix: str = "") -> str:
+    """The URL path of a product (``suffix``: "/image", "/similar"), the id percent-encoded, ``/`` included."""
+    return f"/products/{quote(product_id, safe='')}{suffix}"
+
+
+class PublicProduct(Product):
+    images: list[str] = Field(default_factory=list,
+                              description='the product\'s photo on this server (["/products/<id>/image"]), or [] without one')
+
+
+class PublicHit(Hit):
+    product: PublicProduct
+
+
+class PublicSearchResponse(SearchResponse):
+    hits: list[PublicHit]  # type: ignore[assignment]  # narrower than the Searcher's, on purpose
+
+
+def public_product(product: Product, has_image: bool) -> PublicProduct:
+    fields = product.model_dump()
+    fields["images"] = [product_path(product.id, "/image")] if has_image else []
+    return PublicProduct.model_construct(**fields)
+
+
+def public_response(response: SearchResponse) -> PublicSearchResponse:
+    hits = [PublicHit.model_construct(**{**dict(hit), "product": public_product(hit.product, hit.has_image)})
+            for hit in response.hits]
+    return PublicSearchResponse.model_construct(**{**dict(response), "hits": hits})
