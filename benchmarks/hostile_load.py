@@ -97,6 +97,7 @@ class Tally:
     rss_mb: list[float] = field(default_factory=list)
     uploads_in_flight: int = 0
     sent: int = 0
+    closed_while_sending: Counter = field(default_factory=Counter)  # 413s the client saw as a closed connection
 
     def record(self, kind: str, expected: int, start: float, response: httpx.Response | None,
                exc: Exception | None = None) -> None:
@@ -105,7 +106,8 @@ class Tally:
             if expected == 413 and isinstance(exc, httpx.TransportError):
                 # The server answers 413 from Content-Length before reading the body and closes the
                 # connection; a client still sending (httpx) sees the close instead of the 413.
-                self.statuses[kind]["413 (closed while sending)"] += 1
+                self.statuses[kind][413] += 1
+                self.closed_while_sending[kind] += 1
                 self.latencies[kind].append(ms)
                 return
             self.errors[kind][type(exc).__name__] += 1
@@ -242,7 +244,8 @@ def start_server(command: list[str], port: int, env_extra: dict[str, str], log_p
 def summarize(tally: Tally, seconds: float, args: argparse.Namespace, upload_bytes: int) -> dict[str, Any]:
     kinds = sorted(set(tally.statuses) | set(tally.errors) - {"health", "run"})
     per_kind = {k: {"latency_ms": summarize_latency(tally.latencies[k]), "statuses": dict(tally.statuses[k]),
-                    "errors": dict(tally.errors[k])} for k in kinds}
+                    "errors": dict(tally.errors[k]), "413_seen_as_closed_connection": tally.closed_while_sending[k]}
+                for k in kinds}
     errors = sum(sum(c.values()) for c in tally.errors.values())
     server_errors = sum(n for c in tally.statuses.values() for s, n in c.items() if s >= 500)
     health = summarize_latency(tally.health_ms)
