@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import socket
 import threading
 import time
 import weakref
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from live import serve
 from support import FakeClipEncoder, FakeTextEncoder, write_synthetic_catalog
 
 TOKEN = "test-admin-token-0123456789"
@@ -56,17 +56,9 @@ def test_health_shows_no_paths_to_anonymous_callers(synthetic_searcher):
             {k: v for k, v in body.items() if k not in ("built_at", "loaded_at")})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_app(tmp_path):
     """A uvicorn server (in a thread) over an index built in tmp_path with the fake encoders."""
-    import uvicorn
-
     from indexer.build import build_index
     from indexer.catalog import load_catalog
     from indexer.encoders import Encoders
@@ -77,18 +69,8 @@ def live_app(tmp_path):
     encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
     build_index(load_catalog(catalog), index_dir, encoders, progress=False)
     app = make_app(index_dir, Searcher.open(index_dir, encoders), admin_token=TOKEN)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "app": app, "catalog": catalog, "index_dir": index_dir,
-           "encoders": encoders}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield {"url": url, "app": app, "catalog": catalog, "index_dir": index_dir, "encoders": encoders}
 
 
 def _add_product(catalog: Path) -> None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO, FakeClipEncoder, FakeTextEncoder
+from live import serve
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ def _require_browser() -> None:
 def server_url(tmp_path_factory) -> Iterator[str]:
     """Serve a fixture-catalog index built with the fake encoders; yields the base URL."""
     _require_browser()
-    import uvicorn
 
     from api.app import create_app
     from api.settings import Settings
@@ -62,24 +60,11 @@ def server_url(tmp_path_factory) -> Iterator[str]:
     index_dir = tmp_path_factory.mktemp("browser") / "index"
     build_index(load_catalog(REPO / "fixtures" / "catalog.jsonl"), index_dir, encoders, progress=False)
     searcher = Searcher.open(index_dir, encoders)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(Settings(index_dir=index_dir, port=port), searcher)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    searcher.index.close()
+    try:
+        with serve(create_app(Settings(index_dir=index_dir), searcher)) as url:
+            yield url
+    finally:
+        searcher.index.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 
 import pytest
+from live import free_port, serve
 
 from eval.load import LoadTestError, check_loopback, run_load
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
     from fastapi import FastAPI, HTTPException
 
     app = FastAPI()
@@ -37,17 +29,8 @@ def server():
             await asyncio.sleep(0.05)
         return {"hits": [{"product": {"id": str(i)}} for i in range(k)]}
 
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 def test_bounded_by_count(server):
@@ -77,4 +60,4 @@ def test_refuses_non_loopback_and_bad_bounds(server):
     with pytest.raises(LoadTestError, match="duration"):
         run_load(server, duration=10_000)
     with pytest.raises(LoadTestError, match="health"):
-        run_load(f"http://127.0.0.1:{_free_port()}", duration=1)
+        run_load(f"http://127.0.0.1:{free_port()}", duration=1)

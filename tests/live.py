@@ -27,6 +27,13 @@ def fake_encoders():  # type: ignore[no-untyped-def]
     return Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for tests that need a refused connection)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Run ``app`` under uvicorn on 127.0.0.1 until the block ends; yields the base URL."""
