@@ -39,8 +39,12 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
         retriever = bm25s.BM25()
-        corpus = [tokenize(t) or ["<empty>"] for t in texts]
-        retriever.index(corpus, show_progress=False)
+        # Token ids, not token strings: each document becomes a list of references to the vocabulary's
+        # ints (8 bytes a token), where lists of strings held ~60 bytes a token and bm25s then built the
+        # id lists beside them (measured on the 44k fashion texts: +427 MB peak before, see build_rate).
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(token, len(vocab)) for token in (tokenize(t) or ["<empty>"])] for t in texts]
+        retriever.index((ids, vocab), show_progress=False)
         return cls(retriever, len(texts))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
