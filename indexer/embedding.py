@@ -29,10 +29,9 @@ from PIL import Image
 
 from indexer.catalog import Catalog
 from indexer.embedding_cache import EmbeddingCache, VectorCache, photo_hash
-from indexer.errors import ImageDecodeError
-from indexer.images import DECODE_MIN_SIDE, ImageFailure, decode_image_bytes
+from indexer.images import DECODE_MIN_SIDE, ImageFailure, decode_photo, read_photo_bytes
 from indexer.progress import StageProgress
-from indexer.sources import TRUSTED, ImageSources, is_url
+from indexer.sources import is_url
 from indexer.store import encode_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -81,21 +80,6 @@ def bulk_threads() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def read_photo_bytes(ref: str, sources: ImageSources = TRUSTED) -> bytes | ImageFailure:
-    """A photo's bytes from a path or URL under the catalog's source policy; failures come back as `ImageFailure`."""
-    try:
-        return sources.read_bytes(ref)
-    except OSError as exc:
-        return ImageFailure(ref, str(exc))
-
-
-def _decode(data: bytes, ref: str) -> Image.Image | ImageFailure:
-    try:
-        return decode_image_bytes(data)
-    except ImageDecodeError as exc:
-        return ImageFailure(ref, str(exc))
 
 
 def embed_texts_cached(encoder: Any, cache: VectorCache, texts: Sequence[str], progress: StageProgress,
@@ -188,7 +172,7 @@ class PhotoPipeline:
                       if d and (d not in have_thumb or (d not in cached and d not in self._queued))]
         def decode(i: int) -> Image.Image | ImageFailure:
             data = datas[i] if datas[i] is not None else read(refs[i])  # an unchanged file whose image is needed
-            return data if isinstance(data, ImageFailure) else _decode(data, refs[i])
+            return data if isinstance(data, ImageFailure) else decode_photo(data, refs[i])
 
         decoded = dict(zip(decode_idx, pool.map(decode, decode_idx), strict=True))
         self.counts.photos_decoded += len(decoded)

@@ -1,4 +1,4 @@
-"""Image reading: local paths or http(s) URLs (under an `ImageSources` policy), decoded in parallel threads.
+"""Image reading: local paths or http(s) URLs (under an `ImageSources` policy), decoded with bounded cost.
 
 A missing, truncated or undecodable image is returned as an `ImageFailure` with
 the reason, never raised: the product stays searchable by text.
@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 from PIL import Image, UnidentifiedImageError
 
@@ -78,21 +75,23 @@ def _reduce(im: Image.Image, min_side: int) -> Image.Image:
     return im.reduce(factor)
 
 
-def read_image(ref: str, sources: ImageSources = TRUSTED) -> Image.Image | ImageFailure:
-    """Read one image from a path or URL under ``sources`` (see indexer/sources.py); failures come back
-    as `ImageFailure`."""
+def read_photo_bytes(ref: str, sources: ImageSources = TRUSTED) -> bytes | ImageFailure:
+    """A photo's bytes from a path or URL under ``sources`` (see indexer/sources.py), or an `ImageFailure`."""
     try:
-        return decode_image_bytes(sources.read_bytes(ref))
-    except (ImageDecodeError, OSError) as exc:
+        return sources.read_bytes(ref)
+    except OSError as exc:
         return ImageFailure(ref, str(exc))
 
 
-def read_images(refs: Sequence[str], workers: int = 4,
-                sources: ImageSources = TRUSTED) -> Iterator[Image.Image | ImageFailure]:
-    """Read images in parallel threads (PIL releases the GIL while decoding), in input order."""
-    read = partial(read_image, sources=sources)
-    if workers <= 1:
-        yield from map(read, refs)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(read, refs)
+def decode_photo(data: bytes, ref: str) -> Image.Image | ImageFailure:
+    """`decode_image_bytes`, with a failure returned as an `ImageFailure` naming ``ref``."""
+    try:
+        return decode_image_bytes(data)
+    except ImageDecodeError as exc:
+        return ImageFailure(ref, str(exc))
+
+
+def read_image(ref: str, sources: ImageSources = TRUSTED) -> Image.Image | ImageFailure:
+    """Read and decode one image from a path or URL under ``sources``; failures come back as `ImageFailure`."""
+    data = read_photo_bytes(ref, sources)
+    return data if isinstance(data, ImageFailure) else decode_photo(data, ref)
