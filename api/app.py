@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         app.state.reloader.install(searcher)
     app.state.metrics.watch_index(app.state)
     # the last middleware added is the outermost: a request the body limit refuses (413) is still logged and counted
-    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit_bytes(settings.max_upload_bytes))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=body_limit_bytes(settings.max_upload_base64_chars))
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
     # every error body is api.errors.ErrorResponse, JSON-safe whatever the request held

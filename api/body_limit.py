@@ -17,9 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 BODY_SLACK_BYTES = 256 * 1024
 
 
-def body_limit_bytes(max_upload_bytes: int) -> int:
+def body_limit_bytes(max_upload_base64_chars: int) -> int:
     """The largest request body: a base64-encoded photo of the largest size, plus the fields around it."""
-    return max_upload_bytes * 4 // 3 + 4 + BODY_SLACK_BYTES
+    return max_upload_base64_chars + BODY_SLACK_BYTES
 
 
 class BodyTooLargeError(HTTPException):

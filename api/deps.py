@@ -51,6 +51,6 @@ async def read_upload(upload: UploadFile, settings: Settings, pool: DecodePool) 
 
 async def decode_base64(text: str, settings: Settings, pool: DecodePool) -> Image.Image:
     """Decode a base64 image (in the decode pool): 413 too large, 400 bad base64 or undecodable."""
-    if len(text) > settings.max_upload_bytes * 4 // 3 + 4:
+    if len(text) > settings.max_upload_base64_chars:
         raise too_large(settings)
     return await pool.decode(b"", base64_text=text)

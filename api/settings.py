@@ -38,3 +38,8 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_upload_base64_chars(self) -> int:
+        """The length of the largest accepted photo, base64-encoded (as POST /search carries it)."""
+        return self.max_upload_bytes * 4 // 3 + 4
