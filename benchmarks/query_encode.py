@@ -1,0 +1,86 @@
+"""Benchmark: embedding one text query, side by side: torch direct call vs ONNX Runtime on 1 and 2 threads.
+
+Single-query latency (p50/p95 over distinct short queries, no LRU hits) and throughput with
+concurrent callers (threads sharing one encoder, as the API's thread pool does), measured
+interleaved in one run so the figures are comparable on a shared machine. Needs an index built
+with the ONNX backend (its embedding cache holds the export). Usage:
+
+    .venv/bin/python benchmarks/query_encode.py --index /tmp/br/index [--rounds 3] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from indexer.encoders import SentenceTransformerEncoder  # noqa: E402
+from indexer.manifest import read_manifest  # noqa: E402
+from indexer.onnx_text import OnnxTextBackend  # noqa: E402
+
+COLOURS = ["red", "navy blue", "black", "white", "green", "pink", "grey", "brown"]
+KINDS = ["tshirt", "casual shoes", "watch", "kurta", "jeans", "handbag", "sunglasses", "track pants"]
+EXTRAS = ["", "for men", "for women", "cotton", "for kids"]
+
+
+def queries() -> list[str]:
+    return [" ".join(filter(None, [c, k, e])) for c in COLOURS for k in KINDS for e in EXTRAS]
+
+
+def single(forward, texts: list[str]) -> list[float]:
+    times = []
+    for text in texts:
+        t0 = time.perf_counter()
+        forward([text])
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def concurrent(forward, texts: list[str], clients: int) -> float:
+    """Queries per second with ``clients`` threads calling ``forward`` one text at a time."""
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda t: forward([t]), texts))
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True, help="an index built with the ONNX text backend")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per path")
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    cache = read_manifest(args.index).embedding_cache
+    if not cache:
+        print(f"{args.index} was built without an embedding cache: no ONNX export to measure", file=sys.stderr)
+        return 1
+    encoder = SentenceTransformerEncoder()
+    paths = {"torch direct": encoder._forward}
+    for threads in (1, 2):
+        backend = OnnxTextBackend(encoder.model, encoder.cache_identity, Path(cache), threads=threads, export=False)
+        paths[f"onnx {threads} thread{'s' if threads > 1 else ''}"] = backend.encode
+    texts = queries()
+    for forward in paths.values():  # warm up
+        single(forward, texts[:20])
+    latency: dict[str, list[float]] = {name: [] for name in paths}
+    qps: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(args.rounds):
+        for name, forward in paths.items():
+            latency[name] += single(forward, texts)
+            qps[name].append(concurrent(forward, texts, args.clients))
+    print(f"{len(texts)} distinct queries x {args.rounds} rounds, interleaved; {args.clients} concurrent clients")
+    print(f"{'path':<16} {'p50 ms':>8} {'p95 ms':>8} {'QPS':>8}")
+    for name in paths:
+        ms = np.asarray(latency[name])
+        print(f"{name:<16} {np.percentile(ms, 50):8.2f} {np.percentile(ms, 95):8.2f} {np.median(qps[name]):8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
