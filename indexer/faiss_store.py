@@ -141,6 +141,10 @@ class FaissVectorStore:
         except KeyError:
             raise IndexError_(f"no vector field {field_name!r}; fields: {', '.join(self._indexes)}") from None
 
+    def faiss_index(self, field_name: str) -> faiss.Index:
+        """The field's CPU FAISS index (benchmarks and tests; searching code uses `search`)."""
+        return self._index(field_name)
+
     def dim(self, field_name: str) -> int:
         return int(self._index(field_name).d)
 
