@@ -5,7 +5,7 @@
 Reads the vector fields of INDEX_DIR (any backend), rebuilds each field with every spec in the
 faiss backend, and prints per field and spec: build seconds, recall@10 against exact search on
 the build's own query sample (`indexer.recall`), and p50/p95 ms of one query at a time (one
-thread, as the server searches), unfiltered and with a random 10% mask. This is what
+thread, as the server searches; --k hits), unfiltered and with a random 10% mask. This is what
 `indexer.index_specs.AUTO_APPROX` / `AUTO_EXACT_BELOW` were chosen from.
 """
 
@@ -28,12 +28,12 @@ DEFAULT_SPECS = ["Flat", "HNSW32,efSearch=32", "HNSW32,efSearch=64", "HNSW32,efC
                  "IVF1024,Flat,nprobe=16", "IVF1024,SQ8,nprobe=24"]
 
 
-def latency_ms(store, name: str, queries: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
+def latency_ms(store, name: str, queries: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[float, float]:
     allowed = None if mask is None else RowFilter(mask=mask)
     times = []
     for q in queries:
         t0 = time.perf_counter()
-        store.search(name, q.reshape(1, -1), 100, allowed)
+        store.search(name, q.reshape(1, -1), k, allowed)
         times.append((time.perf_counter() - t0) * 1000)
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--specs", nargs="+", default=DEFAULT_SPECS)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--fields", nargs="+", default=None)
+    parser.add_argument("--k", type=int, default=100, help="hits per timed query (the Searcher asks candidate_depth)")
     args = parser.parse_args()
     use_single_thread_search()
     index = load_index(args.index, verify_checksums=False, device="cpu")
@@ -64,8 +65,8 @@ def main() -> None:
                 store = create_store("faiss", {name: x}, {name: spec}, Path(tmp), device="cpu")
                 build = time.perf_counter() - t0
                 recall = recall_at_k(store, name, queries[name], x)
-                p50, p95 = latency_ms(store, name, queries[name][:200], None)
-                f50, f95 = latency_ms(store, name, queries[name][:200], mask)
+                p50, p95 = latency_ms(store, name, queries[name][:200], None, args.k)
+                f50, f95 = latency_ms(store, name, queries[name][:200], mask, args.k)
                 store.close()
             print(f"{name:<10} {len(x):>7} {format_spec(spec):<42} {build:>8.1f} {recall:>9.4f} {p50:>7.2f} {p95:>7.2f} "
                   f"{f50:>8.2f} {f95:>8.2f}", flush=True)

@@ -243,3 +243,26 @@ def test_cli_device_cuda_without_a_gpu_fails_before_loading_models(capsys, tmp_p
     code = main(["index", "build", "--catalog", "fixtures/catalog.jsonl", "--out", str(tmp_path / "x"),
                  "--device", "cuda"])
     assert code == 2 and "--device cuda: no CUDA GPU is visible" in capsys.readouterr().err
+
+
+# -- changing rows of approximate indexes ----------------------------------------------------------------
+@pytest.mark.parametrize("spec", [FieldSpec("HNSW16"), FieldSpec("IVF16,Flat", {"nprobe": 16}),
+                                  FieldSpec("IVF16,SQ8", {"nprobe": 16})])
+def test_upsert_in_an_approximate_index_finds_the_moved_row_after_reopen(dataset, tmp_path, spec):
+    from indexer.vector_store import RowFilter
+
+    x, _ = dataset
+    store = create_store("faiss", {"text": x[:1000]}, {"text": spec}, tmp_path, device="cpu")
+    moved = -x[3:4]  # far from where row 7 was: the graph/lists would not lead there
+    store.upsert("text", np.array([7]), moved)
+    assert store.search("text", moved, 1)[1].tolist() == [[7]]
+    others = np.ones(1000, bool)
+    others[7] = False
+    assert 7 not in store.search("text", moved, 5, RowFilter(mask=others))[1]
+    record = store.save(tmp_path)
+    reopened = open_store("faiss", tmp_path, record, device="cpu")
+    assert reopened.search("text", moved, 1)[1].tolist() == [[7]]
+    assert np.allclose(reopened.vectors("text", np.array([7])), moved, atol=0.02)
+    assert reopened.stats()["text"]["overlay"] == 1
+    reopened.delete("text", np.array([7]))
+    assert 7 not in reopened.search("text", moved, 5)[1]
