@@ -15,7 +15,9 @@ one shared `StandardGpuResources`, used for unfiltered searches.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,46 @@ def _estimated_bytes(index: faiss.Index) -> int:
     return size
 
 
+class _ReadWriteLock:
+    """Many searches at once, or one change (a FAISS index must not change while it is searched); a waiting
+    change goes before new searches."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._waiting_writers = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._waiting_writers:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting_writers += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._waiting_writers -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
 class FaissVectorStore:
     """`VectorStore` over FAISS indexes, one per field (see the module docstring)."""
 
@@ -149,6 +191,7 @@ class FaissVectorStore:
         for name, rows in (overlays or {}).items():
             self._overlay[name].update(rows)
         self.device = resolve_device(device)
+        self._lock = _ReadWriteLock()
         self._gpu: dict[str, faiss.Index] = {}
         self.recall: dict[str, float] = {}
         for name in indexes:
@@ -180,6 +223,11 @@ class FaissVectorStore:
 
     def search(self, field_name: str, queries: np.ndarray, k: int,
                allowed: RowFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock.reading():
+            return self._search(field_name, queries, k, allowed)
+
+    def _search(self, field_name: str, queries: np.ndarray, k: int,
+                allowed: RowFilter | None) -> tuple[np.ndarray, np.ndarray]:
         index = self._index(field_name)
         mask = None if allowed is None else allowed.mask
         if allowed is not None and allowed.exclude_rows:
@@ -202,6 +250,10 @@ class FaissVectorStore:
         return _merge((D, I), (scores, ids), min(k, index.ntotal))
 
     def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        with self._lock.reading():
+            return self._vectors(field_name, rows)
+
+    def _vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
         index = self._index(field_name)
         rows = np.asarray(rows, np.int64).reshape(-1)
         if len(rows) and (rows.min() < 0 or rows.max() >= index.ntotal):
@@ -221,6 +273,10 @@ class FaissVectorStore:
 
     # -- writing ---------------------------------------------------------------------------------
     def add(self, field_name: str, vectors: np.ndarray) -> np.ndarray:
+        with self._lock.writing():
+            return self._add(field_name, vectors)
+
+    def _add(self, field_name: str, vectors: np.ndarray) -> np.ndarray:
         index = self._index(field_name)
         vectors = check_vectors(vectors, index.d, f"{field_name} vectors")
         start = int(index.ntotal)
@@ -233,11 +289,17 @@ class FaissVectorStore:
     def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
         """Replace the vectors of existing ``rows`` (a deleted row comes back); rows past the end are appended
         (they must follow on from the last row)."""
+        with self._lock.writing():
+            self._upsert(field_name, rows, vectors)
+
+    def _upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
         index = self._index(field_name)
         rows = np.asarray(rows, np.int64).reshape(-1)
         vectors = check_vectors(vectors, index.d, f"{field_name} vectors")
         if len(rows) != len(vectors):
             raise InvalidArrayError(f"upsert {field_name}: {len(rows)} rows for {len(vectors)} vectors")
+        if len(rows) and rows.min() < 0:
+            raise InvalidArrayError(f"upsert {field_name}: negative row {rows.min()}")
         old = rows < index.ntotal
         new_rows = rows[~old]
         if len(new_rows) and not np.array_equal(np.sort(new_rows), np.arange(index.ntotal, index.ntotal + len(new_rows))):
@@ -247,7 +309,7 @@ class FaissVectorStore:
             self._deleted[field_name][rows[old]] = False
         if len(new_rows):
             order = np.argsort(rows[~old], kind="stable")
-            self.add(field_name, vectors[~old][order])
+            self._add(field_name, vectors[~old][order])
         self._to_device(field_name)
 
     def _replace(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
@@ -266,7 +328,8 @@ class FaissVectorStore:
         rows = np.asarray(rows, np.int64).reshape(-1)
         if len(rows) and (rows.min() < 0 or rows.max() >= index.ntotal):
             raise InvalidArrayError(f"delete {field_name}: rows outside [0, {index.ntotal})")
-        self._deleted[field_name][rows] = True
+        with self._lock.writing():
+            self._deleted[field_name][rows] = True
 
     def deleted(self, field_name: str) -> np.ndarray:
         """The tombstone bitmap of ``field_name`` (a copy)."""
@@ -275,7 +338,10 @@ class FaissVectorStore:
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, directory: Path) -> dict[str, Any]:
-        directory = Path(directory)
+        with self._lock.reading():
+            return self._save(Path(directory))
+
+    def _save(self, directory: Path) -> dict[str, Any]:
         record: dict[str, Any] = {"files": {}, "deleted": {}, "specs": {}}
         for name, index in self._indexes.items():
             save_vector_index(index, directory / index_file(name))

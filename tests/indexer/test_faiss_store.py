@@ -11,7 +11,7 @@ from faiss.contrib.datasets import SyntheticDataset
 
 from indexer.build import build_index
 from indexer.catalog import load_catalog
-from indexer.errors import IndexError_
+from indexer.errors import IndexError_, InvalidArrayError
 from indexer.faiss_store import FaissVectorStore, check_spec, gpu_available, resolve_device
 from indexer.index_dir import resolve_current
 from indexer.index_specs import (
@@ -266,3 +266,42 @@ def test_upsert_in_an_approximate_index_finds_the_moved_row_after_reopen(dataset
     assert reopened.stats()["text"]["overlay"] == 1
     reopened.delete("text", np.array([7]))
     assert 7 not in reopened.search("text", moved, 5)[1]
+
+
+def test_searches_running_while_rows_are_added_and_deleted_stay_valid(dataset, tmp_path):
+    import threading
+
+    x, q = dataset
+    store = create_store("faiss", {"text": x[:1000]}, {"text": FieldSpec("HNSW16")}, tmp_path, device="cpu")
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search() -> None:
+        try:
+            while not done.is_set():
+                D, I = store.search("text", q[:4], 10)
+                assert ((I >= -1) & (store.count("text") > I)).all()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(20):
+        store.add("text", x[1000 + 50 * i: 1050 + 50 * i])
+        store.delete("text", np.array([i]))
+        store.upsert("text", np.array([500 + i]), x[3000 + i: 3001 + i])
+    done.set()
+    for t in threads:
+        t.join()
+    assert not errors and store.count("text") == 2000
+    assert store.search("text", x[3005:3006], 1)[1].tolist() == [[505]]
+
+
+def test_upsert_rejects_negative_and_non_consecutive_new_rows(dataset, tmp_path):
+    x, _ = dataset
+    store = create_store("faiss", {"text": x[:100]}, {}, tmp_path, device="cpu")
+    with pytest.raises(InvalidArrayError, match="negative row"):
+        store.upsert("text", np.array([-1]), x[:1])
+    with pytest.raises(InvalidArrayError, match="must follow on from row 99"):
+        store.upsert("text", np.array([105]), x[:1])
