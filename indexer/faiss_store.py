@@ -15,9 +15,7 @@ one shared `StandardGpuResources`, used for unfiltered searches.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from indexer.errors import IndexError_, InvalidArrayError
 from indexer.integrity import load_part
+from indexer.rwlock import ReadWriteLock
 from indexer.vector_index import (
     apply_params,
     build_vector_index,
@@ -133,46 +132,6 @@ def _estimated_bytes(index: faiss.Index) -> int:
     return size
 
 
-class _ReadWriteLock:
-    """Many searches at once, or one change (a FAISS index must not change while it is searched); a waiting
-    change goes before new searches."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-        self._waiting_writers = 0
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing or self._waiting_writers:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting_writers += 1
-            while self._writing or self._readers:
-                self._cond.wait()
-            self._waiting_writers -= 1
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
-
-
 class FaissVectorStore:
     """`VectorStore` over FAISS indexes, one per field (see the module docstring)."""
 
@@ -191,7 +150,7 @@ class FaissVectorStore:
         for name, rows in (overlays or {}).items():
             self._overlay[name].update(rows)
         self.device = resolve_device(device)
-        self._lock = _ReadWriteLock()
+        self._lock = ReadWriteLock()
         self._gpu: dict[str, faiss.Index] = {}
         self.recall: dict[str, float] = {}
         for name in indexes:
