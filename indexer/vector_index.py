@@ -1,4 +1,4 @@
-"""FAISS indexes over L2-normalised float32 vectors: build, filtered search, GPU, disk.
+"""FAISS indexes over L2-normalised float32 vectors: build (with ParameterSpace parameters), filtered search, disk.
 
 Functions take ``(n, d)`` float32 arrays and return ``(nq, k)`` ``D``/``I``
 arrays, as faiss does; missing results are ``I == -1``.
@@ -7,6 +7,7 @@ arrays, as faiss does; missing results are ``I == -1``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import faiss
@@ -20,6 +21,8 @@ DEFAULT_FACTORY = "Flat"
 # Below this fraction of allowed rows, a filtered search scores the allowed rows exactly
 # instead of asking an approximate index to skip most of its graph or lists.
 EXACT_FILTER_FRACTION = 0.05
+# Build and search parameters `faiss.ParameterSpace` sets, by the name index specs use.
+KNOWN_PARAMS = ("efSearch", "efConstruction", "nprobe", "quantizer_efSearch", "max_codes", "ht", "k_factor")
 
 
 def use_single_thread_search() -> None:
@@ -54,14 +57,31 @@ def check_factory(factory: str, dim: int = 8) -> None:
         raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).strip().splitlines()[-1]}") from exc
 
 
-def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY) -> faiss.Index:
-    """An inner-product index of the given FAISS factory string (Flat, HNSW32, IVF64,Flat, ...)."""
+def apply_params(index: faiss.Index, params: Mapping[str, float], what: str = "index") -> None:
+    """Set ``params`` (efSearch, nprobe, ...) through `faiss.ParameterSpace`; one the index lacks is an error."""
+    space = faiss.ParameterSpace()
+    for name, value in params.items():
+        if name not in KNOWN_PARAMS:
+            raise IndexError_(f"{what}: unknown parameter {name!r}; known: {', '.join(KNOWN_PARAMS)}")
+        try:
+            space.set_index_parameter(index, name, float(value))
+        except RuntimeError:
+            raise IndexError_(f"{what}: parameter {name}={value:g} does not apply to this index type "
+                              f"({type(faiss.downcast_index(index)).__name__})") from None
+
+
+def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY,
+                       params: Mapping[str, float] | None = None) -> faiss.Index:
+    """An inner-product index of the given FAISS factory string (Flat, HNSW32, IVF64,Flat, ...), with
+    ``params`` (efConstruction, efSearch, nprobe, ...) set before it is trained and filled."""
     vectors = check_vectors(vectors)
     n, dim = vectors.shape
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
         raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).splitlines()[-1]}") from exc
+    if params:
+        apply_params(index, params, f"factory {factory!r}")
     if not index.is_trained:
         if n == 0:
             raise IndexError_(f"factory {factory!r} needs training vectors, and there are none")
@@ -84,26 +104,24 @@ def _ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
         return None
 
 
-def _search_params(index: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
-    """Parameters of the index's own type (IVF and HNSW refuse the base type), keeping its settings."""
+def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters | None:
+    """Parameters of the index's own type (IVF and HNSW refuse the base type), keeping its settings.
+
+    An HNSW search keeps only efSearch candidates, and FAISS does not widen that to k: asked for
+    1000 hits with efSearch=128 it returned ~540 on the 44k index (recall@1000 0.41). So efSearch is
+    raised to k for deep searches (the Searcher asks candidate_depth hits per signal)."""
     ivf = _ivf_of(index)
     if ivf is not None:
-        return faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+        return None if selector is None else faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
     hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
     if hnsw is not None:
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch)
-    return faiss.SearchParameters(sel=selector)
-
-
-def maybe_to_gpu(index: faiss.Index) -> faiss.Index:
-    """A GPU copy of the index when faiss sees a GPU (faiss-gpu), else the index itself."""
-    if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
-        return index
-    try:
-        return faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
-    except RuntimeError as exc:  # e.g. HNSW has no GPU version
-        logger.info("keeping index on the CPU: %s", exc)
-        return index
+        if selector is None and k <= hnsw.efSearch:
+            return None
+        params = faiss.SearchParametersHNSW(efSearch=max(hnsw.efSearch, k))
+        if selector is not None:
+            params.sel = selector
+        return params
+    return None if selector is None else faiss.SearchParameters(sel=selector)
 
 
 def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +150,8 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
     if k <= 0:
         return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
     if allowed is None:
-        return (gpu_index or index).search(queries, k)
+        params = None if gpu_index is not None else _search_params(index, k)
+        return (gpu_index or index).search(queries, k) if params is None else index.search(queries, k, params=params)
     if allowed.shape != (index.ntotal,) or allowed.dtype != np.bool_:
         raise InvalidArrayError(f"allowed: expected bool array of shape ({index.ntotal},), got {allowed.dtype} {allowed.shape}")
     rows = np.flatnonzero(allowed)
@@ -145,7 +164,16 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
             pass
     bitmap = np.packbits(allowed, bitorder="little")
     selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
-    return index.search(queries, k, params=_search_params(index, selector))
+    return index.search(queries, k, params=_search_params(index, k, selector))
+
+
+def exact_knn(queries: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by inner product of ``queries`` against ``vectors`` (blocked, without building an index)."""
+    queries, vectors = check_vectors(queries, what="queries"), check_vectors(vectors, queries.shape[1])
+    k = min(k, len(vectors))
+    if k <= 0:
+        return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+    return faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
 def save_vector_index(index: faiss.Index, path: Path) -> None:
