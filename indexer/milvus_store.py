@@ -494,6 +494,7 @@ def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, F
             product_rows = np.asarray(image_rows, dtype=np.int64) if field_name == "image" and image_rows is not None else rows
             row_products = None if products is None else [products[int(p)] for p in product_rows]
             store._write(field_name, store._entities(field_name, rows, array, product_rows, row_products), upsert=False)
+            client.flush(names[field_name])  # sealed segments get their index; unflushed rows are scanned
             client.load_collection(names[field_name])
     except BaseException:
         store.close()
