@@ -145,24 +145,41 @@ def _disconnect(client: Any, kind: str, location: str) -> None:
 
 
 # -- index parameters from a FieldSpec ---------------------------------------------------------------
+# FieldSpec parameters each Milvus index type takes (the FAISS names, as --index-spec spells them).
+_INDEX_PARAMS = {"FLAT": (), "HNSW": ("efSearch", "efConstruction"), "IVF_FLAT": ("nprobe",), "IVF_SQ8": ("nprobe",)}
+
+
 def milvus_index(spec: FieldSpec) -> dict[str, Any]:
     """The Milvus index of a FAISS-style `FieldSpec`: Flat -> FLAT, HNSW<M> -> HNSW, IVF<n>,Flat|SQ8 -> IVF_*."""
     factory = spec.factory.replace(" ", "")
     params = dict(spec.params)
-    if factory in ("Flat", "FLAT"):
-        return {"index_type": "FLAT", "build_params": {}, "search_params": {}}
-    m = re.fullmatch(r"HNSW(\d*)(,Flat)?", factory)
-    if m:
-        ef = int(params.get("efSearch", params.get("ef", 64)))
-        return {"index_type": "HNSW", "build_params": {"M": int(m.group(1) or 32), "efConstruction": 200},
-                "search_params": {"ef": ef}}
-    m = re.fullmatch(r"IVF(\d+),(Flat|SQ8)", factory)
-    if m:
-        return {"index_type": "IVF_FLAT" if m.group(2) == "Flat" else "IVF_SQ8",
-                "build_params": {"nlist": int(m.group(1))},
-                "search_params": {"nprobe": int(params.get("nprobe", 1))}}
-    raise MilvusStoreError(f"the milvus backend has no index for factory {spec.factory!r}; "
-                           "use Flat, HNSW<M> (efSearch=N), IVF<n>,Flat or IVF<n>,SQ8 (nprobe=N)")
+    hnsw = re.fullmatch(r"HNSW(\d*)(,Flat)?", factory)
+    ivf = re.fullmatch(r"IVF(\d+),(Flat|SQ8)", factory)
+    if factory in ("Flat", "IDMap,Flat", "IDMap2,Flat"):
+        index = {"index_type": "FLAT", "build_params": {}, "search_params": {}}
+    elif hnsw:
+        index = {"index_type": "HNSW",
+                 "build_params": {"M": int(hnsw.group(1) or 32), "efConstruction": int(params.get("efConstruction", 200))},
+                 "search_params": {"ef": int(params.get("efSearch", 64))}}
+    elif ivf:
+        index = {"index_type": "IVF_FLAT" if ivf.group(2) == "Flat" else "IVF_SQ8",
+                 "build_params": {"nlist": int(ivf.group(1))}, "search_params": {"nprobe": int(params.get("nprobe", 1))}}
+    else:
+        raise MilvusStoreError(f"the milvus backend has no index for factory {spec.factory!r}; "
+                               "use Flat, HNSW<M> (efSearch=, efConstruction=), IVF<n>,Flat or IVF<n>,SQ8 (nprobe=)")
+    extra = sorted(set(params) - set(_INDEX_PARAMS[index["index_type"]]))
+    if extra:
+        raise MilvusStoreError(f"parameter(s) {', '.join(extra)} do not apply to a Milvus {index['index_type']} index "
+                               f"(factory {spec.factory!r})")
+    return index
+
+
+def check_milvus_specs(specs: Mapping[str, FieldSpec], dims: Mapping[str, int]) -> None:
+    """Before any embedding: every spec maps to a Milvus index, every dimension is one Milvus takes."""
+    for name, spec in specs.items():
+        milvus_index(spec)
+        if not 2 <= dims.get(name, 2) <= 32768:
+            raise MilvusStoreError(f"field {name!r}: Milvus vectors have 2 to 32768 dimensions, not {dims[name]}")
 
 
 def collection_name(prefix: str, build_id: str, field_name: str) -> str:
@@ -192,8 +209,8 @@ class MilvusVectorStore:
         self._indexes = {f: dict(i) for f, i in indexes.items()}
         self._next_rows = dict(next_rows)
         self._filter_columns = dict(filter_columns)  # False once a row was written without its product
-        self._counts: dict[str, int] = {}
         self._client = client
+        self.recall: dict[str, float] = {}  # recall@10 per approximate field, measured by the build
 
     # -- connection --
     @property
@@ -227,21 +244,29 @@ class MilvusVectorStore:
         return self._dims[field_name]
 
     def count(self, field_name: str) -> int:
-        if field_name not in self._counts:
-            result = self.client.query(self._collection(field_name), filter="", output_fields=["count(*)"])
-            self._counts[field_name] = int(result[0]["count(*)"])
-        return self._counts[field_name]
+        """Rows numbered so far (``0..count-1``, deleted ones included: the length of a mask), as faiss counts."""
+        self._collection(field_name)
+        return self._next_rows[field_name]
 
-    def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    def live_count(self, field_name: str) -> int:
+        """Rows not deleted."""
+        result = self.client.query(self._collection(field_name), filter="", output_fields=["count(*)"])
+        return int(result[0]["count(*)"])
+
+    def _fetch(self, field_name: str, rows: np.ndarray) -> dict[int, list[float]]:
         found: dict[int, list[float]] = {}
         for start in range(0, len(rows), MAX_IDS):
             chunk = [int(r) for r in rows[start:start + MAX_IDS]]
             for entity in self.client.get(self._collection(field_name), ids=chunk, output_fields=[VECTOR]):
                 found[int(entity[ROW])] = entity[VECTOR]
+        return found
+
+    def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        found = self._fetch(field_name, rows)
         missing = [int(r) for r in rows if int(r) not in found]
         if missing:
-            raise InvalidArrayError(f"field {field_name!r} has no row(s) {missing[:10]}")
+            raise InvalidArrayError(f"field {field_name!r} has no row(s) {missing[:10]} (deleted or never added)")
         out = np.asarray([found[int(r)] for r in rows], dtype=np.float32)
         return out.reshape(len(rows), self._dims[field_name])
 
@@ -308,7 +333,11 @@ class MilvusVectorStore:
         return np.take_along_axis(D, top, axis=1), np.take_along_axis(I, top, axis=1)
 
     def _exact(self, field_name: str, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores = queries @ self.vectors(field_name, rows).T
+        """Score ``rows`` (those not deleted) exactly; for selective filters, as the faiss backend does."""
+        found = self._fetch(field_name, rows)
+        rows = np.asarray([r for r in rows.tolist() if r in found], dtype=np.int64)
+        vectors = np.asarray([found[r] for r in rows.tolist()], dtype=np.float32).reshape(len(rows), -1)
+        scores = queries @ vectors.T
         kk = min(k, len(rows))
         top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
         D = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -335,7 +364,6 @@ class MilvusVectorStore:
         write = self.client.upsert if upsert else self.client.insert
         for start in range(0, len(entities), INSERT_BATCH):
             write(collection, entities[start:start + INSERT_BATCH])
-        self._counts.pop(field_name, None)
         if entities:
             self._next_rows[field_name] = max(self._next_rows[field_name], max(e[ROW] for e in entities) + 1)
 
@@ -372,7 +400,6 @@ class MilvusVectorStore:
         rows = [int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)]
         for start in range(0, len(rows), MAX_IDS):
             self.client.delete(self._collection(field_name), ids=rows[start:start + MAX_IDS])
-        self._counts.pop(field_name, None)
 
     # -- lifecycle --
     def save(self, directory: Path) -> dict[str, Any]:
@@ -389,17 +416,25 @@ class MilvusVectorStore:
             "collections": dict(self.collections), "dims": dict(self._dims),
             "indexes": {f: dict(i) for f, i in self._indexes.items()},
             "next_rows": dict(self._next_rows), "filter_columns": dict(self._filter_columns),
-            "rows": {f: self.count(f) for f in self.collections},
+            "live_rows": {f: self.live_count(f) for f in self.collections},
+            **({"recall_at_10": dict(self.recall)} if self.recall else {}),
         }
         if self.kind == "lite":
             self.close()
         return record
 
     def stats(self) -> dict[str, Any]:
+        """Per field: rows (numbered), deleted, the collection, index type and parameters, recall when measured;
+        ``bytes`` is the whole Lite database's size on disk (None on a server)."""
         size = _folder_bytes(Path(self.location)) if self.kind == "lite" else None
-        return {"backend": BACKEND, "uri_kind": self.kind, "location": self.location, "bytes": size,
-                "fields": {f: {"collection": c, "rows": self.count(f), "dim": self._dims[f], **self._indexes[f],
-                               "native_filters": self._filter_columns[f]} for f, c in self.collections.items()}}
+        out = {}
+        for f, collection in self.collections.items():
+            live = self.live_count(f)
+            out[f] = {"rows": self.count(f), "deleted": self.count(f) - live, "collection": collection,
+                      "dim": self._dims[f], **self._indexes[f], "native_filters": self._filter_columns[f],
+                      "uri_kind": self.kind, "bytes": size,
+                      **({"recall_at_10": self.recall[f]} if f in self.recall else {})}
+        return out
 
     def drop(self) -> None:
         """Remove this version's collections (e.g. from a cluster when the version is removed)."""
@@ -512,10 +547,11 @@ def open_milvus_store(directory: Path, record: Mapping[str, Any], *, uri: str | 
             raise MilvusStoreError(f"the Milvus Lite database {location} is missing; rebuild the index")
         store = MilvusVectorStore(kind, location, record["collections"], record["dims"], record["indexes"],
                                   record["next_rows"], record["filter_columns"])
+        store.recall = dict(record.get("recall_at_10", {}))
     except KeyError as exc:
         raise MilvusStoreError(f"the manifest's milvus record lacks {exc}; rebuild the index") from exc
     store.client  # noqa: B018 - connect and load now, so a missing database fails at load, not at the first query
     return store
 
 
-register_backend(BACKEND, create_milvus_store, open_milvus_store)
+register_backend(BACKEND, create_milvus_store, open_milvus_store, check_milvus_specs)

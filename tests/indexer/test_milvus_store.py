@@ -225,7 +225,7 @@ def test_writes_save_and_reopen_moved(tmp_path):
     assert rows.tolist() == [50, 51] and store.count("text") == 52
     store.upsert("text", np.array([3]), new[:1])               # keeps row 3's filter columns
     store.delete("text", np.array([4]))
-    assert store.count("text") == 51
+    assert store.count("text") == 52 and store.live_count("text") == 51  # count: rows numbered, as faiss
     D, I = store.search("text", new[:1], 3, RowFilter(filters={"brand": [products[3].brand]}))
     assert I[0, 0] == 3
     record = store.save(version)
@@ -236,11 +236,11 @@ def test_writes_save_and_reopen_moved(tmp_path):
     (tmp_path / "idx").rename(moved)
     reopened = open_milvus_store(moved / "versions" / final.name, record)
     try:
-        assert reopened.count("text") == 51
+        assert reopened.count("text") == 52 and reopened.live_count("text") == 51
         D, I = reopened.search("text", new[1:], 1)
         assert I[0, 0] == 51
         assert 4 not in reopened.search("text", text[4:5], 5)[1][0]
-        assert reopened.stats()["fields"]["text"]["index_type"] == "HNSW"
+        assert reopened.stats()["text"]["index_type"] == "HNSW" and reopened.stats()["text"]["deleted"] == 1
     finally:
         reopened.close()
 
