@@ -524,7 +524,9 @@ def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, F
             index = indexes[field_name]
             index_params.add_index(VECTOR, index_type=index["index_type"], metric_type="IP",
                                    params=index["build_params"])
-            client.create_collection(names[field_name], schema=_schema(array.shape[1]), index_params=index_params)
+            client.create_collection(names[field_name], schema=_schema(array.shape[1]))
+            # sync=False: waiting polls AllocTimestamp, which Milvus Lite lacks (an ERROR traceback in the log)
+            client.create_index(names[field_name], index_params, sync=False)
             rows = np.arange(len(array), dtype=np.int64)
             product_rows = np.asarray(image_rows, dtype=np.int64) if field_name == "image" and image_rows is not None else rows
             row_products = None if products is None else [products[int(p)] for p in product_rows]
