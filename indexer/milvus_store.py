@@ -14,8 +14,10 @@ attribute pairs, the attributes as JSON), so our filters run as Milvus boolean e
 FLAT, IVF_FLAT or IVF_SQ8 index per field comes from the same `FieldSpec` the faiss backend reads.
 
 Filters stay correct whatever Milvus does: a `RowFilter.mask` is authoritative (hits outside it are
-dropped), selective masks are scored exactly over the allowed rows' vectors, and a search that comes
-back short of what the mask allows is redone exactly.
+dropped), a mask allowing few rows (`EXACT_MAX_ROWS`) is scored exactly over those rows' vectors, and a
+search that comes back short of what the mask allows is redone with the mask as row ids. A mask alone
+(the Searcher passes masks) becomes ``row not in [...]`` when it excludes few rows, up to `MAX_ID_CHUNKS`
+``row in [...]`` searches, or a deeper unfiltered search whose allowed hits are kept.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ TOKEN_ENV = "PRODSEARCH_MILVUS_TOKEN"
 INSTALL_HINT = "pip install 'pymilvus==3.0.2' 'milvus-lite==3.2.2' (both are dependencies of prodsearch)"
 MAX_IDS = 8192                       # ids in one `row in [...]` expression or one get()
 MAX_TOPK = 16384                     # Milvus's largest limit per search
-EXACT_FILTER_FRACTION = 0.05         # below this share of allowed rows, score them exactly (as the faiss backend)
+EXACT_MAX_ROWS = 2048               # at most this many allowed rows: fetch their vectors and score them exactly
+MAX_ID_CHUNKS = 4                    # a mask as at most this many `row in [...]` searches, else a deeper search
 INSERT_BATCH = 2048
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 
@@ -280,39 +283,50 @@ class MilvusVectorStore:
         if k <= 0 or len(queries) == 0:
             return _empty(len(queries))
         mask = None if allowed is None else allowed.mask
+        n_allowed = n
         if mask is not None:
-            if mask.dtype != np.bool_ or mask.shape != (self._next_rows[field_name],):
-                raise InvalidArrayError(f"allowed.mask: expected bool array of shape ({self._next_rows[field_name]},),"
-                                        f" got {mask.dtype} {mask.shape}")
+            if mask.dtype != np.bool_ or mask.shape != (n,):
+                raise InvalidArrayError(f"allowed.mask: expected bool array of shape ({n},), got {mask.dtype} {mask.shape}")
             n_allowed = int(mask.sum())
             if n_allowed == 0:
                 return _empty(len(queries))
-            if n_allowed <= max(k, EXACT_FILTER_FRACTION * n):
+            if n_allowed <= max(k, EXACT_MAX_ROWS):
                 return self._exact(field_name, queries, k, np.flatnonzero(mask))
-        D, I = self._search_expressions(collection, field_name, queries, k, self._expressions(field_name, allowed))
-        if mask is None:
-            return D, I
-        D, I = _keep_allowed(D, I, mask)
-        wanted = min(k, n_allowed)
-        for q in np.flatnonzero((I >= 0).sum(axis=1) < wanted):  # an approximate index fell short: redo exactly
-            logger.info("milvus %s: filtered search returned too few hits; scoring the %d allowed rows exactly",
-                        field_name, n_allowed)
-            D[q], I[q] = (a[0] for a in self._exact(field_name, queries[q:q + 1], k, np.flatnonzero(mask)))
-        return D, I
-
-    def _expressions(self, field_name: str, allowed: RowFilter | None) -> list[str]:
-        """Milvus filters whose union is what ``allowed`` lets through: ours translated when the collection
-        holds the filter columns, else the mask as row ids."""
-        if allowed is None:
-            return [""]
-        if (allowed.filters or allowed.exclude_rows) and self._filter_columns[field_name]:
-            return [filter_expression(allowed.filters, allowed.exclude_rows)]
-        if allowed.mask is not None:
-            return mask_expressions(allowed.mask, MAX_IDS)
-        if allowed.filters:
+        if allowed is not None and (allowed.filters or allowed.exclude_rows) and self._filter_columns[field_name]:
+            expression = filter_expression(allowed.filters, allowed.exclude_rows)  # our filters, natively
+        elif mask is not None:
+            return self._search_mask(collection, field_name, queries, k, mask, n_allowed)
+        elif allowed is not None and allowed.filters:
             raise MilvusStoreError(f"field {field_name!r} has rows written without their products, so its filter "
                                    "columns are incomplete; pass a mask")
-        return [filter_expression(None, allowed.exclude_rows)]
+        else:
+            expression = filter_expression(None, allowed.exclude_rows if allowed is not None else ())
+        D, I = self._search_expressions(collection, field_name, queries, k, [expression])
+        if mask is None:
+            return D, I
+        D, I = _keep_allowed(D, I, mask)  # the mask is authoritative
+        short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
+        if len(short):
+            logger.info("milvus %s: the filter expression left %d of %d queries short of the mask; searching by mask",
+                        field_name, len(short), len(queries))
+            D[short], I[short] = self._search_mask(collection, field_name, queries[short], k, mask, n_allowed)
+        return D, I
+
+    def _search_mask(self, collection: str, field_name: str, queries: np.ndarray, k: int, mask: np.ndarray,
+                     n_allowed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Search only the rows of ``mask``: as ids (``row not in`` few excluded, or at most MAX_ID_CHUNKS
+        ``row in`` chunks), else deeper without a filter and keep the allowed hits, the id chunks when short."""
+        n = len(mask)
+        if n - n_allowed <= MAX_IDS or n_allowed <= MAX_IDS * MAX_ID_CHUNKS:
+            return self._search_expressions(collection, field_name, queries, k, mask_expressions(mask, MAX_IDS))
+        depth = min(n, MAX_TOPK, int(np.ceil(2 * k * n / n_allowed)))
+        D, I = _keep_allowed(*self._search_expressions(collection, field_name, queries, depth, [""]), mask)
+        D, I = D[:, :k], I[:, :k]
+        short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
+        if len(short):
+            D[short], I[short] = self._search_expressions(collection, field_name, queries[short], k,
+                                                          mask_expressions(mask, MAX_IDS))
+        return D, I
 
     def _search_expressions(self, collection: str, field_name: str, queries: np.ndarray, k: int,
                             expressions: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -184,16 +184,19 @@ def test_native_filters_equal_the_mask(catalog, filters):
     assert [[r for r in row if r >= 0] for row in I.tolist()] == _exact(image[:2], image, 10, photo_mask)
 
 
-def test_mask_alone_and_excluded_rows(catalog, monkeypatch):
+@pytest.mark.parametrize("exact_rows,max_ids", [(2048, 8192), (4, 8192), (4, 16)])
+def test_mask_alone_and_excluded_rows(catalog, monkeypatch, exact_rows, max_ids):
+    """Every plan for a mask (exact scoring, `row not in`, `row in` chunks, a deeper search) gives the exact answer."""
     products, text, _, _, store = catalog
+    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", exact_rows)
+    monkeypatch.setattr(milvus_store, "MAX_IDS", max_ids)
+    monkeypatch.setattr(milvus_store, "MAX_ID_CHUNKS", 2)
     rng = np.random.default_rng(1)
-    for share in (0.02, 0.5, 0.97):
+    for share in (0.02, 0.2, 0.5, 0.97):
         mask = rng.random(len(text)) < share
         want = _exact(text[:2], text, 8, mask)
-        for max_ids in (8192, 16):  # one expression, and chunks merged
-            monkeypatch.setattr(milvus_store, "MAX_IDS", max_ids)
-            D, I = store.search("text", text[:2], 8, RowFilter(mask=mask))
-            assert [[r for r in row if r >= 0] for row in I.tolist()] == want
+        D, I = store.search("text", text[:2], 8, RowFilter(mask=mask))
+        assert [[r for r in row if r >= 0] for row in I.tolist()] == want, share
     D, I = store.search("text", text[:1], 5, RowFilter(exclude_rows=(0,)))
     assert 0 not in I[0] and len(I[0]) == 5
     D, I = store.search("text", text[:1], 5, RowFilter(mask=np.zeros(len(text), bool)))
