@@ -178,7 +178,11 @@ def milvus_index(spec: FieldSpec) -> dict[str, Any]:
 
 
 def check_milvus_specs(specs: Mapping[str, FieldSpec], dims: Mapping[str, int]) -> None:
-    """Before any embedding: every spec maps to a Milvus index, every dimension is one Milvus takes."""
+    """Before any embedding: pymilvus is there, every spec maps to a Milvus index, every dimension fits."""
+    try:
+        import pymilvus  # noqa: F401
+    except ImportError as exc:
+        raise MilvusStoreError(f"the milvus backend needs pymilvus: {INSTALL_HINT}") from exc
     for name, spec in specs.items():
         milvus_index(spec)
         if not 2 <= dims.get(name, 2) <= 32768:
@@ -538,6 +542,12 @@ def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, F
             index = indexes[field_name]
             index_params.add_index(VECTOR, index_type=index["index_type"], metric_type="IP",
                                    params=index["build_params"])
+            if kind == "lite" and index["build_params"]:
+                # pymilvus sends build parameters as top-level keys (what a server reads); Milvus Lite 3.2 reads
+                # only a JSON "params" key and would silently use its defaults (HNSW M=16, efConstruction=200).
+                configs = getattr(index_params[-1], "_configs", None)
+                if isinstance(configs, dict):
+                    configs["params"] = dict(index["build_params"])
             client.create_collection(names[field_name], schema=_schema(array.shape[1]))
             # sync=False: waiting polls AllocTimestamp, which Milvus Lite lacks (an ERROR traceback in the log)
             client.create_index(names[field_name], index_params, sync=False)

@@ -123,6 +123,16 @@ def test_missing_pymilvus_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymilvus", None)
     with pytest.raises(MilvusStoreError, match="pip install"):
         milvus_store._connect("server", "http://localhost:19530")
+    with pytest.raises(MilvusStoreError, match="pip install"):  # a build checks before embedding anything
+        milvus_store.check_milvus_specs({"text": FieldSpec()}, {"text": 384})
+
+
+def test_spec_check_rejects_what_milvus_cannot_build():
+    milvus_store.check_milvus_specs({"text": FieldSpec("HNSW32", {"efSearch": 64})}, {"text": 384})
+    with pytest.raises(MilvusStoreError, match="do not apply"):
+        milvus_store.check_milvus_specs({"text": FieldSpec("Flat", {"nprobe": 4})}, {"text": 384})
+    with pytest.raises(MilvusStoreError, match="dimensions"):
+        milvus_store.check_milvus_specs({"text": FieldSpec()}, {"text": 1})
 
 
 # -- against Milvus Lite ---------------------------------------------------------------------------
