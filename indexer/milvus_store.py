@@ -223,12 +223,17 @@ class MilvusVectorStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = _connect(self.kind, self.location)
-            for name in self.collections.values():
-                if not self._client.has_collection(name):
-                    raise MilvusStoreError(f"collection {name} is missing from Milvus at {self.location}; "
-                                           "rebuild the index")
-                self._client.load_collection(name)
+            client = _connect(self.kind, self.location)
+            try:
+                for name in self.collections.values():
+                    if not client.has_collection(name):
+                        raise MilvusStoreError(f"collection {name} is missing from Milvus at {self.location}; "
+                                               "rebuild the index")
+                    client.load_collection(name)
+            except BaseException:
+                _disconnect(client, self.kind, self.location)
+                raise
+            self._client = client
         return self._client
 
     def close(self) -> None:

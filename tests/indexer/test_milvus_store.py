@@ -276,3 +276,12 @@ def test_open_without_database_is_a_clear_error(tmp_path):
               "indexes": {"text": {}}, "next_rows": {"text": 0}, "filter_columns": {"text": False}}
     with pytest.raises(MilvusStoreError, match="missing; rebuild"):
         open_milvus_store(tmp_path, record)
+
+
+def test_open_with_a_missing_collection_is_a_clear_error(tmp_path):
+    store = create_milvus_store({"text": np.eye(2, 4, dtype=np.float32)}, {}, tmp_path)
+    record = store.save(tmp_path)
+    record["collections"] = {"text": "prodsearch_no_such_collection"}
+    with pytest.raises(MilvusStoreError, match="missing from Milvus"):
+        open_milvus_store(tmp_path, record)
+    assert str(tmp_path / "milvus.db") not in milvus_store._lite_users  # nothing left open
