@@ -404,9 +404,11 @@ class MilvusVectorStore:
 
     def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray, *,
                product_rows: np.ndarray | None = None, products: Sequence[Product] | None = None) -> None:
-        """Replace (or add) rows' vectors; without ``products`` the rows keep the filter columns they had."""
+        """Replace (or add) rows' vectors. Without ``products`` the rows keep the filter columns they had, which may
+        be stale (the product may have changed), so native filters are turned off for the field (masks still work)."""
         entities = self._entities(field_name, rows, vectors, product_rows, products)
         if products is None and entities:
+            self._filter_columns[field_name] = False
             old = {int(e[ROW]): e for chunk in range(0, len(entities), MAX_IDS)
                    for e in self.client.get(self._collection(field_name),
                                             ids=[x[ROW] for x in entities[chunk:chunk + MAX_IDS]],
@@ -414,7 +416,6 @@ class MilvusVectorStore:
             for entity in entities:
                 previous = old.get(entity[ROW])
                 if previous is None:
-                    self._filter_columns[field_name] = False
                     continue
                 entity.update({c: previous[c] for c in SCALAR_COLUMNS if c != PRODUCT or product_rows is None})
         self._write(field_name, entities, upsert=True)

@@ -236,7 +236,7 @@ def test_writes_save_and_reopen_moved(tmp_path):
     new = rng.standard_normal((2, 8)).astype(np.float32)
     rows = store.add("text", new, products=products[:2])
     assert rows.tolist() == [50, 51] and store.count("text") == 52
-    store.upsert("text", np.array([3]), new[:1])               # keeps row 3's filter columns
+    store.upsert("text", np.array([3]), new[:1], products=[products[3]])
     store.delete("text", np.array([4]))
     assert store.count("text") == 52 and store.live_count("text") == 51  # count: rows numbered, as faiss
     D, I = store.search("text", new[:1], 3, RowFilter(filters={"brand": [products[3].brand]}))
@@ -285,3 +285,18 @@ def test_open_with_a_missing_collection_is_a_clear_error(tmp_path):
     with pytest.raises(MilvusStoreError, match="missing from Milvus"):
         open_milvus_store(tmp_path, record)
     assert str(tmp_path / "milvus.db") not in milvus_store._lite_users  # nothing left open
+
+
+def test_writes_without_products_turn_native_filters_off(lite_uri):
+    rng = np.random.default_rng(5)
+    products = _products(30, rng)
+    text = rng.standard_normal((30, 8)).astype(np.float32)
+    store = _store(lite_uri, {"text": text}, products)
+    try:
+        store.upsert("text", np.array([3]), text[3:4])          # vectors only: row 3's columns may be stale now
+        assert store.stats()["text"]["native_filters"] is False
+        mask = FilterIndex(products).mask(Filters(brand=[products[3].brand]))
+        D, I = store.search("text", text[3:4], 5, RowFilter(mask=mask, filters={"brand": [products[3].brand]}))
+        assert [r for r in I[0].tolist() if r >= 0] == _exact(text[3:4], text, 5, mask)[0]
+    finally:
+        store.close()
