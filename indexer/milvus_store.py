@@ -299,7 +299,7 @@ class MilvusVectorStore:
             n_allowed = int(mask.sum())
             if n_allowed == 0:
                 return _empty(len(queries))
-            if n_allowed <= max(k, EXACT_MAX_ROWS):
+            if n_allowed <= EXACT_MAX_ROWS:
                 return self._exact(field_name, queries, k, np.flatnonzero(mask))
         if allowed is not None and (allowed.filters or allowed.exclude_rows) and self._filter_columns[field_name]:
             expression = filter_expression(allowed.filters, allowed.exclude_rows)  # our filters, natively
