@@ -82,6 +82,13 @@ def _assert_same_results(got: list[tuple[str, float]], want: list[tuple[str, flo
         assert {i for i, s in got if s == score} == {i for i, s in want if s == score}
 
 
+def _filters_as_expressions(monkeypatch):
+    """Make the milvus backend run every filter as a Milvus expression (no exact scoring of small masks)."""
+    from indexer import milvus_store
+
+    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", 0)
+
+
 REQUESTS = [
     ("get", "/search", {"params": {"q": "red t-shirt", "k": 10}}),
     ("get", "/search", {"params": {"q": "shoes", "k": 8, "offset": 8}}),
@@ -96,9 +103,12 @@ REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["faiss", "milvus", "milvus-expressions"])
 @pytest.mark.parametrize("method,path,kwargs", REQUESTS, ids=[f"{m} {p} {i}" for i, (m, p, _) in enumerate(REQUESTS)])
-def test_routes_give_the_same_results(clients, backend, method, path, kwargs):
+def test_routes_give_the_same_results(clients, backend, method, path, kwargs, monkeypatch):
+    if backend == "milvus-expressions":
+        _filters_as_expressions(monkeypatch)
+        backend = "milvus"
     response = getattr(clients[backend], method)(path, **kwargs)
     reference = getattr(clients["faiss"], method)(path, **kwargs)
     assert response.status_code == reference.status_code == 200, response.text
@@ -126,6 +136,25 @@ def test_filters_hold_on_the_milvus_backend(clients):
     assert body["hits"] and all(h["product"]["attributes"]["colour"] == "Black" and h["product"]["price"] <= 60
                                 for h in body["hits"])
     assert clients["milvus"].get("/search", params={"q": "bag", "brand": HOSTILE_BRAND}).json()["hits"] == []
+
+
+def test_milvus_filters_run_as_expressions(clients, monkeypatch):
+    """The request's filters reach Milvus as an expression over the filter columns (not as row ids)."""
+    from indexer import milvus_store
+
+    seen = []
+    original = milvus_store.MilvusVectorStore._search_expressions
+
+    def spy(self, collection, field_name, queries, k, expressions):
+        seen.extend(expressions)
+        return original(self, collection, field_name, queries, k, expressions)
+
+    _filters_as_expressions(monkeypatch)
+    monkeypatch.setattr(milvus_store.MilvusVectorStore, "_search_expressions", spy)
+    body = clients["milvus"].get("/products/p0042/similar", params={"k": 5, "brand": "Kestrel",
+                                                                   "attr": ["gender:Men"]}).json()
+    assert body["hits"] and all(h["product"]["brand"] == "Kestrel" for h in body["hits"])
+    assert seen and all('(brand in ["kestrel"])' in e and "attribute_pairs" in e and "row not in" in e for e in seen)
 
 
 def test_milvus_index_is_recorded_and_verifies(indexes):
