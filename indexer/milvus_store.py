@@ -346,7 +346,7 @@ class MilvusVectorStore:
         runs = []
         for expression in expressions:
             result = self.client.search(collection, data=queries.tolist(), limit=k, filter=expression,
-                                        output_fields=[ROW], search_params={"metric_type": "IP", "params": params})
+                                        output_fields=[], search_params={"metric_type": "IP", "params": params})
             runs.append(_as_arrays(result, k))
         if len(runs) == 1:
             return runs[0]
@@ -475,10 +475,9 @@ def _empty(nq: int) -> tuple[np.ndarray, np.ndarray]:
 def _as_arrays(result: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
     D = np.full((len(result), k), -np.inf, dtype=np.float32)
     I = np.full((len(result), k), -1, dtype=np.int64)
-    for q, hits in enumerate(result):
-        for j, hit in enumerate(list(hits)[:k]):
-            D[q, j] = hit["distance"]
-            I[q, j] = hit["entity"][ROW]
+    for q, hits in enumerate(result):  # ids: the primary key, our row
+        ids, distances = list(hits.ids)[:k], list(hits.distances)[:k]
+        D[q, :len(ids)], I[q, :len(ids)] = distances, ids
     return D, I
 
 
