@@ -61,7 +61,8 @@ TOKEN_ENV = "PRODSEARCH_MILVUS_TOKEN"
 INSTALL_HINT = "pip install 'pymilvus==3.0.2' 'milvus-lite==3.2.2' (both are dependencies of prodsearch)"
 MAX_IDS = 8192                       # ids in one `row in [...]` expression or one get()
 MAX_TOPK = 16384                     # Milvus's largest limit per search
-EXACT_MAX_ROWS = 2048               # at most this many allowed rows: fetch their vectors and score them exactly
+EXACT_MAX_ROWS = 256                 # at most this many allowed rows: fetch their vectors and score them exactly
+EXACT_FALLBACK_ROWS = 50_000         # an approximate search short of a mask allowing at most this many: score exactly
 MAX_ID_CHUNKS = 4                    # a mask as at most this many `row in [...]` searches, else a deeper search
 INSERT_BATCH = 2048
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
@@ -324,17 +325,29 @@ class MilvusVectorStore:
     def _search_mask(self, collection: str, field_name: str, queries: np.ndarray, k: int, mask: np.ndarray,
                      n_allowed: int) -> tuple[np.ndarray, np.ndarray]:
         """Search only the rows of ``mask``: as ids (``row not in`` few excluded, or at most MAX_ID_CHUNKS
-        ``row in`` chunks), else deeper without a filter and keep the allowed hits, the id chunks when short."""
+        ``row in`` chunks), else deeper without a filter keeping the allowed hits, the id chunks when short.
+
+        An approximate index may still come back short under a selective mask (Milvus Lite's HNSW skips
+        disallowed rows while walking its graph); those queries are scored exactly when at most
+        `EXACT_FALLBACK_ROWS` rows are allowed, as the faiss backend does for selective filters."""
         n = len(mask)
+        ids = mask_expressions(mask, MAX_IDS)
         if n - n_allowed <= MAX_IDS or n_allowed <= MAX_IDS * MAX_ID_CHUNKS:
-            return self._search_expressions(collection, field_name, queries, k, mask_expressions(mask, MAX_IDS))
-        depth = min(n, MAX_TOPK, int(np.ceil(2 * k * n / n_allowed)))
-        D, I = _keep_allowed(*self._search_expressions(collection, field_name, queries, depth, [""]), mask)
-        D, I = D[:, :k], I[:, :k]
+            D, I = self._search_expressions(collection, field_name, queries, k, ids)
+        else:
+            depth = min(n, MAX_TOPK, int(np.ceil(2 * k * n / n_allowed)))
+            D, I = _keep_allowed(*self._search_expressions(collection, field_name, queries, depth, [""]), mask)
+            D, I = D[:, :k], I[:, :k]
+            short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
+            if len(short):
+                D[short], I[short] = self._search_expressions(collection, field_name, queries[short], k, ids)
         short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
-        if len(short):
-            D[short], I[short] = self._search_expressions(collection, field_name, queries[short], k,
-                                                          mask_expressions(mask, MAX_IDS))
+        if len(short) and self._indexes[field_name].get("index_type") != "FLAT":
+            if n_allowed <= EXACT_FALLBACK_ROWS:
+                D[short], I[short] = self._exact(field_name, queries[short], k, np.flatnonzero(mask))
+            else:
+                logger.warning("milvus %s: %d queries got fewer hits than the filter allows; raise efSearch/nprobe",
+                               field_name, len(short))
         return D, I
 
     def _search_expressions(self, collection: str, field_name: str, queries: np.ndarray, k: int,

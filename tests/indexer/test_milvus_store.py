@@ -194,7 +194,7 @@ def test_native_filters_equal_the_mask(catalog, filters):
     assert [[r for r in row if r >= 0] for row in I.tolist()] == _exact(image[:2], image, 10, photo_mask)
 
 
-@pytest.mark.parametrize("exact_rows,max_ids", [(2048, 8192), (4, 8192), (4, 16)])
+@pytest.mark.parametrize("exact_rows,max_ids", [(256, 8192), (4, 8192), (4, 16)])
 def test_mask_alone_and_excluded_rows(catalog, monkeypatch, exact_rows, max_ids):
     """Every plan for a mask (exact scoring, `row not in`, `row in` chunks, a deeper search) gives the exact answer."""
     products, text, _, _, store = catalog
@@ -298,5 +298,26 @@ def test_writes_without_products_turn_native_filters_off(lite_uri):
         mask = FilterIndex(products).mask(Filters(brand=[products[3].brand]))
         D, I = store.search("text", text[3:4], 5, RowFilter(mask=mask, filters={"brand": [products[3].brand]}))
         assert [r for r in I[0].tolist() if r >= 0] == _exact(text[3:4], text, 5, mask)[0]
+    finally:
+        store.close()
+
+
+def test_an_approximate_index_short_of_the_mask_is_completed_exactly(lite_uri, monkeypatch):
+    rng = np.random.default_rng(9)
+    text = rng.standard_normal((400, 8)).astype(np.float32)
+    store = _store(lite_uri, {"text": text}, factory="HNSW16")
+    original = milvus_store.MilvusVectorStore._search_expressions
+
+    def short(self, *args):  # an HNSW walk that found only 2 allowed rows
+        D, I = original(self, *args)
+        D[:, 2:], I[:, 2:] = -np.inf, -1
+        return D, I
+
+    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", 0)
+    monkeypatch.setattr(milvus_store.MilvusVectorStore, "_search_expressions", short)
+    try:
+        mask = rng.random(400) < 0.3
+        D, I = store.search("text", text[:2], 10, RowFilter(mask=mask))
+        assert [[r for r in row if r >= 0] for row in I.tolist()] == _exact(text[:2], text, 10, mask)
     finally:
         store.close()
