@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="index the valid rows and write the bad ones to rejects.jsonl in the index's version")
     build.add_argument("--factory", default="auto",
                        help="index spec of every vector field: FAISS factory[,param=value...] (Flat, HNSW32,efSearch=96, "
-                            "IVF1024,SQ8,nprobe=24, ...) or auto (default: Flat below 20k rows, else HNSW32)")
+                            "IVF1024,SQ8,nprobe=24, ...) or auto (default: Flat below 10k rows, else HNSW32,efSearch=128)")
     build.add_argument("--index-spec", action="append", default=[], metavar="FIELD=FACTORY[,param=value...]",
                        help="index spec of one vector field (text, image, clip_text), e.g. text=HNSW32,efSearch=96 or "
                             "image=IVF1024,SQ8,nprobe=24; repeatable; overrides --factory for that field")

@@ -4,7 +4,10 @@ Each field has its own factory string and search parameters (`FieldSpec`), appli
 `faiss.ParameterSpace` when built and again when opened. Filtered searches go through
 `indexer.vector_index.search_vectors`, which scores a selective filter's few rows exactly. Deleted
 rows are a tombstone bitmap per field, combined with the request's mask and saved beside the index
-(``FIELD.deleted.npy``); rows keep their numbers, so `add` appends after the last row. With
+(``FIELD.deleted.npy``); rows keep their numbers, so `add` appends after the last row. `upsert` writes a Flat field's vectors in
+place; in any other index a replaced row could be unreachable (an HNSW graph keeps its old neighbours,
+an IVF list its old centroid), so the row is masked out of the index and its new vector kept in a small
+exact *overlay* searched beside it (``FIELD.overlay.npz``; a rebuild folds it in). With
 ``device="cuda"`` (or ``"auto"`` where faiss-gpu sees a GPU) each field also gets a GPU copy, all on
 one shared `StandardGpuResources`, used for unfiltered searches.
 """
@@ -21,6 +24,7 @@ import numpy as np
 
 from indexer.errors import IndexError_, InvalidArrayError
 from indexer.integrity import load_part
+from indexer.rwlock import ReadWriteLock
 from indexer.vector_index import (
     apply_params,
     build_vector_index,
@@ -44,6 +48,21 @@ def index_file(field_name: str) -> str:
 
 def deleted_file(field_name: str) -> str:
     return f"{field_name}.deleted.npy"
+
+
+def overlay_file(field_name: str) -> str:
+    return f"{field_name}.overlay.npz"
+
+
+def _merge(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
+           k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best k of two (D, I) results per query (misses, I == -1, last)."""
+    D = np.concatenate([first[0], second[0]], axis=1)
+    I = np.concatenate([first[1], second[1]], axis=1)
+    D = np.where(I >= 0, D, -np.inf)
+    order = np.argsort(-D, axis=1, kind="stable")[:, :k]
+    D, I = np.take_along_axis(D, order, axis=1), np.take_along_axis(I, order, axis=1)
+    return D.astype(np.float32), np.where(np.isfinite(D), I, -1).astype(np.int64)
 
 
 def gpu_available() -> bool:
@@ -119,13 +138,19 @@ class FaissVectorStore:
     backend = BACKEND
 
     def __init__(self, indexes: dict[str, faiss.Index], specs: dict[str, FieldSpec],
-                 deleted: dict[str, np.ndarray] | None = None, device: str = "auto") -> None:
+                 deleted: dict[str, np.ndarray] | None = None, device: str = "auto",
+                 overlays: dict[str, dict[int, np.ndarray]] | None = None) -> None:
         self._indexes = indexes
         self._specs = specs
         self._deleted = {name: np.zeros(index.ntotal, bool) for name, index in indexes.items()}
         for name, mask in (deleted or {}).items():
             self._deleted[name][: len(mask)] = mask[: indexes[name].ntotal]
+        # Rows replaced in an index that cannot take them in place: row -> its current vector.
+        self._overlay: dict[str, dict[int, np.ndarray]] = {name: {} for name in indexes}
+        for name, rows in (overlays or {}).items():
+            self._overlay[name].update(rows)
         self.device = resolve_device(device)
+        self._lock = ReadWriteLock()
         self._gpu: dict[str, faiss.Index] = {}
         self.recall: dict[str, float] = {}
         for name in indexes:
@@ -141,6 +166,10 @@ class FaissVectorStore:
         except KeyError:
             raise IndexError_(f"no vector field {field_name!r}; fields: {', '.join(self._indexes)}") from None
 
+    def faiss_index(self, field_name: str) -> faiss.Index:
+        """The field's CPU FAISS index (benchmarks and tests; searching code uses `search`)."""
+        return self._index(field_name)
+
     def dim(self, field_name: str) -> int:
         return int(self._index(field_name).d)
 
@@ -153,17 +182,37 @@ class FaissVectorStore:
 
     def search(self, field_name: str, queries: np.ndarray, k: int,
                allowed: RowFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock.reading():
+            return self._search(field_name, queries, k, allowed)
+
+    def _search(self, field_name: str, queries: np.ndarray, k: int,
+                allowed: RowFilter | None) -> tuple[np.ndarray, np.ndarray]:
         index = self._index(field_name)
         mask = None if allowed is None else allowed.mask
         if allowed is not None and allowed.exclude_rows:
             mask = np.ones(index.ntotal, bool) if mask is None else mask.copy()
             mask[np.asarray(allowed.exclude_rows, np.int64)] = False
-        deleted = self._deleted[field_name]
-        if deleted.any():
-            mask = ~deleted if mask is None else (mask & ~deleted if mask.shape == deleted.shape else mask)
-        return search_vectors(index, queries, k, mask, self._gpu.get(field_name))
+        deleted, overlay = self._deleted[field_name], self._overlay[field_name]
+        if (deleted.any() or overlay) and (mask is None or mask.shape == deleted.shape):
+            mask = ~deleted if mask is None else mask & ~deleted
+        if not overlay:
+            return search_vectors(index, queries, k, mask, self._gpu.get(field_name))
+        rows = np.fromiter(overlay, np.int64, len(overlay))
+        live = rows[mask[rows]] if mask is not None else rows
+        in_index = mask.copy() if mask is not None else np.ones(index.ntotal, bool)
+        in_index[rows] = False
+        D, I = search_vectors(index, queries, k, in_index, self._gpu.get(field_name))
+        if not len(live):
+            return D, I
+        scores = check_vectors(queries, index.d, "queries") @ np.stack([overlay[int(r)] for r in live]).T
+        ids = np.broadcast_to(live, scores.shape)
+        return _merge((D, I), (scores, ids), min(k, index.ntotal))
 
     def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        with self._lock.reading():
+            return self._vectors(field_name, rows)
+
+    def _vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
         index = self._index(field_name)
         rows = np.asarray(rows, np.int64).reshape(-1)
         if len(rows) and (rows.min() < 0 or rows.max() >= index.ntotal):
@@ -171,13 +220,22 @@ class FaissVectorStore:
         if not len(rows):
             return np.zeros((0, index.d), np.float32)
         try:
-            return np.asarray(index.reconstruct_batch(rows), np.float32)
+            out = np.asarray(index.reconstruct_batch(rows), np.float32)
         except RuntimeError as exc:
             raise IndexError_(f"{field_name}: this index ({self._specs[field_name].factory}) cannot return its "
                               f"vectors: {str(exc).strip().splitlines()[-1]}") from None
+        overlay = self._overlay[field_name]
+        for i, row in enumerate(rows.tolist()):
+            if row in overlay:
+                out[i] = overlay[row]
+        return out
 
     # -- writing ---------------------------------------------------------------------------------
     def add(self, field_name: str, vectors: np.ndarray) -> np.ndarray:
+        with self._lock.writing():
+            return self._add(field_name, vectors)
+
+    def _add(self, field_name: str, vectors: np.ndarray) -> np.ndarray:
         index = self._index(field_name)
         vectors = check_vectors(vectors, index.d, f"{field_name} vectors")
         start = int(index.ntotal)
@@ -190,11 +248,17 @@ class FaissVectorStore:
     def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
         """Replace the vectors of existing ``rows`` (a deleted row comes back); rows past the end are appended
         (they must follow on from the last row)."""
+        with self._lock.writing():
+            self._upsert(field_name, rows, vectors)
+
+    def _upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
         index = self._index(field_name)
         rows = np.asarray(rows, np.int64).reshape(-1)
         vectors = check_vectors(vectors, index.d, f"{field_name} vectors")
         if len(rows) != len(vectors):
             raise InvalidArrayError(f"upsert {field_name}: {len(rows)} rows for {len(vectors)} vectors")
+        if len(rows) and rows.min() < 0:
+            raise InvalidArrayError(f"upsert {field_name}: negative row {rows.min()}")
         old = rows < index.ntotal
         new_rows = rows[~old]
         if len(new_rows) and not np.array_equal(np.sort(new_rows), np.arange(index.ntotal, index.ntotal + len(new_rows))):
@@ -204,32 +268,27 @@ class FaissVectorStore:
             self._deleted[field_name][rows[old]] = False
         if len(new_rows):
             order = np.argsort(rows[~old], kind="stable")
-            self.add(field_name, vectors[~old][order])
+            self._add(field_name, vectors[~old][order])
         self._to_device(field_name)
 
     def _replace(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
-        """Overwrite stored vectors in place: flat codes (Flat, HNSW's storage) or IVF lists with a direct map.
-
-        An HNSW graph keeps the row's old neighbours (searches score the new vector; recall for a
-        moved row can dip until the next build)."""
+        """Overwrite a Flat field's vectors in place; in any other index, move the rows to the exact overlay."""
         index = faiss.downcast_index(self._index(field_name))
-        ivf = faiss.try_extract_index_ivf(index) if hasattr(faiss, "try_extract_index_ivf") else None
-        if ivf is not None and ivf is index:
-            index.update_vectors(len(rows), faiss.swig_ptr(rows), faiss.swig_ptr(vectors))
+        if isinstance(index, faiss.IndexFlat):
+            codes = faiss.rev_swig_ptr(index.codes.data(), index.ntotal * index.code_size).view(np.float32)
+            codes.reshape(index.ntotal, index.d)[rows] = vectors
             return
-        flat = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
-        if not isinstance(flat, faiss.IndexFlatCodes) or flat.code_size != 4 * flat.d:
-            raise IndexError_(f"upsert {field_name}: {self._specs[field_name].factory} cannot replace vectors in place; "
-                              "delete the rows and add them again, or rebuild")
-        codes = faiss.rev_swig_ptr(flat.codes.data(), flat.ntotal * flat.code_size).view(np.float32)
-        codes.reshape(flat.ntotal, flat.d)[rows] = vectors
+        overlay = self._overlay[field_name]
+        for row, vector in zip(rows.tolist(), vectors, strict=True):
+            overlay[row] = vector.copy()
 
     def delete(self, field_name: str, rows: np.ndarray) -> None:
         index = self._index(field_name)
         rows = np.asarray(rows, np.int64).reshape(-1)
         if len(rows) and (rows.min() < 0 or rows.max() >= index.ntotal):
             raise InvalidArrayError(f"delete {field_name}: rows outside [0, {index.ntotal})")
-        self._deleted[field_name][rows] = True
+        with self._lock.writing():
+            self._deleted[field_name][rows] = True
 
     def deleted(self, field_name: str) -> np.ndarray:
         """The tombstone bitmap of ``field_name`` (a copy)."""
@@ -238,7 +297,10 @@ class FaissVectorStore:
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, directory: Path) -> dict[str, Any]:
-        directory = Path(directory)
+        with self._lock.reading():
+            return self._save(Path(directory))
+
+    def _save(self, directory: Path) -> dict[str, Any]:
         record: dict[str, Any] = {"files": {}, "deleted": {}, "specs": {}}
         for name, index in self._indexes.items():
             save_vector_index(index, directory / index_file(name))
@@ -249,12 +311,20 @@ class FaissVectorStore:
                 record["deleted"][name] = deleted_file(name)
             elif (directory / deleted_file(name)).exists():
                 (directory / deleted_file(name)).unlink()
+            if self._overlay[name]:
+                rows = np.array(sorted(self._overlay[name]), np.int64)
+                np.savez(directory / overlay_file(name), rows=rows,
+                         vectors=np.stack([self._overlay[name][int(r)] for r in rows]))
+                record.setdefault("overlay", {})[name] = overlay_file(name)
+            elif (directory / overlay_file(name)).exists():
+                (directory / overlay_file(name)).unlink()
         if self.recall:
             record["recall_at_10"] = dict(self.recall)
         return record
 
     def stats(self) -> dict[str, Any]:
         return {name: {"rows": int(index.ntotal), "deleted": int(self._deleted[name].sum()),
+                       "overlay": len(self._overlay[name]),
                        "bytes": _estimated_bytes(index), "factory": self._specs[name].factory,
                        "params": dict(self._specs[name].params), "device": "cuda" if name in self._gpu else "cpu",
                        **({"recall_at_10": self.recall[name]} if name in self.recall else {})}
@@ -305,7 +375,11 @@ def open_(directory: Path, record: Mapping[str, Any], *, device: str = "auto", *
             apply_params(indexes[name], specs[name].params, f"field {name!r}")
     for name, filename in record.get("deleted", {}).items():
         deleted[name] = load_part(directory, filename, lambda p: np.load(p, allow_pickle=False).astype(bool))
-    store = FaissVectorStore(indexes, specs, deleted, device=device)
+    overlays = {}
+    for name, filename in record.get("overlay", {}).items():
+        saved = load_part(directory, filename, lambda p: dict(np.load(p, allow_pickle=False)))
+        overlays[name] = {int(r): v.astype(np.float32) for r, v in zip(saved["rows"], saved["vectors"], strict=True)}
+    store = FaissVectorStore(indexes, specs, deleted, device=device, overlays=overlays)
     store.recall = dict(record.get("recall_at_10", {}))
     return store
 

@@ -1,4 +1,4 @@
-"""FAISS indexes over L2-normalised float32 vectors: build, filtered search, GPU, disk.
+"""FAISS indexes over L2-normalised float32 vectors: build (with ParameterSpace parameters), filtered search, disk.
 
 Functions take ``(n, d)`` float32 arrays and return ``(nq, k)`` ``D``/``I``
 arrays, as faiss does; missing results are ``I == -1``.
@@ -113,17 +113,6 @@ def _search_params(index: faiss.Index, selector: faiss.IDSelector) -> faiss.Sear
     if hnsw is not None:
         return faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw.efSearch)
     return faiss.SearchParameters(sel=selector)
-
-
-def maybe_to_gpu(index: faiss.Index) -> faiss.Index:
-    """A GPU copy of the index when faiss sees a GPU (faiss-gpu), else the index itself."""
-    if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
-        return index
-    try:
-        return faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
-    except RuntimeError as exc:  # e.g. HNSW has no GPU version
-        logger.info("keeping index on the CPU: %s", exc)
-        return index
 
 
 def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
