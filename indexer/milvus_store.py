@@ -219,6 +219,7 @@ class MilvusVectorStore:
         self._filter_columns = dict(filter_columns)  # False once a row was written without its product
         self._client = client
         self.recall: dict[str, float] = {}  # recall@10 per approximate field, measured by the build
+        self._writing = threading.Lock()  # row numbers are handed out here; Milvus orders the writes themselves
 
     # -- connection --
     @property
@@ -408,11 +409,12 @@ class MilvusVectorStore:
         """Append rows; ``products`` (one per new row) fills their filter columns, without it native filters
         are turned off for the field (masks keep working)."""
         self._collection(field_name)
-        start = self._next_rows[field_name]
-        rows = np.arange(start, start + len(vectors), dtype=np.int64)
-        self._write(field_name, self._entities(field_name, rows, vectors, product_rows, products), upsert=False)
-        if products is None and len(rows):
-            self._filter_columns[field_name] = False
+        with self._writing:
+            start = self._next_rows[field_name]
+            rows = np.arange(start, start + len(vectors), dtype=np.int64)
+            if products is None and len(rows):
+                self._filter_columns[field_name] = False  # before the rows can be seen by a search
+            self._write(field_name, self._entities(field_name, rows, vectors, product_rows, products), upsert=False)
         return rows
 
     def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray, *,
@@ -420,6 +422,8 @@ class MilvusVectorStore:
         """Replace (or add) rows' vectors. Without ``products`` the rows keep the filter columns they had, which may
         be stale (the product may have changed), so native filters are turned off for the field (masks still work)."""
         entities = self._entities(field_name, rows, vectors, product_rows, products)
+        if np.any(np.asarray(rows) < 0):
+            raise InvalidArrayError("rows must be >= 0")
         if products is None and entities:
             self._filter_columns[field_name] = False
             old = {int(e[ROW]): e for chunk in range(0, len(entities), MAX_IDS)
@@ -431,7 +435,8 @@ class MilvusVectorStore:
                 if previous is None:
                     continue
                 entity.update({c: previous[c] for c in SCALAR_COLUMNS if c != PRODUCT or product_rows is None})
-        self._write(field_name, entities, upsert=True)
+        with self._writing:
+            self._write(field_name, entities, upsert=True)
 
     def delete(self, field_name: str, rows: np.ndarray) -> None:
         rows = [int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)]
