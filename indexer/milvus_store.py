@@ -171,7 +171,8 @@ def milvus_index(spec: FieldSpec) -> dict[str, Any]:
     else:
         raise MilvusStoreError(f"the milvus backend has no index for factory {spec.factory!r}; "
                                "use Flat, HNSW<M> (efSearch=, efConstruction=), IVF<n>,Flat or IVF<n>,SQ8 (nprobe=)")
-    extra = sorted(set(params) - set(_INDEX_PARAMS[index["index_type"]]))
+    index_type = str(index["index_type"])
+    extra = sorted(set(params) - set(_INDEX_PARAMS[index_type]))
     if extra:
         raise MilvusStoreError(f"parameter(s) {', '.join(extra)} do not apply to a Milvus {index['index_type']} index "
                                f"(factory {spec.factory!r})")
@@ -439,9 +440,9 @@ class MilvusVectorStore:
             self._write(field_name, entities, upsert=True)
 
     def delete(self, field_name: str, rows: np.ndarray) -> None:
-        rows = [int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)]
-        for start in range(0, len(rows), MAX_IDS):
-            self.client.delete(self._collection(field_name), ids=rows[start:start + MAX_IDS])
+        ids = [int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)]
+        for start in range(0, len(ids), MAX_IDS):
+            self.client.delete(self._collection(field_name), ids=ids[start:start + MAX_IDS])
 
     # -- lifecycle --
     def save(self, directory: Path) -> dict[str, Any]:
