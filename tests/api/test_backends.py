@@ -204,3 +204,17 @@ def test_fixture_ndcg_with_real_encoders(real_fixture_index, tmp_path):
         scores[name] = json.loads((out / "report.json").read_text())["modes"]
     for mode, report in scores["faiss"].items():
         assert abs(scores["milvus"][mode]["metrics"]["ndcg@10"] - report["metrics"]["ndcg@10"]) <= NDCG_TOLERANCE, mode
+
+
+def test_milvus_index_opened_twice_in_one_process(indexes):
+    """A reload opens the index again while the old copy still serves; closing one leaves the other working."""
+    import numpy as np
+
+    from indexer.loaded import load_index
+
+    first, second = load_index(indexes["milvus"]), load_index(indexes["milvus"])
+    query = first.stored_vectors("text", np.array([3]))
+    first.close()
+    D, I = second.search_vectors("text", query, 3)
+    assert I[0, 0] == 3
+    second.close()
