@@ -76,3 +76,21 @@ def test_allowed_mask_of_wrong_shape():
     index = build_vector_index(unit_vectors(20, 4))
     with pytest.raises(InvalidArrayError, match=r"shape \(20,\)"):
         search_vectors(index, unit_vectors(1, 4), 5, np.ones(19, bool))
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_deep_hnsw_search_gets_k_hits_whatever_efsearch_is(filtered):
+    """FAISS keeps efSearch candidates and does not widen that to k; the search must."""
+    x = unit_vectors(3000, 16, seed=3)
+    index = build_vector_index(x, "HNSW16", {"efSearch": 16})
+    allowed = np.ones(3000, bool) if filtered else None
+    if filtered:
+        allowed[::10] = False
+    D, I = search_vectors(index, x[:5], 500, allowed)
+    assert (I >= 0).sum(axis=1).tolist() == [500] * 5
+    scores = x[:5] @ x.T
+    if filtered:
+        scores[:, ~allowed] = -np.inf
+    exact = np.argsort(-scores, axis=1)[:, :500]
+    assert np.mean([len(set(a) & set(b)) / 500 for a, b in zip(I, exact, strict=True)]) > 0.9
+    assert index.hnsw.efSearch == 16  # the index's own setting is unchanged
