@@ -125,7 +125,7 @@ def _connect(kind: str, location: str) -> Any:
     except Exception as exc:  # pymilvus raises MilvusException subclasses and grpc errors
         hint = ("Milvus Lite serves one process at a time: is another prodsearch process (serve, query, a build) "
                 "using it? To share one database between processes use a Milvus server (--milvus-uri http://host:19530)"
-                if kind == "lite" else "is the server running and reachable?")
+                if kind == "lite" else "Is the server running and reachable?")
         raise MilvusStoreError(f"cannot open Milvus at {location}: {exc}. {hint}") from exc
     if kind == "lite":
         with _lite_lock:

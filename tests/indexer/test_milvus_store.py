@@ -321,3 +321,8 @@ def test_an_approximate_index_short_of_the_mask_is_completed_exactly(lite_uri, m
         assert [[r for r in row if r >= 0] for row in I.tolist()] == _exact(text[:2], text, 10, mask)
     finally:
         store.close()
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path):
+    with pytest.raises(MilvusStoreError, match="cannot open Milvus at http://127.0.0.1:1: .*reachable"):
+        create_milvus_store({"text": np.eye(2, 4, dtype=np.float32)}, {}, tmp_path, uri="http://127.0.0.1:1")
