@@ -15,17 +15,15 @@ FLAT, IVF_FLAT or IVF_SQ8 index per field comes from the same `FieldSpec` the fa
 
 Filters stay correct whatever Milvus does: a `RowFilter.mask` is authoritative (hits outside it are
 dropped), a mask allowing few rows (`EXACT_MAX_ROWS`) is scored exactly over those rows' vectors, and a
-search that comes back short of what the mask allows is redone with the mask as row ids. A mask alone
-(the Searcher passes masks) becomes ``row not in [...]`` when it excludes few rows, up to `MAX_ID_CHUNKS`
-``row in [...]`` searches, or a deeper unfiltered search whose allowed hits are kept.
+search that comes back short of what the mask allows is redone with the mask as row ids. A mask without
+filters becomes ``row not in [...]`` when it excludes few rows, up to `MAX_ID_CHUNKS` ``row in [...]``
+searches, or a deeper unfiltered search whose allowed hits are kept. Connecting, the schema and the
+index parameters are in `indexer.milvus_setup`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
-import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,20 +32,20 @@ from typing import Any
 import numpy as np
 
 from indexer.catalog import Product
-from indexer.errors import IndexError_, InvalidArrayError
-from indexer.milvus_filters import (
-    ATTRIBUTE_PAIRS,
-    ATTRIBUTES,
-    BRAND,
-    CATEGORY,
-    PRICE,
-    PRODUCT,
-    ROW,
-    SCALAR_COLUMNS,
-    VECTOR,
-    filter_expression,
-    mask_expressions,
-    scalar_columns,
+from indexer.errors import InvalidArrayError
+from indexer.milvus_filters import PRODUCT, ROW, SCALAR_COLUMNS, VECTOR, filter_expression, mask_expressions, scalar_columns
+from indexer.milvus_setup import (
+    MilvusStoreError,
+    build_id_of,
+    check_milvus_specs,
+    collection_name,
+    collection_schema,
+    connect,
+    disconnect,
+    location_of,
+    milvus_index,
+    resolve_uri,
+    uri_record,
 )
 from indexer.vector_index import check_vectors
 from indexer.vector_store import FieldSpec, RowFilter, register_backend
@@ -55,152 +53,13 @@ from indexer.vector_store import FieldSpec, RowFilter, register_backend
 logger = logging.getLogger(__name__)
 
 BACKEND = "milvus"
-LITE_FILE = "milvus.db"              # the default Milvus Lite database, inside the version directory
 DEFAULT_PREFIX = "prodsearch"
-TOKEN_ENV = "PRODSEARCH_MILVUS_TOKEN"
-INSTALL_HINT = "pip install 'pymilvus==3.0.2' 'milvus-lite==3.2.2' (both are dependencies of prodsearch)"
 MAX_IDS = 8192                       # ids in one `row in [...]` expression or one get()
 MAX_TOPK = 16384                     # Milvus's largest limit per search
 EXACT_MAX_ROWS = 256                 # at most this many allowed rows: fetch their vectors and score them exactly
 EXACT_FALLBACK_ROWS = 50_000         # an approximate search short of a mask allowing at most this many: score exactly
 MAX_ID_CHUNKS = 4                    # a mask as at most this many `row in [...]` searches, else a deeper search
 INSERT_BATCH = 2048
-SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
-
-
-class MilvusStoreError(IndexError_):
-    """The milvus backend cannot do what was asked (not installed, unreachable, a bad option)."""
-
-
-# -- where the data lives ------------------------------------------------------------------------
-def resolve_uri(uri: str | None, directory: Path) -> tuple[str, str]:
-    """``("lite", absolute path)`` or ``("server", uri)``; no ``uri`` means a Lite file in ``directory``."""
-    if not uri:
-        return "lite", str((Path(directory) / LITE_FILE).absolute())
-    if uri.startswith(SERVER_SCHEMES):
-        return "server", uri
-    if "://" in uri:
-        raise MilvusStoreError(f"--milvus-uri {uri!r}: expected a Milvus Lite path ending in .db or "
-                               f"http(s)://host:port of a Milvus server")
-    if not uri.endswith(".db"):
-        raise MilvusStoreError(f"--milvus-uri {uri!r}: a Milvus Lite database path must end in .db "
-                               f"(e.g. ./DIR/milvus.db), or give http://host:19530 for a Milvus server")
-    return "lite", str(Path(uri).absolute())
-
-
-def _uri_record(kind: str, location: str, directory: Path) -> dict[str, str]:
-    """What the manifest keeps: a Lite path relative to the version directory (so a moved index opens)."""
-    if kind == "server":
-        return {"kind": kind, "uri": location}
-    return {"kind": kind, "path": os.path.relpath(location, Path(directory).absolute())}
-
-
-def _location_of(record: Mapping[str, Any], directory: Path) -> tuple[str, str]:
-    kind = record.get("kind")
-    if kind == "server":
-        return kind, str(record["uri"])
-    if kind == "lite":
-        path = Path(record["path"])
-        return kind, str(path if path.is_absolute() else (Path(directory).resolve() / path).resolve())
-    raise MilvusStoreError(f"unknown milvus uri kind {kind!r} in the manifest; rebuild the index")
-
-
-_lite_users: dict[str, int] = {}
-_lite_lock = threading.Lock()
-
-
-def _connect(kind: str, location: str) -> Any:
-    try:
-        from pymilvus import MilvusClient
-    except ImportError as exc:
-        raise MilvusStoreError(f"the milvus backend needs pymilvus: {INSTALL_HINT}") from exc
-    if kind == "lite":
-        try:
-            import milvus_lite  # noqa: F401
-        except ImportError as exc:
-            raise MilvusStoreError(f"a Milvus Lite database ({location}) needs milvus-lite: {INSTALL_HINT}; "
-                                   f"or give --milvus-uri http://host:19530 for a Milvus server") from exc
-    try:
-        client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else MilvusClient(location)
-    except Exception as exc:  # pymilvus raises MilvusException subclasses and grpc errors
-        hint = ("Milvus Lite serves one process at a time: is another prodsearch process (serve, query, a build) "
-                "using it? To share one database between processes use a Milvus server (--milvus-uri http://host:19530)"
-                if kind == "lite" else "Is the server running and reachable?")
-        raise MilvusStoreError(f"cannot open Milvus at {location}: {exc}. {hint}") from exc
-    if kind == "lite":
-        with _lite_lock:
-            _lite_users[location] = _lite_users.get(location, 0) + 1
-    return client
-
-
-def _disconnect(client: Any, kind: str, location: str) -> None:
-    """Close; the last user of a Lite database in this process stops its embedded server (releasing the folder)."""
-    client.close()
-    if kind != "lite":
-        return
-    with _lite_lock:
-        _lite_users[location] -= 1
-        last = _lite_users[location] == 0
-        if last:
-            del _lite_users[location]
-    if last:
-        from milvus_lite.server_manager import server_manager_instance
-        server_manager_instance.release_server(location)
-
-
-# -- index parameters from a FieldSpec ---------------------------------------------------------------
-# FieldSpec parameters each Milvus index type takes (the FAISS names, as --index-spec spells them).
-_INDEX_PARAMS = {"FLAT": (), "HNSW": ("efSearch", "efConstruction"), "IVF_FLAT": ("nprobe",), "IVF_SQ8": ("nprobe",)}
-
-
-def milvus_index(spec: FieldSpec) -> dict[str, Any]:
-    """The Milvus index of a FAISS-style `FieldSpec`: Flat -> FLAT, HNSW<M> -> HNSW, IVF<n>,Flat|SQ8 -> IVF_*."""
-    factory = spec.factory.replace(" ", "")
-    params = dict(spec.params)
-    hnsw = re.fullmatch(r"HNSW(\d*)(,Flat)?", factory)
-    ivf = re.fullmatch(r"IVF(\d+),(Flat|SQ8)", factory)
-    if factory in ("Flat", "IDMap,Flat", "IDMap2,Flat"):
-        index = {"index_type": "FLAT", "build_params": {}, "search_params": {}}
-    elif hnsw:
-        index = {"index_type": "HNSW",
-                 "build_params": {"M": int(hnsw.group(1) or 32), "efConstruction": int(params.get("efConstruction", 200))},
-                 "search_params": {"ef": int(params.get("efSearch", 64))}}
-    elif ivf:
-        index = {"index_type": "IVF_FLAT" if ivf.group(2) == "Flat" else "IVF_SQ8",
-                 "build_params": {"nlist": int(ivf.group(1))}, "search_params": {"nprobe": int(params.get("nprobe", 1))}}
-    else:
-        raise MilvusStoreError(f"the milvus backend has no index for factory {spec.factory!r}; "
-                               "use Flat, HNSW<M> (efSearch=, efConstruction=), IVF<n>,Flat or IVF<n>,SQ8 (nprobe=)")
-    index_type = str(index["index_type"])
-    extra = sorted(set(params) - set(_INDEX_PARAMS[index_type]))
-    if extra:
-        raise MilvusStoreError(f"parameter(s) {', '.join(extra)} do not apply to a Milvus {index['index_type']} index "
-                               f"(factory {spec.factory!r})")
-    return index
-
-
-def check_milvus_specs(specs: Mapping[str, FieldSpec], dims: Mapping[str, int]) -> None:
-    """Before any embedding: pymilvus is there, every spec maps to a Milvus index, every dimension fits."""
-    try:
-        import pymilvus  # noqa: F401
-    except ImportError as exc:
-        raise MilvusStoreError(f"the milvus backend needs pymilvus: {INSTALL_HINT}") from exc
-    for name, spec in specs.items():
-        milvus_index(spec)
-        if not 2 <= dims.get(name, 2) <= 32768:
-            raise MilvusStoreError(f"field {name!r}: Milvus vectors have 2 to 32768 dimensions, not {dims[name]}")
-
-
-def collection_name(prefix: str, build_id: str, field_name: str) -> str:
-    """A valid Milvus collection name (letters, digits, underscores) unique to the version and field."""
-    name = re.sub(r"[^0-9A-Za-z_]", "_", f"{prefix}_{build_id}_{field_name}")
-    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
-
-
-def _build_id_of(directory: Path) -> str:
-    name = Path(directory).name
-    name = name.split("-", 1)[1] if name.startswith(".building-") else name
-    return name or secrets.token_hex(6)
 
 
 # -- the store ---------------------------------------------------------------------------------------
@@ -226,7 +85,7 @@ class MilvusVectorStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            client = _connect(self.kind, self.location)
+            client = connect(self.kind, self.location)
             try:
                 for name in self.collections.values():
                     if not client.has_collection(name):
@@ -234,7 +93,7 @@ class MilvusVectorStore:
                                                "rebuild the index")
                     client.load_collection(name)
             except BaseException:
-                _disconnect(client, self.kind, self.location)
+                disconnect(client, self.kind, self.location)
                 raise
             self._client = client
         return self._client
@@ -242,7 +101,7 @@ class MilvusVectorStore:
     def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
-            _disconnect(client, self.kind, self.location)
+            disconnect(client, self.kind, self.location)
 
     def _collection(self, field_name: str) -> str:
         try:
@@ -455,7 +314,7 @@ class MilvusVectorStore:
             self.client.flush(name)
             self.client.load_collection(name)
         record = {
-            "uri": _uri_record(self.kind, self.location, Path(directory)),
+            "uri": uri_record(self.kind, self.location, Path(directory)),
             "collections": dict(self.collections), "dims": dict(self._dims),
             "indexes": {f: dict(i) for f, i in self._indexes.items()},
             "next_rows": dict(self._next_rows), "filter_columns": dict(self._filter_columns),
@@ -516,22 +375,6 @@ def _folder_bytes(path: Path) -> int:
 
 
 # -- create / open (the registry's entry points) ----------------------------------------------------------
-def _schema(dim: int) -> Any:
-    from pymilvus import DataType, MilvusClient
-
-    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field(ROW, DataType.INT64, is_primary=True)
-    schema.add_field(PRODUCT, DataType.INT64)
-    schema.add_field(BRAND, DataType.VARCHAR, max_length=65535)
-    schema.add_field(CATEGORY, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=4096, max_length=65535)
-    schema.add_field(PRICE, DataType.DOUBLE, nullable=True)
-    schema.add_field(ATTRIBUTE_PAIRS, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=4096,
-                     max_length=65535)
-    schema.add_field(ATTRIBUTES, DataType.JSON)
-    schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dim)
-    return schema
-
-
 def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], directory: Path, *,
                         products: Sequence[Product] | None = None, image_rows: np.ndarray | None = None,
                         uri: str | None = None, build_id: str | None = None, collection_prefix: str = DEFAULT_PREFIX,
@@ -548,12 +391,12 @@ def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, F
     kind, location = resolve_uri(uri, directory)
     if kind == "lite":
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-    build_id = build_id or _build_id_of(directory)
+    build_id = build_id or build_id_of(directory)
     indexes = {f: milvus_index(specs.get(f, FieldSpec())) for f in vectors}
     checked = {f: check_vectors(v, what=f"{f} vectors") for f, v in vectors.items()}
     if products is not None and "image" in checked and image_rows is None and len(checked["image"]):
         raise MilvusStoreError("give image_rows (the product row of each photo) with products")
-    client = _connect(kind, location)
+    client = connect(kind, location)
     names = {f: collection_name(collection_prefix, build_id, f) for f in checked}
     store = MilvusVectorStore(kind, location, names, {f: v.shape[1] for f, v in checked.items()}, indexes,
                               {f: 0 for f in checked}, {f: products is not None for f in checked}, client)
@@ -572,7 +415,7 @@ def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, F
                 configs = getattr(index_params[-1], "_configs", None)
                 if isinstance(configs, dict):
                     configs["params"] = dict(index["build_params"])
-            client.create_collection(names[field_name], schema=_schema(array.shape[1]))
+            client.create_collection(names[field_name], schema=collection_schema(array.shape[1]))
             # sync=False: waiting polls AllocTimestamp, which Milvus Lite lacks (an ERROR traceback in the log)
             client.create_index(names[field_name], index_params, sync=False)
             rows = np.arange(len(array), dtype=np.int64)
@@ -592,7 +435,7 @@ def open_milvus_store(directory: Path, record: Mapping[str, Any], *, uri: str | 
                       **other: Any) -> MilvusVectorStore:
     """The store `MilvusVectorStore.save` recorded; ``uri`` overrides where it lives (e.g. a moved server)."""
     try:
-        kind, location = resolve_uri(uri, directory) if uri else _location_of(record["uri"], directory)
+        kind, location = resolve_uri(uri, directory) if uri else location_of(record["uri"], directory)
         if kind == "lite" and not Path(location).is_dir():
             raise MilvusStoreError(f"the Milvus Lite database {location} is missing; rebuild the index")
         store = MilvusVectorStore(kind, location, record["collections"], record["dims"], record["indexes"],

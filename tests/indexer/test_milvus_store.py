@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer import milvus_store
+from indexer import milvus_setup, milvus_store
 from indexer.catalog import Product
 from indexer.milvus_filters import (
     filter_expression,
@@ -122,7 +122,7 @@ def test_uri_and_index_choices(tmp_path):
 def test_missing_pymilvus_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymilvus", None)
     with pytest.raises(MilvusStoreError, match="pip install"):
-        milvus_store._connect("server", "http://localhost:19530")
+        milvus_setup.connect("server", "http://localhost:19530")
     with pytest.raises(MilvusStoreError, match="pip install"):  # a build checks before embedding anything
         milvus_store.check_milvus_specs({"text": FieldSpec()}, {"text": 384})
 
@@ -284,7 +284,7 @@ def test_open_with_a_missing_collection_is_a_clear_error(tmp_path):
     record["collections"] = {"text": "prodsearch_no_such_collection"}
     with pytest.raises(MilvusStoreError, match="missing from Milvus"):
         open_milvus_store(tmp_path, record)
-    assert str(tmp_path / "milvus.db") not in milvus_store._lite_users  # nothing left open
+    assert str(tmp_path / "milvus.db") not in milvus_setup._lite_users  # nothing left open
 
 
 def test_writes_without_products_turn_native_filters_off(lite_uri):
