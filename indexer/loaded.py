@@ -38,10 +38,11 @@ class LoadedIndex:
     def vector_count(self, field_name: str) -> int:
         return self.vector_store.count(self.vector_fields[field_name])
 
-    def search_vectors(self, field_name: str, queries: np.ndarray, k: int,
-                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows of a vector field for ``queries``, only rows where ``mask`` is True (see `VectorStore.search`)."""
-        allowed = None if mask is None else RowFilter(mask=mask)
+    def search_vectors(self, field_name: str, queries: np.ndarray, k: int, mask: np.ndarray | None = None, *,
+                       filters: dict | None = None, exclude_rows: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows of a vector field for ``queries``, only rows where ``mask`` is True (see `VectorStore.search`);
+        ``filters`` / ``exclude_rows`` say what the mask was made of, for a backend filtering natively (milvus)."""
+        allowed = None if mask is None else RowFilter(mask=mask, filters=filters, exclude_rows=exclude_rows)
         return self.vector_store.search(self.vector_fields[field_name], queries, k, allowed)
 
     def stored_vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:

@@ -104,14 +104,15 @@ def register_backend(name: str, create: Create, open_: Open, check_specs: CheckS
 
 
 def backend_names() -> tuple[str, ...]:
+    """Registered backend names, sorted (so messages and test ids do not depend on import order)."""
     _load_builtin_backends()
-    return tuple(_backends)
+    return tuple(sorted(_backends))
 
 
 def _backend(name: str) -> tuple[Create, Open]:
     _load_builtin_backends()
     if name not in _backends:
-        raise ValueError(f"unknown vector store backend {name!r}; valid: {', '.join(_backends)}")
+        raise ValueError(f"unknown vector store backend {name!r}; valid: {', '.join(sorted(_backends))}")
     return _backends[name]
 
 

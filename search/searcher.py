@@ -98,15 +98,19 @@ class Searcher:
         return self.index.store.thumbnail(self.row_of(product_id))
 
     # -- retrieval --------------------------------------------------------------------------------
-    def _dense(self, name: str, query: np.ndarray, depth: int, mask: np.ndarray | None) -> Run:
+    def _dense(self, name: str, query: np.ndarray, depth: int, mask: np.ndarray | None,
+               filters: dict | None = None, exclude: int | None = None) -> Run:
+        """``mask`` (product rows) is what counts; ``filters`` and ``exclude`` are what it was made of."""
         if name == "image":
             allowed = None if mask is None else mask[self.index.image_rows]
             k = min(depth * self._images_per_product, self.index.vector_count(name))
-            D, I = self.index.search_vectors(name, query, k, allowed)
+            photos = () if exclude is None else tuple(np.flatnonzero(self.index.image_rows == exclude).tolist())
+            D, I = self.index.search_vectors(name, query, k, allowed, filters=filters, exclude_rows=photos)
             rows = np.where(I[0] >= 0, self.index.image_rows[np.maximum(I[0], 0)], -1)
             run = _collapse(rows, D[0])
             return Run(run.docs[:depth], run.scores[:depth])
-        D, I = self.index.search_vectors(name, query, depth, mask)
+        D, I = self.index.search_vectors(name, query, depth, mask, filters=filters,
+                                         exclude_rows=() if exclude is None else (exclude,))
         return _collapse(I[0], D[0])
 
     def _product_vectors(self, row: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -131,7 +135,8 @@ class Searcher:
             exclude = self.row_of(request.product_id)
             mask = np.ones(self.index.n_products, bool) if mask is None else mask.copy()
             mask[exclude] = False
-        ctx = QueryContext(self, request.text, image, exclude, depth, mask, timings)
+        filters = None if request.filters is None or request.filters.is_empty() else request.filters.model_dump()
+        ctx = QueryContext(self, request.text, image, exclude, depth, mask, timings, filters=filters)
         runs: dict[str, Run] = {}
         for kind in QUERY_KINDS:
             if not ctx.has(kind):

@@ -58,6 +58,7 @@ class QueryContext:
     mask: np.ndarray | None
     timings: dict[str, float]
     _embedded: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] | None = None  # the request's filters `mask` was made from (for native filtering)
 
     @property
     def encoders(self) -> Encoders:
@@ -88,7 +89,7 @@ class QueryContext:
         if field_name not in self.searcher.index.vector_fields:
             raise SignalError(f"a signal searches the vector field {field_name!r}, which this index does not have "
                               f"(it has {', '.join(self.searcher.index.vector_fields)})")
-        return self.searcher._dense(field_name, vector, self.depth, self.mask)
+        return self.searcher._dense(field_name, vector, self.depth, self.mask, self.filters, self.product_row)
 
     def search_lexical(self, text: str) -> Run:
         scores, docs = self.searcher.index.lexical.search(text, self.depth, self.mask)
