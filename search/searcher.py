@@ -22,10 +22,12 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import search_vectors, use_single_thread_search
+from search import exact_photo
 from search.config import SearchConfig
 from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
+from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
 from search.signals import QUERY_KINDS, QueryContext, signals_for
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
@@ -65,6 +67,7 @@ class Searcher:
         # A product with several photos can fill several of a photo search's slots; search deep enough.
         counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)
         self._images_per_product = int(max(1, counts.max()))
+        self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -83,6 +86,37 @@ class Searcher:
     def facet_index(self) -> FacetIndex:
         """Facet codes per product, built on first use (by `GET /facets`)."""
         return FacetIndex(self.index.store.products)
+
+    @cached_property
+    def exact_photo_threshold(self) -> float:
+        """The configured threshold, else one calibrated on a sample of the index's product photos."""
+        if self.config.exact_photo_threshold is not None:
+            return self.config.exact_photo_threshold
+        rows = np.unique(self.index.image_rows)
+        rows = np.random.default_rng(0).choice(rows, min(exact_photo.SAMPLE, len(rows)), replace=False) \
+            if len(rows) else rows
+        vectors = [v for r in sorted(rows.tolist()) if (v := self._product_vectors(r)[1]) is not None]
+        if not vectors:
+            return exact_photo.MAX_THRESHOLD
+        return exact_photo.calibrate(np.vstack(vectors), lambda v: self._dense("image", v, 2, None)).threshold
+
+    @cached_property
+    def _ranker_inputs(self) -> tuple[ProductWords, np.ndarray]:
+        has_photo = np.bincount(self.index.image_rows, minlength=self.index.n_products) > 0
+        return ProductWords(self.index.store.products), has_photo
+
+    def second_stage(self, request: SearchRequest, image: Image.Image | None, runs: dict[str, Run],
+                     fused: Run) -> Run:
+        """The learned re-ranking of the fused top N (when a ranker is set), then an exact photo match first."""
+        if self.ranker is not None:
+            words, has_photo = self._ranker_inputs
+            query = QueryInfo(request.text, image is not None, request.product_id is not None)
+            fused = self.ranker.rerank(runs, fused, query, words, has_photo, self.config.ranker_depth)
+        if image is not None and self.config.exact_photo_first:
+            row = exact_photo.exact_match(runs.get(exact_photo.SIGNAL), self.exact_photo_threshold)
+            if row is not None:
+                fused = exact_photo.promote(fused, row)
+        return fused
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
@@ -163,6 +197,8 @@ class Searcher:
             fused = fuse(runs, method=fusion, weights=weights,
                          rrf_k=self.config.rrf_k if request.rrf_k is None else request.rrf_k,
                          norm=request.norm or self.config.norm)
+        with _timed(timings, "rerank"):
+            fused = self.second_stage(request, image, runs, fused)
         with _timed(timings, "fetch"):
             page = slice(request.offset, request.offset + request.k)
             positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}

@@ -1,0 +1,80 @@
+"""Exact photo matches first: a photo of an indexed product ranks that product first, whatever the weights.
+
+The `image` signal's run (query photo against product photos, cosine similarity) says when an
+upload is a photo of an indexed product: its top similarity is above a threshold calibrated on the
+catalog, and clearly above the next product's (duplicate photos of two products decide nothing).
+The threshold comes from the catalog itself (`calibrate`): every sampled product photo is searched
+against the others, and the threshold is a high quantile of the similarity to the *nearest other*
+product (a photo of another product rarely gets that close), capped so that a resized or
+re-encoded copy of a product photo still passes. `SearchConfig.exact_photo_threshold` overrides it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from search.fusion import Run
+
+logger = logging.getLogger(__name__)
+
+SIGNAL = "image"  # the signal whose run judges the match
+QUANTILE = 0.99  # of nearest-other-product similarities
+MAX_THRESHOLD = 0.98  # a re-encoded copy of a product photo scores above this with CLIP
+MIN_MARGIN = 1e-4  # top-1 must beat top-2 by this much (identical photos of two products decide nothing)
+SAMPLE = 512
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    sampled: int
+    quantile: float
+    nearest_other_quantile: float  # the quantile of top-2 similarities before the cap
+    nearest_other_median: float
+    self_median: float  # top-1 (the product's own photo) similarity: ~1.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def calibrate(photo_vectors: np.ndarray, search: Callable[[np.ndarray], Run], *, quantile: float = QUANTILE,
+              max_threshold: float = MAX_THRESHOLD) -> Calibration:
+    """Threshold from the top-1 vs top-2 similarities of ``photo_vectors`` (one row per sampled product photo)
+    searched with ``search`` (a vector -> the image signal's run, products collapsed, at least 2 deep)."""
+    top1, top2 = [], []
+    for vec in photo_vectors:
+        run = search(vec.reshape(1, -1))
+        if len(run) >= 2:
+            top1.append(float(run.scores[0]))
+            top2.append(float(run.scores[1]))
+    if not top2:
+        return Calibration(max_threshold, 0, quantile, float("nan"), float("nan"), float("nan"))
+    q = float(np.quantile(top2, quantile))
+    threshold = min(q, max_threshold)
+    calibration = Calibration(threshold, len(top2), quantile, q, float(np.median(top2)), float(np.median(top1)))
+    logger.info("exact-photo threshold calibrated on %d product photos: %s", len(top2), calibration.to_dict())
+    return calibration
+
+
+def exact_match(run: Run | None, threshold: float, min_margin: float = MIN_MARGIN) -> int | None:
+    """The product row an image run identifies exactly, or None."""
+    if run is None or not len(run) or run.scores[0] < threshold:
+        return None
+    if len(run) > 1 and run.scores[0] - run.scores[1] < min_margin:
+        return None
+    return int(run.docs[0])
+
+
+def promote(fused: Run, row: int) -> Run:
+    """``fused`` with ``row`` moved to the top (scored just above the old top), order otherwise kept."""
+    where = np.flatnonzero(fused.docs == row)
+    if len(where) and where[0] == 0:
+        return fused
+    rest = fused.docs != row
+    top = (float(fused.scores[0]) if len(fused) else 0.0) + 1e-6
+    return Run(np.concatenate([[row], fused.docs[rest]]).astype(np.int64),
+               np.concatenate([[top], fused.scores[rest]]).astype(np.float64))
