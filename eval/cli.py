@@ -67,6 +67,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "`prodsearch serve --config PATH`")
     tune.set_defaults(func=run_tune)
 
+    tr = eval_sub.add_parser("train-ranker", help="train the learned second stage on the train split, report on test")
+    _index_options(tr)
+    tr.add_argument("--config", type=Path, default=None,
+                    help="search config whose fusion feeds the ranker (default: the engine's defaults)")
+    tr.add_argument("--depth", type=int, default=200, help="fused candidates the ranker re-orders (default 200)")
+    tr.add_argument("--rounds", type=int, default=100,
+                    help="boosting rounds (default 100; each adds to the ranker's latency)")
+    tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument("--out", type=Path, default=Path("eval-ranker"),
+                    help="directory for ranker.json, search_config.json (which uses it) and train_ranker.json")
+    tr.set_defaults(func=run_train_ranker)
+
     cmp_ = eval_sub.add_parser("compare", help="compare reports: metric deltas with significance, latency deltas")
     cmp_.add_argument("reports", nargs="+", type=Path, help="report directories or report.json files (first = reference)")
     cmp_.add_argument("--mode", default=None, help="mode to compare (default: tuned, fused-rrf, ... shared by all)")
@@ -153,6 +165,25 @@ def run_tune(args: argparse.Namespace) -> int:
           f"{result.best.describe()}")
     print(f"config written to {args.config_out or args.out / 'search_config.json'}; "
           f"serve it with `prodsearch serve --index {args.index} --config PATH`")
+    return 0
+
+
+def run_train_ranker(args: argparse.Namespace) -> int:
+    from eval.train_ranker import render_summary, train_and_evaluate
+    from search.config import load_search_config
+    from search.ranker import RankerError
+
+    if args.depth < 2 or args.rounds < 1:
+        raise RankerError("--depth must be at least 2 and --rounds at least 1")
+    config = load_search_config(args.config)
+    searcher, relevance = _open(args)
+    searcher.config = config.model_copy(update={"ranker": None})
+    searcher.ranker = None
+    result = train_and_evaluate(searcher, relevance, args.out, depth=args.depth, rounds=args.rounds, seed=args.seed,
+                                progress=not args.no_progress)
+    print(render_summary(result.summary))
+    print(f"model written to {result.model_path}; config using it: {result.config_path} "
+          f"(`prodsearch serve --index {args.index} --config {result.config_path}`)")
     return 0
 
 

@@ -67,37 +67,60 @@ class QueryInfo:
 
 
 class ProductWords:
-    """Per-product word sets (title, brand, attributes + category), made on first use of each row."""
+    """The products' words per field (title, brand, attribute values + category, any of them) as one sparse
+    0/1 matrix, so that the query-word overlaps of 200 candidates are one sparse product (built once)."""
+
+    FIELDS = 4
 
     def __init__(self, products: Sequence[Product]):
-        self._products = products
-        self._cache: dict[int, tuple[set[str], set[str], set[str]]] = {}
+        from scipy.sparse import csr_matrix
 
-    def __call__(self, row: int) -> tuple[set[str], set[str], set[str]]:
-        got = self._cache.get(row)
-        if got is None:
-            p = self._products[row]
+        self.vocabulary: dict[str, int] = {}
+        indptr, indices = [0], []
+        for p in products:
+            title, brand = words(p.title), words(p.brand)
             attrs = words(" ".join([*map(str, p.attributes.values()), *p.category]))
-            got = self._cache[row] = (words(p.title), words(p.brand), attrs)
-        return got
+            row: set[int] = set()
+            for f, field_words in enumerate((title, brand, attrs, title | brand | attrs)):
+                row.update(self.FIELDS * self.vocabulary.setdefault(w, len(self.vocabulary)) + f
+                           for w in field_words)
+            indices.extend(sorted(row))
+            indptr.append(len(indices))
+        self.matrix = csr_matrix((np.ones(len(indices), np.float32), np.array(indices, np.int64), indptr),
+                                 shape=(len(products), self.FIELDS * max(len(self.vocabulary), 1)))
+
+    def overlaps(self, query_words: set[str], rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 4): how many of ``query_words`` each row's title, brand, attributes, any field has."""
+        ids = [self.vocabulary[w] for w in query_words if w in self.vocabulary]
+        counts = np.zeros(len(rows) * self.FIELDS)
+        if not ids or not len(rows):
+            return counts.reshape(len(rows), self.FIELDS)
+        indptr, indices = self.matrix.indptr, self.matrix.indices
+        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+        owner = np.repeat(np.arange(len(rows)), lengths)  # each stored entry's candidate
+        entry = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[owner]
+        cols = indices[entry]
+        hit = np.isin(cols // self.FIELDS, ids)
+        counts += np.bincount(owner[hit] * self.FIELDS + cols[hit] % self.FIELDS, minlength=len(counts))
+        return counts.reshape(len(rows), self.FIELDS)
 
 
 def _signal_columns(run: Run, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score, reciprocal rank and min-max score of ``docs`` in ``run`` (NaN / 0 / 0 where absent)."""
     n = len(docs)
     score, rrank, norm = np.full(n, np.nan), np.zeros(n), np.zeros(n)
-    if not len(run):
+    if not len(run) or not n:
         return score, rrank, norm
-    order = np.argsort(run.docs, kind="stable")
-    sorted_docs = run.docs[order]
-    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
-    found = sorted_docs[at] == docs
-    pos = order[at[found]]
+    order = np.argsort(docs, kind="stable")  # sort the few candidates, not the deep run
+    sorted_docs = docs[order]
+    at = np.minimum(np.searchsorted(sorted_docs, run.docs), n - 1)
+    pos = np.flatnonzero(sorted_docs[at] == run.docs)  # positions in the run of the candidates it has
+    where = order[at[pos]]
     s = run.scores.astype(np.float64)
     lo, hi = float(s.min()), float(s.max())
-    score[found] = s[pos]
-    rrank[found] = 1.0 / (pos + 1)
-    norm[found] = (s[pos] - lo) / (hi - lo) if hi > lo else 1.0
+    score[where] = s[pos]
+    rrank[where] = 1.0 / (pos + 1)
+    norm[where] = (s[pos] - lo) / (hi - lo) if hi > lo else 1.0
     return score, rrank, norm
 
 
@@ -116,12 +139,7 @@ def build_features(runs: Mapping[str, Run], fused: Run, query: QueryInfo, produc
     top = float(fused.scores[0]) if n and fused.scores[0] != 0 else 1.0
     columns += [fused.scores / top, 1.0 / np.arange(1, n + 1)]
     q = words(query.text)
-    overlap = np.zeros((n, 4))
-    if q:
-        for i, row in enumerate(docs.tolist()):
-            title, brand, attrs = product_words(row)
-            overlap[i] = (len(q & title), len(q & brand), len(q & attrs), len(q & (title | brand | attrs)))
-        overlap /= len(q)
+    overlap = product_words.overlaps(q, docs) / max(len(q), 1)
     columns += [np.full(n, float(len(q))), *overlap.T]
     columns += [np.full(n, float(query.text is not None)), np.full(n, float(query.has_photo)),
                 np.full(n, float(query.has_product)), has_photo[docs].astype(np.float64)]
@@ -197,7 +215,7 @@ def load_ranker(path: str | Path) -> Ranker:
 
 # -- training -------------------------------------------------------------------------------------------
 TRAIN_PARAMS: dict[str, Any] = {
-    "objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "learning_rate": 0.05, "num_leaves": 15,
+    "objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "learning_rate": 0.1, "num_leaves": 15,
     "min_data_in_leaf": 10, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
     "lambdarank_truncation_level": 20, "num_threads": 1, "deterministic": True, "force_row_wise": True,
     "verbosity": -1,
@@ -205,7 +223,7 @@ TRAIN_PARAMS: dict[str, Any] = {
 
 
 def train_ranker(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], signals: Sequence[str], *,
-                 depth: int = DEFAULT_DEPTH, rounds: int = 200, seed: int = 13,
+                 depth: int = DEFAULT_DEPTH, rounds: int = 100, seed: int = 13,
                  params: Mapping[str, Any] | None = None, meta: dict[str, Any] | None = None) -> Ranker:
     """A lambdarank model from one feature matrix and one label (grade) vector per query."""
     import lightgbm
