@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     bq.add_argument("--test-fraction", type=float, default=0.5)
     bq.add_argument("--seed", type=int, default=13)
     bq.add_argument("--skip-invalid", action="store_true", help="ignore invalid catalog rows")
+    bq.add_argument("--perturb", type=_csv, default=[],
+                    help="also write shopper-phrased variants of the text queries: typos, synonyms (seeded by --seed; "
+                         "the report sets each variant beside its clean query)")
     bq.set_defaults(func=run_build_qrels)
 
     run = eval_sub.add_parser("run", help="evaluate modes on a relevance set: metrics, latency, significance")
@@ -106,17 +109,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build_qrels(args: argparse.Namespace) -> int:
     from eval.derive import derive_relevance, write_derived
+    from eval.perturb import PERTURBATIONS, PerturbError, perturb_queries
     from indexer.catalog import load_catalog
 
+    unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
+    if unknown:  # before the catalog is read
+        raise PerturbError(f"unknown --perturb {unknown}; valid: {', '.join(PERTURBATIONS)}")
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
     derived = derive_relevance(catalog, n_text=args.text_queries, n_photo=args.photo_queries,
                                phrasings_per_combo=args.phrasings, min_support=args.min_support,
                                max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,
                                queries_dir=args.out)
+    if args.perturb:
+        variants = perturb_queries(derived.queries, args.perturb, args.seed)
+        for v in variants:
+            derived.qrels[v["id"]] = derived.qrels[v["of"]]
+        derived.queries.extend(variants)
+        derived.meta["perturbed"] = {k: sum(v["perturb"] == k for v in variants) for k in args.perturb}
     paths = write_derived(derived, args.out)
     m = derived.meta
     print(f"derived relevance set (attribute rule, not human labels): {m['text_queries']} text + "
           f"{m['photo_queries']} photo queries, splits {m['splits']}")
+    if m.get("perturbed"):
+        print("  perturbed variants of the text queries: " + ", ".join(f"{k} {n}" for k, n in m["perturbed"].items()))
     for p in paths:
         print(f"  wrote {p}")
     return 0

@@ -209,7 +209,7 @@ def load_ranker(path: str | Path) -> Ranker:
         ranker = Ranker(booster, data["signals"], int(data.get("depth", DEFAULT_DEPTH)), data.get("meta"))
     except (KeyError, TypeError, ValueError, lightgbm.basic.LightGBMError) as exc:
         raise RankerError(f"ranker model {path} is invalid: {exc}") from exc
-    logger.info("loaded ranker %s (%d features, re-ranks the top %d)", path, len(ranker.signals), ranker.depth)
+    logger.info("loaded ranker %s (%d signals, re-ranks the top %d)", path, len(ranker.signals), ranker.depth)
     return ranker
 
 
