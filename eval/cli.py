@@ -68,6 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--config-out", type=Path, default=None,
                       help="search config to write (default OUT/search_config.json); load it with "
                            "`prodsearch serve --config PATH`")
+    tune.add_argument("--latency-budget-ms", type=float, default=None,
+                      help="search with optuna for the best settings whose p95 Searcher.search latency fits this "
+                           "budget (fusion, weights, candidate depth, ranker on/off); plots the Pareto front")
+    tune.add_argument("--trials", type=int, default=40, help="optuna trials with --latency-budget-ms (default 40)")
+    tune.add_argument("--ranker", type=Path, default=None,
+                      help="a ranker.json (`eval train-ranker`) the budgeted search may turn on or off")
+    tune.add_argument("--latency-queries", type=int, default=30,
+                      help="train queries timed per trial with --latency-budget-ms (default 30)")
+    tune.add_argument("--seed", type=int, default=13)
     tune.set_defaults(func=run_tune)
 
     tr = eval_sub.add_parser("train-ranker", help="train the learned second stage on the train split, report on test")
@@ -170,6 +179,8 @@ def run_tune(args: argparse.Namespace) -> int:
     from eval.pipeline import tune_and_evaluate
     from eval.report import render_markdown
 
+    if args.latency_budget_ms is not None:
+        return _run_tune_budget(args)
     searcher, relevance = _open(args)
     config, result, report = tune_and_evaluate(
         searcher, relevance, args.out, metric=args.metric, config_out=args.config_out, fusions=args.fusions,
@@ -199,6 +210,30 @@ def run_train_ranker(args: argparse.Namespace) -> int:
     print(render_summary(result.summary))
     print(f"model written to {result.model_path}; config using it: {result.config_path} "
           f"(`prodsearch serve --index {args.index} --config {result.config_path}`)")
+    return 0
+
+
+def _run_tune_budget(args: argparse.Namespace) -> int:
+    from eval.metrics import DEFAULT_METRICS
+    from eval.pipeline import tune_budget_and_evaluate
+    from eval.report import render_markdown
+    from eval.tune_budget import BudgetError
+
+    if args.latency_budget_ms <= 0 or args.trials < 1 or args.latency_queries < 1:
+        raise BudgetError("--latency-budget-ms must be > 0, --trials and --latency-queries at least 1")
+    searcher, relevance = _open(args)
+    config, summary, report = tune_budget_and_evaluate(
+        searcher, relevance, args.out, args.latency_budget_ms, metric=args.metric, config_out=args.config_out,
+        trials=args.trials, ranker_path=args.ranker, latency_queries=args.latency_queries, seed=args.seed,
+        baseline=args.baseline, progress=not args.no_progress, plots=not args.no_plots,
+        metrics=args.metrics or DEFAULT_METRICS)
+    if report is not None:
+        print(render_markdown(report))
+    best = summary["best"]
+    print(f"{summary['trials']} trials; best within {args.latency_budget_ms:g} ms p95: {args.metric} "
+          f"{best['quality']:.4f} on train at p95 {best['p95_ms']:.2f} ms ({len(summary['pareto_front'])} on the "
+          f"Pareto front, plotted in {args.out / 'pareto.png'})")
+    print(f"config written to {summary['config']}; serve it with `prodsearch serve --index {args.index} --config PATH`")
     return 0
 
 

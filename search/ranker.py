@@ -155,6 +155,7 @@ class Ranker:
         self.signals = tuple(signals)
         self.depth = depth
         self.meta = meta or {}
+        self.path: Path | None = None  # the file it was loaded from or saved to
         expected = feature_names(self.signals)
         if list(booster.feature_name()) != expected:
             raise RankerError(f"the model's features {booster.feature_name()} are not {expected}")
@@ -188,6 +189,7 @@ class Ranker:
                 "features": feature_names(self.signals), "meta": self.meta,
                 "model": self.booster.model_to_string()}
         path.write_text(json.dumps(data) + "\n")
+        self.path = path.resolve()
         return path
 
 
@@ -209,6 +211,7 @@ def load_ranker(path: str | Path) -> Ranker:
         ranker = Ranker(booster, data["signals"], int(data.get("depth", DEFAULT_DEPTH)), data.get("meta"))
     except (KeyError, TypeError, ValueError, lightgbm.basic.LightGBMError) as exc:
         raise RankerError(f"ranker model {path} is invalid: {exc}") from exc
+    ranker.path = path.resolve()
     logger.info("loaded ranker %s (%d signals, re-ranks the top %d)", path, len(ranker.signals), ranker.depth)
     return ranker
 
