@@ -17,8 +17,9 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 def words(text: str) -> list[str]:
     """Lowercase words of ``text`` (letters and digits; accents stripped; punctuation splits)."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
     return _WORD.findall(folded)
 
 

@@ -26,9 +26,12 @@ from search.config import SearchConfig
 from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
+from search.relevant import relevant_mask
 from search.signals import QUERY_KINDS, QueryContext, signals_for
+from search.synonyms import Synonyms
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
+from search.understanding import QueryUnderstanding
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ class Searcher:
         # A product with several photos can fill several of a photo search's slots; search deep enough.
         counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)
         self._images_per_product = int(max(1, counts.max()))
+        self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -83,6 +87,11 @@ class Searcher:
     def facet_index(self) -> FacetIndex:
         """Facet codes per product, built on first use (by `GET /facets`)."""
         return FacetIndex(self.index.store.products)
+
+    @cached_property
+    def understanding(self) -> QueryUnderstanding:
+        """The catalog's vocabulary and synonyms (query understanding), built on first use."""
+        return QueryUnderstanding.build(self.index.store.products, self.synonyms)
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
@@ -172,7 +181,11 @@ class Searcher:
                            for name, pos in positions.items() if doc in pos}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
+        with _timed(timings, "total_estimate"):
+            total = int(relevant_mask(self, request, fused, image is not None).sum())
+            understood = self.understanding.parse(request.text).understood() if request.text else {}
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        return SearchResponse(hits=hits, total=len(fused), k=request.k, offset=request.offset, fusion=fusion,
+        return SearchResponse(hits=hits, total=max(total, request.offset + len(hits)), pageable=len(fused),
+                              understood=understood, k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 

@@ -62,6 +62,10 @@ class Synonyms:
         key = phrase_key(phrase)
         return [self._written[s] for s, targets in self._targets.items() if key in targets and s != key]
 
+    def phrase(self, key: str) -> str:
+        """A source phrase as first written, by its key."""
+        return self._written[key]
+
     def sources(self) -> Iterator[tuple[str, list[str]]]:
         """Every (source key, target phrases) pair."""
         for key, targets in self._targets.items():
