@@ -1,8 +1,8 @@
 """The relevant set of a query: what `total` counts and the facets count (instead of every signal's candidates).
 
-- A text query (no photo, no product) that names catalog values (`search.understanding`): the products
-  holding a value of every understood span, within the filters. A span whose field a filter already
-  names (ticking another colour) is left to that filter.
+- A text query (no photo, no product; the `attributes` signal not at weight 0) that names catalog values
+  (`search.understanding`): the products holding a value of every understood span, within the filters.
+  A span whose field a filter already names (ticking another colour) is left to that filter.
 - Otherwise: the fused candidates scoring at least `RELEVANCE_CUTOFF` times the best fused score.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 from search.filters import Filters
 from search.fusion import Run
 from search.types import SearchRequest
+from search.understanding import ATTRIBUTES_SIGNAL
 
 if TYPE_CHECKING:
     from search.searcher import Searcher
@@ -39,6 +40,8 @@ def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool 
     is not text-only or names no value."""
     if request.text is None or has_image or request.product_id is not None:
         return None
+    if {**searcher.config.weights, **(request.weights or {})}.get(ATTRIBUTES_SIGNAL, 1.0) <= 0:
+        return None  # understanding turned off for this request
     parsed = searcher.understanding.parse(request.text)
     mask = searcher.understanding.matching_mask(parsed, filtered_fields(request.filters))
     if mask is None:

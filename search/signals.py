@@ -26,7 +26,7 @@ import numpy as np
 from indexer.errors import ProdsearchError
 from search.fusion import Run
 from search.timing import timed
-from search.understanding import parse_query, retrieve_attributes
+from search.understanding import ATTRIBUTES_SIGNAL, parse_query, retrieve_attributes
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -216,7 +216,7 @@ BUILTIN_SIGNALS = (
            "the query photo (CLIP image tower) against product photos", eval_mode="visual"),
     Signal("cross_modal", {"photo": CLIP_IMAGE}, "clip_text", 0.5,
            "the query photo (CLIP image tower) against product captions (CLIP text tower)", eval_mode=None),
-    Signal("attributes", {"text": UNDERSTOOD}, "catalog attribute values", 1.0,
+    Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD}, "catalog attribute values", 1.0,
            "products holding the attribute, brand and category values the query names (synonyms and typos "
            "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
 )

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
 MIN_CORRECTED = 4  # shorter words are not spell-corrected (too many near neighbours)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
