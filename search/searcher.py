@@ -28,9 +28,12 @@ from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
 from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
+from search.relevant import relevant_mask
 from search.signals import QUERY_KINDS, QueryContext, signals_for
+from search.synonyms import Synonyms
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
+from search.understanding import QueryUnderstanding
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class Searcher:
         counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)
         self._images_per_product = int(max(1, counts.max()))
         self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
+        self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -117,6 +121,11 @@ class Searcher:
             if row is not None:
                 fused = exact_photo.promote(fused, row)
         return fused
+
+    @cached_property
+    def understanding(self) -> QueryUnderstanding:
+        """The catalog's vocabulary and synonyms (query understanding), built on first use."""
+        return QueryUnderstanding.build(self.index.store.products, self.synonyms)
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
@@ -197,18 +206,22 @@ class Searcher:
             fused = fuse(runs, method=fusion, weights=weights,
                          rrf_k=self.config.rrf_k if request.rrf_k is None else request.rrf_k,
                          norm=request.norm or self.config.norm)
-        with _timed(timings, "rerank"):
-            fused = self.second_stage(request, image, runs, fused)
+        with _timed(timings, "rerank"):  # the fused scores stay for the total (relative to the best fused score)
+            ordered = self.second_stage(request, image, runs, fused)
         with _timed(timings, "fetch"):
             page = slice(request.offset, request.offset + request.k)
             positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
             hits = []
-            for doc, score in zip(fused.docs[page].tolist(), fused.scores[page].tolist(), strict=True):
+            for doc, score in zip(ordered.docs[page].tolist(), ordered.scores[page].tolist(), strict=True):
                 signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
                            for name, pos in positions.items() if doc in pos}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
+        with _timed(timings, "total_estimate"):
+            total = int(relevant_mask(self, request, fused, image is not None).sum())
+            understood = self.understanding.parse(request.text).understood() if request.text else {}
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        return SearchResponse(hits=hits, total=len(fused), k=request.k, offset=request.offset, fusion=fusion,
+        return SearchResponse(hits=hits, total=max(total, request.offset + len(hits)), pageable=len(ordered),
+                              understood=understood, k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 

@@ -26,6 +26,7 @@ import numpy as np
 from indexer.errors import ProdsearchError
 from search.fusion import Run
 from search.timing import timed
+from search.understanding import ATTRIBUTES_SIGNAL, parse_query, retrieve_attributes
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -195,6 +196,8 @@ CLIP_TEXT = QueryEncoder("clip_text", "text", "CLIP text tower", _clip_text_vect
                          prime=lambda enc, texts: enc.clip.prime(texts))  # type: ignore[attr-defined]
 CLIP_IMAGE = QueryEncoder("clip_image", "photo", "CLIP image tower", _clip_image_vector, stage="encode_image",
                           prime=lambda enc, images: enc.clip.prime_images(images))  # type: ignore[attr-defined]
+UNDERSTOOD = QueryEncoder("understood", "text", "the catalog values the query names (search.understanding)",
+                          parse_query, stage="understand")
 STORED_TEXT = QueryEncoder("stored_text", "product", "the product's stored text vector", _stored_vector(0))
 STORED_IMAGE = QueryEncoder("stored_image", "product", "the product's stored photo vector (none without a photo)",
                             _stored_vector(1))
@@ -213,6 +216,9 @@ BUILTIN_SIGNALS = (
            "the query photo (CLIP image tower) against product photos", eval_mode="visual"),
     Signal("cross_modal", {"photo": CLIP_IMAGE}, "clip_text", 0.5,
            "the query photo (CLIP image tower) against product captions (CLIP text tower)", eval_mode=None),
+    Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD}, "catalog attribute values", 1.0,
+           "products holding the attribute, brand and category values the query names (synonyms and typos "
+           "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
 )
 
 _registry: dict[str, Signal] = {s.name: s for s in BUILTIN_SIGNALS}

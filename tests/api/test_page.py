@@ -132,7 +132,10 @@ def test_facet_total_matches_search_total(client, params):
 
 def test_facets_for_more_like_this(client):
     body = client.get("/facets", params={"product_id": "s000"}).json()
-    assert body["product_id"] == "s000" and body["total"] == 71  # every product but itself
+    assert body["product_id"] == "s000"
+    # the relevant set (fused candidates above the cutoff), not every product but itself
+    similar = client.get("/products/s000/similar", params={"k": 5}).json()
+    assert 0 < body["total"] < 71 and body["total"] == similar.get("total", body["total"])
     assert client.get("/facets", params={"product_id": "nope"}).status_code == 404
 
 
@@ -141,7 +144,7 @@ def test_facets_for_more_like_this(client):
     ({"price_min": -1}, "price_min"),
     ({"attr": "colour"}, "attr"),
     ({"weights": "bogus:1"}, "weights"),
-    ({"q": "red", "weights": "lexical:0,semantic:0,visual:0"}, "weight 0"),
+    ({"q": "red", "weights": "lexical:0,semantic:0,visual:0,attributes:0"}, "weight 0"),
     ({"q": "x" * 1001}, "q"),
     ({"fusion": "magic"}, "fusion"),
 ])
