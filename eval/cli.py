@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bq.add_argument("--perturb", type=_csv, default=[],
                     help="also write shopper-phrased variants of the text queries: typos, synonyms (seeded by --seed; "
                          "the report sets each variant beside its clean query)")
+    bq.add_argument("--synonyms", type=Path, action="append", default=[],
+                    help="a shop synonyms file (Solr format) added to the shipped defaults for --perturb synonyms")
     bq.set_defaults(func=run_build_qrels)
 
     run = eval_sub.add_parser("run", help="evaluate modes on a relevance set: metrics, latency, significance")
@@ -118,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build_qrels(args: argparse.Namespace) -> int:
     from eval.derive import derive_relevance, write_derived
-    from eval.perturb import PERTURBATIONS, PerturbError, perturb_queries
+    from eval.perturb import PERTURBATIONS, PerturbError, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
     unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
@@ -130,7 +132,8 @@ def run_build_qrels(args: argparse.Namespace) -> int:
                                max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,
                                queries_dir=args.out)
     if args.perturb:
-        variants = perturb_queries(derived.queries, args.perturb, args.seed)
+        variants = perturb_queries(derived.queries, args.perturb, args.seed,
+                                   synonyms=lambda: load_shop_synonyms(args.synonyms))
         for v in variants:
             derived.qrels[v["id"]] = derived.qrels[v["of"]]
         derived.queries.extend(variants)

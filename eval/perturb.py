@@ -4,8 +4,9 @@
   more words): a swap of two neighbouring letters, a dropped letter, a doubled letter, or a letter
   replaced by its neighbour on a QWERTY keyboard. The first letter is never touched (shoppers rarely
   get it wrong, and spelling correctors rely on it too).
-- ``synonyms``: words and phrases replaced by an everyday synonym from the synonyms file
-  (`search.synonyms`, the shop's vocabulary), chosen with the same seed.
+- ``synonyms``: catalog values in the query ("navy blue", "dresses", "women") replaced by a shopper's
+  phrase that means them ("midnight", "frock", "ladies"), from the synonyms the engine's query
+  understanding uses (`search.synonyms`: the shipped defaults), chosen with the same seed.
 
 A variant keeps its original's judgements, split and family, and records ``perturb`` (the kind) and
 ``of`` (the original's id), so the report can set each variant beside the query it came from. The
@@ -71,17 +72,22 @@ def swap_synonyms(text: str, synonyms: Mapping[str, Sequence[str]], rng: random.
         pattern = re.compile(rf"(?<![\w']){re.escape(phrase)}(?![\w'])", re.IGNORECASE)
         if pattern.search(out):
             out = pattern.sub(rng.choice(sorted(alternatives)), out, count=1)
+    return re.sub(r"\bfor for\b", "for", out)  # "dresses for women" -> "dresses for for her" -> "... for her"
+
+
+def load_shop_synonyms(paths: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Catalog value (lower case, as the derived queries write it) -> the shopper phrases that mean it, from the
+    synonyms the engine's query understanding uses (`search.synonyms`: the shipped defaults + ``paths``)."""
+    from search.synonyms import load_synonyms
+
+    synonyms = load_synonyms(list(paths))
+    out: dict[str, list[str]] = {}
+    for key, targets in synonyms.sources():
+        source = synonyms.phrase(key)
+        for target in targets:
+            if source.lower() != target.lower():
+                out.setdefault(target.lower(), []).append(source)
     return out
-
-
-def load_shop_synonyms() -> Mapping[str, Sequence[str]]:
-    """The shop's synonyms (phrase -> alternatives) from `search.synonyms`, or `PerturbError` saying why not."""
-    try:
-        from search import synonyms as shop  # the query-understanding vocabulary (issue #13 section 1)
-    except ImportError as exc:
-        raise PerturbError("the synonyms perturbation needs search/synonyms.py (the shop's synonyms file and "
-                           "loader), which this checkout does not have; use --perturb typos") from exc
-    return shop.perturbation_synonyms()
 
 
 def perturb_queries(queries: Sequence[dict[str, Any]], kinds: Sequence[str], seed: int,

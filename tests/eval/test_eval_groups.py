@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.perturb import PerturbError, add_typos, perturb_queries, swap_synonyms
+from eval.perturb import PerturbError, add_typos, load_shop_synonyms, perturb_queries, swap_synonyms
 from eval.relevance import load_queries
 from prodsearch.cli import main
 
@@ -47,15 +47,19 @@ def test_synonyms_replace_phrases_longest_first():
     assert [v["text"] for v in out] == ["red cotton shirts for ladies", "black footwear"]
 
 
-def test_unknown_perturbation_and_missing_synonyms_are_clear_errors():
+def test_unknown_perturbation_is_a_clear_error():
     with pytest.raises(PerturbError, match="unknown"):
         perturb_queries(QUERIES, ["emoji"], seed=1)
 
-    def missing():
-        raise PerturbError("the synonyms perturbation needs search/synonyms.py")
 
-    with pytest.raises(PerturbError, match="synonyms"):
-        perturb_queries(QUERIES, ["synonyms"], seed=1, synonyms=missing)
+def test_shipped_synonyms_rephrase_catalog_values_the_way_shoppers_do(tmp_path):
+    table = load_shop_synonyms()
+    assert "ladies" in table["women"] and "frock" in table["dresses"]
+    out = perturb_queries([{"id": "a", "text": "dresses for women"}], ["synonyms"], seed=3)
+    assert len(out) == 1 and out[0]["text"] != "dresses for women" and "for for" not in out[0]["text"]
+    shop = tmp_path / "shop.txt"
+    shop.write_text("gilet => Waistcoat\n")
+    assert load_shop_synonyms([str(shop)])["waistcoat"] == ["gilet"]
 
 
 def test_variants_must_name_an_original(tmp_path):
@@ -70,14 +74,14 @@ def test_variants_must_name_an_original(tmp_path):
 def test_build_qrels_with_typos_then_a_report_per_kind_family_and_perturbation(fake_fixture_cli, tmp_path, capsys):
     rel = tmp_path / "rel"
     assert main(["eval", "build-qrels", "--catalog", str(FIXTURES / "catalog.jsonl"), "--out", str(rel),
-                 "--text-queries", "40", "--photo-queries", "6", "--min-support", "2", "--perturb", "typos"]) == 0
+                 "--text-queries", "40", "--photo-queries", "6", "--min-support", "2", "--perturb", "typos,synonyms"]) == 0
     assert "perturbed variants of the text queries: typos" in capsys.readouterr().out
     rows = [json.loads(line) for line in (rel / "queries.jsonl").read_text().splitlines()]
     variants = [r for r in rows if r.get("perturb") == "typos"]
     assert variants and all(r["family"] for r in rows if r["kind"] == "text")
     first = (rel / "queries.jsonl").read_text()
     assert main(["eval", "build-qrels", "--catalog", str(FIXTURES / "catalog.jsonl"), "--out", str(tmp_path / "again"),
-                 "--text-queries", "40", "--photo-queries", "6", "--min-support", "2", "--perturb", "typos"]) == 0
+                 "--text-queries", "40", "--photo-queries", "6", "--min-support", "2", "--perturb", "typos,synonyms"]) == 0
     assert (tmp_path / "again" / "queries.jsonl").read_text().replace(str(tmp_path / "again"), "") == \
         first.replace(str(rel), "")  # same seed, same variants
 
@@ -97,5 +101,6 @@ def test_build_qrels_with_typos_then_a_report_per_kind_family_and_perturbation(f
     assert set(groups["by_kind"]) == {"text", "image"} and set(groups["by_family"]) == families
     assert all(g["best_fused"] == "default" for g in groups["by_kind"].values())
     assert groups["robustness"]["typos"]["default"]["target"] == 0.95
+    assert groups["robustness"]["synonyms"]["default"]["target"] == 0.97
     md = (out / "report.md").read_text()
     assert "## ndcg@10 by query family" in md and "## Robustness" in md and "| kind text |" in md
