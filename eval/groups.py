@@ -84,7 +84,7 @@ def group_targets(report: dict[str, Any], queries: Sequence[Query], qrels: dict[
                            "fused_minus_single": score(best_fused) - score(best_single), "p_value": p,
                            "met": bool(beats and (n < MIN_N_FOR_P or (p is not None and p < max_p)))}
         out[key] = rows
-    robust = {}
+    robust: dict[str, dict[str, Any]] = {}
     for name in fused:
         for kind, row in modes[name].get("by_perturbation", {}).items():
             target = ROBUSTNESS_TARGETS.get(kind)

@@ -85,7 +85,7 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
     }
     report["targets"] = check_targets(report)
     singles = [m for m in modes if m in single_mode_names()]
-    fused = [m for m in modes if m in FUSED_MODES or m.startswith("config")]
+    fused = [m for m in modes if m not in singles]  # fused-*, default, tuned, config:PATH (named by the file)
     report["targets"]["groups"] = group_targets(report, relevance.queries, qrels,
                                                 {name: r.ranked for name, r in result.runs.items()}, singles, fused)
     return report
@@ -96,7 +96,7 @@ def check_targets(report: dict[str, Any], metric: str = "ndcg@10") -> dict[str, 
     modes = report["modes"]
     single_names = single_mode_names()
     singles = [m for m in modes if m in single_names]
-    fused = [m for m in modes if m in FUSED_MODES or m.startswith("config")]
+    fused = [m for m in modes if m not in single_names]  # every combination, config:PATH modes included
     if not singles or not fused:
         return {}
     score = lambda m: modes[m]["metrics"].get(metric, 0.0)  # noqa: E731

@@ -35,7 +35,6 @@ from search.fusion import Run
 from search.ranker import Ranker
 from search.searcher import Searcher
 from search.signals import signal_names
-from search.types import SearchRequest
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +95,7 @@ def trial_latency(searcher: Searcher, config: SearchConfig, ranker: Ranker | Non
         with using_ranker(searcher, ranker):
             for _ in range(repeats):
                 for q in queries:
-                    request = SearchRequest(text=q.text, product_id=q.product_id, k=min(k, config.candidate_depth),
-                                            filters=q.filters)
+                    request = request_for(q, None, min(k, config.candidate_depth))
                     start = time.perf_counter()
                     try:
                         searcher.search(request, images.get(q.id))
