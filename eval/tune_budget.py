@@ -56,7 +56,7 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "quality": round(self.quality, 6), "p95_ms": round(self.p95_ms, 3),
-                "config": self.config.model_dump(exclude={"source", "exact_photo_threshold"})}
+                "config": self.config.model_dump(exclude={"source", "exact_photo_threshold", "exact_photo_gap"})}
 
 
 def _truncate(runs: dict[str, Run], depth: int) -> dict[str, Run]:
@@ -166,7 +166,7 @@ def tune_with_budget(searcher: Searcher, queries: Sequence[Query], runs: SignalR
                          **{f"w_{s}": min(base.weights.get(s, 1.0), MAX_WEIGHT) for s in signals},
                          "candidate_depth": max_depth, "ranker": ranker_choices[-1]})
     # one-off costs (exact-photo calibration, the ranker's word matrix, first calls) out of the timings
-    _ = searcher.exact_photo_threshold, searcher._ranker_inputs
+    _ = searcher.exact_photo_rule(), searcher._ranker_inputs
     trial_latency(searcher, base, ranker, timing_sample, images, repeats=1)
     done: list[Trial] = []
 

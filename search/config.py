@@ -70,6 +70,7 @@ class SearchConfig(BaseModel):
     # Exact photo matches first (`search.exact_photo`); None = the threshold calibrated on the index.
     exact_photo_first: bool = True
     exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
+    exact_photo_gap: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
     source: str = "defaults"
 
     @field_validator("weights")

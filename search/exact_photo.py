@@ -1,12 +1,18 @@
 """Exact photo matches first: a photo of an indexed product ranks that product first, whatever the weights.
 
 The `image` signal's run (query photo against product photos, cosine similarity) says when an
-upload is a photo of an indexed product: its top similarity is above a threshold calibrated on the
-catalog, and clearly above the next product's (duplicate photos of two products decide nothing).
-The threshold comes from the catalog itself (`calibrate`): every sampled product photo is searched
-against the others, and the threshold is a high quantile of the similarity to the *nearest other*
-product (a photo of another product rarely gets that close), capped so that a resized or
-re-encoded copy of a product photo still passes. `SearchConfig.exact_photo_threshold` overrides it.
+upload is a photo of an indexed product. Both numbers come from the catalog itself (`calibrate`:
+sampled product photos searched against the index, which gives each one's *nearest other* products):
+
+- its top similarity is above ``threshold``, a high quantile of the similarity to the nearest other
+  product (a photo of another product rarely gets that close), capped so that a re-encoded copy passes;
+- or its top similarity is at least the median nearest-other similarity (``floor``) and beats the next
+  product by more than ``gap``, a high quantile of the gap between a photo's first and second nearest
+  other products (what a photo of a product *not* in the index would show). A resized upload of a
+  product photo typically scores 0.94-0.98 against its own photo and far less against any other.
+
+Either way the top product must beat the next by `MIN_MARGIN`: identical photos of two products decide
+nothing. `SearchConfig.exact_photo_threshold` / `exact_photo_gap` override the calibrated values.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ SAMPLE = 512
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
+    floor: float  # the median nearest-other similarity: below it a photo is never an exact match
+    gap: float  # above `floor`, the top product must beat the next by more than this
     sampled: int
     quantile: float
     nearest_other_quantile: float  # the quantile of top-2 similarities before the cap
@@ -45,28 +53,38 @@ def calibrate(photo_vectors: np.ndarray, search: Callable[[np.ndarray], Run], *,
               max_threshold: float = MAX_THRESHOLD) -> Calibration:
     """Threshold from the top-1 vs top-2 similarities of ``photo_vectors`` (one row per sampled product photo)
     searched with ``search`` (a vector -> the image signal's run, products collapsed, at least 2 deep)."""
-    top1, top2 = [], []
+    top1, top2, gaps = [], [], []
     for vec in photo_vectors:
         run = search(vec.reshape(1, -1))
         if len(run) >= 2:
             top1.append(float(run.scores[0]))
             top2.append(float(run.scores[1]))
+        if len(run) >= 3:
+            gaps.append(float(run.scores[1] - run.scores[2]))  # the photo left out: its first two "others"
     if not top2:
-        return Calibration(max_threshold, 0, quantile, float("nan"), float("nan"), float("nan"))
+        return Calibration(max_threshold, max_threshold, 1.0, 0, quantile, float("nan"), float("nan"), float("nan"))
     q = float(np.quantile(top2, quantile))
     threshold = min(q, max_threshold)
-    calibration = Calibration(threshold, len(top2), quantile, q, float(np.median(top2)), float(np.median(top1)))
+    floor = min(float(np.median(top2)), threshold)
+    gap = float(np.quantile(gaps, quantile)) if gaps else 1.0
+    calibration = Calibration(threshold, floor, gap, len(top2), quantile, q, float(np.median(top2)),
+                              float(np.median(top1)))
     logger.info("exact-photo threshold calibrated on %d product photos: %s", len(top2), calibration.to_dict())
     return calibration
 
 
-def exact_match(run: Run | None, threshold: float, min_margin: float = MIN_MARGIN) -> int | None:
-    """The product row an image run identifies exactly, or None."""
-    if run is None or not len(run) or run.scores[0] < threshold:
+def exact_match(run: Run | None, threshold: float, floor: float | None = None, gap: float | None = None,
+                min_margin: float = MIN_MARGIN) -> int | None:
+    """The product row an image run identifies exactly, or None (the rule: see the module docstring)."""
+    if run is None or not len(run):
         return None
-    if len(run) > 1 and run.scores[0] - run.scores[1] < min_margin:
+    top = float(run.scores[0])
+    margin = top - float(run.scores[1]) if len(run) > 1 else float("inf")
+    if margin < min_margin:
         return None
-    return int(run.docs[0])
+    if top >= threshold or (floor is not None and gap is not None and top >= floor and margin > gap):
+        return int(run.docs[0])
+    return None
 
 
 def promote(fused: Run, row: int) -> Run:
