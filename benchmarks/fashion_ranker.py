@@ -72,7 +72,7 @@ def exact_photo_check(index: Path, catalog_path: Path, n: int, seed: int) -> dic
             hits = searcher.search(SearchRequest(k=10), photo).hits
             first[rule] += bool(hits) and hits[0].product.id == r["id"]
     return {"photos": len(sample), "first_with_rule": first[True], "first_without_rule": first[False],
-            "threshold": searcher.exact_photo_threshold, "seconds": round(time.perf_counter() - start, 1)}
+            "rule": searcher.exact_photo_rule(), "seconds": round(time.perf_counter() - start, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,10 +20,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.fusion import Run
+
+if TYPE_CHECKING:
+    from search.config import SearchConfig
+    from search.searcher import Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +101,26 @@ def promote(fused: Run, row: int) -> Run:
     top = (float(fused.scores[0]) if len(fused) else 0.0) + 1e-6
     return Run(np.concatenate([[row], fused.docs[rest]]).astype(np.int64),
                np.concatenate([[top], fused.scores[rest]]).astype(np.float64))
+
+
+def calibrate_index(searcher: Searcher) -> Calibration | None:
+    """`calibrate` on a seeded sample of the index's product photos (None when it has no photos)."""
+    rows = np.unique(searcher.index.image_rows)
+    if len(rows) > SAMPLE:
+        rows = np.sort(np.random.default_rng(0).choice(rows, SAMPLE, replace=False))
+    vectors = [v for r in rows.tolist() if (v := searcher._product_vectors(r)[1]) is not None]
+    if not vectors:
+        return None
+    return calibrate(np.vstack(vectors), lambda v: searcher._dense(SIGNAL, v, 3, None))
+
+
+def rule(config: SearchConfig, calibration: Callable[[], Calibration | None]) -> tuple[float, float | None, float | None]:
+    """(threshold, floor, gap) for `exact_match`: a configured threshold alone is the whole rule (nothing is
+    calibrated); otherwise the calibrated values, each overridable in the config."""
+    if config.exact_photo_threshold is not None and config.exact_photo_gap is None:
+        return config.exact_photo_threshold, None, None
+    cal = calibration()
+    if cal is None:
+        return (MAX_THRESHOLD if config.exact_photo_threshold is None else config.exact_photo_threshold), None, None
+    threshold = cal.threshold if config.exact_photo_threshold is None else config.exact_photo_threshold
+    return threshold, cal.floor, cal.gap if config.exact_photo_gap is None else config.exact_photo_gap

@@ -93,33 +93,11 @@ class Searcher:
 
     @cached_property
     def exact_photo_calibration(self) -> exact_photo.Calibration | None:
-        """The exact-photo rule's numbers calibrated on a sample of the index's product photos (None: no photos)."""
-        rows = np.unique(self.index.image_rows)
-        rows = np.random.default_rng(0).choice(rows, min(exact_photo.SAMPLE, len(rows)), replace=False) \
-            if len(rows) else rows
-        vectors = [v for r in sorted(rows.tolist()) if (v := self._product_vectors(r)[1]) is not None]
-        if not vectors:
-            return None
-        return exact_photo.calibrate(np.vstack(vectors), lambda v: self._dense("image", v, 3, None))
-
-    @property
-    def exact_photo_threshold(self) -> float:
-        """The configured threshold, else the calibrated one."""
-        if self.config.exact_photo_threshold is not None:
-            return self.config.exact_photo_threshold
-        calibration = self.exact_photo_calibration
-        return exact_photo.MAX_THRESHOLD if calibration is None else calibration.threshold
+        """The exact-photo rule's numbers, calibrated on the index's product photos on first use."""
+        return exact_photo.calibrate_index(self)
 
     def exact_photo_rule(self) -> tuple[float, float | None, float | None]:
-        """(threshold, floor, gap) of `exact_photo.exact_match`: a configured threshold alone is the whole rule;
-        otherwise the calibrated values, each overridable in the config."""
-        if self.config.exact_photo_threshold is not None and self.config.exact_photo_gap is None:
-            return self.config.exact_photo_threshold, None, None
-        calibration = self.exact_photo_calibration
-        if calibration is None:
-            return self.exact_photo_threshold, None, None
-        gap = calibration.gap if self.config.exact_photo_gap is None else self.config.exact_photo_gap
-        return self.exact_photo_threshold, calibration.floor, gap
+        return exact_photo.rule(self.config, lambda: self.exact_photo_calibration)
 
     @cached_property
     def _ranker_inputs(self) -> tuple[ProductWords, np.ndarray]:
