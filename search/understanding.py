@@ -187,17 +187,19 @@ class QueryUnderstanding:
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset()
                       ) -> np.ndarray | None:
-        """Rows holding a value of every group (a group's values in ``skip_fields`` left out: a filter on
-        that field decides instead); None when nothing is understood."""
-        mask: np.ndarray | None = None
+        """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
+        field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
+        facet, decides instead (all rows when every group is left out)."""
+        if not parsed.groups:
+            return None
+        mask = np.ones(self.vocabulary.n, dtype=bool)
         for group in parsed.groups:
-            matches = [m for m in group.matches if m.field.lower() not in skip_fields]
-            if not matches:
+            if any(m.field.lower() in skip_fields for m in group.matches):
                 continue
             holds = np.zeros(self.vocabulary.n, dtype=bool)
-            for m in matches:
+            for m in group.matches:
                 holds[self._holders(m)] = True
-            mask = holds if mask is None else mask & holds
+            mask &= holds
         return mask
 
 
