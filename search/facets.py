@@ -31,6 +31,7 @@ import logging
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTE_FACETS = ("gender", "colour")  # shown first when the catalog has them
 MAX_FACET_VALUES = 50  # an attribute with more distinct values gets no facet (the category and filters cover it)
+ID_LIKE_SHARE = 0.5  # more distinct values than this share of the products holding the attribute: an identifier
 PRICE_BUCKETS = 8
 FIXED_FACETS = ("brand", "category", "price")
 
@@ -217,7 +219,10 @@ def _attribute_fields(products: list[Product]) -> dict[str, _Field]:
             seen = distinct.setdefault(low, set())
             if len(seen) <= MAX_FACET_VALUES and value:
                 seen.add(value.lower())
-    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES]
+    holders = Counter(k.lower() for p in products for k, v in p.attributes.items() if v)
+    # an identifier (a value per product, like a sku) is no facet, however small the catalog
+    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES
+             and not (len(distinct[low]) > 10 and len(distinct[low]) > ID_LIKE_SHARE * holders[low])]
     names.sort(key=lambda low: ATTRIBUTE_FACETS.index(low) if low in ATTRIBUTE_FACETS else len(ATTRIBUTE_FACETS))
     fields = {}
     for low in names:

@@ -4,7 +4,7 @@ The parser reads the query's words left to right and, at each position, takes th
 (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
 attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
 never uses is first corrected towards the catalog's value and synonym words (symspellpy, edit
-distance 1 from 4 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
+distance 1 from 5 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
 alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
 values they hold, never a hard filter), the response's `understood` block, and the relevant set
 that `total` and the facets count (`matching_mask`).
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
-MIN_CORRECTED = 4  # shorter words are not spell-corrected (too many near neighbours)
+MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
 CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span

@@ -177,12 +177,13 @@
       $("status").textContent = emptyText || "Type to search, or search by photo.";
       return;
     }
-    // `total` estimates the products that really match; `pageable` is how far the ranking goes
-    const total = Math.min(data.total, data.pageable || data.total, state.depth);
+    // `total` estimates the products that really match; `pageable` is how far the ranking goes (older
+    // servers: total), and the pages follow it, so less relevant products stay reachable
+    const total = Math.min(data.pageable || data.total, state.depth);
     const first = data.offset + 1, last = data.offset + data.hits.length;
-    $("status").textContent = data.hits.length
-      ? `Results ${first}\u2013${last} of ${data.total} ${describe()}`
-      : `No products ${describe()} match. Try removing a filter.`;
+    $("status").textContent = !data.hits.length ? `No products ${describe()} match. Try removing a filter.`
+      : data.total >= last ? `Results ${first}\u2013${last} of ${data.total} ${describe()}`
+        : `Results ${first}\u2013${last} ${describe()} (${data.total} match everything it names)`;
     data.hits.forEach((hit, i) => grid.append(card(hit, data.offset + i + 1, data.signals)));
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     $("pager").hidden = pages <= 1;
