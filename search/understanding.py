@@ -212,7 +212,8 @@ def parse_query(ctx: QueryContext) -> ParsedQuery | None:
 
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     """Products holding the values the query names, best first: by the summed confidence of the groups they
-    match, then by BM25 of the query among them (only the tiers that fill `depth` are ranked)."""
+    match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
+    ranked)."""
     u = ctx.searcher.understanding
     scores = u.match_scores(parsed)
     if ctx.mask is not None:
@@ -220,15 +221,19 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     candidates = np.flatnonzero(scores > 0)
     if not len(candidates):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
-    levels, counts = np.unique(scores[candidates], return_counts=True)
-    filled = np.cumsum(counts[::-1])
-    floor = levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
-    keep = scores >= floor
+    keep = scores > 0
+    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked
+        levels, counts = np.unique(scores[candidates], return_counts=True)
+        filled = np.cumsum(counts[::-1])
+        keep = scores >= levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
     final = np.where(keep, scores, 0.0)
-    if ctx.text is not None:
-        lex_scores, lex_docs = ctx.searcher.index.lexical.search(ctx.text, ctx.depth, keep)
-        if len(lex_docs):
-            final[lex_docs] += TIE_BREAK * lex_scores / float(lex_scores.max())
+    if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
+        lexical = ctx.search_lexical(ctx.text)
+        if len(lexical) and float(lexical.scores.max()) > 0:
+            bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
+            final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
     rows = np.flatnonzero(keep)
-    order = np.lexsort((rows, -final[rows]))[:ctx.depth]
+    if len(rows) > ctx.depth:
+        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
+    order = np.lexsort((rows, -final[rows]))
     return Run(rows[order].astype(np.int64), final[rows[order]])
