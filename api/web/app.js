@@ -197,7 +197,12 @@
   // What the engine understood the query to name, each with a one-click "filter by this".
   function renderUnderstood(understood) {
     const box = $("understood");
-    const items = Object.entries(understood).filter(([name, value]) => !isSelected(name, value));
+    const seen = new Set(); // one chip per value: "Dresses" as a category and as an article type is one thing to click
+    const items = Object.entries(understood).filter(([name, value]) => {
+      if (isSelected(name, value) || seen.has(lower(value))) return false;
+      seen.add(lower(value));
+      return true;
+    });
     box.hidden = !items.length || state.mode !== "text";
     box.replaceChildren(...(box.hidden ? [] : [el("span", { class: "understood-label", text: "Understood:" }),
       ...items.map(([name, value]) => el("button", { type: "button", class: "chip understood-chip",

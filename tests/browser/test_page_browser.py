@@ -229,7 +229,7 @@ def test_phone_sized_screen(browser, server_url, shots):
     assert not problems, problems
 
 
-def test_understood_values_filter_in_one_click(browser, server_url):
+def test_understood_values_filter_in_one_click(browser, server_url, shots):
     from playwright.sync_api import expect
 
     problems: list[str] = []
@@ -239,6 +239,8 @@ def test_understood_values_filter_in_one_click(browser, server_url):
     understood = page.locator("#understood")
     expect(understood).to_be_visible()
     expect(understood.get_by_role("button", name="Filter by Gender: Women")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(shots / "06-understood.png"))
     understood.get_by_role("button", name="Filter by Colour: Red").click()
     expect(page.locator(".chip", has_text="Colour: Red \u00d7")).to_be_visible()
     expect(understood.get_by_role("button", name="Filter by Colour: Red")).to_have_count(0)  # now a filter
