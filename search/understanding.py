@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
 MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
+MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
 CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span
@@ -125,9 +126,12 @@ class QueryUnderstanding:
         return out
 
     # -- parsing -----------------------------------------------------------------------------------
+    def _needs_lookup(self, word: str) -> bool:
+        return not (word in self._known or singular(word) in self._keys or not word.isalpha()
+                    or len(word) < MIN_CORRECTED or len(word) > MAX_WORD_LENGTH)
+
     def _correct(self, word: str) -> str:
-        if (word in self._known or singular(word) in self._keys or not word.isalpha() or len(word) < MIN_CORRECTED
-                or len(word) > MAX_WORD_LENGTH):
+        if not self._needs_lookup(word):
             return word
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
         return found[0].term if found else word
@@ -144,7 +148,11 @@ class QueryUnderstanding:
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
-        fixed = [self._correct(w) for w in typed]
+        fixed, lookups = [], 0
+        for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
+            corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
+            lookups += self._needs_lookup(w)
+            fixed.append(corrected)
         groups: list[Group] = []
         i = 0
         while i < len(fixed):
