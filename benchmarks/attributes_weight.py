@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--text-queries", type=int, default=400)
     parser.add_argument("--reuse-index", action="store_true")
+    parser.add_argument("--weights", default=",".join(f"{w:g}" for w in WEIGHTS),
+                        help="the attributes weights to compare, comma-separated")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not (args.dataset / "products.csv").is_file():
@@ -96,10 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     searcher = open_searcher(index_dir, encoders)
     relevance = relevance_for(searcher, rel / "queries.jsonl", rel / "qrels.txt")
     modes = ["lexical", "semantic", "visual", "attributes"]
-    for w in WEIGHTS:
+    for w in (float(x) for x in args.weights.split(",")):
         cfg = SearchConfig(weights={**SearchConfig().weights, "attributes": w})
         save_search_config(cfg, work / f"w{w:g}.json")
         modes.append(f"config:{work / f'w{w:g}.json'}")
+    import shutil
+
+    shutil.rmtree(work / "report", ignore_errors=True)  # run files of an earlier call's weights would mix in
     evaluate_modes(searcher, relevance, resolve_modes(modes), work / "report", baseline="semantic", progress=False,
                    plots=False)
     qrels = Qrels({q: {d: int(g) for d, g in v.items()} for q, v in derived.qrels.items()})

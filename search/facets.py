@@ -31,6 +31,7 @@ import logging
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTE_FACETS = ("gender", "colour")  # shown first when the catalog has them
 MAX_FACET_VALUES = 50  # an attribute with more distinct values gets no facet (the category and filters cover it)
+ID_LIKE_SHARE = 0.5  # more distinct values than this share of the products holding the attribute: an identifier
 PRICE_BUCKETS = 8
 FIXED_FACETS = ("brand", "category", "price")
 
@@ -217,7 +219,10 @@ def _attribute_fields(products: list[Product]) -> dict[str, _Field]:
             seen = distinct.setdefault(low, set())
             if len(seen) <= MAX_FACET_VALUES and value:
                 seen.add(value.lower())
-    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES]
+    holders = Counter(k.lower() for p in products for k, v in p.attributes.items() if v)
+    # an identifier (a value per product, like a sku) is no facet, however small the catalog
+    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES
+             and not (len(distinct[low]) > 10 and len(distinct[low]) > ID_LIKE_SHARE * holders[low])]
     names.sort(key=lambda low: ATTRIBUTE_FACETS.index(low) if low in ATTRIBUTE_FACETS else len(ATTRIBUTE_FACETS))
     fields = {}
     for low in names:
@@ -294,13 +299,14 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
     weights = {**searcher.config.weights, **(request.weights or {})}
     cache: dict[str, np.ndarray] = {}
 
-    def candidates(filters: Filters | None) -> np.ndarray:
-        """Boolean mask over rows: the candidates under ``filters``."""
-        key = "" if filters is None else filters.model_dump_json()
+    def candidates(filters: Filters | None, facet: str | None = None) -> np.ndarray:
+        """Boolean mask over rows: the relevant set under ``filters`` (for ``facet``'s counts: without the
+        query's span naming that facet's field)."""
+        key = ("" if filters is None else filters.model_dump_json()) + "|" + (facet or "")
         if key in cache:
             return cache[key]
         sub = request.model_copy(update={"filters": filters})
-        understood = understood_mask(searcher, sub) if has_query else None
+        understood = understood_mask(searcher, sub, skip_field=facet) if has_query else None
         if understood is not None:
             selected = understood
         elif not has_query:
@@ -322,8 +328,8 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
         for name, field in fi.attributes.items():
             low = name.lower()
             chosen = next((v for k, v in ((filters.attributes or {}) if filters else {}).items() if k.lower() == low), [])
-            facets[name] = _values(field, field.count(candidates(_without(filters, low))), chosen)
-        facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"))),
+            facets[name] = _values(field, field.count(candidates(_without(filters, low), low)), chosen)
+        facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"), "brand")),
                                   (filters.brand if filters else None) or [])
         chosen = (filters.category if filters else None) or []
         chosen_cats = {c.lower() for c in chosen}
@@ -331,7 +337,7 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
         cats = []
         for level in sorted(set(fi.category_level)):
             above = [c for c in chosen if level_of(c) < level]
-            counts = fi.category_counts(candidates(_reduced(filters, category=above or None)))
+            counts = fi.category_counts(candidates(_reduced(filters, category=above or None), "category"))
             cats += [FacetValue(value=fi.category_values[i], count=int(counts[i]), level=level,
                                 selected=fi.category_values[i].lower() in chosen_cats, parent=fi.category_parent[i])
                      for i in range(len(fi.category_values)) if fi.category_level[i] == level

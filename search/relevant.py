@@ -2,7 +2,8 @@
 
 - A text query (no photo, no product; the `attributes` signal not at weight 0) that names catalog values
   (`search.understanding`): the products holding a value of every understood span, within the filters.
-  A span whose field a filter already names (ticking another colour) is left to that filter.
+  A span whose field a filter already names (ticking another colour) is left to that filter, and a
+  facet is counted without the span naming its field (the other colours show what ticking them gives).
 - Otherwise: the fused candidates scoring at least `RELEVANCE_CUTOFF` times the best fused score.
 """
 
@@ -35,15 +36,17 @@ def filtered_fields(filters: Filters | None) -> set[str]:
     return out
 
 
-def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool = False) -> np.ndarray | None:
+def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool = False,
+                    skip_field: str | None = None) -> np.ndarray | None:
     """Rows holding every understood value of a text-only query, within its filters; None when the query
-    is not text-only or names no value."""
+    is not text-only or names no value. ``skip_field``: a facet counted without the span naming it."""
     if request.text is None or has_image or request.product_id is not None:
         return None
     if {**searcher.config.weights, **(request.weights or {})}.get(ATTRIBUTES_SIGNAL, 1.0) <= 0:
         return None  # understanding turned off for this request
     parsed = searcher.understanding.parse(request.text)
-    mask = searcher.understanding.matching_mask(parsed, filtered_fields(request.filters))
+    skip = filtered_fields(request.filters) | ({skip_field.lower()} if skip_field else set())
+    mask = searcher.understanding.matching_mask(parsed, skip)
     if mask is None:
         return None
     allowed = searcher.filter_index.mask(request.filters)

@@ -216,7 +216,7 @@ class Searcher:
             total = int(relevant_mask(self, request, fused, image is not None).sum())
             understood = self.understanding.parse(request.text).understood() if request.text else {}
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        return SearchResponse(hits=hits, total=max(total, request.offset + len(hits)), pageable=len(ordered),
+        return SearchResponse(hits=hits, total=total, pageable=len(ordered),
                               understood=understood, k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 

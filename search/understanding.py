@@ -4,7 +4,7 @@ The parser reads the query's words left to right and, at each position, takes th
 (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
 attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
 never uses is first corrected towards the catalog's value and synonym words (symspellpy, edit
-distance 1 from 4 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
+distance 1 from 5 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
 alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
 values they hold, never a hard filter), the response's `understood` block, and the relevant set
 that `total` and the facets count (`matching_mask`).
@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
-MIN_CORRECTED = 4  # shorter words are not spell-corrected (too many near neighbours)
+MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
+MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
 CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span
@@ -125,9 +126,12 @@ class QueryUnderstanding:
         return out
 
     # -- parsing -----------------------------------------------------------------------------------
+    def _needs_lookup(self, word: str) -> bool:
+        return not (word in self._known or singular(word) in self._keys or not word.isalpha()
+                    or len(word) < MIN_CORRECTED or len(word) > MAX_WORD_LENGTH)
+
     def _correct(self, word: str) -> str:
-        if (word in self._known or singular(word) in self._keys or not word.isalpha() or len(word) < MIN_CORRECTED
-                or len(word) > MAX_WORD_LENGTH):
+        if not self._needs_lookup(word):
             return word
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
         return found[0].term if found else word
@@ -144,7 +148,11 @@ class QueryUnderstanding:
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
-        fixed = [self._correct(w) for w in typed]
+        fixed, lookups = [], 0
+        for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
+            corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
+            lookups += self._needs_lookup(w)
+            fixed.append(corrected)
         groups: list[Group] = []
         i = 0
         while i < len(fixed):
@@ -187,17 +195,19 @@ class QueryUnderstanding:
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset()
                       ) -> np.ndarray | None:
-        """Rows holding a value of every group (a group's values in ``skip_fields`` left out: a filter on
-        that field decides instead); None when nothing is understood."""
-        mask: np.ndarray | None = None
+        """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
+        field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
+        facet, decides instead (all rows when every group is left out)."""
+        if not parsed.groups:
+            return None
+        mask = np.ones(self.vocabulary.n, dtype=bool)
         for group in parsed.groups:
-            matches = [m for m in group.matches if m.field.lower() not in skip_fields]
-            if not matches:
+            if any(m.field.lower() in skip_fields for m in group.matches):
                 continue
             holds = np.zeros(self.vocabulary.n, dtype=bool)
-            for m in matches:
+            for m in group.matches:
                 holds[self._holders(m)] = True
-            mask = holds if mask is None else mask & holds
+            mask &= holds
         return mask
 
 
@@ -210,7 +220,8 @@ def parse_query(ctx: QueryContext) -> ParsedQuery | None:
 
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     """Products holding the values the query names, best first: by the summed confidence of the groups they
-    match, then by BM25 of the query among them (only the tiers that fill `depth` are ranked)."""
+    match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
+    ranked)."""
     u = ctx.searcher.understanding
     scores = u.match_scores(parsed)
     if ctx.mask is not None:
@@ -218,15 +229,19 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     candidates = np.flatnonzero(scores > 0)
     if not len(candidates):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
-    levels, counts = np.unique(scores[candidates], return_counts=True)
-    filled = np.cumsum(counts[::-1])
-    floor = levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
-    keep = scores >= floor
+    keep = scores > 0
+    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked
+        levels, counts = np.unique(scores[candidates], return_counts=True)
+        filled = np.cumsum(counts[::-1])
+        keep = scores >= levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
     final = np.where(keep, scores, 0.0)
-    if ctx.text is not None:
-        lex_scores, lex_docs = ctx.searcher.index.lexical.search(ctx.text, ctx.depth, keep)
-        if len(lex_docs):
-            final[lex_docs] += TIE_BREAK * lex_scores / float(lex_scores.max())
+    if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
+        lexical = ctx.search_lexical(ctx.text)
+        if len(lexical) and float(lexical.scores.max()) > 0:
+            bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
+            final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
     rows = np.flatnonzero(keep)
-    order = np.lexsort((rows, -final[rows]))[:ctx.depth]
+    if len(rows) > ctx.depth:
+        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
+    order = np.lexsort((rows, -final[rows]))
     return Run(rows[order].astype(np.int64), final[rows[order]])
