@@ -28,9 +28,20 @@ def load_searcher(settings: Settings) -> Searcher:
     """Open the index with the encoders its manifest names (or the ones the settings override)."""
     from search.config import load_search_config
 
-    return Searcher.open(settings.index_dir, config=load_search_config(settings.search_config),
-                         text_model=settings.text_model, clip_model=settings.clip_model,
-                         clip_pretrained=settings.clip_pretrained, device=settings.device)
+    return with_understanding(Searcher.open(settings.index_dir, config=load_search_config(settings.search_config),
+                                            text_model=settings.text_model, clip_model=settings.clip_model,
+                                            clip_pretrained=settings.clip_pretrained, device=settings.device),
+                              settings)
+
+
+def with_understanding(searcher: Searcher, settings: Settings) -> Searcher:
+    """``searcher`` with the shop's synonyms and its query understanding built now (a bad synonyms file
+    fails the start or the reload, not the first query)."""
+    from search.synonyms import load_synonyms
+
+    searcher.synonyms = load_synonyms(settings.synonyms)
+    _ = searcher.understanding
+    return searcher
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:

@@ -18,7 +18,8 @@ DEMO_INDEX = Path(".prodsearch/fixture-index")
 # command-line option (its argparse dest) -> Settings field; every one defaults to None = "not given"
 OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
                  "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
-                 "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format"}
+                 "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format",
+                 "synonyms": "synonyms", "facets": "facets"}
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_server_options(serve)
     serve.add_argument("--config", type=Path, default=None,
                        help="fusion settings file from `prodsearch eval tune` (env PRODSEARCH_SEARCH_CONFIG)")
+    serve.add_argument("--synonyms", type=Path, default=None,
+                       help="your synonyms file (Solr format: 'a, b => c' and 'a, b, c' lines), added to the "
+                            "shipped shop vocabulary (env PRODSEARCH_SYNONYMS)")
+    serve.add_argument("--facets", default=None,
+                       help="facet order and labels, e.g. 'gender:Audience,colour:Colour,brand,price'; facets not "
+                            "named follow in catalog order (env PRODSEARCH_FACETS)")
     serve.add_argument("--max-upload-mb", type=float, default=None,
                        help="largest photo upload (env PRODSEARCH_MAX_UPLOAD_MB; default 10)")
     add_model_options(serve, default=None)

@@ -90,14 +90,15 @@ class IndexReloader:
         return info
 
     def _open(self) -> Searcher:
-        from api.app import load_searcher
+        from api.app import load_searcher, with_understanding
         from search.config import load_search_config
 
         current: Searcher | None = getattr(self._state, "searcher", None)
         if current is None:
             return load_searcher(self._settings)
         s = self._settings
-        return Searcher.open(s.index_dir, current.encoders, config=load_search_config(s.search_config))
+        return with_understanding(Searcher.open(s.index_dir, current.encoders,
+                                                config=load_search_config(s.search_config)), s)
 
     def reload_blocking(self) -> Searcher:
         """Open the index again and swap it in; `ReloadBusyError` / `ReloadFailedError` otherwise."""

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     clip_pretrained: str | None = None
     device: str | None = None
     search_config: Path | None = Field(default=None, description="fusion settings file (from `prodsearch eval tune`)")
+    synonyms: Path | None = Field(default=None, description="the shop's synonyms file (Solr format), added to the "
+                                                         "shipped defaults (search/default_synonyms.txt)")
+    facets: str | None = Field(default=None, description="facet order and labels, e.g. "
+                               "'gender:Audience,colour:Colour,brand,price' (the others follow in catalog order)")
     max_upload_mb: float = Field(default=10.0, gt=0, description="largest accepted image upload")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -34,6 +38,14 @@ class Settings(BaseSettings):
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         """PRODSEARCH_ADMIN_TOKEN= (empty) means disabled, never "the empty token"."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("facets")
+    @classmethod
+    def _check_facets(cls, value: str | None) -> str | None:
+        from search.facets import FacetLayout
+
+        FacetLayout.parse(value)  # a FacetLayoutError (a ValueError) is a settings error
+        return value
 
     @property
     def max_upload_bytes(self) -> int:

@@ -44,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     bq.add_argument("--test-fraction", type=float, default=0.5)
     bq.add_argument("--seed", type=int, default=13)
     bq.add_argument("--skip-invalid", action="store_true", help="ignore invalid catalog rows")
+    bq.add_argument("--perturb", type=_csv, default=[],
+                    help="also write shopper-phrased variants of the text queries: typos, synonyms (seeded by --seed; "
+                         "the report sets each variant beside its clean query)")
+    bq.add_argument("--synonyms", type=Path, action="append", default=[],
+                    help="a shop synonyms file (Solr format) added to the shipped defaults for --perturb synonyms")
     bq.set_defaults(func=run_build_qrels)
 
     run = eval_sub.add_parser("run", help="evaluate modes on a relevance set: metrics, latency, significance")
@@ -65,7 +70,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--config-out", type=Path, default=None,
                       help="search config to write (default OUT/search_config.json); load it with "
                            "`prodsearch serve --config PATH`")
+    tune.add_argument("--latency-budget-ms", type=float, default=None,
+                      help="search with optuna for the best settings whose p95 Searcher.search latency fits this "
+                           "budget (fusion, weights, candidate depth, ranker on/off); plots the Pareto front")
+    tune.add_argument("--trials", type=int, default=40, help="optuna trials with --latency-budget-ms (default 40)")
+    tune.add_argument("--ranker", type=Path, default=None,
+                      help="a ranker.json (`eval train-ranker`) the budgeted search may turn on or off")
+    tune.add_argument("--latency-queries", type=int, default=30,
+                      help="train queries timed per trial with --latency-budget-ms (default 30)")
+    tune.add_argument("--seed", type=int, default=13)
     tune.set_defaults(func=run_tune)
+
+    tr = eval_sub.add_parser("train-ranker", help="train the learned second stage on the train split, report on test")
+    _index_options(tr)
+    tr.add_argument("--config", type=Path, default=None,
+                    help="search config whose fusion feeds the ranker (default: the engine's defaults)")
+    tr.add_argument("--depth", type=int, default=200, help="fused candidates the ranker re-orders (default 200)")
+    tr.add_argument("--rounds", type=int, default=100,
+                    help="boosting rounds (default 100; each adds to the ranker's latency)")
+    tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument("--out", type=Path, default=Path("eval-ranker"),
+                    help="directory for ranker.json, search_config.json (which uses it) and train_ranker.json")
+    tr.set_defaults(func=run_train_ranker)
 
     cmp_ = eval_sub.add_parser("compare", help="compare reports: metric deltas with significance, latency deltas")
     cmp_.add_argument("reports", nargs="+", type=Path, help="report directories or report.json files (first = reference)")
@@ -94,17 +120,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build_qrels(args: argparse.Namespace) -> int:
     from eval.derive import derive_relevance, write_derived
+    from eval.perturb import PERTURBATIONS, PerturbError, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
+    unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
+    if unknown:  # before the catalog is read
+        raise PerturbError(f"unknown --perturb {unknown}; valid: {', '.join(PERTURBATIONS)}")
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
     derived = derive_relevance(catalog, n_text=args.text_queries, n_photo=args.photo_queries,
                                phrasings_per_combo=args.phrasings, min_support=args.min_support,
                                max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,
                                queries_dir=args.out)
+    if args.perturb:
+        variants = perturb_queries(derived.queries, args.perturb, args.seed,
+                                   synonyms=lambda: load_shop_synonyms(args.synonyms))
+        for v in variants:
+            derived.qrels[v["id"]] = derived.qrels[v["of"]]
+        derived.queries.extend(variants)
+        derived.meta["perturbed"] = {k: sum(v["perturb"] == k for v in variants) for k in args.perturb}
     paths = write_derived(derived, args.out)
     m = derived.meta
     print(f"derived relevance set (attribute rule, not human labels): {m['text_queries']} text + "
           f"{m['photo_queries']} photo queries, splits {m['splits']}")
+    if m.get("perturbed"):
+        print("  perturbed variants of the text queries: " + ", ".join(f"{k} {n}" for k, n in m["perturbed"].items()))
     for p in paths:
         print(f"  wrote {p}")
     return 0
@@ -143,6 +182,8 @@ def run_tune(args: argparse.Namespace) -> int:
     from eval.pipeline import tune_and_evaluate
     from eval.report import render_markdown
 
+    if args.latency_budget_ms is not None:
+        return _run_tune_budget(args)
     searcher, relevance = _open(args)
     config, result, report = tune_and_evaluate(
         searcher, relevance, args.out, metric=args.metric, config_out=args.config_out, fusions=args.fusions,
@@ -153,6 +194,49 @@ def run_tune(args: argparse.Namespace) -> int:
           f"{result.best.describe()}")
     print(f"config written to {args.config_out or args.out / 'search_config.json'}; "
           f"serve it with `prodsearch serve --index {args.index} --config PATH`")
+    return 0
+
+
+def run_train_ranker(args: argparse.Namespace) -> int:
+    from eval.train_ranker import render_summary, train_and_evaluate
+    from search.config import load_search_config
+    from search.ranker import RankerError
+
+    if args.depth < 2 or args.rounds < 1:
+        raise RankerError("--depth must be at least 2 and --rounds at least 1")
+    config = load_search_config(args.config)
+    searcher, relevance = _open(args)
+    searcher.config = config.model_copy(update={"ranker": None})
+    searcher.ranker = None
+    result = train_and_evaluate(searcher, relevance, args.out, depth=args.depth, rounds=args.rounds, seed=args.seed,
+                                progress=not args.no_progress)
+    print(render_summary(result.summary))
+    print(f"model written to {result.model_path}; config using it: {result.config_path} "
+          f"(`prodsearch serve --index {args.index} --config {result.config_path}`)")
+    return 0
+
+
+def _run_tune_budget(args: argparse.Namespace) -> int:
+    from eval.metrics import DEFAULT_METRICS
+    from eval.pipeline import tune_budget_and_evaluate
+    from eval.report import render_markdown
+    from eval.tune_budget import BudgetError
+
+    if args.latency_budget_ms <= 0 or args.trials < 1 or args.latency_queries < 1:
+        raise BudgetError("--latency-budget-ms must be > 0, --trials and --latency-queries at least 1")
+    searcher, relevance = _open(args)
+    config, summary, report = tune_budget_and_evaluate(
+        searcher, relevance, args.out, args.latency_budget_ms, metric=args.metric, config_out=args.config_out,
+        trials=args.trials, ranker_path=args.ranker, latency_queries=args.latency_queries, seed=args.seed,
+        baseline=args.baseline, progress=not args.no_progress, plots=not args.no_plots,
+        metrics=args.metrics or DEFAULT_METRICS)
+    if report is not None:
+        print(render_markdown(report))
+    best = summary["best"]
+    print(f"{summary['trials']} trials; best within {args.latency_budget_ms:g} ms p95: {args.metric} "
+          f"{best['quality']:.4f} on train at p95 {best['p95_ms']:.2f} ms ({len(summary['pareto_front'])} on the "
+          f"Pareto front, plotted in {args.out / 'pareto.png'})")
+    print(f"config written to {summary['config']}; serve it with `prodsearch serve --index {args.index} --config PATH`")
     return 0
 
 

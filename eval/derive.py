@@ -152,7 +152,8 @@ def derive_relevance(catalog: Catalog, *, n_text: int = 300, n_photo: int = 100,
             group = []
             for text in chosen:
                 qid = f"t{len(queries) + 1:05d}"
-                queries.append({"id": qid, "text": text, "kind": "text", "intent": intent, "derived": True})
+                queries.append({"id": qid, "text": text, "kind": "text", "family": "+".join(sorted(intent)),
+                                "intent": intent, "derived": True})
                 qrels[qid] = grades
                 group.append(qid)
             groups.append(group)

@@ -31,6 +31,10 @@ class Mode:
     norm: str = "min-max"
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Engine settings a request cannot carry; the runner applies them to the Searcher for this mode
+    # (`eval.runner.mode_settings`): the second-stage model and the candidate depth (None: the Searcher's).
+    ranker: str | None = None
+    candidate_depth: int | None = None
 
     def request_overrides(self) -> dict[str, Any]:
         """The `SearchRequest` fields that select this mode."""
@@ -42,7 +46,8 @@ class Mode:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "weights": self.weights, "fusion": self.fusion, "rrf_k": self.rrf_k,
-                "norm": self.norm, "description": self.description}
+                "norm": self.norm, "description": self.description, "ranker": self.ranker,
+                "candidate_depth": self.candidate_depth}
 
 
 def _only(*signals: str) -> dict[str, float]:
@@ -100,7 +105,8 @@ def __getattr__(name: str) -> object:
 def mode_from_config(config: SearchConfig, name: str = "tuned") -> Mode:
     weights = {s: float(config.weights.get(s, 1.0)) for s in signal_names()}
     source = "the engine's defaults" if config.source == "defaults" else f"config {config.source}"
-    return Mode(name, weights, config.fusion, config.rrf_k, config.norm, description=source)
+    return Mode(name, weights, config.fusion, config.rrf_k, config.norm, description=source, ranker=config.ranker,
+                candidate_depth=None if config.source == "defaults" else config.candidate_depth)
 
 
 def resolve_modes(names: list[str] | tuple[str, ...], config_path: str | Path | None = None) -> list[Mode]:

@@ -83,3 +83,41 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
                             progress=progress, plots=plots, metrics=metrics,
                             extra_meta={"tuning": summary})
     return config, result, report
+
+
+def tune_budget_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path, budget_ms: float, *,
+                             metric: str = "ndcg@10", config_out: Path | None = None, trials: int = 40,
+                             ranker_path: Path | None = None, latency_queries: int = 30, seed: int = 13,
+                             modes: Sequence[Mode] = (), baseline: str | None = None, progress: bool = True,
+                             plots: bool = True, metrics: Sequence[str] = DEFAULT_METRICS
+                             ) -> tuple[SearchConfig | None, dict, dict | None]:
+    """`eval tune --latency-budget-ms`: the optuna study on train, then (when a trial fits) the test report."""
+    from eval.tune_budget import BudgetError, tune_with_budget, write_study
+    from search.ranker import load_ranker
+
+    ranker = load_ranker(ranker_path) if ranker_path else None
+    if ranker is not None and ranker.meta.get("relevance") == str(relevance.queries_path):
+        logger.warning("the ranker was trained on this set's train split, which also scores the trials: its "
+                       "quality there is optimistic; judge it by the test report that follows")
+    train = relevance.split("train")
+    images = load_query_images(train.queries)
+    runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
+    qrels = {q.id: train.qrels[q.id] for q in train.queries}
+    best, trials_done = tune_with_budget(searcher, train.queries, runs, images, qrels, budget_ms, metric=metric,
+                                         trials=trials, ranker=ranker, latency_queries=latency_queries, seed=seed)
+    config_out = config_out or out_dir / "search_config.json"
+    summary = write_study(out_dir, trials_done, best, budget_ms, metric,
+                          {"train_queries": len(qrels), "config": str(config_out) if best else None,
+                           "ranker": str(ranker_path) if ranker_path else None})
+    if best is None:
+        fastest = min(t.p95_ms for t in trials_done) if trials_done else float("nan")
+        raise BudgetError(f"no setting tried has p95 <= {budget_ms:g} ms (fastest: {fastest:.2f} ms); "
+                          f"see {out_dir / 'pareto.png'} and {out_dir / 'tune.json'}")
+    save_search_config(best.config, config_out)
+    config = best.config.model_copy(update={"source": str(config_out)})
+    known = presets()
+    test_modes = list(modes) or [known[m] for m in default_modes()]
+    test_modes = [m for m in test_modes if m.name != "tuned"] + [mode_from_config(config, "tuned")]
+    report = evaluate_modes(searcher, relevance, test_modes, out_dir, baseline=baseline, split="test",
+                            progress=progress, plots=plots, metrics=metrics, extra_meta={"tuning": summary})
+    return config, summary, report

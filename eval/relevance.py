@@ -22,7 +22,8 @@ from search.filters import Filters
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "test")
-QUERY_FIELDS = {"id", "text", "image", "product_id", "filters", "split", "derived", "kind", "intent"}
+QUERY_FIELDS = {"id", "text", "image", "product_id", "filters", "split", "derived", "kind", "intent", "family",
+                "perturb", "of"}
 META_NAME = "relevance.json"
 
 
@@ -48,6 +49,9 @@ class Query:
     filters: dict[str, Any] | None = None
     split: str | None = None
     kind: str = "text"
+    family: str | None = None  # the kind of text query ("colour+gender+type"); the report judges each apart
+    perturb: str | None = None  # a perturbed variant ("typos", "synonyms") of the query `of`
+    of: str | None = None
 
 
 Qrels = dict[str, dict[str, int]]
@@ -79,6 +83,17 @@ class RelevanceSet:
 
 def _kind(text: str | None, image: str | None, product_id: str | None) -> str:
     return "image" if image else "product_id" if product_id else "text"
+
+
+def query_family(row: dict[str, Any], kind: str) -> str | None:
+    """A text query's family: its ``family`` field, else the attribute names of its derived ``intent``."""
+    family = row.get("family")
+    if isinstance(family, str) and family.strip():
+        return family.strip()
+    intent = row.get("intent")
+    if kind == "text" and isinstance(intent, dict) and intent:
+        return "+".join(sorted(str(k) for k in intent))
+    return None
 
 
 def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> list[Query]:
@@ -143,7 +158,17 @@ def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> li
             split = row.get("split")
             if split is not None and split not in SPLITS:
                 problems.append(f"{where}: query {qid}: split must be one of {SPLITS}, got {split!r}")
-            queries.append(Query(qid, text, image_path, product_id, filters, split, _kind(text, image, product_id)))
+            kind = _kind(text, image, product_id)
+            perturb, of = row.get("perturb"), row.get("of")
+            if (perturb is None) != (of is None) or not all(isinstance(v, (str, type(None))) for v in (perturb, of)):
+                problems.append(f"{where}: query {qid}: \"perturb\" and \"of\" go together (the kind of variant and "
+                                "the original query's id), as strings")
+                continue
+            queries.append(Query(qid, text, image_path, product_id, filters, split, kind, query_family(row, kind),
+                                 perturb, of))
+    missing = sorted({q.of for q in queries if q.of is not None} - set(seen))
+    if missing:
+        problems.append(f"variants name original queries that are not in the file: {missing[:5]}")
     if problems:
         raise RelevanceError(path, problems)
     if not queries:

@@ -9,8 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from eval.groups import group_masks, group_means, group_targets, perturbation_scores, render_groups
 from eval.latency import summarize_latency
 from eval.metrics import DEFAULT_METRICS, MAX_P, STAT_TEST, compare_runs, evaluate, significance_vs
 from eval.modes import single_mode_names
@@ -20,7 +19,7 @@ from eval.runner import EvalRun
 logger = logging.getLogger(__name__)
 
 CURVE_KS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
-FUSED_MODES = ("fused-rrf", "fused-weighted", "tuned")
+FUSED_MODES = ("fused-rrf", "fused-weighted", "tuned", "default")
 LATENCY_NOTE = ("latency = wall time of Searcher.search per query (filters, per-signal retrieval, fusion, building "
                 "k hits), single client, sequential; query embeddings were computed beforehand in batch and "
                 "their amortised cost per query is listed separately as encode_ms_per_query")
@@ -49,16 +48,18 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
     encode_ms = {k: round(v * 1000 / n, 3) for k, v in result.encode_seconds.items()}
     modes: dict[str, Any] = {}
     curve_metrics = [f"recall@{k}" for k in CURVE_KS]
-    masks = {kind: np.array([kinds[q] == kind for q in qrels]) for kind in sorted(set(kinds.values()))}
+    masks = group_masks(relevance.queries, "kind")  # clean queries only: perturbed variants are judged apart
+    families = group_masks(relevance.queries, "family")
+    group_metrics = list(dict.fromkeys([*metrics, "ndcg@10"]))
     for name, run in result.runs.items():
         # one ranx evaluation per mode: the report's metrics and the recall curve together
-        per_query = evaluate(qrels, run.ranked, list(dict.fromkeys([*metrics, *curve_metrics])), per_query=True)
-        by_kind = {kind: {"n": int(mask.sum()), **{m: float(per_query[m][mask].mean()) for m in metrics}}
-                   for kind, mask in masks.items()}
+        per_query = evaluate(qrels, run.ranked, list(dict.fromkeys([*metrics, "ndcg@10", *curve_metrics])), per_query=True)
         modes[name] = {
             "config": run.mode.to_dict(),
             "metrics": {m: float(per_query[m].mean()) for m in metrics},
-            "by_kind": by_kind,
+            "by_kind": group_means(per_query, masks, group_metrics),
+            "by_family": group_means(per_query, families, group_metrics),
+            "by_perturbation": perturbation_scores(relevance.queries, per_query) if "ndcg@10" in per_query else {},
             "recall_curve": {str(k): float(per_query[f"recall@{k}"].mean()) for k in CURVE_KS},
             "latency_ms": summarize_latency(run.latencies_ms),
             "latencies_ms": [round(x, 3) for x in run.latencies_ms],
@@ -83,6 +84,10 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
         "pairwise_p": pairwise,
     }
     report["targets"] = check_targets(report)
+    singles = [m for m in modes if m in single_mode_names()]
+    fused = [m for m in modes if m not in singles]  # fused-*, default, tuned, config:PATH (named by the file)
+    report["targets"]["groups"] = group_targets(report, relevance.queries, qrels,
+                                                {name: r.ranked for name, r in result.runs.items()}, singles, fused)
     return report
 
 
@@ -91,7 +96,7 @@ def check_targets(report: dict[str, Any], metric: str = "ndcg@10") -> dict[str, 
     modes = report["modes"]
     single_names = single_mode_names()
     singles = [m for m in modes if m in single_names]
-    fused = [m for m in modes if m in FUSED_MODES or m.startswith("config")]
+    fused = [m for m in modes if m not in single_names]  # every combination, config:PATH modes included
     if not singles or not fused:
         return {}
     score = lambda m: modes[m]["metrics"].get(metric, 0.0)  # noqa: E731
@@ -158,8 +163,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {name} | " + " | ".join(_fmt(m["by_kind"][k].get("ndcg@10", 0.0)) for k in kinds) + " |")
         lines += ["", "A mode whose signals cannot serve a kind of query (a photo in lexical mode) ranks nothing "
                   "for it and scores 0 there.", ""]
+    lines += render_groups(report)
     t = report.get("targets")
-    if t:
+    if t and "best_fused" in t:
         lines += ["## Targets", "",
                   f"- best fused `{t['best_fused']}` vs best single `{t['best_single']}` on {t['metric']}: "
                   f"{t['fused_minus_single']:+.4f}, p={t['p_value']} -> {'met' if t['beats_best_single'] else 'NOT met'}"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +86,40 @@ def can_serve(mode: Mode, query: Query) -> bool:
     return any(active & {s.name for s in signals_for(kind)} for kind, present in given if present)
 
 
+@contextmanager
+def mode_settings(searcher: Searcher, mode: Mode) -> Iterator[Searcher]:
+    """The Searcher with the mode's engine-side settings (its ranker or none, its candidate depth) for a block."""
+    from search.ranker import load_ranker
+
+    saved = searcher.config, searcher.ranker
+    if mode.candidate_depth is not None:
+        searcher.config = searcher.config.model_copy(update={"candidate_depth": mode.candidate_depth})
+    searcher.ranker = None
+    if mode.ranker is not None:
+        from pathlib import Path
+
+        key = (mode.ranker, Path(mode.ranker).stat().st_mtime_ns if Path(mode.ranker).is_file() else 0)
+        if key not in _rankers:
+            _rankers[key] = load_ranker(mode.ranker)
+        searcher.ranker = _rankers[key]
+    try:
+        yield searcher
+    finally:
+        searcher.config, searcher.ranker = saved
+
+
+_rankers: dict[tuple[str, int], Any] = {}  # ranker files loaded by `mode_settings`, by path and mtime
+
+
 def run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: dict[str, Image.Image],
              k: int = MAX_K, bar: tqdm | None = None) -> ModeRun:
     """Send every query through `searcher.search` with the mode's settings; unanswerable queries rank nothing."""
+    with mode_settings(searcher, mode):
+        return _run_mode(searcher, mode, queries, images, k, bar)
+
+
+def _run_mode(searcher: Searcher, mode: Mode, queries: Sequence[Query], images: dict[str, Image.Image],
+              k: int, bar: tqdm | None) -> ModeRun:
     result = ModeRun(mode)
     k = max(1, min(k, searcher.index.n_products, searcher.config.candidate_depth))
     for query in queries:

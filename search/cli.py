@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     query.add_argument("--fusion", choices=["rrf", "weighted"], default=None)
     query.add_argument("--config", type=Path, default=None, help="fusion settings file from `prodsearch eval tune`")
     query.add_argument("--json", action="store_true", help="print the whole response as JSON")
+    query.add_argument("--synonyms", type=Path, default=None,
+                       help="your synonyms file (Solr format), added to the shipped ones")
     add_model_options(query, default=None)
     query.set_defaults(func=run_query)
 
@@ -46,6 +48,10 @@ def run_query(args: argparse.Namespace) -> int:
             raise InvalidQueryError(f"cannot use {args.image} as a query photo: {image.reason}")
     searcher = Searcher.open(args.index, config=load_search_config(args.config), text_model=args.text_model,
                              clip_model=args.clip_model, clip_pretrained=args.clip_pretrained, device=args.device)
+    if args.synonyms is not None:
+        from search.synonyms import load_synonyms
+
+        searcher.synonyms = load_synonyms(args.synonyms)
     response = searcher.search(request, image=image)
     if args.json:
         print(response.model_dump_json(indent=2))
@@ -55,5 +61,7 @@ def run_query(args: argparse.Namespace) -> int:
         price = f"{p.price:.2f} {p.currency}".strip() if p.price is not None else "-"
         ranks = " ".join(f"{name}#{s.rank}" for name, s in hit.signals.items())
         print(f"{i:3d}. {p.id:<10} {hit.score:.4f}  {p.title[:60]:<60} {price:>12}  [{ranks}]")
-    print(f"{response.total} candidates; {response.timings_ms['total']:.1f} ms")
+    if response.understood:
+        print("understood: " + ", ".join(f"{name}={value}" for name, value in response.understood.items()))
+    print(f"{response.total} matching ({response.pageable} ranked); {response.timings_ms['total']:.1f} ms")
     return 0

@@ -63,6 +63,14 @@ class SearchConfig(BaseModel):
     norm: Literal["min-max", "z-score", "none"] = "min-max"
     weights: dict[str, float] = Field(default_factory=_signals.default_weights)
     candidate_depth: int = Field(default=1000, ge=1, le=100_000)
+    # The learned second stage (`search.ranker`): a model file written by `prodsearch eval train-ranker`
+    # (a relative path is relative to the config file); None = fusion order only.
+    ranker: str | None = None
+    ranker_depth: int | None = Field(default=None, ge=2, le=10_000)  # None: the depth the model was trained for
+    # Exact photo matches first (`search.exact_photo`); None = the threshold calibrated on the index.
+    exact_photo_first: bool = True
+    exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
+    exact_photo_gap: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
     source: str = "defaults"
 
     @field_validator("weights")
@@ -79,6 +87,8 @@ def load_search_config(path: str | Path | None) -> SearchConfig:
     try:
         data = json.loads(path.read_text())
         data.setdefault("source", str(path))
+        if isinstance(data.get("ranker"), str) and not Path(data["ranker"]).is_absolute():
+            data["ranker"] = str(path.parent / data["ranker"])
         return SearchConfig.model_validate(data)
     except FileNotFoundError as exc:
         raise ConfigError(f"search config not found: {path}") from exc

@@ -1,4 +1,8 @@
-"""Facet counts (gender, category, colour, brand, price) over a set of product rows.
+"""Facet counts (every small attribute, brand, category, price) over the relevant set of a query.
+
+Facets come from the catalog: every attribute with at most `MAX_FACET_VALUES` distinct values
+(`gender`, `colour`, `baseColour`, `size`, `material`, ...), plus brand, category and price; their
+order and labels are a `FacetLayout` (`prodsearch serve --facets`, `PRODSEARCH_FACETS`).
 
 Counting is numpy only: every facet field is precomputed once per index as an
 integer code per product row (a product can hold several category levels, kept
@@ -7,9 +11,10 @@ as parallel ``(row, code)`` arrays), so counting a candidate set is one
 
 Semantics (the usual shopper "disjunctive" facets):
 
-- the candidate set is the whole catalog without a query, or the fused
-  candidates of the query (every product any signal retrieved, as `total` of a
-  search counts them); either way narrowed by the current filters;
+- the candidate set is the whole catalog without a query, or the query's relevant
+  set (`search.relevant`: the products holding the catalog values a text query
+  names, else the fused candidates above the relevance cutoff; what `total` of a
+  search counts); either way narrowed by the current filters;
 - a multi-select field (brand, gender, colour) and the price range are counted
   with every filter *except their own*, so the other values stay visible with
   the counts that ticking them would add;
@@ -24,7 +29,9 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,8 +41,10 @@ from pydantic import BaseModel, Field
 
 from indexer.catalog import Product
 from indexer.encoder_cache import cached_encoders
+from indexer.errors import ProdsearchError
 from search.filters import Filters
 from search.fusion import fuse
+from search.relevant import above_cutoff, understood_mask
 from search.timing import timed as _timed
 from search.types import SearchRequest
 
@@ -44,8 +53,52 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ATTRIBUTE_FACETS = ("gender", "colour")
+ATTRIBUTE_FACETS = ("gender", "colour")  # shown first when the catalog has them
+MAX_FACET_VALUES = 50  # an attribute with more distinct values gets no facet (the category and filters cover it)
+ID_LIKE_SHARE = 0.5  # more distinct values than this share of the products holding the attribute: an identifier
 PRICE_BUCKETS = 8
+FIXED_FACETS = ("brand", "category", "price")
+
+
+class FacetLayoutError(ProdsearchError, ValueError):
+    """A facet layout string that cannot be read."""
+
+
+@dataclass(frozen=True)
+class FacetLayout:
+    """Which facets come first and what they are called: ``"gender:Audience,colour:Colour,brand,price"``
+    puts those four first, in that order, with those labels; the others follow in catalog order."""
+
+    order: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str | None) -> FacetLayout:
+        if not text or not text.strip():
+            return cls()
+        order, labels = [], []
+        for item in text.split(","):
+            name, _, label = item.partition(":")
+            name, label = name.strip(), label.strip()
+            if not name or len(name) > 100 or len(label) > 100:
+                raise FacetLayoutError(f"facet layout: expected name or name:label items, comma-separated, got {item!r}")
+            order.append(name.lower())
+            if label:
+                labels.append((name.lower(), label))
+        return cls(tuple(order), tuple(labels))
+
+    def arrange(self, names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+        """``names`` (facet names) in display order, and a label for each."""
+        rank = {n: i for i, n in enumerate(self.order)}
+        ordered = sorted(names, key=lambda n: (rank.get(n.lower(), len(rank)), list(names).index(n)))
+        custom = dict(self.labels)
+        return ordered, {n: custom.get(n.lower()) or _default_label(n) for n in ordered}
+
+
+def _default_label(name: str) -> str:
+    """article_type -> Article type, baseColour -> Base colour."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:].lower() if spaced else name
 
 
 class FacetValue(BaseModel):
@@ -70,12 +123,16 @@ class PriceFacet(BaseModel):
 
 
 class FacetsResponse(BaseModel):
-    total: int = Field(description="candidates passing every filter (what a search with them pages through)")
+    total: int = Field(description="the relevant products passing every filter (what a search with them counts as "
+                                   "`total`)")
     query: str | None
     product_id: str | None = None
     candidate_depth: int = Field(description="the most candidates one query ranks (offset + k must stay within)")
-    facets: dict[str, list[FacetValue]]
+    facets: dict[str, list[FacetValue]] = Field(description="values per facet: every attribute with at most "
+                                                        f"{MAX_FACET_VALUES} distinct values, brand and category")
     price: PriceFacet
+    order: list[str] = Field(default_factory=list, description="facet names in display order (price included)")
+    labels: dict[str, str] = Field(default_factory=dict, description="display label per facet name")
     timings_ms: dict[str, float]
 
 
@@ -113,9 +170,7 @@ class FacetIndex:
     def __init__(self, products: list[Product]):
         self.n = len(products)
         self.brand = _Field.build([p.brand for p in products])
-        self.attributes = {
-            name: _Field.build([_attribute(p, name) for p in products]) for name in ATTRIBUTE_FACETS
-        }
+        self.attributes = _attribute_fields(products)
         self.price = np.array([np.nan if p.price is None else p.price for p in products], dtype=np.float64)
         keys: dict[str, int] = {}
         values: list[str] = []
@@ -152,11 +207,28 @@ class FacetIndex:
         return np.bincount(self.category_codes[selected[self.category_rows]], minlength=len(self.category_values))
 
 
-def _attribute(product: Product, name: str) -> str | None:
-    for key, value in product.attributes.items():
-        if key.lower() == name:
-            return value
-    return None
+def _attribute_fields(products: list[Product]) -> dict[str, _Field]:
+    """A field per attribute (names matched case-insensitively, spelt as first seen) with at most
+    MAX_FACET_VALUES distinct values; `ATTRIBUTE_FACETS` first, then in order of first appearance."""
+    spelt: dict[str, str] = {}
+    distinct: dict[str, set[str]] = {}
+    for p in products:
+        for key, value in p.attributes.items():
+            low = key.lower()
+            spelt.setdefault(low, key)
+            seen = distinct.setdefault(low, set())
+            if len(seen) <= MAX_FACET_VALUES and value:
+                seen.add(value.lower())
+    holders = Counter(k.lower() for p in products for k, v in p.attributes.items() if v)
+    # an identifier (a value per product, like a sku) is no facet, however small the catalog
+    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES
+             and not (len(distinct[low]) > 10 and len(distinct[low]) > ID_LIKE_SHARE * holders[low])]
+    names.sort(key=lambda low: ATTRIBUTE_FACETS.index(low) if low in ATTRIBUTE_FACETS else len(ATTRIBUTE_FACETS))
+    fields = {}
+    for low in names:
+        raw = [next((v for k, v in p.attributes.items() if k.lower() == low), None) for p in products]
+        fields[spelt[low]] = _Field.build(raw)
+    return fields
 
 
 def _reduced(filters: Filters | None, **update: Any) -> Filters | None:
@@ -214,7 +286,7 @@ def _values(field: _Field, counts: np.ndarray, selected: list[str]) -> list[Face
     return sorted(out, key=lambda v: (-v.count, v.value.lower()))
 
 
-def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse:
+def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayout | None = None) -> FacetsResponse:
     """Facet counts for a request's text / product id (optional) and filters; see the module docstring."""
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
@@ -227,20 +299,25 @@ def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse
     weights = {**searcher.config.weights, **(request.weights or {})}
     cache: dict[str, np.ndarray] = {}
 
-    def candidates(filters: Filters | None) -> np.ndarray:
-        """Boolean mask over rows: the candidates under ``filters``."""
-        key = "" if filters is None else filters.model_dump_json()
+    def candidates(filters: Filters | None, facet: str | None = None) -> np.ndarray:
+        """Boolean mask over rows: the relevant set under ``filters`` (for ``facet``'s counts: without the
+        query's span naming that facet's field)."""
+        key = ("" if filters is None else filters.model_dump_json()) + "|" + (facet or "")
         if key in cache:
             return cache[key]
-        if not has_query:
+        sub = request.model_copy(update={"filters": filters})
+        understood = understood_mask(searcher, sub, skip_field=facet) if has_query else None
+        if understood is not None:
+            selected = understood
+        elif not has_query:
             mask = searcher.filter_index.mask(filters)
             selected = np.ones(fi.n, dtype=bool) if mask is None else mask
         else:
-            sub = request.model_copy(update={"filters": filters})
             runs = worker.retrieve(sub, None, timings)
-            fused = fuse(runs, method="rrf", weights=weights)
-            selected = np.zeros(fi.n, dtype=bool)
-            selected[fused.docs] = True
+            fused = fuse(runs, method=request.fusion or searcher.config.fusion, weights=weights,
+                         rrf_k=searcher.config.rrf_k if request.rrf_k is None else request.rrf_k,
+                         norm=request.norm or searcher.config.norm)
+            selected = above_cutoff(fused, fi.n)
         cache[key] = selected
         return selected
 
@@ -248,11 +325,11 @@ def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse
     everything = candidates(filters)
     with _timed(timings, "count"):
         facets: dict[str, list[FacetValue]] = {}
-        for name in ATTRIBUTE_FACETS:
-            chosen = next((v for k, v in ((filters.attributes or {}) if filters else {}).items() if k.lower() == name), [])
-            field = fi.attributes[name]
-            facets[name] = _values(field, field.count(candidates(_without(filters, name))), chosen)
-        facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"))),
+        for name, field in fi.attributes.items():
+            low = name.lower()
+            chosen = next((v for k, v in ((filters.attributes or {}) if filters else {}).items() if k.lower() == low), [])
+            facets[name] = _values(field, field.count(candidates(_without(filters, low), low)), chosen)
+        facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"), "brand")),
                                   (filters.brand if filters else None) or [])
         chosen = (filters.category if filters else None) or []
         chosen_cats = {c.lower() for c in chosen}
@@ -260,7 +337,7 @@ def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse
         cats = []
         for level in sorted(set(fi.category_level)):
             above = [c for c in chosen if level_of(c) < level]
-            counts = fi.category_counts(candidates(_reduced(filters, category=above or None)))
+            counts = fi.category_counts(candidates(_reduced(filters, category=above or None), "category"))
             cats += [FacetValue(value=fi.category_values[i], count=int(counts[i]), level=level,
                                 selected=fi.category_values[i].lower() in chosen_cats, parent=fi.category_parent[i])
                      for i in range(len(fi.category_values)) if fi.category_level[i] == level
@@ -271,7 +348,8 @@ def compute_facets(searcher: Searcher, request: SearchRequest) -> FacetsResponse
         price = price_facet(fi.price[candidates(_without(filters, "price"))])
     timings["total"] = (time.perf_counter() - t_start) * 1000
     depth = min(searcher.config.candidate_depth, searcher.index.n_products)
+    order, labels = (layout or FacetLayout()).arrange([*fi.attributes, *FIXED_FACETS])
     return FacetsResponse(total=int(everything.sum()), query=request.text, product_id=request.product_id,
-                          candidate_depth=depth, facets=facets, price=price,
-                          timings_ms={k: round(v, 3) for k, v in timings.items()})
+                          candidate_depth=depth, facets={n: facets[n] for n in order if n in facets}, price=price,
+                          order=order, labels=labels, timings_ms={k: round(v, 3) for k, v in timings.items()})
 

@@ -22,13 +22,18 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import use_single_thread_search
+from search import exact_photo
 from search.config import SearchConfig
 from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
+from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
+from search.relevant import relevant_mask
 from search.signals import QUERY_KINDS, QueryContext, signals_for
+from search.synonyms import Synonyms
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
+from search.understanding import QueryUnderstanding
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,8 @@ class Searcher:
         # A product with several photos can fill several of a photo search's slots; search deep enough.
         counts = np.bincount(index.image_rows) if len(index.image_rows) else np.ones(1, np.int64)
         self._images_per_product = int(max(1, counts.max()))
+        self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
+        self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -83,6 +90,37 @@ class Searcher:
     def facet_index(self) -> FacetIndex:
         """Facet codes per product, built on first use (by `GET /facets`)."""
         return FacetIndex(self.index.store.products)
+
+    @cached_property
+    def exact_photo_calibration(self) -> exact_photo.Calibration | None:
+        """The exact-photo rule's numbers, calibrated on the index's product photos on first use."""
+        return exact_photo.calibrate_index(self)
+
+    def exact_photo_rule(self) -> tuple[float, float | None, float | None]:
+        return exact_photo.rule(self.config, lambda: self.exact_photo_calibration)
+
+    @cached_property
+    def _ranker_inputs(self) -> tuple[ProductWords, np.ndarray]:
+        has_photo = np.bincount(self.index.image_rows, minlength=self.index.n_products) > 0
+        return ProductWords(self.index.store.products), has_photo
+
+    def second_stage(self, request: SearchRequest, image: Image.Image | None, runs: dict[str, Run],
+                     fused: Run) -> Run:
+        """The learned re-ranking of the fused top N (when a ranker is set), then an exact photo match first."""
+        if self.ranker is not None:
+            words, has_photo = self._ranker_inputs
+            query = QueryInfo(request.text, image is not None, request.product_id is not None)
+            fused = self.ranker.rerank(runs, fused, query, words, has_photo, self.config.ranker_depth)
+        if image is not None and self.config.exact_photo_first:
+            row = exact_photo.exact_match(runs.get(exact_photo.SIGNAL), *self.exact_photo_rule())
+            if row is not None:
+                fused = exact_photo.promote(fused, row)
+        return fused
+
+    @cached_property
+    def understanding(self) -> QueryUnderstanding:
+        """The catalog's vocabulary and synonyms (query understanding), built on first use."""
+        return QueryUnderstanding.build(self.index.store.products, self.synonyms)
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
@@ -168,16 +206,22 @@ class Searcher:
             fused = fuse(runs, method=fusion, weights=weights,
                          rrf_k=self.config.rrf_k if request.rrf_k is None else request.rrf_k,
                          norm=request.norm or self.config.norm)
+        with _timed(timings, "rerank"):  # the fused scores stay for the total (relative to the best fused score)
+            ordered = self.second_stage(request, image, runs, fused)
         with _timed(timings, "fetch"):
             page = slice(request.offset, request.offset + request.k)
             positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
             hits = []
-            for doc, score in zip(fused.docs[page].tolist(), fused.scores[page].tolist(), strict=True):
+            for doc, score in zip(ordered.docs[page].tolist(), ordered.scores[page].tolist(), strict=True):
                 signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
                            for name, pos in positions.items() if doc in pos}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
+        with _timed(timings, "total_estimate"):
+            total = int(relevant_mask(self, request, fused, image is not None).sum())
+            understood = self.understanding.parse(request.text).understood() if request.text else {}
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        return SearchResponse(hits=hits, total=len(fused), k=request.k, offset=request.offset, fusion=fusion,
+        return SearchResponse(hits=hits, total=total, pageable=len(ordered),
+                              understood=understood, k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 

@@ -53,7 +53,14 @@ class Hit(BaseModel):
 
 class SearchResponse(BaseModel):
     hits: list[Hit]
-    total: int = Field(description="fused candidates available for paging")
+    total: int = Field(description="an estimate of the products that really match: those holding every catalog value "
+                                   "the query names (`understood`), else the fused candidates scoring at least half "
+                                   "the best (the same set `GET /facets` counts); may be fewer than the hits, "
+                                   "which go on to less relevant products (see `pageable`)")
+    pageable: int = Field(default=0, description="fused candidates available for paging (offset + k must stay within)")
+    understood: dict[str, str] = Field(default_factory=dict,
+                                       description="catalog values the query names, by field (attribute, brand, "
+                                                   "category), e.g. {\"colour\": \"Red\"}; a hint, not a filter")
     k: int
     offset: int
     fusion: str

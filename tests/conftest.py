@@ -32,6 +32,34 @@ def synthetic_index(tmp_path_factory, synthetic_catalog) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def fake_fixture_index(tmp_path_factory) -> Path:
+    """The fixture catalog (fixtures/catalog.jsonl, which fixtures/relevance judges) indexed with the fake encoders."""
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+    from indexer.encoders import Encoders
+
+    out = tmp_path_factory.mktemp("fake-fixture") / "idx"
+    build_index(load_catalog(REPO / "fixtures" / "catalog.jsonl"), out,
+                Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder()), progress=False)
+    return out
+
+
+@pytest.fixture
+def fake_fixture_cli(monkeypatch, fake_fixture_index):
+    """`prodsearch eval ...` in-process over `fake_fixture_index`, the fake encoders standing in for the models."""
+    import eval.runner
+    from indexer.encoder_cache import cached_encoders
+    from indexer.encoders import Encoders
+    from search.searcher import Searcher
+
+    def open_fake(index, encoders=None, config=None, **models):
+        return Searcher(index, cached_encoders(Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())), config)
+
+    monkeypatch.setattr(eval.runner, "open_searcher", open_fake)
+    return fake_fixture_index
+
+
 @pytest.fixture
 def synthetic_searcher(synthetic_index, fake_encoders):
     from search.searcher import Searcher

@@ -13,7 +13,8 @@ from search.fusion import Run
 from search.signals import QueryEncoder, Signal, SignalError, registered
 from search.types import SearchRequest
 
-BUILTINS = ("lexical", "semantic", "visual", "image", "cross_modal")
+BUILTINS = ("lexical", "semantic", "visual", "image", "cross_modal", "attributes")
+TEXT_ONLY_OFF = {"lexical": 0, "semantic": 0, "visual": 0, "attributes": 0}
 TOY = "title_length"
 
 
@@ -51,18 +52,19 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
     import search.config as config
 
     assert registry.signal_names() == BUILTINS == config.SIGNALS
-    assert config.TEXT_SIGNALS == ("lexical", "semantic", "visual")
+    assert config.TEXT_SIGNALS == ("lexical", "semantic", "visual", "attributes")
     assert config.IMAGE_SIGNALS == ("image", "cross_modal")
     assert config.PRODUCT_SIGNALS == ("semantic", "image")
     assert config.DEFAULT_WEIGHTS == config.SearchConfig().weights == {
-        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5}
+        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5, "attributes": 2.0}
     by_name = {s.name: s for s in registry.all_signals()}
     assert {n: s.searches for n, s in by_name.items()} == {
-        "lexical": "lexical", "semantic": "text", "visual": "image", "image": "image", "cross_modal": "clip_text"}
+        "lexical": "lexical", "semantic": "text", "visual": "image", "image": "image", "cross_modal": "clip_text",
+        "attributes": "catalog attribute values"}
     assert {n: {k: e.name for k, e in s.queries.items()} for n, s in by_name.items()} == {
         "lexical": {"text": "query_text"}, "semantic": {"text": "text", "product": "stored_text"},
         "visual": {"text": "clip_text"}, "image": {"photo": "clip_image", "product": "stored_image"},
-        "cross_modal": {"photo": "clip_image"}}
+        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood"}}
 
 
 def test_bad_declarations_are_refused():
@@ -89,7 +91,7 @@ def test_a_signal_searching_a_field_the_index_lacks_says_so(synthetic_searcher):
 
     missing = Signal("colour_words", {"text": CLIP_TEXT}, "colour", 1.0, "a vector field this index was not built with")
     with registered(missing), pytest.raises(SignalError, match="vector field 'colour', which this index does not have"):
-        synthetic_searcher.search(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0}))
+        synthetic_searcher.search(SearchRequest(text="red", weights=TEXT_ONLY_OFF))
 
 
 # -- a toy signal through every layer ----------------------------------------------------------------------
@@ -99,20 +101,19 @@ def test_toy_signal_is_retrieved_and_fused(toy_signal, synthetic_searcher, synth
     assert SearchConfig().weights[TOY] == 0.25
     query = "red shoes"
     response = synthetic_searcher.search(SearchRequest(text=query, k=10))
-    assert response.signals == ["lexical", "semantic", "visual", TOY]
+    assert response.signals == ["lexical", "semantic", "visual", "attributes", TOY]
     assert TOY in response.timings_ms and any(TOY in h.signals for h in response.hits)
 
-    alone = synthetic_searcher.search(SearchRequest(text=query, k=20, weights={
-        "lexical": 0, "semantic": 0, "visual": 0, TOY: 1}))
+    alone = synthetic_searcher.search(SearchRequest(text=query, k=20, weights={**TEXT_ONLY_OFF, TOY: 1}))
     assert alone.signals == [TOY]
     gaps = [abs(len(h.product.title) - len(query)) for h in alone.hits]
     assert gaps == sorted(gaps) and [h.signals[TOY].score for h in alone.hits] == [-g for g in gaps]
 
     # fused: its weight moves products, by name, like any signal's
     lexical_only = synthetic_searcher.search(SearchRequest(text=query, k=10, fusion="weighted", weights={
-        "semantic": 0, "visual": 0, TOY: 0}))
+        "semantic": 0, "visual": 0, "attributes": 0, TOY: 0}))
     toy_heavy = synthetic_searcher.search(SearchRequest(text=query, k=10, fusion="weighted", weights={
-        "semantic": 0, "visual": 0, TOY: 1000}))
+        "semantic": 0, "visual": 0, "attributes": 0, TOY: 1000}))
     assert lexical_only.signals == ["lexical"] and toy_heavy.signals == ["lexical", TOY]
     assert ids(lexical_only) != ids(toy_heavy)
     assert abs(len(toy_heavy.hits[0].product.title) - len(query)) == min(gaps)
@@ -122,7 +123,7 @@ def test_toy_signal_is_retrieved_and_fused(toy_signal, synthetic_searcher, synth
     assert TOY not in synthetic_searcher.search(SearchRequest(k=5), image=photo).signals
     from search.filters import Filters
     filtered = synthetic_searcher.search(SearchRequest(text=query, k=10, filters=Filters(brand=["Birch"]),
-                                                       weights={"lexical": 0, "semantic": 0, "visual": 0}))
+                                                       weights=TEXT_ONLY_OFF))
     assert filtered.signals == [TOY] and all(h.product.brand == "Birch" for h in filtered.hits)
 
 
@@ -131,11 +132,12 @@ def test_toy_signal_is_gone_once_unregistered(synthetic_searcher):
         assert SearchRequest(text="x", weights={TOY: 1}).weights == {TOY: 1}
     with pytest.raises(ValidationError, match="unknown signal"):
         SearchRequest(text="x", weights={TOY: 1})
-    assert synthetic_searcher.search(SearchRequest(text="red shoes")).signals == ["lexical", "semantic", "visual"]
+    assert synthetic_searcher.search(SearchRequest(text="red shoes")).signals == [
+        "lexical", "semantic", "visual", "attributes"]
 
 
 def test_toy_signal_through_the_api(client):
-    only_toy = {"q": "red shoes", "k": 5, "weights": f"lexical:0,semantic:0,visual:0,{TOY}:1"}
+    only_toy = {"q": "red shoes", "k": 5, "weights": f"lexical:0,semantic:0,visual:0,attributes:0,{TOY}:1"}
     with registered(TITLE_LENGTH):
         r = client.get("/search", params=only_toy)
         assert r.status_code == 200, r.text
@@ -161,7 +163,8 @@ def test_toy_signal_gets_an_eval_mode(toy_signal, synthetic_index, synthetic_cat
     from eval.runner import open_searcher
     from indexer.catalog import load_catalog
 
-    assert default_modes() == ("lexical", "semantic", "visual", TOY, "fused-rrf", "fused-weighted")
+    assert default_modes() == ("lexical", "semantic", "visual", "attributes", TOY, "fused-rrf",
+                              "fused-weighted")
     assert TOY in single_mode_names()
     (mode,) = resolve_modes([TOY])
     assert mode.active_signals() == [TOY] and "title is as long as the query" in mode.description

@@ -1,14 +1,16 @@
-"""/facets: counts per gender, category, colour and brand, and a price histogram, for a query and filters."""
+"""/facets: counts per small attribute (gender, colour, size, ...), brand and category, and a price histogram,
+over the relevant set of a query (or the catalog) and filters."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import get_searcher
+from api.deps import get_searcher, get_settings
 from api.errors import error_responses
 from api.params import FilterParams, FusionParams
 from api.routers.search import make_request
-from search.facets import FacetsResponse, compute_facets
+from api.settings import Settings
+from search.facets import FacetLayout, FacetsResponse, compute_facets
 from search.searcher import Searcher
 
 router = APIRouter(tags=["facets"])
@@ -22,14 +24,19 @@ def get_facets(
     fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
     searcher: Searcher = Depends(get_searcher),
+    settings: Settings = Depends(get_settings),
 ) -> FacetsResponse:
-    """Facet counts over the candidates of the query (or the catalog), narrowed by the filters.
+    """Facet counts over the relevant set of the query (or the catalog), narrowed by the filters.
 
-    Brand, gender, colour and price are counted without their own filter (ticking a
-    second brand adds to the results; the counts say how much); category levels
+    The relevant set is what the search's `total` counts: the products holding every catalog value a
+    text query names (`understood`), else the fused candidates scoring at least half the best. Facets
+    are every attribute with at most 50 distinct values, brand, category and price, in the order and
+    with the labels of `order` and `labels` (`prodsearch serve --facets`). Brand, attributes and price
+    are counted without their own filter (ticking a second brand adds to the results; the counts say
+    how much), and a filter on a field the query names replaces it; category levels
     combine with "all of" and are counted with every filter. Accepts the same
     query and filter parameters as `GET /search`; `k` and `offset` are ignored.
     """
     request = make_request(text=q, product_id=product_id or None, filters=filter_params.filters,
                            **fusion_params.fields)
-    return compute_facets(searcher, request)  # engine errors: see the handlers in api.app
+    return compute_facets(searcher, request, FacetLayout.parse(settings.facets))  # engine errors: see the handlers in api.app

@@ -4,11 +4,13 @@
   const PAGE_SIZE = 24;
   const DEBOUNCE_MS = 250;
   const FACET_LIMIT = 8;
+  // Facet order and labels come from GET /facets (`order`, `labels`); this is the fallback for an older server.
   const FACETS = [["gender", "Gender"], ["category", "Category"], ["colour", "Colour"], ["brand", "Brand"]];
+  const FIXED = new Set(["brand", "category", "price"]); // every other facet name is an attribute
 
   const state = {
     q: "", page: 0, mode: "text", photo: null, photoUrl: null, similar: null, why: false, depth: 1000,
-    filters: { gender: [], colour: [], brand: [], category: [], price_min: null, price_max: null },
+    filters: { brand: [], category: [], attrs: {}, price_min: null, price_max: null }, // attrs: name -> values
     categoryLevel: {}, expanded: new Set(), errors: {}, facets: null,
     signalInfo: {}, // name -> GET /signals entry (description, queries, weight): the server's registry
     lastData: null,
@@ -69,8 +71,7 @@
     const f = state.filters;
     f.brand.forEach((v) => params.append("brand", v));
     f.category.forEach((v) => params.append("category", v));
-    f.gender.forEach((v) => params.append("attr", `gender:${v}`));
-    f.colour.forEach((v) => params.append("attr", `colour:${v}`));
+    for (const [name, values] of Object.entries(f.attrs)) values.forEach((v) => params.append("attr", `${name}:${v}`));
     if (f.price_min !== null) params.append("price_min", f.price_min);
     if (f.price_max !== null) params.append("price_max", f.price_max);
     return params;
@@ -80,8 +81,7 @@
     const f = state.filters, out = {}, attributes = {};
     if (f.brand.length) out.brand = f.brand;
     if (f.category.length) out.category = f.category;
-    if (f.gender.length) attributes.gender = f.gender;
-    if (f.colour.length) attributes.colour = f.colour;
+    for (const [name, values] of Object.entries(f.attrs)) if (values.length) attributes[name] = values;
     if (Object.keys(attributes).length) out.attributes = attributes;
     if (f.price_min !== null) out.price_min = Number(f.price_min);
     if (f.price_max !== null) out.price_max = Number(f.price_max);
@@ -177,11 +177,13 @@
       $("status").textContent = emptyText || "Type to search, or search by photo.";
       return;
     }
-    const total = Math.min(data.total, state.depth);
+    // `total` estimates the products that really match; `pageable` is how far the ranking goes (older
+    // servers: total), and the pages follow it, so less relevant products stay reachable
+    const total = Math.min(data.pageable || data.total, state.depth);
     const first = data.offset + 1, last = data.offset + data.hits.length;
-    $("status").textContent = data.hits.length
-      ? `Results ${first}\u2013${last} of ${data.total} ${describe()}`
-      : `No products ${describe()} match. Try removing a filter.`;
+    $("status").textContent = !data.hits.length ? `No products ${describe()} match. Try removing a filter.`
+      : data.total >= last ? `Results ${first}\u2013${last} of ${data.total} ${describe()}`
+        : `Results ${first}\u2013${last} ${describe()} (${data.total} match everything it names)`;
     data.hits.forEach((hit, i) => grid.append(card(hit, data.offset + i + 1, data.signals)));
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     $("pager").hidden = pages <= 1;
@@ -189,6 +191,39 @@
     $("prev").disabled = state.page === 0;
     $("next").disabled = state.page + 1 >= pages;
     renderTimings(data);
+    renderUnderstood(data.understood || {});
+  }
+
+  // What the engine understood the query to name, each with a one-click "filter by this".
+  function renderUnderstood(understood) {
+    const box = $("understood");
+    const seen = new Set(); // one chip per value: "Dresses" as a category and as an article type is one thing to click
+    const items = Object.entries(understood).filter(([name, value]) => {
+      if (isSelected(name, value) || seen.has(lower(value))) return false;
+      seen.add(lower(value));
+      return true;
+    });
+    box.hidden = !items.length || state.mode !== "text";
+    box.replaceChildren(...(box.hidden ? [] : [el("span", { class: "understood-label", text: "Understood:" }),
+      ...items.map(([name, value]) => el("button", { type: "button", class: "chip understood-chip",
+        "data-key": `understood:${name}:${value}`, "aria-label": `Filter by ${label(name)}: ${value}`,
+        title: "Filter by this", text: `${label(name)}: ${value} +`, onclick: () => toggleFilter(name, value, true) }))]));
+  }
+
+  function label(name) {
+    const labels = (state.facets && state.facets.labels) || {};
+    if (labels[name]) return labels[name];
+    const spaced = name.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/_/g, " ");
+    return spaced.charAt(0).toUpperCase() + spaced.slice(1).toLowerCase();
+  }
+
+  function filterValues(name) {
+    const f = state.filters;
+    return FIXED.has(name) ? f[name] : (f.attrs[name] || []);
+  }
+
+  function isSelected(name, value) {
+    return filterValues(name).some((v) => lower(v) === lower(value));
   }
 
   function card(hit, position, signalNames) {
@@ -259,7 +294,9 @@
     state.categoryLevel = {};
     data.facets.category.forEach((v) => { state.categoryLevel[lower(v.value)] = v.level || 0; });
     const box = $("facets");
-    box.replaceChildren(...FACETS.map(([name, label]) => facetGroup(name, label, data.facets[name] || [])));
+    const names = data.order ? data.order.filter((n) => n !== "price") : FACETS.map(([n]) => n);
+    const labels = data.labels || Object.fromEntries(FACETS);
+    box.replaceChildren(...names.map((name) => facetGroup(name, labels[name] || name, data.facets[name] || [])));
     renderPrice(data.price);
     renderChips();
     if (focused) {
@@ -300,8 +337,12 @@
       const levelOf = (c) => state.categoryLevel[lower(c)] || 0;
       f.category = on ? f.category.filter((c) => levelOf(c) < level).concat([value])
         : f.category.filter((c) => lower(c) !== lower(value) && levelOf(c) <= level);
+    } else if (name === "brand") {
+      f.brand = on ? f.brand.concat([value]) : f.brand.filter((v) => lower(v) !== lower(value));
     } else {
-      f[name] = on ? f[name].concat([value]) : f[name].filter((v) => lower(v) !== lower(value));
+      const values = f.attrs[name] || [];
+      f.attrs[name] = on ? values.concat([value]) : values.filter((v) => lower(v) !== lower(value));
+      if (!f.attrs[name].length) delete f.attrs[name];
     }
     refresh();
   }
@@ -335,10 +376,9 @@
 
   function renderChips() {
     const f = state.filters, chips = [];
-    const labels = { gender: "Gender", category: "Category", colour: "Colour", brand: "Brand" };
-    for (const name of Object.keys(labels)) {
-      f[name].forEach((v) => chips.push(el("button", { type: "button", class: "chip", "data-key": `chip:${name}:${v}`,
-        "aria-label": `Remove filter ${labels[name]}: ${v}`, text: `${labels[name]}: ${v} \u00d7`,
+    for (const name of ["brand", "category", ...Object.keys(f.attrs)]) {
+      filterValues(name).forEach((v) => chips.push(el("button", { type: "button", class: "chip", "data-key": `chip:${name}:${v}`,
+        "aria-label": `Remove filter ${label(name)}: ${v}`, text: `${label(name)}: ${v} \u00d7`,
         onclick: () => toggleFilter(name, v, false) })));
     }
     if (f.price_min !== null || f.price_max !== null) {
@@ -425,7 +465,7 @@
       $(id).addEventListener("change", () => { clearTimeout(priceTimer); readPrice(); });
     }
     $("clear-filters").addEventListener("click", () => {
-      Object.assign(state.filters, { gender: [], colour: [], brand: [], category: [], price_min: null, price_max: null });
+      Object.assign(state.filters, { brand: [], category: [], attrs: {}, price_min: null, price_max: null });
       $("price-min").value = "";
       $("price-max").value = "";
       refresh();

@@ -31,7 +31,7 @@ def test_get_search_with_filters_weights_and_paging(client):
     assert body["hits"] and all(h["product"]["brand"] == "Birch" and h["product"]["price"] <= 40 and
                                 h["product"]["attributes"]["colour"] == "Red" for h in body["hits"])
     assert set(body["timings_ms"]) >= {"lexical", "semantic", "visual", "fuse", "total"}
-    assert set(body["hits"][0]["signals"]) <= {"lexical", "semantic", "visual"}
+    assert set(body["hits"][0]["signals"]) <= {"lexical", "semantic", "visual", "attributes"}
     page1 = hit_ids(client.get("/search", params={"q": "shoes", "k": 4}))
     page2 = hit_ids(client.get("/search", params={"q": "shoes", "k": 4, "offset": 4}))
     both = hit_ids(client.get("/search", params={"q": "shoes", "k": 8}))

@@ -108,8 +108,9 @@ def test_facets_honour_filters(client):
 
 def test_facets_honour_query(client):
     body = client.get("/facets", params={"q": "red", "weights": LEXICAL_ONLY}).json()
-    assert body["total"] == 12 and body["query"] == "red"
-    assert counts(body, "colour") == {"Red": 12}
+    assert body["total"] == 12 and body["query"] == "red"  # the red products: "red" names a colour
+    # the colour facet is counted without the span naming a colour: what ticking Blue instead gives
+    assert counts(body, "colour") == {c: 12 for c in ("Red", "Green", "Blue", "Yellow", "Black", "Pink")}
     assert counts(body, "brand") == {"Acme": 6, "Birch": 6}
     shoes = client.get("/facets", params={"q": "shoes", "weights": LEXICAL_ONLY, "attr": "colour:Blue"}).json()
     assert shoes["total"] == 2 * 2
@@ -132,7 +133,10 @@ def test_facet_total_matches_search_total(client, params):
 
 def test_facets_for_more_like_this(client):
     body = client.get("/facets", params={"product_id": "s000"}).json()
-    assert body["product_id"] == "s000" and body["total"] == 71  # every product but itself
+    assert body["product_id"] == "s000"
+    # the relevant set (fused candidates above the cutoff), not every product but itself
+    similar = client.get("/products/s000/similar", params={"k": 5}).json()
+    assert 0 < body["total"] < 71 and body["total"] == similar.get("total", body["total"])
     assert client.get("/facets", params={"product_id": "nope"}).status_code == 404
 
 
@@ -141,7 +145,7 @@ def test_facets_for_more_like_this(client):
     ({"price_min": -1}, "price_min"),
     ({"attr": "colour"}, "attr"),
     ({"weights": "bogus:1"}, "weights"),
-    ({"q": "red", "weights": "lexical:0,semantic:0,visual:0"}, "weight 0"),
+    ({"q": "red", "weights": "lexical:0,semantic:0,visual:0,attributes:0"}, "weight 0"),
     ({"q": "x" * 1001}, "q"),
     ({"fusion": "magic"}, "fusion"),
 ])

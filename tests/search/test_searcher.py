@@ -16,17 +16,18 @@ def ids(response):
 
 def test_text_query_uses_three_signals_and_reports_them(synthetic_searcher):
     response = synthetic_searcher.search(SearchRequest(text="red shoes", k=5))
-    assert response.signals == ["lexical", "semantic", "visual"]
+    assert response.signals == ["lexical", "semantic", "visual", "attributes"]  # "red" and "shoes" are values
     top = response.hits[0]
     assert "red" in top.product.title and "shoes" in top.product.title
-    assert set(top.signals) == {"lexical", "semantic", "visual"}
+    assert set(top.signals) == {"lexical", "semantic", "visual", "attributes"}
     assert all(s.rank >= 1 for s in top.signals.values())
     for stage in ("lexical", "semantic", "visual", "fuse", "total"):
         assert stage in response.timings_ms
 
 
 def test_visual_signal_finds_the_named_colour(synthetic_searcher):
-    response = synthetic_searcher.search(SearchRequest(text="blue", k=5, weights={"lexical": 0, "semantic": 0}))
+    response = synthetic_searcher.search(SearchRequest(text="blue", k=5, weights={"lexical": 0, "semantic": 0,
+                                                                                     "attributes": 0}))
     assert response.signals == ["visual"]
     assert all(h.product.attributes["colour"] == "Blue" for h in response.hits)
 
@@ -84,7 +85,8 @@ def test_request_without_input_is_rejected(synthetic_searcher):
 
 def test_all_weights_zero_is_rejected(synthetic_searcher):
     with pytest.raises(InvalidQueryError, match="weight 0"):
-        synthetic_searcher.search(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0}))
+        synthetic_searcher.search(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0,
+                                                                                  "attributes": 0}))
 
 
 def test_page_beyond_candidates_is_rejected(synthetic_searcher):

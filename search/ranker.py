@@ -1,0 +1,245 @@
+"""The learned second stage: a LightGBM lambdarank model re-orders the fused top N.
+
+Features per (query, candidate), derived from the signal registry (`search.signals`) so that a new
+signal (e.g. `attributes`) becomes features without touching this file:
+
+- for each signal: its raw score (NaN when the signal did not return the product), its reciprocal
+  rank (0 when absent) and its min-max normalised score within its run (0 when absent);
+- the fused score (divided by the top fused score) and the fused reciprocal rank;
+- word overlap of the query with the product's title, brand, and attribute values + category
+  (the fraction of query words found there), and the number of query words;
+- what the query has (text, photo, product) and whether the product has a photo.
+
+A model file (``ranker.json``) holds the LightGBM model text and the feature names it was trained
+with; at search time missing signals become NaN features, so an older model keeps working when a
+signal is registered later. `prodsearch eval train-ranker` (eval.train_ranker) writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.catalog import Product
+from indexer.errors import ProdsearchError
+from search.fusion import Run
+from search.signals import signal_names
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "prodsearch-ranker/1"
+DEFAULT_DEPTH = 200
+_WORD = re.compile(r"\w+")
+TEXT_FEATURES = ("query_words", "title_overlap", "brand_overlap", "attribute_overlap", "any_overlap")
+QUERY_FEATURES = ("has_text", "has_photo", "has_product", "product_has_photo")
+FUSED_FEATURES = ("fused_score", "fused_rrank")
+
+
+class RankerError(ProdsearchError):
+    """A ranker model file is missing, unreadable, or not a ranker this version can use."""
+
+
+def words(text: str | None) -> set[str]:
+    return set(_WORD.findall(text.lower())) if text else set()
+
+
+def feature_names(signals: Sequence[str] | None = None) -> list[str]:
+    """The features for ``signals`` (default: every registered signal), in the order a model sees them."""
+    signals = signal_names() if signals is None else signals
+    per_signal = [f"{s}_{part}" for s in signals for part in ("score", "rrank", "norm")]
+    return [*per_signal, *FUSED_FEATURES, *TEXT_FEATURES, *QUERY_FEATURES]
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the features need to know about the request."""
+
+    text: str | None
+    has_photo: bool
+    has_product: bool
+
+
+class ProductWords:
+    """The products' words per field (title, brand, attribute values + category, any of them) as one sparse
+    0/1 matrix, so that the query-word overlaps of 200 candidates are one sparse product (built once)."""
+
+    FIELDS = 4
+
+    def __init__(self, products: Sequence[Product]):
+        from scipy.sparse import csr_matrix
+
+        self.vocabulary: dict[str, int] = {}
+        indptr, indices = [0], []
+        for p in products:
+            title, brand = words(p.title), words(p.brand)
+            attrs = words(" ".join([*map(str, p.attributes.values()), *p.category]))
+            row: set[int] = set()
+            for f, field_words in enumerate((title, brand, attrs, title | brand | attrs)):
+                row.update(self.FIELDS * self.vocabulary.setdefault(w, len(self.vocabulary)) + f
+                           for w in field_words)
+            indices.extend(sorted(row))
+            indptr.append(len(indices))
+        self.matrix = csr_matrix((np.ones(len(indices), np.float32), np.array(indices, np.int64), indptr),
+                                 shape=(len(products), self.FIELDS * max(len(self.vocabulary), 1)))
+
+    def overlaps(self, query_words: set[str], rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 4): how many of ``query_words`` each row's title, brand, attributes, any field has."""
+        ids = [self.vocabulary[w] for w in query_words if w in self.vocabulary]
+        counts = np.zeros(len(rows) * self.FIELDS)
+        if not ids or not len(rows):
+            return counts.reshape(len(rows), self.FIELDS)
+        indptr, indices = self.matrix.indptr, self.matrix.indices
+        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+        owner = np.repeat(np.arange(len(rows)), lengths)  # each stored entry's candidate
+        entry = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[owner]
+        cols = indices[entry]
+        hit = np.isin(cols // self.FIELDS, ids)
+        counts += np.bincount(owner[hit] * self.FIELDS + cols[hit] % self.FIELDS, minlength=len(counts))
+        return counts.reshape(len(rows), self.FIELDS)
+
+
+def _signal_columns(run: Run, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score, reciprocal rank and min-max score of ``docs`` in ``run`` (NaN / 0 / 0 where absent)."""
+    n = len(docs)
+    score, rrank, norm = np.full(n, np.nan), np.zeros(n), np.zeros(n)
+    if not len(run) or not n:
+        return score, rrank, norm
+    order = np.argsort(docs, kind="stable")  # sort the few candidates, not the deep run
+    sorted_docs = docs[order]
+    at = np.minimum(np.searchsorted(sorted_docs, run.docs), n - 1)
+    pos = np.flatnonzero(sorted_docs[at] == run.docs)  # positions in the run of the candidates it has
+    where = order[at[pos]]
+    s = run.scores.astype(np.float64)
+    lo, hi = float(s.min()), float(s.max())
+    score[where] = s[pos]
+    rrank[where] = 1.0 / (pos + 1)
+    norm[where] = (s[pos] - lo) / (hi - lo) if hi > lo else 1.0
+    return score, rrank, norm
+
+
+def build_features(runs: Mapping[str, Run], fused: Run, query: QueryInfo, product_words: ProductWords,
+                   has_photo: np.ndarray, signals: Sequence[str]) -> np.ndarray:
+    """One row of `feature_names(signals)` per candidate in ``fused`` (its order)."""
+    docs = fused.docs.astype(np.int64)
+    n = len(docs)
+    columns: list[np.ndarray] = []
+    for name in signals:
+        run = runs.get(name)
+        if run is None:
+            columns += [np.full(n, np.nan), np.zeros(n), np.zeros(n)]
+        else:
+            columns += list(_signal_columns(run, docs))
+    top = float(fused.scores[0]) if n and fused.scores[0] != 0 else 1.0
+    columns += [fused.scores / top, 1.0 / np.arange(1, n + 1)]
+    q = words(query.text)
+    overlap = product_words.overlaps(q, docs) / max(len(q), 1)
+    columns += [np.full(n, float(len(q))), *overlap.T]
+    columns += [np.full(n, float(query.text is not None)), np.full(n, float(query.has_photo)),
+                np.full(n, float(query.has_product)), has_photo[docs].astype(np.float64)]
+    return np.column_stack(columns) if n else np.zeros((0, len(columns)))
+
+
+class Ranker:
+    """A trained model and the features it expects; `rerank` re-orders a fused run's top `depth`."""
+
+    def __init__(self, booster: Any, signals: Sequence[str], depth: int = DEFAULT_DEPTH,
+                 meta: dict[str, Any] | None = None):
+        self.booster = booster
+        self.signals = tuple(signals)
+        self.depth = depth
+        self.meta = meta or {}
+        self.path: Path | None = None  # the file it was loaded from or saved to
+        expected = feature_names(self.signals)
+        if list(booster.feature_name()) != expected:
+            raise RankerError(f"the model's features {booster.feature_name()} are not {expected}")
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        if not len(features):
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(features, num_threads=1), np.float64)
+
+    def rerank(self, runs: Mapping[str, Run], fused: Run, query: QueryInfo, product_words: ProductWords,
+               has_photo: np.ndarray, depth: int | None = None) -> Run:
+        """The fused run with its top ``depth`` re-ordered by the model (ties keep the fused order); the rest
+        follows unchanged. Scores of the re-ordered part are the model's; the rest are shifted below them."""
+        depth = self.depth if depth is None else depth
+        head = Run(fused.docs[:depth], fused.scores[:depth])
+        if len(head) < 2:
+            return fused
+        predicted = self.score(build_features(runs, head, query, product_words, has_photo, self.signals))
+        order = np.lexsort((np.arange(len(head)), -predicted))
+        tail_scores = fused.scores[depth:]
+        if len(tail_scores):
+            tail_scores = tail_scores - tail_scores[0] + float(predicted.min()) - 1.0
+        return Run(np.concatenate([head.docs[order], fused.docs[depth:]]),
+                   np.concatenate([predicted[order], tail_scores]))
+
+    # -- files ------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": FORMAT, "signals": list(self.signals), "depth": self.depth,
+                "features": feature_names(self.signals), "meta": self.meta,
+                "model": self.booster.model_to_string()}
+        path.write_text(json.dumps(data) + "\n")
+        self.path = path.resolve()
+        return path
+
+
+def load_ranker(path: str | Path) -> Ranker:
+    """A ranker written by `Ranker.save`; `RankerError` says what is wrong with the file."""
+    import lightgbm
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise RankerError(f"ranker model not found: {path} (train one with `prodsearch eval train-ranker`)") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RankerError(f"ranker model {path} is not readable JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RankerError(f"{path} is not a ranker model (format {FORMAT!r} expected)")
+    try:
+        booster = lightgbm.Booster(model_str=data["model"])
+        ranker = Ranker(booster, data["signals"], int(data.get("depth", DEFAULT_DEPTH)), data.get("meta"))
+    except (KeyError, TypeError, ValueError, lightgbm.basic.LightGBMError) as exc:
+        raise RankerError(f"ranker model {path} is invalid: {exc}") from exc
+    ranker.path = path.resolve()
+    logger.info("loaded ranker %s (%d signals, re-ranks the top %d)", path, len(ranker.signals), ranker.depth)
+    return ranker
+
+
+# -- training -------------------------------------------------------------------------------------------
+TRAIN_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "learning_rate": 0.1, "num_leaves": 15,
+    "min_data_in_leaf": 10, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
+    "lambdarank_truncation_level": 20, "num_threads": 1, "deterministic": True, "force_row_wise": True,
+    "verbosity": -1,
+}
+
+
+def train_ranker(features: Sequence[np.ndarray], labels: Sequence[np.ndarray], signals: Sequence[str], *,
+                 depth: int = DEFAULT_DEPTH, rounds: int = 100, seed: int = 13,
+                 params: Mapping[str, Any] | None = None, meta: dict[str, Any] | None = None) -> Ranker:
+    """A lambdarank model from one feature matrix and one label (grade) vector per query."""
+    import lightgbm
+
+    groups = [(f, y) for f, y in zip(features, labels, strict=True) if len(y) > 1 and np.any(y > 0)]
+    if not groups:
+        raise RankerError("no training query has a relevant product among its candidates; nothing to learn")
+    X = np.vstack([f for f, _ in groups])
+    y = np.concatenate([y for _, y in groups]).astype(np.int32)
+    merged = {**TRAIN_PARAMS, "seed": seed, **(params or {})}
+    merged["min_data_in_leaf"] = min(int(merged["min_data_in_leaf"]), max(1, len(X) // 20))
+    data = lightgbm.Dataset(X, y, group=[len(g) for _, g in groups], feature_name=feature_names(signals),
+                            free_raw_data=False)
+    booster = lightgbm.train(merged, data, num_boost_round=rounds)
+    return Ranker(booster, signals, depth, {**(meta or {}), "train_queries": len(groups), "train_rows": len(X),
+                                            "rounds": rounds})

@@ -1,0 +1,67 @@
+"""The relevant set of a query: what `total` counts and the facets count (instead of every signal's candidates).
+
+- A text query (no photo, no product; the `attributes` signal not at weight 0) that names catalog values
+  (`search.understanding`): the products holding a value of every understood span, within the filters.
+  A span whose field a filter already names (ticking another colour) is left to that filter, and a
+  facet is counted without the span naming its field (the other colours show what ticking them gives).
+- Otherwise: the fused candidates scoring at least `RELEVANCE_CUTOFF` times the best fused score.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from search.filters import Filters
+from search.fusion import Run
+from search.types import SearchRequest
+from search.understanding import ATTRIBUTES_SIGNAL
+
+if TYPE_CHECKING:
+    from search.searcher import Searcher
+
+RELEVANCE_CUTOFF = 0.5
+
+
+def filtered_fields(filters: Filters | None) -> set[str]:
+    """The fields (lowercase) ``filters`` constrain: attribute names, "brand", "category"."""
+    if filters is None:
+        return set()
+    out = {name.lower() for name in (filters.attributes or {})}
+    if filters.brand:
+        out.add("brand")
+    if filters.category:
+        out.add("category")
+    return out
+
+
+def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool = False,
+                    skip_field: str | None = None) -> np.ndarray | None:
+    """Rows holding every understood value of a text-only query, within its filters; None when the query
+    is not text-only or names no value. ``skip_field``: a facet counted without the span naming it."""
+    if request.text is None or has_image or request.product_id is not None:
+        return None
+    if {**searcher.config.weights, **(request.weights or {})}.get(ATTRIBUTES_SIGNAL, 1.0) <= 0:
+        return None  # understanding turned off for this request
+    parsed = searcher.understanding.parse(request.text)
+    skip = filtered_fields(request.filters) | ({skip_field.lower()} if skip_field else set())
+    mask = searcher.understanding.matching_mask(parsed, skip)
+    if mask is None:
+        return None
+    allowed = searcher.filter_index.mask(request.filters)
+    return mask if allowed is None else mask & allowed
+
+
+def above_cutoff(fused: Run, n: int) -> np.ndarray:
+    """Rows of the fused candidates scoring at least RELEVANCE_CUTOFF x the best one."""
+    out = np.zeros(n, dtype=bool)
+    if len(fused):
+        top = float(fused.scores[0])
+        out[fused.docs[fused.scores >= RELEVANCE_CUTOFF * top] if top > 0 else fused.docs] = True
+    return out
+
+
+def relevant_mask(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False) -> np.ndarray:
+    mask = understood_mask(searcher, request, has_image)
+    return mask if mask is not None else above_cutoff(fused, searcher.index.n_products)

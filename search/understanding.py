@@ -1,0 +1,247 @@
+"""Query understanding: which catalog values a query names, with a confidence.
+
+The parser reads the query's words left to right and, at each position, takes the longest span
+(up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
+attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
+never uses is first corrected towards the catalog's value and synonym words (symspellpy, edit
+distance 1 from 5 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
+alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
+values they hold, never a hard filter), the response's `understood` block, and the relevant set
+that `total` and the facets count (`matching_mask`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from symspellpy import SymSpell, Verbosity
+
+from indexer.catalog import Product
+from search.fusion import Run
+from search.normalise import MAX_PHRASE_WORDS, key_of_words, singular, words
+from search.synonyms import Synonyms, load_synonyms
+from search.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from search.signals import QueryContext
+
+logger = logging.getLogger(__name__)
+
+ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
+MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
+MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
+MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
+MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
+CONFIDENCE = {"value": 1.0, "synonym": 0.9}
+CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span
+TIE_BREAK = 0.05  # BM25's share in ordering products that hold the same values (< any confidence step)
+PARSE_CACHE = 4096
+_STOP = """
+a an the and or for with without in on of to by from at as is are be it its this that these those
+me my our your i we you some any all new best cheap buy shop sale online look looking want need like
+size pair pairs set one two very nice good quality under over below above than less more
+"""
+STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
+
+Via = Literal["value", "synonym", "spelling"]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One catalog value a span of the query names."""
+
+    field: str  # an attribute name as the catalog spells it, "brand" or "category"
+    value: str  # the value as the catalog spells it
+    code: int
+    confidence: float
+    via: Via
+
+
+@dataclass(frozen=True)
+class Group:
+    """One span of the query and every value it may name (a product holding any of them matches)."""
+
+    words: str  # the query's words as typed
+    corrected: str | None  # the words after spelling correction, when any changed
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    groups: tuple[Group, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def understood(self) -> dict[str, str]:
+        """The best value per field (`{"colour": "Red", "gender": "Women"}`), in query order."""
+        best: dict[str, Match] = {}
+        for group in self.groups:
+            for m in group.matches:
+                if m.field not in best or m.confidence > best[m.field].confidence:
+                    best[m.field] = m
+        return {name: m.value for name, m in best.items()}
+
+
+class QueryUnderstanding:
+    """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
+
+    def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms):
+        self.vocabulary = vocabulary
+        self.synonyms = synonyms
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (rows sorted by code, offsets)
+        for name, f in vocabulary.fields.items():
+            order = np.argsort(f.codes, kind="stable")
+            offsets = np.concatenate([[0], np.cumsum(np.bincount(f.codes, minlength=len(f.values)))])
+            self._rows[name] = (f.rows[order], offsets)
+        self._synonym_targets: dict[str, list[tuple[str, int]]] = {}
+        spell_words = dict(vocabulary.value_words)
+        for key, targets in synonyms.sources():
+            found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
+            if found:
+                self._synonym_targets[key] = list(dict.fromkeys(found))
+        for key in self._synonym_targets:
+            for w in words(synonyms.phrase(key)):
+                spell_words[w] = spell_words.get(w, 0) + 1
+        self._known = vocabulary.title_words | set(spell_words) | STOP_WORDS
+        self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
+        self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for w, count in spell_words.items():
+            if len(w) >= 4 and w.isalpha():
+                self._spell.create_dictionary_entry(w, max(1, count))
+        self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
+
+    @classmethod
+    def build(cls, products: list[Product], synonyms: Synonyms | None = None) -> QueryUnderstanding:
+        start = time.perf_counter()
+        out = cls(Vocabulary.from_products(products), synonyms if synonyms is not None else load_synonyms())
+        logger.info("query understanding: %d values in %d fields, %d synonym phrases, built in %.2f s",
+                    len(out.vocabulary.by_key), len(out.vocabulary.fields), len(out._synonym_targets),
+                    time.perf_counter() - start)
+        return out
+
+    # -- parsing -----------------------------------------------------------------------------------
+    def _needs_lookup(self, word: str) -> bool:
+        return not (word in self._known or singular(word) in self._keys or not word.isalpha()
+                    or len(word) < MIN_CORRECTED or len(word) > MAX_WORD_LENGTH)
+
+    def _correct(self, word: str) -> str:
+        if not self._needs_lookup(word):
+            return word
+        found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
+        return found[0].term if found else word
+
+    def _candidates(self, key: str) -> tuple[Match, ...]:
+        out: dict[tuple[str, int], Match] = {}
+        for name, code in self.vocabulary.lookup(key):
+            out[(name, code)] = Match(name, self.vocabulary.value(name, code), code, CONFIDENCE["value"], "value")
+        for name, code in self._synonym_targets.get(key, ()):
+            if (name, code) not in out:
+                out[(name, code)] = Match(name, self.vocabulary.value(name, code), code, CONFIDENCE["synonym"],
+                                          "synonym")
+        return tuple(out.values())
+
+    def _parse(self, text: str) -> ParsedQuery:
+        typed = words(text)[:MAX_QUERY_WORDS]
+        fixed, lookups = [], 0
+        for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
+            corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
+            lookups += self._needs_lookup(w)
+            fixed.append(corrected)
+        groups: list[Group] = []
+        i = 0
+        while i < len(fixed):
+            for length in range(min(MAX_PHRASE_WORDS, len(fixed) - i), 0, -1):
+                span = fixed[i:i + length]
+                if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
+                    continue
+                matches = self._candidates(key_of_words(span))
+                if not matches:
+                    continue
+                n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
+                if n_fixed:
+                    factor = CORRECTED_FACTOR ** n_fixed
+                    matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4), "spelling")
+                                    for m in matches)
+                if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
+                    groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None,
+                                        matches))
+                i += length
+                break
+            else:
+                i += 1
+        return ParsedQuery(tuple(groups))
+
+    # -- products ----------------------------------------------------------------------------------
+    def _holders(self, m: Match) -> np.ndarray:
+        rows, offsets = self._rows[m.field]
+        return rows[offsets[m.code]:offsets[m.code + 1]]
+
+    def match_scores(self, parsed: ParsedQuery) -> np.ndarray:
+        """Per product row: the sum over the query's groups of the best confidence among the values it holds."""
+        total = np.zeros(self.vocabulary.n, dtype=np.float64)
+        for group in parsed.groups:
+            best = np.zeros(self.vocabulary.n, dtype=np.float64)
+            for m in group.matches:
+                rows = self._holders(m)
+                best[rows] = np.maximum(best[rows], m.confidence)
+            total += best
+        return total
+
+    def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset()
+                      ) -> np.ndarray | None:
+        """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
+        field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
+        facet, decides instead (all rows when every group is left out)."""
+        if not parsed.groups:
+            return None
+        mask = np.ones(self.vocabulary.n, dtype=bool)
+        for group in parsed.groups:
+            if any(m.field.lower() in skip_fields for m in group.matches):
+                continue
+            holds = np.zeros(self.vocabulary.n, dtype=bool)
+            for m in group.matches:
+                holds[self._holders(m)] = True
+            mask &= holds
+        return mask
+
+
+def parse_query(ctx: QueryContext) -> ParsedQuery | None:
+    """The `understood` query encoder: the query's parse, or None (signal skipped) when it names no value."""
+    if ctx.text is None:
+        return None
+    return ctx.searcher.understanding.parse(ctx.text) or None
+
+
+def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
+    """Products holding the values the query names, best first: by the summed confidence of the groups they
+    match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
+    ranked)."""
+    u = ctx.searcher.understanding
+    scores = u.match_scores(parsed)
+    if ctx.mask is not None:
+        scores[~ctx.mask] = 0.0
+    candidates = np.flatnonzero(scores > 0)
+    if not len(candidates):
+        return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
+    keep = scores > 0
+    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked
+        levels, counts = np.unique(scores[candidates], return_counts=True)
+        filled = np.cumsum(counts[::-1])
+        keep = scores >= levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
+    final = np.where(keep, scores, 0.0)
+    if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
+        lexical = ctx.search_lexical(ctx.text)
+        if len(lexical) and float(lexical.scores.max()) > 0:
+            bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
+            final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
+    rows = np.flatnonzero(keep)
+    if len(rows) > ctx.depth:
+        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
+    order = np.lexsort((rows, -final[rows]))
+    return Run(rows[order].astype(np.int64), final[rows[order]])

@@ -1,0 +1,111 @@
+"""Query understanding on a hand-made catalog: every expected value and score below is worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.catalog import Product
+from search.synonyms import parse_synonyms
+from search.understanding import MAX_QUERY_WORDS, QueryUnderstanding
+from search.vocabulary import Vocabulary
+
+PRODUCTS = [
+    Product(id="p0", title="Acme Red Cotton T-Shirt", brand="Acme", category=["Apparel", "Topwear", "T-Shirts"],
+            attributes={"gender": "Women", "colour": "Red", "material": "Cotton"}),
+    Product(id="p1", title="Birch Navy Blue Running Shoes", brand="Birch",
+            category=["Footwear", "Shoes", "Running Shoes"], attributes={"gender": "Men", "colour": "Navy Blue"}),
+    Product(id="p2", title="Acme Black Leather Bag", brand="Acme", category=["Accessories", "Bags"],
+            attributes={"gender": "Unisex", "colour": "Black", "material": "Leather"}),
+    Product(id="p3", title="Birch Off White Dress", brand="Birch", category=["Apparel", "Dresses"],
+            attributes={"gender": "Women", "colour": "Off White", "sku": "X-1", "year": "2012"}),
+]
+SYNONYMS = "ladies => Women\nsneakers, trainers => Running Shoes\nnavy => Navy Blue\ncrimson => Red, Scarlet\n"
+
+
+@pytest.fixture(scope="module")
+def qu() -> QueryUnderstanding:
+    return QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
+
+
+def spans(qu: QueryUnderstanding, text: str) -> list[tuple[str, set[tuple[str, str, float, str]]]]:
+    return [(g.words, {(m.field, m.value, m.confidence, m.via) for m in g.matches}) for g in qu.parse(text).groups]
+
+
+def test_exact_values_and_plurals(qu):
+    assert spans(qu, "dress") == [("dress", {("category", "Dresses", 1.0, "value")})]
+    assert spans(qu, "BAGS") == [("bags", {("category", "Bags", 1.0, "value")})]
+    assert qu.parse("red t-shirts").understood() == {"colour": "Red", "category": "T-Shirts"}
+    assert qu.parse("acme tshirt").understood() == {"brand": "Acme", "category": "T-Shirts"}
+
+
+def test_synonyms_map_to_catalog_values_only(qu):
+    assert spans(qu, "ladies") == [("ladies", {("gender", "Women", 0.9, "synonym")})]
+    assert spans(qu, "trainers") == [("trainers", {("category", "Running Shoes", 0.9, "synonym")})]
+    # "Scarlet" is no value of this catalog: only Red is a target
+    assert spans(qu, "crimson") == [("crimson", {("colour", "Red", 0.9, "synonym")})]
+
+
+def test_typos_are_corrected_towards_catalog_words(qu):
+    (group,) = qu.parse("lether").groups
+    assert group.corrected == "leather" and {(m.field, m.value, m.confidence) for m in group.matches} == {
+        ("material", "Leather", 0.8)}
+    assert qu.parse("leathr bag").understood() == {"material": "Leather", "category": "Bags"}
+    assert qu.parse("acme").groups[0].corrected is None  # a known word is never "corrected"
+    assert not qu.parse("cool").groups and not qu.parse("dres").groups  # under five letters: never corrected
+
+
+def test_longest_span_wins_and_multi_word_values(qu):
+    assert spans(qu, "navy blue shoes") == [("navy blue", {("colour", "Navy Blue", 1.0, "value")}),
+                                            ("shoes", {("category", "Shoes", 1.0, "value")})]
+    assert spans(qu, "running shoes") == [("running shoes", {("category", "Running Shoes", 1.0, "value")})]
+    assert qu.parse("off-white dress").understood() == {"colour": "Off White", "category": "Dresses"}
+    assert qu.parse("navy").understood() == {"colour": "Navy Blue"}  # one-word synonym of a two-word value
+
+
+def test_stop_words_numbers_and_identifiers_never_match(qu):
+    assert not qu.parse("for the and with a of in on").groups
+    assert not qu.parse("2012").groups
+    vocab = Vocabulary.from_products(PRODUCTS)
+    assert "year" not in vocab.fields  # a number is not a value a query names
+    assert set(vocab.fields) >= {"brand", "category", "gender", "colour", "material"}
+    letters = [f"{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}q" for i in range(400)]  # "aaq", "baq", ...: all distinct
+    many = [Product(id=str(i), title="thing", attributes={"sku": f"code {w}", "colour": "Red"})
+            for i, w in enumerate(letters)]
+    assert set(Vocabulary.from_products(many).fields) == {"colour"}  # one value per product: an identifier
+
+
+def test_repeated_words_count_once(qu):
+    assert len(qu.parse("dress dress dresses").groups) == 1
+
+
+def test_match_scores_sum_best_confidence_per_span(qu):
+    np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 1.9])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("lether")), [0.0, 0.0, 0.8, 0.0])
+
+
+def test_matching_mask_needs_every_span_and_leaves_skipped_fields_out(qu):
+    assert qu.matching_mask(qu.parse("nothing here")) is None
+    assert qu.matching_mask(qu.parse("women red")).tolist() == [True, False, False, False]
+    assert qu.matching_mask(qu.parse("women red"), {"colour"}).tolist() == [True, False, False, True]
+    assert qu.matching_mask(qu.parse("women red"), {"colour", "gender"}).all()
+
+
+@pytest.mark.parametrize("text", [
+    "red " * 400,
+    " ".join(f"word{i}" for i in range(300)),
+    "(((.*+?[\\d{999999}]|^$",
+    "ünïcödé 👗 dréss \u200b\u202e ｄｒｅｓｓ",
+    "x" * 1000,
+    "\x00\x01 dress \ud7ff",
+])
+def test_hostile_queries_parse_without_error(qu, text):
+    parsed = qu.parse(text)
+    assert len(parsed.groups) <= MAX_QUERY_WORDS
+    assert qu.match_scores(parsed).shape == (len(PRODUCTS),)
+
+
+def test_accents_and_fullwidth_letters_fold(qu):
+    assert qu.parse("dréss").understood() == {"category": "Dresses"}
+    assert qu.parse("ｄｒｅｓｓ").understood() == {"category": "Dresses"}
