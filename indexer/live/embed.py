@@ -1,0 +1,167 @@
+"""A product -> its vectors and thumbnail, the way a build makes them (same encoders, texts, photo
+decoding, embedding cache), so a live write and a later rebuild or compaction agree bit for bit.
+
+Photos come from URLs (the SSRF-safe fetcher, `indexer.fetch`), paths under the configured images
+root, or bytes uploaded with the write (stored in ``DIR/live/uploads/<sha256>.<ext>`` first, so a
+compaction or rebuild can read them again). A replayed log entry names its photos by sha256: their
+vectors and thumbnail come from the cache without reading any photo.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.catalog import Product, product_caption
+from indexer.embedding import PHOTO_KIND, embed_texts_cached
+from indexer.embedding_cache import EmbeddingCache, photo_hash
+from indexer.errors import ProdsearchError
+from indexer.images import ImageFailure, decode_photo, read_photo_bytes
+from indexer.progress import StageProgress
+from indexer.sources import ImageSources, is_url
+from indexer.store import encode_thumbnail
+from indexer.text_recipe import text_recipe
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp", b"GIF8": ".gif"}
+
+
+class PhotoError(ProdsearchError, ValueError):
+    """A photo of a written product cannot be used; ``field`` names it (``images.0``), the message says why."""
+
+    def __init__(self, field: str, reason: str):
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")
+
+
+@dataclass(frozen=True)
+class EmbeddedProduct:
+    """What the index holds of one product besides its fields."""
+
+    product: Product
+    dense_text: str
+    caption: str
+    text_vector: np.ndarray  # (d_text,)
+    clip_text_vector: np.ndarray  # (d_clip,), or the text vector when the index shares them
+    image_vectors: np.ndarray  # (photos, d_clip)
+    photos: tuple[str, ...]  # sha256 per usable photo
+    thumbnail: bytes | None
+    keep_photos: bool = False  # photos not embedded here: they stay those of the product's current row
+
+
+class ProductEmbedder:
+    """Embeds written products for one index (its text recipe, shared vectors) through one cache."""
+
+    def __init__(self, encoders: Any, cache: EmbeddingCache, *, recipe: str, shared_text_vectors: bool,
+                 sources: ImageSources, images_root: Path | None, uploads: Path):
+        self.encoders, self.cache = encoders, cache
+        self.dense_text = text_recipe(recipe)
+        self.shared = shared_text_vectors
+        self.sources, self.images_root, self.uploads = sources, images_root, uploads
+
+    def texts(self, product: Product) -> tuple[str, str]:
+        """(dense text, caption) as the build embeds them."""
+        dense = self.dense_text(product)
+        return dense, dense if self.shared else product_caption(product)
+
+    def resolve(self, ref: str) -> str:
+        """A photo reference as a URL or absolute path (relative paths are under the images root)."""
+        if is_url(ref) or os.path.isabs(ref) or self.images_root is None:
+            return ref
+        return str(self.images_root / ref)
+
+    def save_upload(self, data: bytes) -> str:
+        """Store uploaded photo bytes durably under ``uploads/``; returns the path the product names."""
+        digest = photo_hash(data)
+        suffix = next((ext for magic, ext in UPLOAD_TYPES.items() if data.startswith(magic)), ".img")
+        path = self.uploads / f"{digest}{suffix}"
+        if not path.exists():
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        return str(path)
+
+    def embed(self, products: Sequence[Product], known_photos: Sequence[Sequence[str] | None] | None = None,
+              progress: StageProgress | None = None, keep_photos: Sequence[bool] | None = None,
+              photo_errors: str = "raise") -> list[EmbeddedProduct | PhotoError]:
+        """Embed ``products`` (texts in batches, photos through the cache); `PhotoError` for an unusable photo.
+
+        ``known_photos[i]``, when given, are the photo hashes a log entry recorded for product i: their
+        vectors and thumbnail are read from the cache (the photos are read only on a cache miss).
+        ``keep_photos[i]``: embed product i's texts only (a PATCH; `LiveState.apply` keeps its photos).
+        ``photo_errors="return"``: a product whose photo is unusable gets its `PhotoError` in the list.
+        """
+        known_photos = known_photos or [None] * len(products)
+        keep_photos = keep_photos or [False] * len(products)
+        texts = [self.texts(p) for p in products]
+        text_vectors = self._embed_texts(self.encoders.text, [t for t, _ in texts])
+        clip_vectors = text_vectors if self.shared else self._embed_texts(self.encoders.clip, [c for _, c in texts])
+        out: list[EmbeddedProduct | PhotoError] = []
+        for i, product in enumerate(products):
+            if progress is not None:
+                progress.update(1)
+            if keep_photos[i]:
+                photos, vectors, thumbnail = (), np.zeros((0, self.encoders.clip.dim), np.float32), None
+            else:
+                try:
+                    photos, vectors, thumbnail = self._photos(product, known_photos[i])
+                except PhotoError as exc:
+                    if photo_errors == "raise":
+                        raise
+                    out.append(exc)
+                    continue
+            out.append(EmbeddedProduct(product, texts[i][0], texts[i][1], text_vectors[texts[i][0]],
+                                       clip_vectors[texts[i][1]], vectors, photos, thumbnail, keep_photos[i]))
+        return out
+
+    def _embed_texts(self, encoder: Any, texts: list[str]) -> dict[str, np.ndarray]:
+        found, _, _ = embed_texts_cached(encoder, self.cache.vectors(encoder), texts, StageProgress("", 0, "", "off"))
+        return found
+
+    def _photos(self, product: Product, known: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, bytes | None]:
+        dim = self.encoders.clip.dim
+        vector_cache = self.cache.vectors(self.encoders.clip)
+        if known is not None:
+            cached = vector_cache.get_many(PHOTO_KIND, list(known))
+            thumbs = self.cache.thumbnails.get_many(list(known[:1]))
+            if len(cached) == len(set(known)) and (not known or known[0] in thumbs):
+                vectors = np.stack([cached[d] for d in known]) if known else np.zeros((0, dim), np.float32)
+                return tuple(known), vectors.astype(np.float32), thumbs.get(known[0]) if known else None
+        digests: list[str] = []
+        images: dict[str, Any] = {}
+        for i, ref in enumerate(product.images):
+            resolved = self.resolve(ref)
+            data = read_photo_bytes(resolved, self.sources)
+            if isinstance(data, ImageFailure):
+                raise PhotoError(f"images.{i}", data.reason)
+            digest = photo_hash(data)
+            digests.append(digest)
+            if digest in images:
+                continue
+            image = decode_photo(data, ref)
+            if isinstance(image, ImageFailure):
+                raise PhotoError(f"images.{i}", image.reason)
+            images[digest] = image
+        cached = vector_cache.get_many(PHOTO_KIND, list(images))
+        todo = [d for d in images if d not in cached]
+        if todo:
+            fresh = np.asarray(self.encoders.clip.encode_images([images[d] for d in todo]), np.float32)
+            vector_cache.put_many(PHOTO_KIND, todo, fresh)
+            cached.update(zip(todo, fresh, strict=True))
+        thumbnail = None
+        if digests:
+            thumbnail = encode_thumbnail(images[digests[0]])
+            self.cache.thumbnails.put_many([(digests[0], thumbnail)])
+        vectors = np.stack([cached[d] for d in digests]).astype(np.float32) if digests else np.zeros((0, dim), np.float32)
+        return tuple(digests), vectors, thumbnail
