@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.live.lexical import score_delta
+from indexer.live.lexical import score_delta, score_main
 from indexer.live.segment import Snapshot
 from indexer.manifest import Manifest
 from indexer.vector_index import search_vectors
@@ -69,7 +69,7 @@ class LiveStore:
 
 
 class LiveLexical:
-    """BM25 over both segments: bm25s on the main rows, `score_delta` on the delta rows, merged by score."""
+    """BM25 over both segments with one idf per term (`indexer.live.lexical`), merged by score."""
 
     def __init__(self, snapshot: Snapshot):
         self.snapshot = snapshot
@@ -79,8 +79,12 @@ class LiveLexical:
         snap = self.snapshot
         n_main = snap.n_main
         allowed = snap.alive if allowed is None else allowed
-        main_scores, main_docs = snap.main.lexical.search(query, k, allowed[:n_main])
-        if snap.n_delta == 0 or snap.lexical_stats is None:
+        stats = snap.lexical_stats
+        if stats is None:
+            return snap.main.lexical.search(query, k, allowed[:n_main])
+        main_scores, main_docs = score_main(query, snap.main.lexical, k, allowed[:n_main], snap.terms, snap.n_delta,
+                                            snap.alive[n_main:], stats)
+        if snap.n_delta == 0:
             return main_scores, main_docs
         delta_scores, positions = score_delta(query, snap.terms, snap.n_delta, snap.alive[n_main:],
                                               allowed[n_main:], snap.lexical_stats)

@@ -4,9 +4,11 @@ A fresh build would score a document with N (documents), df (documents holding e
 the average length over the whole catalog as it is now. The main segment's bm25s index keeps the
 statistics of its build; the delta's documents are scored here with the live ones: main's counts,
 less the main documents that were replaced or deleted, plus the live delta documents. So an
-upserted product's score equals a fresh build's (up to float32 rounding, tested), while main
-documents keep build-time statistics until the next compaction (their drift is measured in
-tests/indexer/test_live_lexical.py and stated in the README).
+upserted product's score equals a fresh build's (up to float32 rounding, tested). Main documents
+are scored by bm25s with each query term re-weighted by (live idf / build idf), so both segments
+share one idf per term; what is left of the build's statistics is the average document length in
+the length normalisation (the drift is measured in tests/indexer/test_live_segment.py and stated in
+the README); compaction rebuilds the statistics.
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ class LiveLexicalStats:
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
 
+def _delta_rows(terms: DeltaTerms, n: int, live: np.ndarray, term: str) -> np.ndarray:
+    """Live delta positions (among the first ``n``) holding ``term``."""
+    posting = terms.postings.get(term)
+    if not posting:
+        return np.zeros(0, np.int64)
+    rows = np.asarray(posting[:bisect.bisect_left(posting, n)], np.int64)
+    return rows[live[rows]]
+
+
 def score_delta(query: str, terms: DeltaTerms, n: int, live: np.ndarray, allowed: np.ndarray,
                 stats: LiveLexicalStats) -> tuple[np.ndarray, np.ndarray]:
     """(scores, delta positions) of the delta's first ``n`` documents with a positive score among ``allowed``.
@@ -98,11 +109,7 @@ def score_delta(query: str, terms: DeltaTerms, n: int, live: np.ndarray, allowed
     avg_len = stats.total_len / stats.n_docs
     scores = np.zeros(n, np.float64)
     for term, times in Counter(tokens).items():
-        posting = terms.postings.get(term)
-        if not posting:
-            continue
-        rows = np.asarray(posting[:bisect.bisect_left(posting, n)], np.int64)
-        rows = rows[live[rows]]
+        rows = _delta_rows(terms, n, live, term)
         if not len(rows):
             continue
         idf = stats.idf(term, len(rows))
@@ -111,3 +118,29 @@ def score_delta(query: str, terms: DeltaTerms, n: int, live: np.ndarray, allowed
         scores[rows] += times * idf * tf / (tf + k1 * (1 - b + b * lengths / avg_len))
     hit = np.flatnonzero((scores > 0) & allowed[:n])
     return scores[hit].astype(np.float32), hit.astype(np.int64)
+
+
+def score_main(query: str, lexical: LexicalIndex, k: int, allowed: np.ndarray, terms: DeltaTerms, n: int,
+               live: np.ndarray, stats: LiveLexicalStats) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the top-k main documents among ``allowed``, each query term's bm25s score
+    re-weighted by live idf / build idf, so main and delta documents share one idf per term. (The
+    length normalisation keeps the build's average length: the residual drift, tested.)"""
+    retriever = lexical.retriever
+    main = stats.main
+    scores: np.ndarray | None = None
+    for term, times in Counter(tokenize(query)).items():
+        tid = main.vocab.get(term)
+        df = main.df(term)
+        if tid is None or df == 0:
+            continue
+        build_idf = math.log(1 + (main.n_docs - df + 0.5) / (df + 0.5))
+        weight = times * stats.idf(term, len(_delta_rows(terms, n, live, term))) / build_idf
+        term_scores = np.asarray(retriever.get_scores_from_ids([tid]), np.float64) * weight
+        scores = term_scores if scores is None else scores + term_scores
+    if scores is None:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    candidates = np.flatnonzero((scores > 0) & allowed)
+    if len(candidates) > k:
+        candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    return scores[order].astype(np.float32), order.astype(np.int64)

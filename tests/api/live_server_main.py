@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import uvicorn  # noqa: E402
-from live_writes_support import make_app  # noqa: E402
+import uvicorn
+from live_writes_support import make_app
 
 if __name__ == "__main__":
     index_dir, images_root, port = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
