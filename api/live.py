@@ -20,17 +20,13 @@ from typing import Any
 import numpy as np
 
 from api.settings import Settings
-from indexer.build import default_cache_dir
 from indexer.catalog import Product
-from indexer.embedding_cache import EmbeddingCache
 from indexer.fetch import FetchPolicy
 from indexer.live.compact import write_snapshot
-from indexer.live.embed import EmbeddedProduct, ProductEmbedder
+from indexer.live.embed import EmbeddedProduct, ProductEmbedder, embed_entries, embedder_for_index
 from indexer.live.log import CompactionMark, LogEntry, WriteLog, utc_now
 from indexer.live.segment import LiveState, Snapshot
 from indexer.loaded import load_index
-from indexer.sources import ImageSources
-from indexer.store import THUMBNAIL_SETTINGS
 from search.live import LiveSearcher, live_searcher
 from search.searcher import Searcher
 
@@ -77,21 +73,14 @@ class LiveService:
                 self._state.searcher = searcher
                 return
             self.base, self.live = searcher, None
-            entries = self._unapplied(searcher)
+            entries = self.log.unapplied(version_of(searcher))
             if entries:
                 start = time.perf_counter()
-                self._apply(self._embed_entries(entries))
+                self._apply(embed_entries(self.embedder, entries))
                 logger.info("replayed %d write(s) from %s in %.2f s", len(entries), self.log.path,
                             time.perf_counter() - start)
             else:
                 self._state.searcher = searcher
-
-    def _unapplied(self, searcher: Searcher) -> list[LogEntry]:
-        """The log's entries the loaded version does not hold (all of them unless a compaction wrote it)."""
-        entries = self.log.read()
-        mark = self.log.read_mark()
-        held = mark.seq if mark is not None and mark.version == version_of(searcher) else 0
-        return [e for e in entries if e.seq > held]
 
     def _apply(self, batch: Sequence[tuple[LogEntry, EmbeddedProduct | None]]) -> Snapshot:
         assert self.base is not None
@@ -110,23 +99,11 @@ class LiveService:
 
     def _make_embedder(self) -> ProductEmbedder:
         searcher = self.base or self._state.searcher
-        manifest = searcher.index.manifest
-        cache_dir = Path(manifest.embedding_cache) if manifest.embedding_cache else default_cache_dir(self.log.root)
         s = self.settings
         policy = FetchPolicy(allow_private_hosts=s.allow_private_hosts,
                              allowed_hosts=tuple(h.strip() for h in s.allowed_hosts.split(",") if h.strip()))
-        sources = ImageSources.confined(s.images_root, self.log.uploads, fetch=policy)
-        return ProductEmbedder(searcher.encoders, EmbeddingCache(cache_dir, THUMBNAIL_SETTINGS),
-                               recipe=manifest.text_recipe, shared_text_vectors=manifest.shared_text_vectors,
-                               sources=sources, images_root=s.images_root, uploads=self.log.uploads)
-
-    def _embed_entries(self, entries: Sequence[LogEntry]) -> list[tuple[LogEntry, EmbeddedProduct | None]]:
-        upserts = [e for e in entries if e.op == "upsert"]
-        embedded = self.embedder.embed([Product.model_validate(e.product) for e in upserts],
-                                       known_photos=[e.photos for e in upserts],
-                                       keep_photos=[e.keep_photos for e in upserts])
-        by_seq = {e.seq: m for e, m in zip(upserts, embedded, strict=True)}
-        return [(e, by_seq.get(e.seq)) for e in entries]
+        return embedder_for_index(searcher.index.manifest, searcher.encoders, self.log.root,
+                                  images_root=s.images_root, fetch=policy)
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: Sequence[tuple[str, EmbeddedProduct | None]]) -> list[WriteResult]:

@@ -23,6 +23,7 @@ from indexer.embedding import PHOTO_KIND, embed_texts_cached
 from indexer.embedding_cache import EmbeddingCache, photo_hash
 from indexer.errors import ProdsearchError
 from indexer.images import ImageFailure, decode_photo, read_photo_bytes
+from indexer.live.log import LogEntry
 from indexer.progress import StageProgress
 from indexer.sources import ImageSources, is_url
 from indexer.store import encode_thumbnail
@@ -165,3 +166,35 @@ class ProductEmbedder:
             self.cache.thumbnails.put_many([(digests[0], thumbnail)])
         vectors = np.stack([cached[d] for d in digests]).astype(np.float32) if digests else np.zeros((0, dim), np.float32)
         return tuple(digests), vectors, thumbnail
+
+
+def embed_entries(embedder: ProductEmbedder, entries: Sequence[LogEntry],
+                  progress: StageProgress | None = None) -> list[tuple[LogEntry, EmbeddedProduct | None]]:
+    """Log entries with the embeddings `LiveState.apply` needs (replay: texts and photos from the cache)."""
+    upserts = [e for e in entries if e.op == "upsert"]
+    products = [Product.model_validate(e.product) for e in upserts]
+    embedded = embedder.embed(products, known_photos=[e.photos for e in upserts], progress=progress,
+                              keep_photos=[e.keep_photos for e in upserts], photo_errors="return")
+    for i, result in enumerate(embedded):
+        if isinstance(result, PhotoError):  # accepted when written, unreadable now (and not in the cache)
+            logger.warning("replaying the write of %r: %s; it is served without that photo", products[i].id, result)
+            embedded[i] = embedder.embed([products[i].model_copy(update={"images": []})])[0]
+    by_seq = {e.seq: m for e, m in zip(upserts, embedded, strict=True)}
+    return [(e, by_seq.get(e.seq)) for e in entries]  # type: ignore[misc]
+
+
+def embedder_for_index(manifest: Any, encoders: Any, root: Path, *, images_root: Path | None,
+                       fetch: Any = None, extra_root: Path | None = None) -> ProductEmbedder:
+    """The embedder of an index directory: its text recipe and shared vectors, its embedding cache
+    (the manifest's, else ``root/cache``); local photos under ``images_root`` (relative paths start
+    there), ``extra_root`` and the uploads folder only."""
+    from indexer.embedding_cache import CACHE_DIR_NAME
+    from indexer.live.log import LIVE_DIR, UPLOADS_DIR
+    from indexer.store import THUMBNAIL_SETTINGS
+
+    cache_dir = Path(manifest.embedding_cache) if manifest.embedding_cache else Path(root) / CACHE_DIR_NAME
+    uploads = Path(root) / LIVE_DIR / UPLOADS_DIR
+    sources = ImageSources.confined(images_root, extra_root, uploads, fetch=fetch)
+    return ProductEmbedder(encoders, EmbeddingCache(cache_dir, THUMBNAIL_SETTINGS), recipe=manifest.text_recipe,
+                           shared_text_vectors=manifest.shared_text_vectors, sources=sources,
+                           images_root=images_root, uploads=uploads)

@@ -144,6 +144,13 @@ class WriteLog:
             logger.warning("%s is unreadable; every log entry will be replayed", path)
             return None
 
+    def unapplied(self, build_id: str) -> list[LogEntry]:
+        """The entries an index version does not hold: those after the compaction that wrote it, else all."""
+        entries = self.read()
+        mark = self.read_mark()
+        held = mark.seq if mark is not None and mark.version == build_id else 0
+        return [e for e in entries if e.seq > held]
+
     def acquire(self) -> None:
         """Become the directory's writer (non-blocking): `WriterLockedError` when another process is."""
         if self.holds_lock:
