@@ -1,26 +1,24 @@
 """Searching a live snapshot: the main segment (the built index) and the delta, as one index.
 
 `live_searcher` makes a `LiveSearcher` for one `indexer.live.segment.Snapshot`: a copy of the
-index's plain Searcher whose index, product store, lexical index and filter index are views over
-the snapshot. Each signal searches both segments under the same mask (the request's filters AND
-the live rows) and merges the two result lists by score into one run before fusion; dense scores
-are inner products in both segments and lexical scores BM25 in both, so they compare directly.
+index's plain Searcher whose index (vector fields, product store, lexical index) and filter index
+are views over the snapshot; the Searcher's own retrieval code runs unchanged on them. Each signal
+searches both segments under the same mask (the request's filters AND the live rows) and merges the
+two result lists by score into one run before fusion; dense scores are inner products in both
+segments and lexical scores BM25 with one idf per term in both, so they compare directly.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from indexer.live.lexical import score_delta, score_main
-from indexer.live.segment import Snapshot
+from indexer.live.segment import Snapshot, main_vectors
 from indexer.manifest import Manifest
-from indexer.vector_index import search_vectors
 from search.filters import FilterIndex, Filters
-from search.fusion import Run
-from search.searcher import Searcher, _collapse
+from search.searcher import Searcher
 
 
 def merge_by_score(rows: list[np.ndarray], scores: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,23 +91,63 @@ class LiveLexical:
 
 
 class LiveIndexView:
-    """A `LoadedIndex` as the Searcher sees it, over a snapshot (rows of both segments)."""
+    """A `LoadedIndex` as the Searcher sees it, over a snapshot: rows of both segments, vector fields searched
+    in both (the main segment through its `VectorStore`, the delta exactly) under one mask that always
+    leaves the dead rows out."""
 
     def __init__(self, snapshot: Snapshot):
         main = snapshot.main
         self.live = snapshot
         self.directory: Path = main.directory
         self.manifest: Manifest = main.manifest
-        self.vectors: dict[str, Any] = main.vectors
-        self.gpu_vectors: dict[str, Any] = main.gpu_vectors
+        self.vector_store = main.vector_store
+        self.vector_fields: dict[str, str] = main.vector_fields
         self.image_rows = snapshot.image_rows
         self.lexical = LiveLexical(snapshot)
         self.store = LiveStore(snapshot)
+        self._alive_images: np.ndarray | None = None
 
     @property
     def n_products(self) -> int:
         """Rows of both segments, dead ones included (every mask has this length)."""
         return self.live.n_rows
+
+    def _main_count(self, field_name: str) -> int:
+        return self.live.n_main_images if field_name == "image" else self.live.n_main
+
+    def vector_count(self, field_name: str) -> int:
+        return self._main_count(field_name) + len(self.live.delta_vectors[field_name])
+
+    def _alive(self, field_name: str) -> np.ndarray:
+        if field_name != "image":
+            return self.live.alive
+        if self._alive_images is None:
+            self._alive_images = self.live.alive[self.live.image_rows]
+        return self._alive_images
+
+    def search_vectors(self, field_name: str, queries: np.ndarray, k: int,
+                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows of both segments (one query), merged by inner product; dead rows never returned."""
+        snap = self.live
+        n_main = self._main_count(field_name)
+        allowed = self._alive(field_name) if mask is None else mask
+        main_allowed = allowed[:n_main]
+        D, I = snap.main.search_vectors(field_name, queries, min(k, n_main),
+                                        None if main_allowed.all() else main_allowed)
+        query = np.asarray(queries, np.float32).reshape(1, -1)[0]
+        positions, scores = _top(snap.delta_vectors[field_name] @ query, allowed[n_main:], k)
+        rows, merged = merge_by_score([I[0], positions + n_main], [D[0], scores], k)
+        return merged[None, :].astype(np.float32), rows[None, :]
+
+    def stored_vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        n_main = self._main_count(field_name)
+        out = np.zeros((len(rows), self.vector_store.dim(self.vector_fields[field_name])), np.float32)
+        in_main = rows < n_main
+        if in_main.any():
+            out[in_main] = main_vectors(self.live.main, field_name, rows[in_main])
+        out[~in_main] = self.live.delta_vectors[field_name][rows[~in_main] - n_main]
+        return out
 
     def close(self) -> None:
         """The main segment belongs to the live service."""
@@ -133,43 +171,13 @@ class LiveFilterIndex:
 
 
 class LiveSearcher(Searcher):
-    """A Searcher over one live snapshot (see `live_searcher`); only the dense retrieval differs."""
+    """A Searcher over one live snapshot (see `live_searcher`): the plain Searcher's code over `LiveIndexView`."""
 
     base: Searcher
 
     @property
     def snapshot(self) -> Snapshot:
         return self.index.live  # type: ignore[attr-defined]
-
-    def _dense(self, name: str, query: np.ndarray, depth: int, mask: np.ndarray | None) -> Run:
-        snap = self.snapshot
-        main = snap.main
-        cpu, gpu = main.vectors[name], main.gpu_vectors[name]
-        delta = snap.delta_vectors[name]
-        query = np.asarray(query, np.float32).reshape(1, -1)
-        if name == "image":
-            n_main_images = snap.n_main_images
-            allowed = snap.alive[snap.image_rows] if mask is None else mask[snap.image_rows]
-            k = depth * self._images_per_product
-            main_allowed = None if allowed[:n_main_images].all() else allowed[:n_main_images]
-            D, I = search_vectors(cpu, query, min(k, cpu.ntotal), main_allowed, gpu)
-            main_rows = np.where(I[0] >= 0, snap.image_rows[np.maximum(I[0], 0)], -1)
-            positions, scores = _top(delta @ query[0], allowed[n_main_images:], k)
-            rows, merged = merge_by_score([main_rows, snap.image_rows[n_main_images + positions]], [D[0], scores], k)
-            run = _collapse(rows, merged)
-            return Run(run.docs[:depth], run.scores[:depth])
-        n_main = snap.n_main
-        allowed = snap.alive if mask is None else mask
-        main_allowed = None if allowed[:n_main].all() else allowed[:n_main]
-        D, I = search_vectors(cpu, query, min(depth, n_main), main_allowed, gpu)
-        positions, scores = _top(delta @ query[0], allowed[n_main:], depth)
-        rows, merged = merge_by_score([I[0], positions + n_main], [D[0], scores], depth)
-        return _collapse(rows, merged)
-
-    def _product_vectors(self, row: int) -> tuple[np.ndarray, np.ndarray | None]:
-        snap = self.snapshot
-        photos = snap.row_vectors("image", row)
-        return snap.row_vectors("text", row), photos[:1] if len(photos) else None
 
 
 def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:

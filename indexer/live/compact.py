@@ -23,9 +23,12 @@ from indexer.build import BuildSummary, EmbeddedCatalog, write_index
 from indexer.catalog import Catalog, Product, file_sha256
 from indexer.embedding import EmbedCounts
 from indexer.index_dir import fsync_dir
+from indexer.index_specs import VectorBuild
 from indexer.live.log import LIVE_DIR
 from indexer.live.segment import Snapshot, main_vectors
+from indexer.manifest import Manifest
 from indexer.sources import is_url
+from indexer.vector_store import FieldSpec
 
 logger = logging.getLogger(__name__)
 
@@ -101,5 +104,12 @@ def write_snapshot(snapshot: Snapshot, root: Path, encoders: Any) -> BuildSummar
     live_dir = Path(root) / LIVE_DIR
     live_dir.mkdir(parents=True, exist_ok=True)
     embedded = embedded_from_snapshot(snapshot, live_dir / COMPACTED_CATALOG)
-    factory = snapshot.main.manifest.factories.get("text", "Flat")
-    return write_index(embedded, Path(root), encoders, factory=factory)
+    return write_index(embedded, Path(root), encoders, vector_build=same_vector_build(snapshot.main.manifest))
+
+
+def same_vector_build(manifest: Manifest) -> VectorBuild:
+    """The served version's backend and field specs. No recall floor: the operator chose these specs, and a
+    compaction that failed on them would leave the log growing (the recall is still measured and recorded)."""
+    specs = {name: FieldSpec(factory, dict(manifest.search_params.get(name, {})))
+             for name, factory in manifest.factories.items()}
+    return VectorBuild(backend=manifest.backend, specs=specs, min_recall=0.0)

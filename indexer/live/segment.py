@@ -99,13 +99,16 @@ class RowOf(Mapping[str, int]):
         return len(self._main) - len(self._removed) + len(self._delta)
 
 
+def field_dim(main: LoadedIndex, field: str) -> int:
+    return main.vector_store.dim(main.vector_fields[field])
+
+
 def main_vectors(main: LoadedIndex, field: str, rows: np.ndarray) -> np.ndarray:
-    """Stored vectors of main-segment rows of ``field`` (exact for Flat, approximate for compressed indexes)."""
-    index = main.vectors[field]
+    """Stored vectors of main-segment rows of ``field`` (exact for Flat and HNSW, approximate for compressed codes)."""
     rows = np.asarray(rows, np.int64)
     if not len(rows):
-        return np.zeros((0, index.d), np.float32)
-    return np.asarray(index.reconstruct_batch(rows), np.float32)
+        return np.zeros((0, field_dim(main, field)), np.float32)
+    return np.asarray(main.stored_vectors(field, rows), np.float32).reshape(len(rows), -1)
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ class LiveState:
     def __init__(self, main: LoadedIndex):
         self.main = main
         n_main = len(main.store)
-        dims = {"text": main.vectors["text"].d, "clip_text": main.vectors["clip_text"].d, "image": main.vectors["image"].d}
+        dims = {name: field_dim(main, name) for name in VECTOR_FIELDS}
         self._vectors = {name: GrowingRows((dims[name],), np.float32) for name in VECTOR_FIELDS}
         self._image_rows = GrowingRows((), np.int64)
         self._products: list[Product] = []
