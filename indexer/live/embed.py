@@ -186,13 +186,14 @@ def embed_entries(embedder: ProductEmbedder, entries: Sequence[LogEntry],
 def embedder_for_index(manifest: Any, encoders: Any, root: Path, *, images_root: Path | None,
                        fetch: Any = None, extra_root: Path | None = None) -> ProductEmbedder:
     """The embedder of an index directory: its text recipe and shared vectors, its embedding cache
-    (the manifest's, else ``root/cache``); local photos under ``images_root`` (relative paths start
+    (``root/cache``, else the manifest's); local photos under ``images_root`` (relative paths start
     there), ``extra_root`` and the uploads folder only."""
     from indexer.embedding_cache import CACHE_DIR_NAME
     from indexer.live.log import LIVE_DIR, UPLOADS_DIR
     from indexer.store import THUMBNAIL_SETTINGS
 
-    cache_dir = Path(manifest.embedding_cache) if manifest.embedding_cache else Path(root) / CACHE_DIR_NAME
+    own = Path(root) / CACHE_DIR_NAME  # the directory's own cache first: the manifest's path may be a moved copy's
+    cache_dir = own if own.is_dir() or not manifest.embedding_cache else Path(manifest.embedding_cache)
     uploads = Path(root) / LIVE_DIR / UPLOADS_DIR
     sources = ImageSources.confined(images_root, extra_root, uploads, fetch=fetch)
     return ProductEmbedder(encoders, EmbeddingCache(cache_dir, THUMBNAIL_SETTINGS), recipe=manifest.text_recipe,
