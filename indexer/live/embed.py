@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from indexer.text_recipe import text_recipe
 
 logger = logging.getLogger(__name__)
 
+PHOTO_THREADS = 4  # reading and decoding photos (PIL and network I/O release the GIL)
+PHOTO_BATCH = 32  # photos per CLIP image-tower call
 UPLOAD_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp", b"GIF8": ".gif"}
 
 
@@ -96,7 +99,8 @@ class ProductEmbedder:
     def embed(self, products: Sequence[Product], known_photos: Sequence[Sequence[str] | None] | None = None,
               progress: StageProgress | None = None, keep_photos: Sequence[bool] | None = None,
               photo_errors: str = "raise") -> list[EmbeddedProduct | PhotoError]:
-        """Embed ``products`` (texts in batches, photos through the cache); `PhotoError` for an unusable photo.
+        """Embed ``products``: texts in batches, photos read and decoded on `PHOTO_THREADS` threads and
+        embedded in batches, everything through the cache; `PhotoError` for an unusable photo.
 
         ``known_photos[i]``, when given, are the photo hashes a log entry recorded for product i: their
         vectors and thumbnail are read from the cache (the photos are read only on a cache miss).
@@ -108,64 +112,79 @@ class ProductEmbedder:
         texts = [self.texts(p) for p in products]
         text_vectors = self._embed_texts(self.encoders.text, [t for t, _ in texts])
         clip_vectors = text_vectors if self.shared else self._embed_texts(self.encoders.clip, [c for _, c in texts])
+        todo = [i for i in range(len(products)) if not keep_photos[i]]
+        with ThreadPoolExecutor(max_workers=PHOTO_THREADS) as pool:
+            read = dict(zip(todo, pool.map(lambda i: self._read_photos(products[i], known_photos[i]), todo), strict=True))
+        ok = [r for r in read.values() if isinstance(r, tuple)]
+        vectors = self._embed_photos({d for r in ok for d in r[0]},
+                                     {d: im for r in ok if r[1] is not None for d, im in r[1].items()})
         out: list[EmbeddedProduct | PhotoError] = []
+        dim = self.encoders.clip.dim
+        thumbs: list[tuple[str, bytes]] = []
         for i, product in enumerate(products):
             if progress is not None:
                 progress.update(1)
-            if keep_photos[i]:
-                photos, vectors, thumbnail = (), np.zeros((0, self.encoders.clip.dim), np.float32), None
-            else:
-                try:
-                    photos, vectors, thumbnail = self._photos(product, known_photos[i])
-                except PhotoError as exc:
+            photos: tuple[str, ...] = ()
+            image_vectors, thumbnail = np.zeros((0, dim), np.float32), None
+            if not keep_photos[i]:
+                result = read[i]
+                if isinstance(result, PhotoError):
                     if photo_errors == "raise":
-                        raise
-                    out.append(exc)
+                        raise result
+                    out.append(result)
                     continue
+                photos, images, thumbnail = result
+                if photos:
+                    image_vectors = np.stack([vectors[d] for d in photos]).astype(np.float32)
+                if images is not None and photos:
+                    thumbnail = encode_thumbnail(images[photos[0]])
+                    thumbs.append((photos[0], thumbnail))
             out.append(EmbeddedProduct(product, texts[i][0], texts[i][1], text_vectors[texts[i][0]],
-                                       clip_vectors[texts[i][1]], vectors, photos, thumbnail, keep_photos[i]))
+                                       clip_vectors[texts[i][1]], image_vectors, photos, thumbnail, keep_photos[i]))
+        if thumbs:
+            self.cache.thumbnails.put_many(thumbs)
         return out
 
     def _embed_texts(self, encoder: Any, texts: list[str]) -> dict[str, np.ndarray]:
         found, _, _ = embed_texts_cached(encoder, self.cache.vectors(encoder), texts, StageProgress("", 0, "", "off"))
         return found
 
-    def _photos(self, product: Product, known: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, bytes | None]:
-        dim = self.encoders.clip.dim
-        vector_cache = self.cache.vectors(self.encoders.clip)
+    def _read_photos(self, product: Product, known: Sequence[str] | None
+                     ) -> tuple[tuple[str, ...], dict[str, Any] | None, bytes | None] | PhotoError:
+        """(photo hashes, decoded photos by hash or None when all came from the cache, cached thumbnail)."""
         if known is not None:
-            cached = vector_cache.get_many(PHOTO_KIND, list(known))
+            cached = self.cache.vectors(self.encoders.clip).get_many(PHOTO_KIND, list(known))
             thumbs = self.cache.thumbnails.get_many(list(known[:1]))
             if len(cached) == len(set(known)) and (not known or known[0] in thumbs):
-                vectors = np.stack([cached[d] for d in known]) if known else np.zeros((0, dim), np.float32)
-                return tuple(known), vectors.astype(np.float32), thumbs.get(known[0]) if known else None
+                return tuple(known), None, thumbs.get(known[0]) if known else None
         digests: list[str] = []
         images: dict[str, Any] = {}
         for i, ref in enumerate(product.images):
-            resolved = self.resolve(ref)
-            data = read_photo_bytes(resolved, self.sources)
+            data = read_photo_bytes(self.resolve(ref), self.sources)
             if isinstance(data, ImageFailure):
-                raise PhotoError(f"images.{i}", data.reason)
+                return PhotoError(f"images.{i}", data.reason)
             digest = photo_hash(data)
             digests.append(digest)
             if digest in images:
                 continue
             image = decode_photo(data, ref)
             if isinstance(image, ImageFailure):
-                raise PhotoError(f"images.{i}", image.reason)
+                return PhotoError(f"images.{i}", image.reason)
             images[digest] = image
-        cached = vector_cache.get_many(PHOTO_KIND, list(images))
-        todo = [d for d in images if d not in cached]
-        if todo:
-            fresh = np.asarray(self.encoders.clip.encode_images([images[d] for d in todo]), np.float32)
-            vector_cache.put_many(PHOTO_KIND, todo, fresh)
-            cached.update(zip(todo, fresh, strict=True))
-        thumbnail = None
-        if digests:
-            thumbnail = encode_thumbnail(images[digests[0]])
-            self.cache.thumbnails.put_many([(digests[0], thumbnail)])
-        vectors = np.stack([cached[d] for d in digests]).astype(np.float32) if digests else np.zeros((0, dim), np.float32)
-        return tuple(digests), vectors, thumbnail
+        return tuple(digests), images, None
+
+    def _embed_photos(self, digests: set[str], images: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Vectors of photos by hash: the cached ones read, the decoded others embedded in batches and cached.
+        (Photos named by hash only, from a log entry, are in the cache: `_read_photos` checked.)"""
+        vector_cache = self.cache.vectors(self.encoders.clip)
+        found = vector_cache.get_many(PHOTO_KIND, sorted(digests))
+        todo = [d for d in images if d not in found]
+        for start in range(0, len(todo), PHOTO_BATCH):
+            batch = todo[start:start + PHOTO_BATCH]
+            fresh = np.asarray(self.encoders.clip.encode_images([images[d] for d in batch]), np.float32)
+            vector_cache.put_many(PHOTO_KIND, batch, fresh)
+            found.update(zip(batch, fresh, strict=True))
+        return found
 
 
 def embed_entries(embedder: ProductEmbedder, entries: Sequence[LogEntry],
