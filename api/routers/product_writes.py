@@ -17,17 +17,26 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminAuth
-from api.errors import ErrorItem, error_response, json_safe_errors, readable_errors
+from api.errors import ErrorItem, ErrorResponse, error_response, error_responses, json_safe_errors, readable_errors
 from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
 from indexer.catalog import Product
 from indexer.live.embed import EmbeddedProduct, PhotoError
 from indexer.live.log import WriterLockedError
 
 router = APIRouter(tags=["product writes"])
-AUTH = {401: {"description": "missing or wrong bearer token"},
-        403: {"description": "admin routes are disabled (no PRODSEARCH_ADMIN_TOKEN)"},
-        422: {"description": "an invalid product: `detail` names the field and the reason; nothing changed"},
-        503: {"description": "another process holds the index directory's write log"}}
+AUTH = {401: {"model": ErrorResponse, "description": "missing or wrong bearer token"},
+        403: {"model": ErrorResponse, "description": "admin routes are disabled (no PRODSEARCH_ADMIN_TOKEN)"}}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Error responses of a write route: the API's shared ones, the auth ones, and what a write adds."""
+    out = {**error_responses(*statuses), **AUTH}
+    out[422] = {"model": ErrorResponse, "description": "an invalid product: `detail` names the field and the reason; "
+                "nothing changed"}
+    out[503] = {"model": ErrorResponse, "description": "the index is not loaded, or another process holds the "
+                "index directory's writer lock"}
+    return out
+
 PATCHABLE = ("price", "currency", "attributes")
 
 
@@ -117,7 +126,7 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
         raw = (await request.body()).decode("utf-8", "replace")
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HTTPException(400, detail=f"the product is not valid JSON ({exc})") from None
     product = _validate(body, product_id)
     embedder = live.embedder
@@ -126,7 +135,7 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
     return product.model_copy(update={"images": refs})
 
 
-@router.put("/products/{product_id:path}", response_model=WriteAck, responses=AUTH)
+@router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 413, 415))
 async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Insert or replace one product (catalog format; JSON body, or multipart with photo files)."""
     live = _live(request)
@@ -142,14 +151,13 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     return _ack(live, (await _write(live, [(product.id, embedded)]))[0])
 
 
-@router.patch("/products/{product_id:path}", response_model=WriteAck,
-              responses={**AUTH, 404: {"description": "unknown product"}})
+@router.patch("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404))
 async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Change fields no embedded text depends on, without running an encoder: price, currency, attributes
     (merged; null removes one). An attribute that the embedded texts use is re-embedded (text only)."""
     try:
         body = await request.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HTTPException(400, detail=f"the body is not valid JSON ({exc})") from None
     if not isinstance(body, dict) or not body:
         return error_response(422, "expected a JSON object of fields to change: " + ", ".join(PATCHABLE))
@@ -168,8 +176,7 @@ async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     return _ack(live, result)
 
 
-@router.delete("/products/{product_id:path}", response_model=WriteAck,
-               responses={**AUTH, 404: {"description": "unknown product"}})
+@router.delete("/products/{product_id:path}", response_model=WriteAck, responses=responses(404))
 async def delete_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Remove a product from every route (its page and photo answer 404 from the ack on)."""
     live = _live(request)
@@ -178,7 +185,7 @@ async def delete_product(product_id: str, request: Request, _: AdminAuth) -> Any
     return _ack(live, (await _write(live, [(product_id, None)]))[0])
 
 
-@router.post("/products/batch", response_model=BatchResult, responses=AUTH)
+@router.post("/products/batch", response_model=BatchResult, responses=responses(413))
 async def batch(request: Request, _: AdminAuth) -> Any:
     """Upserts (a product per line) and deletes (``{"id": ..., "delete": true}``) as a JSONL body, at most
     2000 lines (`api.live.MAX_BATCH_LINES`) within the body limit. Each line succeeds or fails alone; the good
@@ -194,7 +201,7 @@ async def batch(request: Request, _: AdminAuth) -> Any:
     for n, line in numbered:
         try:
             row = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             results[n] = BatchLine(line=n, status="error", error=f"not valid JSON ({exc})")
             continue
         if isinstance(row, dict) and row.get("delete") is True:
@@ -231,7 +238,8 @@ async def batch(request: Request, _: AdminAuth) -> Any:
     return BatchResult(applied=len(ordered) - errors, errors=errors, results=ordered)
 
 
-@router.post("/admin/compact", responses={**AUTH, 409: {"description": "a compaction is already running"}})
+@router.post("/admin/compact", responses={**responses(), 409: {"model": ErrorResponse,
+                                                                "description": "a compaction is already running"}})
 async def compact(request: Request, _: AdminAuth) -> dict[str, Any]:
     """Fold the live writes into a new index version (written beside the served one, switched atomically)."""
     live = _live(request)

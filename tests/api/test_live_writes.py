@@ -232,3 +232,23 @@ def test_compaction_keeps_answers_and_later_writes(live):
     with TestClient(make_app(index_dir, images_root)) as again:  # restart: the new version + the one later write
         assert again.get("/products/c-2").status_code == 200 and again.get("/products/s011").status_code == 404
         assert again.get("/health").json()["products"] == 73
+
+
+def test_hostile_write_bodies_are_4xx(live):
+    client, _, _ = live
+    deep = "[" * 100_000 + "]" * 100_000
+    assert client.put("/products/h", content=deep, headers=AUTH).status_code == 400
+    assert client.patch("/products/s001", content=deep, headers={**AUTH, "content-type": "application/json"}).status_code == 400
+    r = client.post("/products/batch", content=deep + "\n" + json.dumps({"id": "ok-1", "title": "fine"}), headers=AUTH)
+    assert r.status_code == 200 and [x["status"] for x in r.json()["results"]] == ["error", "upserted"]
+    assert client.patch("/products/s001", json=[1], headers=AUTH).status_code == 422
+    assert client.patch("/products/s001", json={"attributes": [1]}, headers=AUTH).status_code == 422
+    assert client.patch("/products/s001", json={"price": "cheap"}, headers=AUTH).status_code == 422
+    r = client.put("/products/h", files={"photo": ("p.txt", io.BytesIO(b"x"), "text/plain")},
+                   data={"product": json.dumps(NEW)}, headers=AUTH)
+    assert r.status_code == 415
+    assert client.put("/products/h", files={"photo": ("p.png", io.BytesIO(b"x"), "image/png")}, headers=AUTH).status_code == 422
+    r = client.put("/products/h", data={"product": json.dumps(NEW)},
+                   files={"photo": ("p.png", io.BytesIO(b"notpng"), "image/png")}, headers=AUTH)
+    assert r.status_code == 422 and r.json()["detail"].startswith("images.0:")
+    assert client.get("/products/h").status_code == 404
