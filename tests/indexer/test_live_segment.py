@@ -118,3 +118,39 @@ def test_write_log_round_trip_torn_tail_and_lock(tmp_path):
     log.path.write_text("garbage\n" + text)
     with pytest.raises(CorruptIndexError, match="line 1"):
         WriteLog(tmp_path).read()
+
+
+def test_dense_search_over_both_segments_equals_exact_search_of_the_live_rows(template, tmp_path):
+    from search.live import LiveIndexView
+
+    _, index = template
+    main = load_index(copy_index(index, tmp_path / "index"))
+    state = LiveState(main)
+    rng = np.random.default_rng(0)
+
+    def unit(n: int, d: int) -> np.ndarray:
+        x = rng.normal(size=(n, d)).astype(np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    batch = []
+    for i in range(30):  # replace 10 main products, add 20, some with two photos
+        pid = main.store.products[i].id if i < 10 else f"new{i}"
+        emb = EmbeddedProduct(Product(id=pid, title=f"t{i}"), "", "", unit(1, 64)[0], unit(1, 8)[0], unit(1 + i % 2, 8),
+                              ("a",) * (1 + i % 2), None)
+        batch.append((LogEntry(seq=i + 1, op="upsert", id=pid), emb))
+    batch += [(LogEntry(seq=40 + i, op="delete", id=main.store.products[20 + i].id), None) for i in range(5)]
+    snap = state.apply(batch)
+    view = LiveIndexView(snap)
+    for field, rows_alive in (("text", snap.alive), ("image", snap.alive[snap.image_rows])):
+        everything = view.stored_vectors(field, np.arange(view.vector_count(field)))
+        query = unit(1, everything.shape[1])
+        scores = everything @ query[0]
+        scores[~rows_alive] = -np.inf
+        # the exact top-k (photos of one colour tie in the fake CLIP: compare scores, and each row's own score)
+        D, I = view.search_vectors(field, query, 15)
+        assert np.allclose(D[0], np.sort(scores)[::-1][:15], atol=1e-5), field
+        assert np.allclose(scores[I[0]], D[0], atol=1e-5) and len(set(I[0].tolist())) == 15
+        mask = rows_alive & (np.arange(len(rows_alive)) % 3 == 0)
+        scores[~mask] = -np.inf
+        D, I = view.search_vectors(field, query, 5, mask)
+        assert np.allclose(D[0], np.sort(scores)[::-1][:5], atol=1e-5) and mask[I[0]].all(), field
