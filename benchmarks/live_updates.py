@@ -259,7 +259,7 @@ def main() -> int:
         for th in readers:
             th.start()
         t = time.perf_counter()
-        r = client.post("/admin/compact", headers=AUTH)
+        r = client.post("/admin/compact", headers=AUTH, timeout=1800)
         seconds = time.perf_counter() - t
         stop.set()
         for th in readers:
@@ -269,6 +269,11 @@ def main() -> int:
                                  "changed_fraction": round(pending / max(1, len(products)), 4),
                                  "searches_during": len(lat), "failed_requests": len(failures)}
         print("compaction:", figures["compaction"], flush=True)
+    except BaseException:
+        log = scratch / "server.log"
+        if log.is_file():
+            print("server log (tail):\n" + log.read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGINT)
