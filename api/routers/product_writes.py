@@ -135,7 +135,7 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
     return product.model_copy(update={"images": refs})
 
 
-@router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 413, 415))
+@router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404, 413, 415))
 async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Insert or replace one product (catalog format; JSON body, or multipart with photo files)."""
     live = _live(request)
