@@ -33,8 +33,10 @@ def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Heal
     manifest = searcher.index.manifest
     info = request.app.state.reloader.info
     live = request.app.state.live.status()
+    snapshot = getattr(searcher.index, "live", None)  # a live snapshot counts its live rows' photos only
+    images = int(snapshot.alive[snapshot.image_rows].sum()) if snapshot is not None else len(searcher.index.image_rows)
     return Health(status="ok", products=len(searcher.index.store.row_of),
-                  images=len(searcher.index.image_rows), text_model=manifest.text_model,
+                  images=images, text_model=manifest.text_model,
                   clip_model=manifest.clip_model, clip_trained=manifest.clip_trained,
                   built_at=manifest.built_at, format_version=manifest.format_version,
                   version=info.version if info else None, loaded_at=info.loaded_at if info else "",

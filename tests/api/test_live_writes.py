@@ -115,6 +115,7 @@ def test_delete_removes_the_product_from_every_route(live):
     for weights in ("lexical:1,semantic:1,visual:1", "lexical:0", "semantic:0,lexical:0"):
         assert "s005" not in ids(client.get("/search", params={"q": title, "k": 60, "weights": weights}))
     assert client.get("/facets").json()["total"] == before - 1
+    assert client.get("/health").json()["images"] == 71  # every synthetic product has one photo
     assert "s005" not in ids(client.get("/products/s004/similar", params={"k": 60}))
     assert client.delete("/products/s005", headers=AUTH).status_code == 404
 
