@@ -14,9 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.body_limit import BodyLimitMiddleware, body_limit_bytes
 from api.decoding import DecodePool
 from api.errors import error_response, http_error_handler, validation_error_handler
+from api.live import LiveService
 from api.observability import Metrics, ObservabilityMiddleware
 from api.reload import IndexReloader
-from api.routers import admin, docs, facets, health, metrics, page, products, search, signals
+from api.routers import admin, docs, facets, health, metrics, page, product_writes, products, search, signals
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         app.state.decode_pool = DecodePool()  # a fresh one per run of the app (tests start an app more than once)
         yield
         app.state.decode_pool.close()
+        app.state.live.close()
 
     # docs_url/redoc_url off: /docs is served from local files by api.routers.docs (no CDN); no ReDoc
     app = FastAPI(title="prodsearch", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.state.metrics = Metrics()
     app.state.reloader = IndexReloader(app.state, settings,
                                        on_reload=lambda result: app.state.metrics.reloads.labels(result).inc())
+    app.state.live = LiveService(app.state, settings)  # live writes; replays the write log on every install
+    app.state.reloader.publish = app.state.live.publish
     if searcher is not None:
         app.state.reloader.install(searcher)
     app.state.metrics.watch_index(app.state)
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     app.include_router(health.router)
     app.include_router(search.router)
+    app.include_router(product_writes.router)
     app.include_router(products.router)
     app.include_router(facets.router)
     app.include_router(page.router)

@@ -19,7 +19,7 @@ DEMO_INDEX = Path(".prodsearch/fixture-index")
 OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
                  "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
                  "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format",
-                 "synonyms": "synonyms", "facets": "facets"}
+                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root"}
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "named follow in catalog order (env PRODSEARCH_FACETS)")
     serve.add_argument("--max-upload-mb", type=float, default=None,
                        help="largest photo upload (env PRODSEARCH_MAX_UPLOAD_MB; default 10)")
+    serve.add_argument("--images-root", type=Path, default=None,
+                       help="folder whose photos live writes (PUT /products/{id}) may name by path "
+                            "(env PRODSEARCH_IMAGES_ROOT; default: none, URLs and uploads only)")
     add_model_options(serve, default=None)
     serve.set_defaults(func=run_serve)
 

@@ -76,6 +76,8 @@ class IndexReloader:
         self._lock = threading.Lock()
         self._on_reload = on_reload or (lambda result: None)  # "ok", "failed" or "busy" (for metrics)
         self.info: LoadedState | None = None
+        # How a Searcher is served: one assignment, or the live service's (which replays the write log on top).
+        self.publish: Callable[[Searcher], None] = lambda searcher: setattr(self._state, "searcher", searcher)
 
     def install(self, searcher: Searcher) -> LoadedState:
         """Serve ``searcher`` from now on; the reload count and the last error carry over."""
@@ -85,7 +87,7 @@ class IndexReloader:
         if previous is not None:
             info.reloads = previous.reloads + 1
             info.last_reload_error, info.last_reload_error_at = previous.last_reload_error, previous.last_reload_error_at
-        self._state.searcher = searcher  # one attribute store: atomic for every reader
+        self.publish(searcher)  # one attribute store: atomic for every reader
         self.info = info
         return info
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     admin_token: SecretStr | None = Field(default=None, description="bearer token of the /admin routes; unset = disabled")
     metrics_public: bool = Field(default=False, description="serve /metrics without the admin token")
+    images_root: Path | None = Field(default=None, description="folder local photo paths of live writes may name")
+    allow_private_hosts: bool = Field(default=False, description="live writes may fetch photo URLs on private hosts")
+    allowed_hosts: str = Field(default="", description="comma-separated hosts/networks live writes' photo URLs may use")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
 
     @field_validator("admin_token")

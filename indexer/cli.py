@@ -73,6 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("index_dir", type=Path)
     verify.set_defaults(func=run_verify)
 
+    from indexer.live.cli import register_live
+
+    register_live(index_sub)  # update, compact
+
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     """Where catalog photos may be read from (see indexer/sources.py and indexer/fetch.py)."""

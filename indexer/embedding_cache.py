@@ -136,6 +136,11 @@ class ThumbnailCache:
     def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
         self._file.put_many((self._key(d), data) for d, data in items)
 
+    def get_many(self, digests: Sequence[str]) -> dict[str, bytes]:
+        """The cached thumbnails of ``digests`` (live writes: a replayed upsert reads no photo)."""
+        keys = {self._key(d): d for d in digests}
+        return {keys[k]: bytes(v) for k, v in self._file.get_many(list(keys)).items()}
+
     def iter_thumbnails(self, rows: Iterable[tuple[int, str]]) -> Iterator[tuple[int, bytes]]:
         """``(row, thumbnail bytes)`` for ``(row, photo hash)`` pairs, read in chunks (streamed, not held);
         the file is closed once they are all read, so the cache directory can be moved."""

@@ -24,14 +24,20 @@ class Health(BaseModel):
     format_version: int
     version: str | None
     loaded_at: str
+    pending_log_entries: int = 0  # live writes not yet folded into a version by a compaction
+    last_compaction: str | None = None
 
 
 @router.get("/health", response_model=Health, responses=error_responses(503))
 def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Health:
     manifest = searcher.index.manifest
     info = request.app.state.reloader.info
-    return Health(status="ok", products=searcher.index.n_products,
-                  images=len(searcher.index.image_rows), text_model=manifest.text_model,
+    live = request.app.state.live.status()
+    snapshot = getattr(searcher.index, "live", None)  # a live snapshot counts its live rows' photos only
+    images = int(snapshot.alive[snapshot.image_rows].sum()) if snapshot is not None else len(searcher.index.image_rows)
+    return Health(status="ok", products=len(searcher.index.store.row_of),
+                  images=images, text_model=manifest.text_model,
                   clip_model=manifest.clip_model, clip_trained=manifest.clip_trained,
                   built_at=manifest.built_at, format_version=manifest.format_version,
-                  version=info.version if info else None, loaded_at=info.loaded_at if info else "")
+                  version=info.version if info else None, loaded_at=info.loaded_at if info else "",
+                  pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"])

@@ -29,7 +29,10 @@ IMAGE_CACHE_SECONDS = 86400
 def image_etag(searcher: Searcher, product_id: str) -> str:
     """A strong ETag for a product's photo in this index: a hash, so any id (quotes, non-Latin-1) is safe in a header."""
     manifest = searcher.index.manifest
-    identity = "\0".join((manifest.catalog_sha256, manifest.built_at, product_id))
+    store = searcher.index.store
+    row = store.row_of.get(product_id)
+    photo = store.photo_tag(row) if hasattr(store, "photo_tag") and row is not None else ""  # a live write's photo
+    identity = "\0".join((manifest.catalog_sha256, manifest.built_at, product_id) + ((photo,) if photo else ()))
     return '"' + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
 
 

@@ -1,0 +1,251 @@
+"""Live writes (admin token): PUT / PATCH / DELETE /products/{id}, POST /products/batch, POST /admin/compact.
+
+A write is acknowledged (200) only once it is in the write-ahead log, fsync'd, and visible to every
+read route (see `api.live`). A product is validated as the catalog loader validates a row: a bad one
+is a 422 naming the field and the reason, and nothing changes. Photos: URLs (fetched under the
+SSRF rules of `indexer.fetch`), paths under ``--images-root``, or files uploaded in a multipart form
+(``product`` = the JSON, ``photo`` = one or more files).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import AdminAuth
+from api.errors import ErrorItem, ErrorResponse, error_response, error_responses, json_safe_errors, readable_errors
+from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
+from indexer.catalog import Product
+from indexer.live.embed import EmbeddedProduct, PhotoError
+from indexer.live.log import WriterLockedError
+
+router = APIRouter(tags=["product writes"])
+AUTH = {401: {"model": ErrorResponse, "description": "missing or wrong bearer token"},
+        403: {"model": ErrorResponse, "description": "admin routes are disabled (no PRODSEARCH_ADMIN_TOKEN)"}}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Error responses of a write route: the API's shared ones, the auth ones, and what a write adds."""
+    out = {**error_responses(*statuses), **AUTH}
+    out[422] = {"model": ErrorResponse, "description": "an invalid product: `detail` names the field and the reason; "
+                "nothing changed"}
+    out[503] = {"model": ErrorResponse, "description": "the index is not loaded, or another process holds the "
+                "index directory's writer lock"}
+    return out
+
+PATCHABLE = ("price", "currency", "attributes")
+
+
+class WriteAck(BaseModel):
+    id: str
+    op: str
+    seq: int
+    products: int
+
+
+class BatchLine(BaseModel):
+    line: int
+    id: str | None = None
+    status: str  # "upserted", "deleted" or "error"
+    seq: int | None = None
+    error: str | None = None
+
+
+class BatchResult(BaseModel):
+    applied: int
+    errors: int
+    results: list[BatchLine]
+
+
+class Invalid(Exception):
+    """A write refused with 422 (``errors`` per field)."""
+
+    def __init__(self, detail: str, errors: list[ErrorItem]):
+        self.detail, self.errors = detail, errors
+
+
+def _live(request: Request) -> LiveService:
+    return request.app.state.live
+
+
+def _validate(body: Any, product_id: str | None) -> Product:
+    if not isinstance(body, dict):
+        raise Invalid("expected a JSON object (one product)", [ErrorItem(loc=["body"], msg="expected an object", type="type")])
+    if product_id is not None:
+        if "id" in body and str(body["id"]) != product_id:
+            msg = f"the body's id {str(body['id'])[:100]!r} differs from the path's {product_id[:100]!r}"
+            raise Invalid(f"id: {msg}", [ErrorItem(loc=["body", "id"], msg=msg, type="value_error")])
+        body = {**body, "id": product_id}
+    try:
+        return Product.model_validate(body)
+    except ValidationError as exc:
+        raw = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise Invalid(readable_errors(raw), json_safe_errors(raw)) from None
+
+
+def _photo_invalid(exc: PhotoError) -> Invalid:
+    parts = exc.field.split(".")
+    loc: list[str | int] = ["body", parts[0], *(int(p) for p in parts[1:])]
+    return Invalid(str(exc), [ErrorItem(loc=loc, msg=exc.reason, type="photo")])
+
+
+def _ack(live: LiveService, result: WriteResult) -> WriteAck:
+    return WriteAck(id=result.id, op=result.op, seq=result.seq, products=live.snapshot_count())
+
+
+async def _write(live: LiveService, items: list[tuple[str, EmbeddedProduct | None]]) -> list[WriteResult]:
+    try:
+        return await run_in_threadpool(live.write, items)
+    except WriterLockedError as exc:
+        raise HTTPException(503, detail=str(exc)) from None
+
+
+async def _product_from_request(request: Request, product_id: str, live: LiveService) -> Product:
+    """The product of a PUT: a JSON body, or a multipart form (``product`` JSON + ``photo`` files)."""
+    settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "").lower()
+    uploads: list[bytes] = []
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=20)
+        raw = form.get("product")
+        if not isinstance(raw, str):
+            raise Invalid("product: a multipart write needs a 'product' field holding the product's JSON",
+                          [ErrorItem(loc=["body", "product"], msg="missing", type="missing")])
+        for upload in form.getlist("photo"):
+            if isinstance(upload, str) or not (upload.content_type or "").lower().startswith("image/"):
+                raise HTTPException(415, detail="photo: expected image files (image/*)")
+            data = await upload.read(settings.max_upload_bytes + 1)
+            if len(data) > settings.max_upload_bytes:
+                raise HTTPException(413, detail=f"photo is larger than {settings.max_upload_mb:g} MB")
+            uploads.append(data)
+    else:
+        raw = (await request.body()).decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(400, detail=f"the product is not valid JSON ({exc})") from None
+    product = _validate(body, product_id)
+    embedder = live.embedder
+    refs = [embedder.resolve(ref) for ref in product.images]
+    refs += [await run_in_threadpool(embedder.save_upload, data) for data in uploads]
+    return product.model_copy(update={"images": refs})
+
+
+@router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404, 413, 415))
+async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
+    """Insert or replace one product (catalog format; JSON body, or multipart with photo files)."""
+    live = _live(request)
+    try:
+        product = await _product_from_request(request, product_id, live)
+        embedded = (await run_in_threadpool(live.embedder.embed, [product]))[0]
+    except Invalid as exc:
+        return error_response(422, exc.detail, exc.errors)
+    except PhotoError as exc:
+        bad = _photo_invalid(exc)
+        return error_response(422, bad.detail, bad.errors)
+    assert isinstance(embedded, EmbeddedProduct)
+    return _ack(live, (await _write(live, [(product.id, embedded)]))[0])
+
+
+@router.patch("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404))
+async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
+    """Change fields no embedded text depends on, without running an encoder: price, currency, attributes
+    (merged; null removes one). An attribute that the embedded texts use is re-embedded (text only)."""
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(400, detail=f"the body is not valid JSON ({exc})") from None
+    if not isinstance(body, dict) or not body:
+        return error_response(422, "expected a JSON object of fields to change: " + ", ".join(PATCHABLE))
+    other = [k for k in body if k not in PATCHABLE]
+    if other:
+        msg = f"only {', '.join(PATCHABLE)} can be patched; use PUT to change {', '.join(map(str, other))[:200]}"
+        return error_response(422, f"{other[0]}: {msg}", [ErrorItem(loc=["body", str(k)[:100]], msg=msg, type="extra")
+                                                        for k in other[:20]])
+    live = _live(request)
+    try:
+        result = await run_in_threadpool(live.patch, product_id, body, _validate)
+    except Invalid as exc:
+        return error_response(422, exc.detail, exc.errors)
+    except WriterLockedError as exc:
+        raise HTTPException(503, detail=str(exc)) from None
+    return _ack(live, result)
+
+
+@router.delete("/products/{product_id:path}", response_model=WriteAck, responses=responses(404))
+async def delete_product(product_id: str, request: Request, _: AdminAuth) -> Any:
+    """Remove a product from every route (its page and photo answer 404 from the ack on)."""
+    live = _live(request)
+    if live.snapshot_product(product_id) is None:
+        return error_response(404, f"no product with id {product_id!r}")
+    return _ack(live, (await _write(live, [(product_id, None)]))[0])
+
+
+@router.post("/products/batch", response_model=BatchResult, responses=responses(413))
+async def batch(request: Request, _: AdminAuth) -> Any:
+    """Upserts (a product per line) and deletes (``{"id": ..., "delete": true}``) as a JSONL body, at most
+    2000 lines (`api.live.MAX_BATCH_LINES`) within the body limit. Each line succeeds or fails alone; the good
+    lines are logged and applied in order, as one write."""
+    live = _live(request)
+    lines = (await request.body()).decode("utf-8", "replace").splitlines()
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if len(numbered) > MAX_BATCH_LINES:
+        return error_response(413, f"a batch holds at most {MAX_BATCH_LINES} lines, got {len(numbered)}; split it")
+    results: dict[int, BatchLine] = {}
+    products: list[tuple[int, Product]] = []
+    deletes: dict[int, str] = {}
+    for n, line in numbered:
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            results[n] = BatchLine(line=n, status="error", error=f"not valid JSON ({exc})")
+            continue
+        if isinstance(row, dict) and row.get("delete") is True:
+            pid = str(row.get("id", ""))
+            deletes[n] = pid
+            continue
+        try:
+            product = _validate(row, None)
+            products.append((n, product.model_copy(update={"images": [live.embedder.resolve(r) for r in product.images]})))
+        except Invalid as exc:
+            results[n] = BatchLine(line=n, id=str(row.get("id"))[:200] if isinstance(row, dict) else None,
+                                   status="error", error=exc.detail)
+    embedded = await run_in_threadpool(live.embedder.embed, [p for _, p in products], None, None, None, "return")
+    items: list[tuple[int, str, EmbeddedProduct | None]] = []
+    for (n, product), emb in zip(products, embedded, strict=True):
+        if isinstance(emb, PhotoError):
+            results[n] = BatchLine(line=n, id=product.id, status="error", error=str(emb))
+        else:
+            items.append((n, product.id, emb))
+    items += [(n, pid, None) for n, pid in deletes.items()]
+    items.sort(key=lambda item: item[0])
+    try:
+        written = await run_in_threadpool(live.write_lines, items)
+    except WriterLockedError as exc:
+        raise HTTPException(503, detail=str(exc)) from None
+    for n, result in written.items():
+        if isinstance(result, str):
+            results[n] = BatchLine(line=n, id=next(pid for m, pid, _ in items if m == n), status="error", error=result)
+        else:
+            results[n] = BatchLine(line=n, id=result.id, seq=result.seq,
+                                   status="deleted" if result.op == "delete" else "upserted")
+    ordered = [results[n] for n, _ in numbered]
+    errors = sum(1 for r in ordered if r.status == "error")
+    return BatchResult(applied=len(ordered) - errors, errors=errors, results=ordered)
+
+
+@router.post("/admin/compact", responses={**responses(), 409: {"model": ErrorResponse,
+                                                                "description": "a compaction is already running"}})
+async def compact(request: Request, _: AdminAuth) -> dict[str, Any]:
+    """Fold the live writes into a new index version (written beside the served one, switched atomically)."""
+    live = _live(request)
+    try:
+        return await run_in_threadpool(live.compact, request.app.state.reloader)
+    except CompactionBusyError as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    except WriterLockedError as exc:
+        raise HTTPException(503, detail=str(exc)) from None

@@ -1,0 +1,196 @@
+"""Searching a live snapshot: the main segment (the built index) and the delta, as one index.
+
+`live_searcher` makes a `LiveSearcher` for one `indexer.live.segment.Snapshot`: a copy of the
+index's plain Searcher whose index (vector fields, product store, lexical index) and filter index
+are views over the snapshot; the Searcher's own retrieval code runs unchanged on them. Each signal
+searches both segments under the same mask (the request's filters AND the live rows) and merges the
+two result lists by score into one run before fusion; dense scores are inner products in both
+segments and lexical scores BM25 with one idf per term in both, so they compare directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from indexer.live.lexical import score_delta, score_main
+from indexer.live.segment import Snapshot, main_vectors
+from indexer.manifest import Manifest
+from search.filters import FilterIndex, Filters
+from search.searcher import Searcher
+
+
+def merge_by_score(rows: list[np.ndarray], scores: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``k`` of several (rows, scores) lists, best first (ties keep list order); rows < 0 dropped."""
+    all_rows = np.concatenate([np.asarray(r, np.int64) for r in rows])
+    all_scores = np.concatenate([np.asarray(s, np.float64) for s in scores])
+    keep = all_rows >= 0
+    all_rows, all_scores = all_rows[keep], all_scores[keep]
+    order = np.argsort(-all_scores, kind="stable")[:k]
+    return all_rows[order], all_scores[order]
+
+
+def _top(scores: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and scores of the best ``k`` allowed entries of ``scores``."""
+    positions = np.arange(len(scores)) if allowed is None else np.flatnonzero(allowed)
+    if not len(positions) or k <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64)
+    values = scores[positions]
+    if len(values) > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        positions, values = positions[part], values[part]
+    order = np.argsort(-values, kind="stable")
+    return positions[order], values[order].astype(np.float64)
+
+
+class LiveStore:
+    """The product store as the Searcher and the API read it, over both segments."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.products = snapshot.products
+        self.row_of = snapshot.row_of
+        self.has_thumbnail = snapshot.has_thumbnail
+
+    def __len__(self) -> int:
+        return self.snapshot.n_rows
+
+    def thumbnail(self, row: int) -> tuple[str, bytes] | None:
+        return self.snapshot.thumbnail(row)
+
+    def photo_tag(self, row: int) -> str:
+        return self.snapshot.photo_tag(row)
+
+    def close(self) -> None:
+        """The main segment's store belongs to the live service (closed with it), not to a snapshot."""
+
+
+class LiveLexical:
+    """BM25 over both segments with one idf per term (`indexer.live.lexical`), merged by score."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.n_docs = snapshot.n_rows
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        snap = self.snapshot
+        n_main = snap.n_main
+        allowed = snap.alive if allowed is None else allowed
+        stats = snap.lexical_stats
+        if stats is None:
+            return snap.main.lexical.search(query, k, allowed[:n_main])
+        main_scores, main_docs = score_main(query, snap.main.lexical, k, allowed[:n_main], snap.terms, snap.n_delta,
+                                            snap.alive[n_main:], stats)
+        if snap.n_delta == 0:
+            return main_scores, main_docs
+        delta_scores, positions = score_delta(query, snap.terms, snap.n_delta, snap.alive[n_main:],
+                                              allowed[n_main:], snap.lexical_stats)
+        docs, scores = merge_by_score([main_docs, positions + n_main], [main_scores, delta_scores], k)
+        return scores.astype(np.float32), docs
+
+
+class LiveIndexView:
+    """A `LoadedIndex` as the Searcher sees it, over a snapshot: rows of both segments, vector fields searched
+    in both (the main segment through its `VectorStore`, the delta exactly) under one mask that always
+    leaves the dead rows out."""
+
+    def __init__(self, snapshot: Snapshot):
+        main = snapshot.main
+        self.live = snapshot
+        self.directory: Path = main.directory
+        self.manifest: Manifest = main.manifest
+        self.vector_store = main.vector_store
+        self.vector_fields: dict[str, str] = main.vector_fields
+        self.image_rows = snapshot.image_rows
+        self.lexical = LiveLexical(snapshot)
+        self.store = LiveStore(snapshot)
+        self._alive_images: np.ndarray | None = None
+
+    @property
+    def n_products(self) -> int:
+        """Rows of both segments, dead ones included (every mask has this length)."""
+        return self.live.n_rows
+
+    def _main_count(self, field_name: str) -> int:
+        return self.live.n_main_images if field_name == "image" else self.live.n_main
+
+    def vector_count(self, field_name: str) -> int:
+        return self._main_count(field_name) + len(self.live.delta_vectors[field_name])
+
+    def _alive(self, field_name: str) -> np.ndarray:
+        if field_name != "image":
+            return self.live.alive
+        if self._alive_images is None:
+            self._alive_images = self.live.alive[self.live.image_rows]
+        return self._alive_images
+
+    def search_vectors(self, field_name: str, queries: np.ndarray, k: int,
+                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows of both segments (one query), merged by inner product; dead rows never returned."""
+        snap = self.live
+        n_main = self._main_count(field_name)
+        allowed = self._alive(field_name) if mask is None else mask
+        main_allowed = allowed[:n_main]
+        D, I = snap.main.search_vectors(field_name, queries, min(k, n_main),
+                                        None if main_allowed.all() else main_allowed)
+        query = np.asarray(queries, np.float32).reshape(1, -1)[0]
+        positions, scores = _top(snap.delta_vectors[field_name] @ query, allowed[n_main:], k)
+        rows, merged = merge_by_score([I[0], positions + n_main], [D[0], scores], k)
+        return merged[None, :].astype(np.float32), rows[None, :]
+
+    def stored_vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        n_main = self._main_count(field_name)
+        out = np.zeros((len(rows), self.vector_store.dim(self.vector_fields[field_name])), np.float32)
+        in_main = rows < n_main
+        if in_main.any():
+            out[in_main] = main_vectors(self.live.main, field_name, rows[in_main])
+        out[~in_main] = self.live.delta_vectors[field_name][rows[~in_main] - n_main]
+        return out
+
+    def close(self) -> None:
+        """The main segment belongs to the live service."""
+
+
+class LiveFilterIndex:
+    """Filter masks over both segments, AND the live rows: the one mask every signal takes."""
+
+    def __init__(self, main: FilterIndex, snapshot: Snapshot):
+        self.main, self.snapshot = main, snapshot
+        self.delta = FilterIndex(snapshot.products[snapshot.n_main:])
+        self.n = snapshot.n_rows
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        snap = self.snapshot
+        main_mask, delta_mask = self.main.mask(filters), self.delta.mask(filters)
+        if main_mask is None and snap.n_alive == snap.n_rows:
+            return None
+        return np.concatenate([np.ones(snap.n_main, bool) if main_mask is None else main_mask,
+                               np.ones(snap.n_delta, bool) if delta_mask is None else delta_mask]) & snap.alive
+
+
+class LiveSearcher(Searcher):
+    """A Searcher over one live snapshot (see `live_searcher`): the plain Searcher's code over `LiveIndexView`."""
+
+    base: Searcher
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.index.live  # type: ignore[attr-defined]
+
+
+def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:
+    """A Searcher over ``snapshot`` sharing ``base``'s encoders, config and main-segment filter index.
+
+    Per-index structures a Searcher builds over the products (the facet index) are built again, lazily,
+    for the snapshot's rows.
+    """
+    searcher = LiveSearcher.__new__(LiveSearcher)
+    searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("facet_index",)})
+    searcher.base = base
+    searcher.index = LiveIndexView(snapshot)  # type: ignore[assignment]
+    searcher.filter_index = LiveFilterIndex(base.filter_index, snapshot)  # type: ignore[assignment]
+    counts = np.bincount(snapshot.image_rows) if len(snapshot.image_rows) else np.ones(1, np.int64)
+    searcher._images_per_product = int(max(1, counts.max()))
+    return searcher
