@@ -46,7 +46,7 @@ def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool 
         return None  # understanding turned off for this request
     parsed = searcher.understanding.parse(request.text)
     skip = filtered_fields(request.filters) | ({skip_field.lower()} if skip_field else set())
-    mask = searcher.understanding.matching_mask(parsed, skip)
+    mask = searcher.understanding.matching_mask(parsed, skip, searcher.index.n_products)
     if mask is None:
         return None
     allowed = searcher.filter_index.mask(request.filters)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from symspellpy import SymSpell, Verbosity
+from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.fusion import Run
@@ -182,33 +182,36 @@ class QueryUnderstanding:
         rows, offsets = self._rows[m.field]
         return rows[offsets[m.code]:offsets[m.code + 1]]
 
-    def match_scores(self, parsed: ParsedQuery) -> np.ndarray:
-        """Per product row: the sum over the query's groups of the best confidence among the values it holds."""
-        total = np.zeros(self.vocabulary.n, dtype=np.float64)
+    def match_scores(self, parsed: ParsedQuery, n: int | None = None) -> np.ndarray:
+        """Per product row: the sum over the query's groups of the best confidence among the values it holds.
+        ``n``: the rows of the index searched now (rows past the vocabulary's, e.g. live additions, score 0)."""
+        size = max(self.vocabulary.n, n or 0)
+        total = np.zeros(size, dtype=np.float64)
         for group in parsed.groups:
-            best = np.zeros(self.vocabulary.n, dtype=np.float64)
+            best = np.zeros(size, dtype=np.float64)
             for m in group.matches:
                 rows = self._holders(m)
                 best[rows] = np.maximum(best[rows], m.confidence)
             total += best
-        return total
+        return total[:n] if n is not None else total
 
-    def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset()
-                      ) -> np.ndarray | None:
+    def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
+                      n: int | None = None) -> np.ndarray | None:
         """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
         field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
         facet, decides instead (all rows when every group is left out)."""
         if not parsed.groups:
             return None
-        mask = np.ones(self.vocabulary.n, dtype=bool)
+        size = max(self.vocabulary.n, n or 0)
+        mask = np.ones(size, dtype=bool)
         for group in parsed.groups:
             if any(m.field.lower() in skip_fields for m in group.matches):
                 continue
-            holds = np.zeros(self.vocabulary.n, dtype=bool)
+            holds = np.zeros(size, dtype=bool)
             for m in group.matches:
                 holds[self._holders(m)] = True
             mask &= holds
-        return mask
+        return mask[:n] if n is not None else mask
 
 
 def parse_query(ctx: QueryContext) -> ParsedQuery | None:
@@ -223,7 +226,7 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
     ranked)."""
     u = ctx.searcher.understanding
-    scores = u.match_scores(parsed)
+    scores = u.match_scores(parsed, ctx.searcher.index.n_products)
     if ctx.mask is not None:
         scores[~ctx.mask] = 0.0
     candidates = np.flatnonzero(scores > 0)

@@ -109,3 +109,11 @@ def test_hostile_queries_parse_without_error(qu, text):
 def test_accents_and_fullwidth_letters_fold(qu):
     assert qu.parse("dréss").understood() == {"category": "Dresses"}
     assert qu.parse("ｄｒｅｓｓ").understood() == {"category": "Dresses"}
+
+
+def test_rows_past_the_vocabulary_score_nothing(qu):
+    """An index with rows the vocabulary was not built over (live additions) gets arrays of its own size."""
+    parsed = qu.parse("ladies dress")
+    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 1.9, 0.0, 0.0])
+    assert qu.matching_mask(parsed, n=6).tolist() == [False, False, False, True, False, False]
+    assert qu.match_scores(parsed, 3).shape == (3,)
