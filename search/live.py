@@ -125,15 +125,17 @@ class LiveIndexView:
             self._alive_images = self.live.alive[self.live.image_rows]
         return self._alive_images
 
-    def search_vectors(self, field_name: str, queries: np.ndarray, k: int,
-                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows of both segments (one query), merged by inner product; dead rows never returned."""
+    def search_vectors(self, field_name: str, queries: np.ndarray, k: int, mask: np.ndarray | None = None, *,
+                       filters: dict | None = None, exclude_rows: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows of both segments (one query), merged by inner product; dead rows never returned.
+        ``filters``/``exclude_rows`` go with the main segment's mask to a backend that filters natively."""
         snap = self.live
         n_main = self._main_count(field_name)
         allowed = self._alive(field_name) if mask is None else mask
         main_allowed = allowed[:n_main]
         D, I = snap.main.search_vectors(field_name, queries, min(k, n_main),
-                                        None if main_allowed.all() else main_allowed)
+                                        None if main_allowed.all() else main_allowed,
+                                        filters=filters, exclude_rows=tuple(r for r in exclude_rows if r < n_main))
         query = np.asarray(queries, np.float32).reshape(1, -1)[0]
         positions, scores = _top(snap.delta_vectors[field_name] @ query, allowed[n_main:], k)
         rows, merged = merge_by_score([I[0], positions + n_main], [D[0], scores], k)
