@@ -207,7 +207,9 @@ def test_compaction_keeps_answers_and_later_writes(live):
     assert client.delete("/products/s011", headers=AUTH).status_code == 200
     assert client.patch("/products/s012", json={"price": 7.0}, headers=AUTH).status_code == 200
     queries = ["zorblax", "red shoes", "Acme bag", "blue"]
-    dense = {"weights": "lexical:0"}  # vectors are copied as stored: dense scores are identical
+    # Vectors are copied as stored: dense scores are identical. (The attributes signal's vocabulary is the main
+    # segment's until compaction, so it is left out here; see README, "Live writes".)
+    dense = {"weights": "lexical:0,attributes:0"}
 
     def answers() -> dict:  # type: ignore[type-arg]
         return {(q, bool(w)): client.get("/search", params={"q": q, "k": 20, **w}).json()["hits"]
