@@ -22,12 +22,13 @@ from indexer.catalog import Catalog, product_caption, product_text, write_reject
 from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_texts_cached
 from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
 from indexer.encoders import Encoders, shared_text_tower
+from indexer.errors import ProdsearchError
 from indexer.images import ImageFailure
-from indexer.index_dir import begin_build, checkpoint
+from indexer.index_dir import begin_build, checkpoint, resolve_current
 from indexer.index_specs import AUTO, VectorBuild, format_spec, is_exact, parse_factory
 from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
-from indexer.manifest import Manifest, library_versions, utc_now, write_manifest
+from indexer.manifest import Manifest, library_versions, read_manifest, utc_now, write_manifest
 from indexer.progress import StageProgress, progress_mode
 from indexer.recall import RECALL_K, check_recall
 from indexer.store import THUMBNAIL_SETTINGS, write_store
@@ -76,10 +77,12 @@ class BuildSummary:
     backend: str = "faiss"
     specs: dict[str, FieldSpec] = field(default_factory=dict)
     recall: dict[str, float] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)  # fields started from the previous version's index
 
     def format_vectors(self) -> str:
         fields = ", ".join(f"{name}={format_spec(spec)} "
                            + (f"(recall@{RECALL_K} {self.recall[name]:.3f})" if name in self.recall else "(exact)")
+                           + (" (previous index reused)" if name in self.reused else "")
                            for name, spec in self.specs.items())
         return f"  vector fields ({self.backend}): {fields}"
 
@@ -198,11 +201,13 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         t_vectors = time.perf_counter()
         # products / image_rows / build_id: what a backend filtering natively needs (milvus); faiss ignores them
         store = create_store(vb.backend, vectors, specs, tmp, device=vb.device, products=catalog.products,
-                             image_rows=embedded.image_rows, build_id=pending.build_id, **vb.options)
+                             image_rows=embedded.image_rows, build_id=pending.build_id,
+                             reuse=reusable_fields(out_dir, vb.backend, specs), **vb.options)
         try:
             recall = check_recall(store, vectors, specs, {n: not is_exact(s) for n, s in specs.items()}, vb.min_recall)
             if hasattr(store, "recall"):
                 store.recall = dict(recall)
+            reused = list(getattr(store, "reused", []))
             store_record = store.save(tmp)
         finally:
             store.close()
@@ -241,7 +246,23 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         pending.publish()
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
-                        counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall)
+                        counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall, reused=reused)
+
+
+def reusable_fields(out_dir: Path, backend: str, specs: dict[str, FieldSpec]) -> dict[str, Path]:
+    """Per approximate field, the current version's index file when it was built by the same backend with the
+    same spec: the backend may start from it instead of building the field again (faiss: `faiss_store.create`)."""
+    if backend != "faiss":
+        return {}
+    try:
+        directory = resolve_current(out_dir)
+        previous = read_manifest(directory)
+    except ProdsearchError:
+        return {}
+    files = (previous.vector_store or {}).get("files", {})
+    return {name: directory / files[name] for name, spec in specs.items()
+            if name in files and not is_exact(spec) and previous.backend == backend
+            and previous.factories.get(name) == spec.factory and previous.search_params.get(name, {}) == spec.params}
 
 
 def check_vector_build(vb: VectorBuild, encoders: Encoders) -> None:

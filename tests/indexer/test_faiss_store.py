@@ -305,3 +305,66 @@ def test_upsert_rejects_negative_and_non_consecutive_new_rows(dataset, tmp_path)
         store.upsert("text", np.array([-1]), x[:1])
     with pytest.raises(InvalidArrayError, match="must follow on from row 99"):
         store.upsert("text", np.array([105]), x[:1])
+
+
+# -- rebuilds reuse the previous approximate index -----------------------------------------------------
+def _hnsw_file(x: np.ndarray, path) -> None:
+    store = create_store("faiss", {"text": x}, {"text": FieldSpec("HNSW16", {"efSearch": 64})}, path)
+    store.save(path)
+    store.close()
+
+
+def test_an_unchanged_field_reuses_the_previous_index_file(dataset, tmp_path):
+    x, q = dataset
+    _hnsw_file(x, tmp_path)
+    previous = faiss.read_index(str(tmp_path / "text.faiss"))
+    store = create_store("faiss", {"text": x}, {"text": FieldSpec("HNSW16", {"efSearch": 64})}, tmp_path / "new",
+                         reuse={"text": tmp_path / "text.faiss"})
+    assert store.reused == ["text"]
+    previous.hnsw.efSearch = 64
+    D, I = store.search("text", q, 10)
+    D0, I0 = previous.search(q, 10)
+    np.testing.assert_array_equal(I, I0)  # the same graph, searched the same way
+    assert not store._overlay["text"]
+
+
+def test_a_few_changed_and_added_rows_are_upserted_into_the_reused_index(dataset, tmp_path):
+    x, q = dataset
+    _hnsw_file(x[:3900], tmp_path)
+    changed = normalised(np.random.default_rng(0).standard_normal((20, x.shape[1])).astype(np.float32))
+    new = x.copy()
+    new[[5, 50, 500] + list(range(1000, 1017))] = changed
+    store = create_store("faiss", {"text": new}, {"text": FieldSpec("HNSW16", {"efSearch": 64})}, tmp_path / "new",
+                         reuse={"text": tmp_path / "text.faiss"})
+    assert store.reused == ["text"] and store.count("text") == 4000
+    np.testing.assert_array_equal(store.vectors("text", np.arange(4000)), new)
+    D, I = store.search("text", changed, 1)
+    assert I[:, 0].tolist() == [5, 50, 500] + list(range(1000, 1017))  # each changed row is found at its new place
+    D, I = store.search("text", new[3950:3960], 1)
+    assert I[:, 0].tolist() == list(range(3950, 3960))  # added rows too
+
+
+def test_many_changed_rows_or_another_spec_build_afresh(dataset, tmp_path):
+    x, _ = dataset
+    _hnsw_file(x, tmp_path)
+    shuffled = x[np.random.default_rng(1).permutation(len(x))]
+    store = create_store("faiss", {"text": shuffled}, {"text": FieldSpec("HNSW16", {"efSearch": 64})}, tmp_path / "a",
+                         reuse={"text": tmp_path / "text.faiss"})
+    assert store.reused == []
+    (tmp_path / "broken.faiss").write_bytes(b"not an index")
+    store = create_store("faiss", {"text": x}, {"text": FieldSpec("HNSW16", {"efSearch": 64})}, tmp_path / "b",
+                         reuse={"text": tmp_path / "broken.faiss"})
+    assert store.reused == [] and store.count("text") == len(x)
+
+
+def test_a_rebuild_reuses_fields_built_with_the_same_spec_only(tmp_path, synthetic_catalog, fake_encoders):
+    catalog = load_catalog(synthetic_catalog)
+    out = tmp_path / "idx"
+    vb = VectorBuild(default=FieldSpec("HNSW16", {"efSearch": 64}), specs={"image": FieldSpec("Flat")}, min_recall=0.9)
+    first = build_index(catalog, out, fake_encoders, progress=False, use_cache=False, vector_build=vb)
+    assert first.reused == []
+    again = build_index(catalog, out, fake_encoders, progress=False, use_cache=False, vector_build=vb)
+    assert sorted(again.reused) == sorted(n for n in again.specs if n != "image")  # Flat fields are cheap: rebuilt
+    assert "(previous index reused)" in again.format()
+    other = VectorBuild(default=FieldSpec("HNSW16", {"efSearch": 80}), specs={"image": FieldSpec("Flat")}, min_recall=0.9)
+    assert build_index(catalog, out, fake_encoders, progress=False, use_cache=False, vector_build=other).reused == []
