@@ -24,17 +24,20 @@ from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.images import ImageFailure
 from indexer.index_dir import begin_build, checkpoint
+from indexer.index_specs import AUTO, VectorBuild, format_spec, is_exact, parse_factory
 from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, library_versions, utc_now, write_manifest
 from indexer.progress import StageProgress, progress_mode
+from indexer.recall import RECALL_K, check_recall
 from indexer.store import THUMBNAIL_SETTINGS, write_store
 from indexer.text_recipe import DEFAULT_TEXT_RECIPE, is_caption_recipe
 from indexer.text_recipe import text_recipe as text_recipe_fn
-from indexer.vector_index import DEFAULT_FACTORY, build_vector_index, save_vector_index
+from indexer.vector_store import FieldSpec, check_specs, create_store
 
 logger = logging.getLogger(__name__)
 
+# The vector fields' files in indexes built before the vector-store seam (read as backend faiss).
 INDEX_FILES = {"text": "text.faiss", "image": "image.faiss", "clip_text": "clip_text.faiss"}
 IMAGE_ROWS_FILE = "image_rows.npy"
 LEXICAL_DIR = "lexical"
@@ -70,6 +73,15 @@ class BuildSummary:
     rejects: int
     seconds: dict[str, float]
     counts: EmbedCounts = field(default_factory=EmbedCounts)
+    backend: str = "faiss"
+    specs: dict[str, FieldSpec] = field(default_factory=dict)
+    recall: dict[str, float] = field(default_factory=dict)
+
+    def format_vectors(self) -> str:
+        fields = ", ".join(f"{name}={format_spec(spec)} "
+                           + (f"(recall@{RECALL_K} {self.recall[name]:.3f})" if name in self.recall else "(exact)")
+                           for name, spec in self.specs.items())
+        return f"  vector fields ({self.backend}): {fields}"
 
     def format(self) -> str:
         total = sum(self.seconds.values())
@@ -78,6 +90,7 @@ class BuildSummary:
             f"  products: {self.products}   images indexed: {self.images_indexed}   "
             f"rejected rows: {self.rejects}   products with unusable images: {len({p for p, _ in self.image_failures})}",
             f"  {self.counts.format()}",
+            self.format_vectors(),
             "  seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()) + f" (total {total:.1f})",
             f"  rate: {self.products / max(total, 1e-9):.1f} products/s",
         ]
@@ -157,21 +170,41 @@ def _write_failures(path: Path, failures: list[tuple[str, ImageFailure]]) -> Non
             fh.write(json.dumps({"product_id": product_id, "image": failure.ref, "reason": failure.reason}) + "\n")
 
 
+def vector_fields(embedded: EmbeddedCatalog) -> dict[str, np.ndarray]:
+    """The vector fields of an index, by name (no ``clip_text`` when the text vectors serve both signals)."""
+    vectors = {"text": embedded.text_vectors, "image": embedded.image_vectors,
+               "clip_text": embedded.clip_text_vectors}
+    if embedded.shared_text_vectors:
+        del vectors["clip_text"]  # one vector set serves both (manifest: shared_text_vectors)
+    return vectors
+
+
 def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
-                factory: str = DEFAULT_FACTORY) -> BuildSummary:
-    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py)."""
+                factory: str = AUTO, vector_build: VectorBuild | None = None) -> BuildSummary:
+    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py).
+
+    The vector fields go to ``vector_build``'s backend (default: faiss, ``factory`` for every field);
+    an approximate field whose recall@10 is under its ``min_recall`` fails the build before anything
+    is published (`indexer.recall.RecallTooLowError`)."""
+    vb = vector_build or VectorBuild(default=parse_factory(factory))
     out_dir = Path(out_dir)
     catalog = embedded.catalog
     seconds = dict(embedded.seconds)
     t0 = time.perf_counter()
     with begin_build(out_dir) as pending:
         tmp = pending.path
-        vectors = {"text": embedded.text_vectors, "image": embedded.image_vectors,
-                   "clip_text": embedded.clip_text_vectors}
-        for signal, filename in INDEX_FILES.items():
-            if signal == "clip_text" and embedded.shared_text_vectors:
-                continue  # one vector set serves both (manifest: shared_text_vectors)
-            save_vector_index(build_vector_index(vectors[signal], factory), tmp / filename)
+        vectors = vector_fields(embedded)
+        specs = {name: vb.spec_for(name, len(x)) for name, x in vectors.items()}
+        t_vectors = time.perf_counter()
+        store = create_store(vb.backend, vectors, specs, tmp, device=vb.device, **vb.options)
+        try:
+            recall = check_recall(store, vectors, specs, {n: not is_exact(s) for n, s in specs.items()}, vb.min_recall)
+            if hasattr(store, "recall"):
+                store.recall = dict(recall)
+            store_record = store.save(tmp)
+        finally:
+            store.close()
+        seconds["vector_index"] = time.perf_counter() - t_vectors
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
         checkpoint("vectors_written")
         lexical_dir = tmp / LEXICAL_DIR
@@ -189,7 +222,9 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
             clip_model=encoders.clip.name, clip_dim=encoders.clip.dim,
             clip_trained=bool(getattr(encoders.clip, "trained", True)),
             model_specs={**getattr(encoders.text, "spec", {}), **getattr(encoders.clip, "spec", {})},
-            factories={signal: factory for signal in INDEX_FILES if signal != "clip_text" or not embedded.shared_text_vectors},
+            factories={name: spec.factory for name, spec in specs.items()},
+            search_params={name: dict(spec.params) for name, spec in specs.items()},
+            backend=vb.backend, vector_store=store_record, recall_at_10=recall,
             catalog_path=str(catalog.path.resolve()), catalog_sha256=catalog.sha256,
             counts={"products": len(catalog.products), "images": int(len(embedded.image_rows)),
                     "image_failures": len(embedded.image_failures), "rejects": len(catalog.rejects)},
@@ -204,7 +239,13 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         pending.publish()
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
-                        counts=embedded.counts)
+                        counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall)
+
+
+def check_vector_build(vb: VectorBuild, encoders: Encoders) -> None:
+    """Fail now, before any embedding, on a spec the backend cannot build at the models' dimensions."""
+    dims = {"text": encoders.text.dim, "image": encoders.clip.dim, "clip_text": encoders.clip.dim}
+    check_specs(vb.backend, {name: vb.spec_for(name, 0) for name in dims}, dims)  # `auto` is checked as Flat
 
 
 def default_cache_dir(out_dir: Path) -> Path:
@@ -212,9 +253,10 @@ def default_cache_dir(out_dir: Path) -> Path:
     return Path(out_dir) / CACHE_DIR_NAME
 
 
-def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory: str = DEFAULT_FACTORY,
+def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory: str = AUTO,
                 image_workers: int = 4, progress: bool | str = True, text_recipe: str = DEFAULT_TEXT_RECIPE,
-                cache_dir: Path | None = None, use_cache: bool = True, text_backend: str = "onnx") -> BuildSummary:
+                cache_dir: Path | None = None, use_cache: bool = True, text_backend: str = "onnx",
+                vector_build: VectorBuild | None = None) -> BuildSummary:
     """Embed the catalog (through the embedding cache) and write the index directory.
 
     ``cache_dir`` defaults to `default_cache_dir`; with ``use_cache=False`` a temporary cache
@@ -223,6 +265,8 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
     (`indexer.onnx_text`), else torch.
     """
     text_recipe_fn(text_recipe)  # an unknown recipe fails before any work
+    vb = vector_build or VectorBuild(default=parse_factory(factory))
+    check_vector_build(vb, encoders)
     with tempfile.TemporaryDirectory(prefix="prodsearch-cache-") as scratch:
         directory = Path(cache_dir or default_cache_dir(out_dir)) if use_cache else Path(scratch)
         cache = EmbeddingCache(directory, THUMBNAIL_SETTINGS)
@@ -234,6 +278,6 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
             cache.close_vectors()  # every vector is in memory now; thumbnails close once streamed
             embedded.cache_dir = str(directory.resolve()) if use_cache else ""
             checkpoint("embedded")
-            return write_index(embedded, Path(out_dir), encoders, factory=factory)
+            return write_index(embedded, Path(out_dir), encoders, vector_build=vb)
         finally:
             cache.close()

@@ -23,7 +23,9 @@ def add_model_options(parser: argparse.ArgumentParser, default: str | None = "de
     parser.add_argument("--clip-model", default=default,
                         help="open_clip model: 'default' (shipped), NAME, hf-hub:ORG/REPO or local-dir:PATH" + hint)
     parser.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--device", default=None,
+                        help="auto (default: cuda when available), cpu or cuda: the encoders, and the vector indexes "
+                             "when faiss-gpu sees a GPU (cuda without one is an error)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--out", required=True, type=Path, help="index directory (replaced atomically)")
     build.add_argument("--skip-invalid", action="store_true",
                        help="index the valid rows and write the bad ones to rejects.jsonl in the index's version")
-    build.add_argument("--factory", default="Flat", help="FAISS factory string (Flat, HNSW32, IVF256,Flat, ...)")
+    build.add_argument("--factory", default="auto",
+                       help="index spec of every vector field: FAISS factory[,param=value...] (Flat, HNSW32,efSearch=96, "
+                            "IVF1024,SQ8,nprobe=24, ...) or auto (default: Flat below 10k rows, else HNSW32,efSearch=128)")
+    build.add_argument("--index-spec", action="append", default=[], metavar="FIELD=FACTORY[,param=value...]",
+                       help="index spec of one vector field (text, image, clip_text), e.g. text=HNSW32,efSearch=96 or "
+                            "image=IVF1024,SQ8,nprobe=24; repeatable; overrides --factory for that field")
+    build.add_argument("--backend", default="faiss",
+                       help="vector store backend: faiss (default, embedded) or milvus (when pymilvus is installed)")
+    build.add_argument("--min-recall", type=float, default=0.95,
+                       help="fail the build (publishing nothing) when an approximate field's recall@10 against exact "
+                            "search is below this (default %(default)g)")
+    build.add_argument("--milvus-uri", default=None,
+                       help="milvus backend only: a Milvus Lite file (default: inside the index directory) or "
+                            "http://host:19530 for a Milvus server")
     build.add_argument("--image-workers", type=int, default=4, help="threads decoding images")
     build.add_argument("--no-progress", action="store_true", help="no progress bar (a log line per stage instead)")
     build.add_argument("--quiet", action="store_true", help="no progress output at all; only the summary")
@@ -97,9 +112,8 @@ def run_build(args: argparse.Namespace) -> int:
     from indexer.catalog import load_catalog
     from indexer.encoders import load_encoders
     from indexer.text_recipe import DEFAULT_TEXT_RECIPE, text_recipe
-    from indexer.vector_index import check_factory
 
-    check_factory(args.factory)
+    vector_build = vector_build_from_args(args)  # bad specs, backend or device fail before the models load
     if args.text_recipe:
         text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
     images_root, fetch_policy = image_sources_from_args(args)
@@ -109,7 +123,7 @@ def run_build(args: argparse.Namespace) -> int:
         logger.warning("%d invalid row(s) skipped; they will be listed in %s/current/rejects.jsonl",
                        len(catalog.rejects), args.out)
     encoders = load_encoders(args.text_model, args.clip_model, args.clip_pretrained, args.device)
-    summary = build_index(catalog, args.out, encoders, factory=args.factory, image_workers=args.image_workers,
+    summary = build_index(catalog, args.out, encoders, vector_build=vector_build, image_workers=args.image_workers,
                           progress="off" if args.quiet else "log" if args.no_progress else True,
                           text_recipe=args.text_recipe or DEFAULT_TEXT_RECIPE,
                           cache_dir=args.cache, use_cache=not args.no_cache, text_backend=args.text_backend)
@@ -117,6 +131,38 @@ def run_build(args: argparse.Namespace) -> int:
     for reject in catalog.rejects[:20]:
         print(f"  rejected: {reject}", file=sys.stderr)
     return 0
+
+
+def vector_build_from_args(args: argparse.Namespace):  # -> indexer.index_specs.VectorBuild
+    """--factory, --index-spec, --backend, --min-recall, --device, --milvus-uri -> a checked `VectorBuild`."""
+    from indexer.errors import ProdsearchError
+    from indexer.index_specs import vector_build_from
+    from indexer.vector_store import backend_names, check_specs
+
+    names = backend_names()
+    if args.backend not in names:
+        raise ProdsearchError(f"--backend {args.backend!r}: unknown vector store backend; valid: {', '.join(names)}")
+    options = {"uri": args.milvus_uri} if args.milvus_uri else {}
+    vb = vector_build_from(args.factory, args.index_spec, backend=args.backend, min_recall=args.min_recall,
+                           device=args.device or "auto", options=options)
+    if vb.backend == "faiss":
+        from indexer.faiss_store import resolve_device
+
+        resolve_device(vb.device)
+    # The models' dimensions are not known yet: a spec must build at one of the usual ones (checked again,
+    # at the real ones, before embedding).
+    specs = {name: vb.spec_for(name, 0) for name in ("text", "image", "clip_text")}
+    for name, spec in specs.items():
+        errors = []
+        for dim in (384, 512, 768, 1024, 1536):
+            try:
+                check_specs(vb.backend, {name: spec}, {name: dim})
+                break
+            except ProdsearchError as exc:
+                errors.append(exc)
+        else:
+            raise errors[-1]
+    return vb
 
 
 def run_info(args: argparse.Namespace) -> int:

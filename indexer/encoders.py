@@ -92,7 +92,7 @@ class SentenceTransformerEncoder:
         path = resolve_text_model(model_name)
         if model_name == DEFAULT_TEXT_MODEL:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.device = device or pick_device()
+        self.device = pick_device() if device in (None, "auto") else device
         try:
             self.model = SentenceTransformer(path, device=self.device)
         except Exception as exc:
@@ -229,7 +229,7 @@ class OpenClipEncoder:
 
         from indexer.clip_models import create_clip
 
-        self.device = device or pick_device()
+        self.device = pick_device() if device in (None, "auto") else device
         # A fixed seed makes an untrained model the same in every process, so an index built
         # with it can be queried with it; trained weights overwrite the initialisation anyway.
         with torch.random.fork_rng(devices=[]):

@@ -1,12 +1,12 @@
-"""Reading an index directory back: FAISS files (moved to the GPU when there is one), BM25, store, manifest."""
+"""Reading an index directory back: the vector store (its backend named by the manifest), BM25, store, manifest."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import faiss
 import numpy as np
 
 from indexer.build import IMAGE_ROWS_FILE, INDEX_FILES, LEXICAL_DIR, STORE_FILE
@@ -16,7 +16,7 @@ from indexer.integrity import check_counts, load_part, verify_files
 from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, read_manifest
 from indexer.store import ProductStore
-from indexer.vector_index import load_vector_index, maybe_to_gpu
+from indexer.vector_store import RowFilter, VectorStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 class LoadedIndex:
     directory: Path
     manifest: Manifest
-    vectors: dict[str, faiss.Index]         # "text", "image", "clip_text" (CPU copies)
-    gpu_vectors: dict[str, faiss.Index]     # GPU copies where faiss sees a GPU, else the same objects
+    vector_store: VectorStore               # every vector field, behind `indexer.vector_store.VectorStore`
+    vector_fields: dict[str, str]           # field a signal searches -> the store's field ("clip_text" -> "text" when shared)
     image_rows: np.ndarray                  # product row of each image vector
     lexical: LexicalIndex
     store: ProductStore
@@ -35,37 +35,80 @@ class LoadedIndex:
     def n_products(self) -> int:
         return len(self.store)
 
+    def vector_count(self, field_name: str) -> int:
+        return self.vector_store.count(self.vector_fields[field_name])
+
+    def search_vectors(self, field_name: str, queries: np.ndarray, k: int,
+                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows of a vector field for ``queries``, only rows where ``mask`` is True (see `VectorStore.search`)."""
+        allowed = None if mask is None else RowFilter(mask=mask)
+        return self.vector_store.search(self.vector_fields[field_name], queries, k, allowed)
+
+    def stored_vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        return self.vector_store.vectors(self.vector_fields[field_name], np.asarray(rows, np.int64))
+
     def close(self) -> None:
         self.store.close()
+        self.vector_store.close()
 
 
-def load_index(directory: str | Path, *, verify_checksums: bool = True) -> LoadedIndex:
+def store_record(manifest: Manifest) -> dict[str, Any]:
+    """How to open the manifest's vector store; an index from before the seam is a faiss store of INDEX_FILES."""
+    if manifest.vector_store:
+        return dict(manifest.vector_store)
+    fields = [name for name in INDEX_FILES if name in manifest.factories] or \
+        [name for name in INDEX_FILES if not (manifest.shared_text_vectors and name == "clip_text")]
+    return {"files": {name: INDEX_FILES[name] for name in fields},
+            "specs": {name: {"factory": manifest.factories.get(name, "Flat"),
+                             "params": manifest.search_params.get(name, {})} for name in fields}}
+
+
+def vector_device(device: str | None) -> str:
+    """The vector store's device for an encoder device option: cpu, cuda (cuda:N) or auto."""
+    if device == "cpu":
+        return "cpu"
+    return "cuda" if device and device.startswith("cuda") else "auto"
+
+
+def load_index(directory: str | Path, *, verify_checksums: bool = True, device: str | None = None,
+               **store_options: Any) -> LoadedIndex:
     """Load the index at ``directory`` (its `current` version, a version directory or an old flat index).
 
     Every file is checked against the manifest (presence, size, sha256 unless ``verify_checksums`` is
     False) and the counts against each other; a problem raises `CorruptIndexError` naming the file.
+    The vector store opens with its manifest's backend on ``device`` (auto: a GPU when faiss-gpu sees
+    one); ``store_options`` go to the backend (e.g. milvus ``uri``).
     """
     directory = resolve_current(directory)
     manifest = read_manifest(directory)
     verify_files(directory, manifest, checksums=verify_checksums)
-    shared = manifest.shared_text_vectors  # one vector set (text.faiss) serves semantic and cross_modal
-    vectors = {name: load_part(directory, filename, load_vector_index) for name, filename in INDEX_FILES.items()
-               if not (shared and name == "clip_text")}
-    if shared:
-        vectors["clip_text"] = vectors["text"]
-    image_rows = load_part(directory, IMAGE_ROWS_FILE, lambda path: np.load(path, allow_pickle=False))
-    lexical = load_part(directory, f"{LEXICAL_DIR}/", LexicalIndex.load)
-    store = load_part(directory, STORE_FILE, ProductStore)
+    record = store_record(manifest)
+    vectors = open_store(manifest.backend, directory, record, device=vector_device(device), **store_options)
+    fields = {name: name for name in vectors.fields()}
+    if manifest.shared_text_vectors:  # one vector set (text) serves semantic and cross_modal
+        fields["clip_text"] = "text"
     try:
+        image_rows = load_part(directory, IMAGE_ROWS_FILE, lambda path: np.load(path, allow_pickle=False))
+        lexical = load_part(directory, f"{LEXICAL_DIR}/", LexicalIndex.load)
+        store = load_part(directory, STORE_FILE, ProductStore)
+    except BaseException:
+        vectors.close()
+        raise
+    label = lambda name: record.get("files", {}).get(fields[name], fields[name])  # noqa: E731
+    try:
+        missing = [name for name in ("text", "image", "clip_text") if name not in fields]
+        if missing:
+            raise CorruptIndexError(f"index {directory}: the {manifest.backend} vector store has no field "
+                                    f"{', '.join(missing)}; rebuild the index")
         check_counts(directory, manifest, store=(STORE_FILE, len(store)),
-                     per_product={INDEX_FILES[n]: vectors[n].ntotal for n in ("text", "clip_text")}
+                     per_product={label(n): vectors.count(fields[n]) for n in ("text", "clip_text")}
                      | {f"{LEXICAL_DIR}/": lexical.n_docs},
-                     per_image={INDEX_FILES["image"]: vectors["image"].ntotal}, image_rows=(IMAGE_ROWS_FILE, image_rows))
+                     per_image={label("image"): vectors.count("image")}, image_rows=(IMAGE_ROWS_FILE, image_rows))
     except CorruptIndexError:
         store.close()
+        vectors.close()
         raise
-    gpu_vectors = {name: maybe_to_gpu(index) for name, index in vectors.items() if name != "clip_text"}
-    gpu_vectors["clip_text"] = gpu_vectors["text"] if shared else maybe_to_gpu(vectors["clip_text"])
-    logger.info("loaded index %s: %d products, %d images", directory, len(store), len(image_rows))
-    return LoadedIndex(directory=directory, manifest=manifest, vectors=vectors, gpu_vectors=gpu_vectors,
+    logger.info("loaded index %s (%s vector store): %d products, %d images", directory, manifest.backend,
+                len(store), len(image_rows))
+    return LoadedIndex(directory=directory, manifest=manifest, vector_store=vectors, vector_fields=fields,
                        image_rows=image_rows, lexical=lexical, store=store)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -49,6 +50,13 @@ class Manifest(BaseModel):
     embedding_counts: dict[str, int] = Field(default_factory=dict)
     # The embedding cache directory the build used ("" with --no-cache); queries reuse its ONNX export.
     embedding_cache: str = ""
+    # The vector store (`indexer.vector_store`): its backend, what its `save()` returned (how to open it
+    # again), each field's search parameters and measured recall@10 (approximate fields only).
+    # Indexes built before these were recorded are faiss stores of INDEX_FILES with `factories`.
+    backend: str = "faiss"
+    vector_store: dict[str, Any] = Field(default_factory=dict)
+    search_params: dict[str, dict[str, float]] = Field(default_factory=dict)
+    recall_at_10: dict[str, float] = Field(default_factory=dict)
 
 
 def library_versions() -> dict[str, str]:

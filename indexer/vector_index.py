@@ -7,6 +7,7 @@ arrays, as faiss does; missing results are ``I == -1``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import faiss
@@ -20,6 +21,8 @@ DEFAULT_FACTORY = "Flat"
 # Below this fraction of allowed rows, a filtered search scores the allowed rows exactly
 # instead of asking an approximate index to skip most of its graph or lists.
 EXACT_FILTER_FRACTION = 0.05
+# Build and search parameters `faiss.ParameterSpace` sets, by the name index specs use.
+KNOWN_PARAMS = ("efSearch", "efConstruction", "nprobe", "quantizer_efSearch", "max_codes", "ht", "k_factor")
 
 
 def use_single_thread_search() -> None:
@@ -54,14 +57,31 @@ def check_factory(factory: str, dim: int = 8) -> None:
         raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).strip().splitlines()[-1]}") from exc
 
 
-def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY) -> faiss.Index:
-    """An inner-product index of the given FAISS factory string (Flat, HNSW32, IVF64,Flat, ...)."""
+def apply_params(index: faiss.Index, params: Mapping[str, float], what: str = "index") -> None:
+    """Set ``params`` (efSearch, nprobe, ...) through `faiss.ParameterSpace`; one the index lacks is an error."""
+    space = faiss.ParameterSpace()
+    for name, value in params.items():
+        if name not in KNOWN_PARAMS:
+            raise IndexError_(f"{what}: unknown parameter {name!r}; known: {', '.join(KNOWN_PARAMS)}")
+        try:
+            space.set_index_parameter(index, name, float(value))
+        except RuntimeError:
+            raise IndexError_(f"{what}: parameter {name}={value:g} does not apply to this index type "
+                              f"({type(faiss.downcast_index(index)).__name__})") from None
+
+
+def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY,
+                       params: Mapping[str, float] | None = None) -> faiss.Index:
+    """An inner-product index of the given FAISS factory string (Flat, HNSW32, IVF64,Flat, ...), with
+    ``params`` (efConstruction, efSearch, nprobe, ...) set before it is trained and filled."""
     vectors = check_vectors(vectors)
     n, dim = vectors.shape
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
         raise IndexError_(f"invalid FAISS factory string {factory!r}: {str(exc).splitlines()[-1]}") from exc
+    if params:
+        apply_params(index, params, f"factory {factory!r}")
     if not index.is_trained:
         if n == 0:
             raise IndexError_(f"factory {factory!r} needs training vectors, and there are none")
@@ -146,6 +166,15 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
     bitmap = np.packbits(allowed, bitorder="little")
     selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
     return index.search(queries, k, params=_search_params(index, selector))
+
+
+def exact_knn(queries: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by inner product of ``queries`` against ``vectors`` (blocked, without building an index)."""
+    queries, vectors = check_vectors(queries, what="queries"), check_vectors(vectors, queries.shape[1])
+    k = min(k, len(vectors))
+    if k <= 0:
+        return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+    return faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
 def save_vector_index(index: faiss.Index, path: Path) -> None:

@@ -15,6 +15,7 @@ backend meets is one test module (tests/indexer/test_vector_store_contract.py).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +90,17 @@ class VectorStore(Protocol):
 # name -> (create(vectors per field, specs per field, directory, **options), open(directory, manifest record, **options))
 Create = Callable[..., VectorStore]
 Open = Callable[..., VectorStore]
+# check(specs per field, dimension per field): raises a `ProdsearchError` for a spec the backend cannot build
+CheckSpecs = Callable[[Mapping[str, FieldSpec], Mapping[str, int]], None]
 _backends: dict[str, tuple[Create, Open]] = {}
+_spec_checks: dict[str, CheckSpecs] = {}
 
 
-def register_backend(name: str, create: Create, open_: Open) -> None:
+def register_backend(name: str, create: Create, open_: Open, check_specs: CheckSpecs | None = None) -> None:
+    """Make a backend available by ``name``; ``check_specs`` (optional) lets a build reject bad specs before embedding."""
     _backends[name] = (create, open_)
+    if check_specs is not None:
+        _spec_checks[name] = check_specs
 
 
 def backend_names() -> tuple[str, ...]:
@@ -114,6 +121,13 @@ def create_store(name: str, vectors: Mapping[str, np.ndarray], specs: Mapping[st
     return _backend(name)[0](vectors, specs, directory, **options)
 
 
+def check_specs(name: str, specs: Mapping[str, FieldSpec], dims: Mapping[str, int]) -> None:
+    """Validate ``specs`` (one per field) for backend ``name`` before any embedding work (no-op if it has no check)."""
+    _backend(name)
+    if name in _spec_checks:
+        _spec_checks[name](specs, dims)
+
+
 def open_store(name: str, directory: Path, record: Mapping[str, Any], **options: Any) -> VectorStore:
     """The store an index version saved (``record`` is what `VectorStore.save` returned, from the manifest)."""
     return _backend(name)[1](directory, record, **options)
@@ -122,9 +136,7 @@ def open_store(name: str, directory: Path, record: Mapping[str, Any], **options:
 def _load_builtin_backends() -> None:
     """Import the built-in backends (each registers itself); milvus only when pymilvus is installed."""
     if "faiss" not in _backends:
-        import indexer.faiss_store  # noqa: F401
+        import indexer.faiss_store
     if "milvus" not in _backends:
-        try:
+        with contextlib.suppress(ImportError):
             import indexer.milvus_store  # noqa: F401
-        except ImportError:
-            pass

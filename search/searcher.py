@@ -21,7 +21,7 @@ from indexer.errors import InvalidQueryError, ProdsearchError
 from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
-from indexer.vector_index import search_vectors, use_single_thread_search
+from indexer.vector_index import use_single_thread_search
 from search.config import SearchConfig
 from search.facets import FacetIndex
 from search.filters import FilterIndex
@@ -73,7 +73,7 @@ class Searcher:
         """A Searcher over an index (directory or loaded) with ``encoders``, or else the ones its manifest
         names, each overridable (a mismatch with the index is an error)."""
         if not isinstance(index, LoadedIndex):
-            index = load_index(index)
+            index = load_index(index, device=device)
         if encoders is None:
             encoders = load_encoders_for_index(index.manifest.model_specs, text_model, clip_model, clip_pretrained,
                                                device)
@@ -99,20 +99,20 @@ class Searcher:
 
     # -- retrieval --------------------------------------------------------------------------------
     def _dense(self, name: str, query: np.ndarray, depth: int, mask: np.ndarray | None) -> Run:
-        cpu, gpu = self.index.vectors[name], self.index.gpu_vectors[name]
         if name == "image":
             allowed = None if mask is None else mask[self.index.image_rows]
-            D, I = search_vectors(cpu, query, min(depth * self._images_per_product, cpu.ntotal), allowed, gpu)
+            k = min(depth * self._images_per_product, self.index.vector_count(name))
+            D, I = self.index.search_vectors(name, query, k, allowed)
             rows = np.where(I[0] >= 0, self.index.image_rows[np.maximum(I[0], 0)], -1)
             run = _collapse(rows, D[0])
             return Run(run.docs[:depth], run.scores[:depth])
-        D, I = search_vectors(cpu, query, depth, mask, gpu)
+        D, I = self.index.search_vectors(name, query, depth, mask)
         return _collapse(I[0], D[0])
 
     def _product_vectors(self, row: int) -> tuple[np.ndarray, np.ndarray | None]:
-        text_vec = self.index.vectors["text"].reconstruct(int(row)).reshape(1, -1)
+        text_vec = self.index.stored_vectors("text", np.array([row]))
         image_ids = np.flatnonzero(self.index.image_rows == row)
-        image_vec = self.index.vectors["image"].reconstruct(int(image_ids[0])).reshape(1, -1) if len(image_ids) else None
+        image_vec = self.index.stored_vectors("image", image_ids[:1]) if len(image_ids) else None
         return text_vec, image_vec
 
     def retrieve(self, request: SearchRequest, image: Image.Image | None = None,

@@ -85,9 +85,9 @@ class QueryContext:
 
     def search_field(self, field_name: str, vector: np.ndarray) -> Run:
         """Nearest products in a vector field of the index (filters applied inside the search)."""
-        if field_name not in self.searcher.index.vectors:
+        if field_name not in self.searcher.index.vector_fields:
             raise SignalError(f"a signal searches the vector field {field_name!r}, which this index does not have "
-                              f"(it has {', '.join(self.searcher.index.vectors)})")
+                              f"(it has {', '.join(self.searcher.index.vector_fields)})")
         return self.searcher._dense(field_name, vector, self.depth, self.mask)
 
     def search_lexical(self, text: str) -> Run:

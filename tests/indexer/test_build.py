@@ -120,4 +120,4 @@ def test_load_errors(tmp_path, synthetic_index):
 def test_image_rows_map_photos_to_products(synthetic_index):
     index = load_index(synthetic_index)
     assert index.image_rows.tolist() == list(range(72))
-    assert np.allclose(np.linalg.norm(index.vectors["text"].reconstruct_n(0, 72), axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(index.stored_vectors("text", np.arange(72)), axis=1), 1.0, atol=1e-5)
