@@ -196,7 +196,9 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         vectors = vector_fields(embedded)
         specs = {name: vb.spec_for(name, len(x)) for name, x in vectors.items()}
         t_vectors = time.perf_counter()
-        store = create_store(vb.backend, vectors, specs, tmp, device=vb.device, **vb.options)
+        # products / image_rows / build_id: what a backend filtering natively needs (milvus); faiss ignores them
+        store = create_store(vb.backend, vectors, specs, tmp, device=vb.device, products=catalog.products,
+                             image_rows=embedded.image_rows, build_id=pending.build_id, **vb.options)
         try:
             recall = check_recall(store, vectors, specs, {n: not is_exact(s) for n, s in specs.items()}, vb.min_recall)
             if hasattr(store, "recall"):

@@ -1,0 +1,589 @@
+"""The ``milvus`` vector-store backend: every field of an index version in Milvus, through `pymilvus.MilvusClient`.
+
+Where: by default a Milvus Lite database (``milvus.db``, a folder) inside the index version directory,
+embedded in the process; ``uri=`` names another Lite file (``./DIR/milvus.db``) or a Milvus server
+(``http://host:19530``, standalone or cluster; a token from ``PRODSEARCH_MILVUS_TOKEN``). The same code
+serves both.
+
+Layout: one collection per field, named ``<prefix>_<build id>_<field>``, so a new index version never
+touches the collections the serving one reads. A collection per field rather than one collection with a
+vector field per signal because the fields' rows differ (``image`` has a row per photo, ``text`` one per
+product) and the protocol adds, upserts and deletes per field. Each collection carries the filter
+columns of its rows' products (`indexer.milvus_filters`: lower-cased brand, category levels, price,
+attribute pairs, the attributes as JSON), so our filters run as Milvus boolean expressions; an HNSW,
+FLAT, IVF_FLAT or IVF_SQ8 index per field comes from the same `FieldSpec` the faiss backend reads.
+
+Filters stay correct whatever Milvus does: a `RowFilter.mask` is authoritative (hits outside it are
+dropped), a mask allowing few rows (`EXACT_MAX_ROWS`) is scored exactly over those rows' vectors, and a
+search that comes back short of what the mask allows is redone with the mask as row ids. A mask alone
+(the Searcher passes masks) becomes ``row not in [...]`` when it excludes few rows, up to `MAX_ID_CHUNKS`
+``row in [...]`` searches, or a deeper unfiltered search whose allowed hits are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.catalog import Product
+from indexer.errors import IndexError_, InvalidArrayError
+from indexer.milvus_filters import (
+    ATTRIBUTE_PAIRS,
+    ATTRIBUTES,
+    BRAND,
+    CATEGORY,
+    PRICE,
+    PRODUCT,
+    ROW,
+    SCALAR_COLUMNS,
+    VECTOR,
+    filter_expression,
+    mask_expressions,
+    scalar_columns,
+)
+from indexer.vector_index import check_vectors
+from indexer.vector_store import FieldSpec, RowFilter, register_backend
+
+logger = logging.getLogger(__name__)
+
+BACKEND = "milvus"
+LITE_FILE = "milvus.db"              # the default Milvus Lite database, inside the version directory
+DEFAULT_PREFIX = "prodsearch"
+TOKEN_ENV = "PRODSEARCH_MILVUS_TOKEN"
+INSTALL_HINT = "pip install 'pymilvus==3.0.2' 'milvus-lite==3.2.2' (both are dependencies of prodsearch)"
+MAX_IDS = 8192                       # ids in one `row in [...]` expression or one get()
+MAX_TOPK = 16384                     # Milvus's largest limit per search
+EXACT_MAX_ROWS = 2048               # at most this many allowed rows: fetch their vectors and score them exactly
+MAX_ID_CHUNKS = 4                    # a mask as at most this many `row in [...]` searches, else a deeper search
+INSERT_BATCH = 2048
+SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
+
+
+class MilvusStoreError(IndexError_):
+    """The milvus backend cannot do what was asked (not installed, unreachable, a bad option)."""
+
+
+# -- where the data lives ------------------------------------------------------------------------
+def resolve_uri(uri: str | None, directory: Path) -> tuple[str, str]:
+    """``("lite", absolute path)`` or ``("server", uri)``; no ``uri`` means a Lite file in ``directory``."""
+    if not uri:
+        return "lite", str((Path(directory) / LITE_FILE).absolute())
+    if uri.startswith(SERVER_SCHEMES):
+        return "server", uri
+    if "://" in uri:
+        raise MilvusStoreError(f"--milvus-uri {uri!r}: expected a Milvus Lite path ending in .db or "
+                               f"http(s)://host:port of a Milvus server")
+    if not uri.endswith(".db"):
+        raise MilvusStoreError(f"--milvus-uri {uri!r}: a Milvus Lite database path must end in .db "
+                               f"(e.g. ./DIR/milvus.db), or give http://host:19530 for a Milvus server")
+    return "lite", str(Path(uri).absolute())
+
+
+def _uri_record(kind: str, location: str, directory: Path) -> dict[str, str]:
+    """What the manifest keeps: a Lite path relative to the version directory (so a moved index opens)."""
+    if kind == "server":
+        return {"kind": kind, "uri": location}
+    return {"kind": kind, "path": os.path.relpath(location, Path(directory).absolute())}
+
+
+def _location_of(record: Mapping[str, Any], directory: Path) -> tuple[str, str]:
+    kind = record.get("kind")
+    if kind == "server":
+        return kind, str(record["uri"])
+    if kind == "lite":
+        path = Path(record["path"])
+        return kind, str(path if path.is_absolute() else (Path(directory).resolve() / path).resolve())
+    raise MilvusStoreError(f"unknown milvus uri kind {kind!r} in the manifest; rebuild the index")
+
+
+_lite_users: dict[str, int] = {}
+_lite_lock = threading.Lock()
+
+
+def _connect(kind: str, location: str) -> Any:
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:
+        raise MilvusStoreError(f"the milvus backend needs pymilvus: {INSTALL_HINT}") from exc
+    if kind == "lite":
+        try:
+            import milvus_lite  # noqa: F401
+        except ImportError as exc:
+            raise MilvusStoreError(f"a Milvus Lite database ({location}) needs milvus-lite: {INSTALL_HINT}; "
+                                   f"or give --milvus-uri http://host:19530 for a Milvus server") from exc
+    try:
+        client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else MilvusClient(location)
+    except Exception as exc:  # pymilvus raises MilvusException subclasses and grpc errors
+        hint = ("Milvus Lite serves one process at a time: is another prodsearch process (serve, query, a build) "
+                "using it? To share one database between processes use a Milvus server (--milvus-uri http://host:19530)"
+                if kind == "lite" else "is the server running and reachable?")
+        raise MilvusStoreError(f"cannot open Milvus at {location}: {exc}. {hint}") from exc
+    if kind == "lite":
+        with _lite_lock:
+            _lite_users[location] = _lite_users.get(location, 0) + 1
+    return client
+
+
+def _disconnect(client: Any, kind: str, location: str) -> None:
+    """Close; the last user of a Lite database in this process stops its embedded server (releasing the folder)."""
+    client.close()
+    if kind != "lite":
+        return
+    with _lite_lock:
+        _lite_users[location] -= 1
+        last = _lite_users[location] == 0
+        if last:
+            del _lite_users[location]
+    if last:
+        from milvus_lite.server_manager import server_manager_instance
+        server_manager_instance.release_server(location)
+
+
+# -- index parameters from a FieldSpec ---------------------------------------------------------------
+# FieldSpec parameters each Milvus index type takes (the FAISS names, as --index-spec spells them).
+_INDEX_PARAMS = {"FLAT": (), "HNSW": ("efSearch", "efConstruction"), "IVF_FLAT": ("nprobe",), "IVF_SQ8": ("nprobe",)}
+
+
+def milvus_index(spec: FieldSpec) -> dict[str, Any]:
+    """The Milvus index of a FAISS-style `FieldSpec`: Flat -> FLAT, HNSW<M> -> HNSW, IVF<n>,Flat|SQ8 -> IVF_*."""
+    factory = spec.factory.replace(" ", "")
+    params = dict(spec.params)
+    hnsw = re.fullmatch(r"HNSW(\d*)(,Flat)?", factory)
+    ivf = re.fullmatch(r"IVF(\d+),(Flat|SQ8)", factory)
+    if factory in ("Flat", "IDMap,Flat", "IDMap2,Flat"):
+        index = {"index_type": "FLAT", "build_params": {}, "search_params": {}}
+    elif hnsw:
+        index = {"index_type": "HNSW",
+                 "build_params": {"M": int(hnsw.group(1) or 32), "efConstruction": int(params.get("efConstruction", 200))},
+                 "search_params": {"ef": int(params.get("efSearch", 64))}}
+    elif ivf:
+        index = {"index_type": "IVF_FLAT" if ivf.group(2) == "Flat" else "IVF_SQ8",
+                 "build_params": {"nlist": int(ivf.group(1))}, "search_params": {"nprobe": int(params.get("nprobe", 1))}}
+    else:
+        raise MilvusStoreError(f"the milvus backend has no index for factory {spec.factory!r}; "
+                               "use Flat, HNSW<M> (efSearch=, efConstruction=), IVF<n>,Flat or IVF<n>,SQ8 (nprobe=)")
+    extra = sorted(set(params) - set(_INDEX_PARAMS[index["index_type"]]))
+    if extra:
+        raise MilvusStoreError(f"parameter(s) {', '.join(extra)} do not apply to a Milvus {index['index_type']} index "
+                               f"(factory {spec.factory!r})")
+    return index
+
+
+def check_milvus_specs(specs: Mapping[str, FieldSpec], dims: Mapping[str, int]) -> None:
+    """Before any embedding: pymilvus is there, every spec maps to a Milvus index, every dimension fits."""
+    try:
+        import pymilvus  # noqa: F401
+    except ImportError as exc:
+        raise MilvusStoreError(f"the milvus backend needs pymilvus: {INSTALL_HINT}") from exc
+    for name, spec in specs.items():
+        milvus_index(spec)
+        if not 2 <= dims.get(name, 2) <= 32768:
+            raise MilvusStoreError(f"field {name!r}: Milvus vectors have 2 to 32768 dimensions, not {dims[name]}")
+
+
+def collection_name(prefix: str, build_id: str, field_name: str) -> str:
+    """A valid Milvus collection name (letters, digits, underscores) unique to the version and field."""
+    name = re.sub(r"[^0-9A-Za-z_]", "_", f"{prefix}_{build_id}_{field_name}")
+    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
+
+
+def _build_id_of(directory: Path) -> str:
+    name = Path(directory).name
+    name = name.split("-", 1)[1] if name.startswith(".building-") else name
+    return name or secrets.token_hex(6)
+
+
+# -- the store ---------------------------------------------------------------------------------------
+class MilvusVectorStore:
+    """Every vector field of one index version, one Milvus collection each (see the module docstring)."""
+
+    backend = BACKEND
+
+    def __init__(self, kind: str, location: str, collections: Mapping[str, str], dims: Mapping[str, int],
+                 indexes: Mapping[str, dict[str, Any]], next_rows: Mapping[str, int],
+                 filter_columns: Mapping[str, bool], client: Any | None = None):
+        self.kind, self.location = kind, location
+        self.collections = dict(collections)
+        self._dims = dict(dims)
+        self._indexes = {f: dict(i) for f, i in indexes.items()}
+        self._next_rows = dict(next_rows)
+        self._filter_columns = dict(filter_columns)  # False once a row was written without its product
+        self._client = client
+        self.recall: dict[str, float] = {}  # recall@10 per approximate field, measured by the build
+
+    # -- connection --
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            client = _connect(self.kind, self.location)
+            try:
+                for name in self.collections.values():
+                    if not client.has_collection(name):
+                        raise MilvusStoreError(f"collection {name} is missing from Milvus at {self.location}; "
+                                               "rebuild the index")
+                    client.load_collection(name)
+            except BaseException:
+                _disconnect(client, self.kind, self.location)
+                raise
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            _disconnect(client, self.kind, self.location)
+
+    def _collection(self, field_name: str) -> str:
+        try:
+            return self.collections[field_name]
+        except KeyError:
+            raise MilvusStoreError(f"no vector field {field_name!r}; fields: {', '.join(self.collections)}") from None
+
+    # -- reading --
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.collections)
+
+    def dim(self, field_name: str) -> int:
+        self._collection(field_name)
+        return self._dims[field_name]
+
+    def count(self, field_name: str) -> int:
+        """Rows numbered so far (``0..count-1``, deleted ones included: the length of a mask), as faiss counts."""
+        self._collection(field_name)
+        return self._next_rows[field_name]
+
+    def live_count(self, field_name: str) -> int:
+        """Rows not deleted."""
+        result = self.client.query(self._collection(field_name), filter="", output_fields=["count(*)"])
+        return int(result[0]["count(*)"])
+
+    def _fetch(self, field_name: str, rows: np.ndarray) -> dict[int, list[float]]:
+        found: dict[int, list[float]] = {}
+        for start in range(0, len(rows), MAX_IDS):
+            chunk = [int(r) for r in rows[start:start + MAX_IDS]]
+            for entity in self.client.get(self._collection(field_name), ids=chunk, output_fields=[VECTOR]):
+                found[int(entity[ROW])] = entity[VECTOR]
+        return found
+
+    def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        found = self._fetch(field_name, rows)
+        missing = [int(r) for r in rows if int(r) not in found]
+        if missing:
+            raise InvalidArrayError(f"field {field_name!r} has no row(s) {missing[:10]} (deleted or never added)")
+        out = np.asarray([found[int(r)] for r in rows], dtype=np.float32)
+        return out.reshape(len(rows), self._dims[field_name])
+
+    def search(self, field_name: str, queries: np.ndarray, k: int,
+               allowed: RowFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows by inner product, only rows ``allowed`` lets through (see the module docstring)."""
+        collection = self._collection(field_name)
+        queries = check_vectors(queries, self._dims[field_name], "queries")
+        n = self.count(field_name)
+        k = min(int(k), n, MAX_TOPK)
+        if k <= 0 or len(queries) == 0:
+            return _empty(len(queries))
+        mask = None if allowed is None else allowed.mask
+        n_allowed = n
+        if mask is not None:
+            if mask.dtype != np.bool_ or mask.shape != (n,):
+                raise InvalidArrayError(f"allowed.mask: expected bool array of shape ({n},), got {mask.dtype} {mask.shape}")
+            n_allowed = int(mask.sum())
+            if n_allowed == 0:
+                return _empty(len(queries))
+            if n_allowed <= max(k, EXACT_MAX_ROWS):
+                return self._exact(field_name, queries, k, np.flatnonzero(mask))
+        if allowed is not None and (allowed.filters or allowed.exclude_rows) and self._filter_columns[field_name]:
+            expression = filter_expression(allowed.filters, allowed.exclude_rows)  # our filters, natively
+        elif mask is not None:
+            return self._search_mask(collection, field_name, queries, k, mask, n_allowed)
+        elif allowed is not None and allowed.filters:
+            raise MilvusStoreError(f"field {field_name!r} has rows written without their products, so its filter "
+                                   "columns are incomplete; pass a mask")
+        else:
+            expression = filter_expression(None, allowed.exclude_rows if allowed is not None else ())
+        D, I = self._search_expressions(collection, field_name, queries, k, [expression])
+        if mask is None:
+            return D, I
+        D, I = _keep_allowed(D, I, mask)  # the mask is authoritative
+        short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
+        if len(short):
+            logger.info("milvus %s: the filter expression left %d of %d queries short of the mask; searching by mask",
+                        field_name, len(short), len(queries))
+            D[short], I[short] = self._search_mask(collection, field_name, queries[short], k, mask, n_allowed)
+        return D, I
+
+    def _search_mask(self, collection: str, field_name: str, queries: np.ndarray, k: int, mask: np.ndarray,
+                     n_allowed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Search only the rows of ``mask``: as ids (``row not in`` few excluded, or at most MAX_ID_CHUNKS
+        ``row in`` chunks), else deeper without a filter and keep the allowed hits, the id chunks when short."""
+        n = len(mask)
+        if n - n_allowed <= MAX_IDS or n_allowed <= MAX_IDS * MAX_ID_CHUNKS:
+            return self._search_expressions(collection, field_name, queries, k, mask_expressions(mask, MAX_IDS))
+        depth = min(n, MAX_TOPK, int(np.ceil(2 * k * n / n_allowed)))
+        D, I = _keep_allowed(*self._search_expressions(collection, field_name, queries, depth, [""]), mask)
+        D, I = D[:, :k], I[:, :k]
+        short = np.flatnonzero((I >= 0).sum(axis=1) < min(k, n_allowed))
+        if len(short):
+            D[short], I[short] = self._search_expressions(collection, field_name, queries[short], k,
+                                                          mask_expressions(mask, MAX_IDS))
+        return D, I
+
+    def _search_expressions(self, collection: str, field_name: str, queries: np.ndarray, k: int,
+                            expressions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        index = self._indexes[field_name]
+        params = dict(index.get("search_params", {}))
+        if "ef" in params:
+            params["ef"] = max(int(params["ef"]), k)  # Milvus requires ef >= limit
+        runs = []
+        for expression in expressions:
+            result = self.client.search(collection, data=queries.tolist(), limit=k, filter=expression,
+                                        output_fields=[ROW], search_params={"metric_type": "IP", "params": params})
+            runs.append(_as_arrays(result, k))
+        if len(runs) == 1:
+            return runs[0]
+        D = np.concatenate([d for d, _ in runs], axis=1)
+        I = np.concatenate([i for _, i in runs], axis=1)
+        top = np.argsort(-D, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(D, top, axis=1), np.take_along_axis(I, top, axis=1)
+
+    def _exact(self, field_name: str, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score ``rows`` (those not deleted) exactly; for selective filters, as the faiss backend does."""
+        found = self._fetch(field_name, rows)
+        rows = np.asarray([r for r in rows.tolist() if r in found], dtype=np.int64)
+        vectors = np.asarray([found[r] for r in rows.tolist()], dtype=np.float32).reshape(len(rows), -1)
+        scores = queries @ vectors.T
+        kk = min(k, len(rows))
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
+        D = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        I = np.full((len(queries), k), -1, dtype=np.int64)
+        D[:, :kk] = np.take_along_axis(scores, top, axis=1)
+        I[:, :kk] = rows[top]
+        return D, I
+
+    # -- writing --
+    def _entities(self, field_name: str, rows: np.ndarray, vectors: np.ndarray, product_rows: np.ndarray | None,
+                  products: Sequence[Product] | None) -> list[dict[str, Any]]:
+        vectors = check_vectors(vectors, self._dims[field_name])
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(rows) != len(vectors):
+            raise InvalidArrayError(f"{len(rows)} rows for {len(vectors)} vectors")
+        product_rows = rows if product_rows is None else np.asarray(product_rows, dtype=np.int64).reshape(-1)
+        if len(product_rows) != len(rows) or (products is not None and len(products) != len(rows)):
+            raise InvalidArrayError(f"give one product row and one product per row ({len(rows)})")
+        return [{ROW: int(r), PRODUCT: int(p), **scalar_columns(None if products is None else products[i]),
+                 VECTOR: vectors[i].tolist()} for i, (r, p) in enumerate(zip(rows, product_rows, strict=True))]
+
+    def _write(self, field_name: str, entities: list[dict[str, Any]], upsert: bool) -> None:
+        collection = self._collection(field_name)
+        write = self.client.upsert if upsert else self.client.insert
+        for start in range(0, len(entities), INSERT_BATCH):
+            write(collection, entities[start:start + INSERT_BATCH])
+        if entities:
+            self._next_rows[field_name] = max(self._next_rows[field_name], max(e[ROW] for e in entities) + 1)
+
+    def add(self, field_name: str, vectors: np.ndarray, *, product_rows: np.ndarray | None = None,
+            products: Sequence[Product] | None = None) -> np.ndarray:
+        """Append rows; ``products`` (one per new row) fills their filter columns, without it native filters
+        are turned off for the field (masks keep working)."""
+        self._collection(field_name)
+        start = self._next_rows[field_name]
+        rows = np.arange(start, start + len(vectors), dtype=np.int64)
+        self._write(field_name, self._entities(field_name, rows, vectors, product_rows, products), upsert=False)
+        if products is None and len(rows):
+            self._filter_columns[field_name] = False
+        return rows
+
+    def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray, *,
+               product_rows: np.ndarray | None = None, products: Sequence[Product] | None = None) -> None:
+        """Replace (or add) rows' vectors. Without ``products`` the rows keep the filter columns they had, which may
+        be stale (the product may have changed), so native filters are turned off for the field (masks still work)."""
+        entities = self._entities(field_name, rows, vectors, product_rows, products)
+        if products is None and entities:
+            self._filter_columns[field_name] = False
+            old = {int(e[ROW]): e for chunk in range(0, len(entities), MAX_IDS)
+                   for e in self.client.get(self._collection(field_name),
+                                            ids=[x[ROW] for x in entities[chunk:chunk + MAX_IDS]],
+                                            output_fields=list(SCALAR_COLUMNS))}
+            for entity in entities:
+                previous = old.get(entity[ROW])
+                if previous is None:
+                    continue
+                entity.update({c: previous[c] for c in SCALAR_COLUMNS if c != PRODUCT or product_rows is None})
+        self._write(field_name, entities, upsert=True)
+
+    def delete(self, field_name: str, rows: np.ndarray) -> None:
+        rows = [int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)]
+        for start in range(0, len(rows), MAX_IDS):
+            self.client.delete(self._collection(field_name), ids=rows[start:start + MAX_IDS])
+
+    # -- lifecycle --
+    def save(self, directory: Path) -> dict[str, Any]:
+        """Flush every collection and build its index now (Milvus Lite builds on load); returns the manifest record.
+
+        A Lite database is closed afterwards (its folder can then be renamed with the version directory and
+        hashed); the store reconnects on its next call.
+        """
+        for name in self.collections.values():
+            self.client.flush(name)
+            self.client.load_collection(name)
+        record = {
+            "uri": _uri_record(self.kind, self.location, Path(directory)),
+            "collections": dict(self.collections), "dims": dict(self._dims),
+            "indexes": {f: dict(i) for f, i in self._indexes.items()},
+            "next_rows": dict(self._next_rows), "filter_columns": dict(self._filter_columns),
+            "live_rows": {f: self.live_count(f) for f in self.collections},
+            **({"recall_at_10": dict(self.recall)} if self.recall else {}),
+        }
+        if self.kind == "lite":
+            self.close()
+        return record
+
+    def stats(self) -> dict[str, Any]:
+        """Per field: rows (numbered), deleted, the collection, index type and parameters, recall when measured;
+        ``bytes`` is the whole Lite database's size on disk (None on a server)."""
+        size = _folder_bytes(Path(self.location)) if self.kind == "lite" else None
+        out = {}
+        for f, collection in self.collections.items():
+            live = self.live_count(f)
+            out[f] = {"rows": self.count(f), "deleted": self.count(f) - live, "collection": collection,
+                      "dim": self._dims[f], **self._indexes[f], "native_filters": self._filter_columns[f],
+                      "uri_kind": self.kind, "bytes": size,
+                      **({"recall_at_10": self.recall[f]} if f in self.recall else {})}
+        return out
+
+    def drop(self) -> None:
+        """Remove this version's collections (e.g. from a cluster when the version is removed)."""
+        for name in self.collections.values():
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
+        self.close()
+
+
+def _empty(nq: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((nq, 0), np.float32), np.zeros((nq, 0), np.int64)
+
+
+def _as_arrays(result: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    D = np.full((len(result), k), -np.inf, dtype=np.float32)
+    I = np.full((len(result), k), -1, dtype=np.int64)
+    for q, hits in enumerate(result):
+        for j, hit in enumerate(list(hits)[:k]):
+            D[q, j] = hit["distance"]
+            I[q, j] = hit["entity"][ROW]
+    return D, I
+
+
+def _keep_allowed(D: np.ndarray, I: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop hits outside ``mask`` (the authoritative filter), keeping each query's order, -1 padded."""
+    ok = (I >= 0) & mask[np.clip(I, 0, len(mask) - 1)]
+    out_D = np.full_like(D, -np.inf)
+    out_I = np.full_like(I, -1)
+    for q in range(len(I)):
+        kept = np.flatnonzero(ok[q])
+        out_D[q, :len(kept)], out_I[q, :len(kept)] = D[q, kept], I[q, kept]
+    return out_D, out_I
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+
+
+# -- create / open (the registry's entry points) ----------------------------------------------------------
+def _schema(dim: int) -> Any:
+    from pymilvus import DataType, MilvusClient
+
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field(ROW, DataType.INT64, is_primary=True)
+    schema.add_field(PRODUCT, DataType.INT64)
+    schema.add_field(BRAND, DataType.VARCHAR, max_length=65535)
+    schema.add_field(CATEGORY, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=4096, max_length=65535)
+    schema.add_field(PRICE, DataType.DOUBLE, nullable=True)
+    schema.add_field(ATTRIBUTE_PAIRS, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=4096,
+                     max_length=65535)
+    schema.add_field(ATTRIBUTES, DataType.JSON)
+    schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dim)
+    return schema
+
+
+def create_milvus_store(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], directory: Path, *,
+                        products: Sequence[Product] | None = None, image_rows: np.ndarray | None = None,
+                        uri: str | None = None, build_id: str | None = None, collection_prefix: str = DEFAULT_PREFIX,
+                        **other: Any) -> MilvusVectorStore:
+    """New collections (one per field) holding ``vectors``; see `indexer.milvus_store` for the layout.
+
+    ``products`` (the catalog's, in product-row order) fills the filter columns, ``image_rows`` (product
+    row of each ``image`` row) maps photos to products; ``uri`` picks a Lite file or a server; ``build_id``
+    (default: the version directory's name) keeps versions' collections apart. Options meant for other
+    backends are ignored.
+    """
+    if other:
+        logger.debug("milvus backend ignores options %s", sorted(other))
+    kind, location = resolve_uri(uri, directory)
+    if kind == "lite":
+        Path(location).parent.mkdir(parents=True, exist_ok=True)
+    build_id = build_id or _build_id_of(directory)
+    indexes = {f: milvus_index(specs.get(f, FieldSpec())) for f in vectors}
+    checked = {f: check_vectors(v, what=f"{f} vectors") for f, v in vectors.items()}
+    if products is not None and "image" in checked and image_rows is None and len(checked["image"]):
+        raise MilvusStoreError("give image_rows (the product row of each photo) with products")
+    client = _connect(kind, location)
+    names = {f: collection_name(collection_prefix, build_id, f) for f in checked}
+    store = MilvusVectorStore(kind, location, names, {f: v.shape[1] for f, v in checked.items()}, indexes,
+                              {f: 0 for f in checked}, {f: products is not None for f in checked}, client)
+    try:
+        for field_name, array in checked.items():
+            if client.has_collection(names[field_name]):
+                raise MilvusStoreError(f"Milvus at {location} already has a collection {names[field_name]}; "
+                                       "give another build id or collection prefix")
+            index_params = client.prepare_index_params()
+            index = indexes[field_name]
+            index_params.add_index(VECTOR, index_type=index["index_type"], metric_type="IP",
+                                   params=index["build_params"])
+            if kind == "lite" and index["build_params"]:
+                # pymilvus sends build parameters as top-level keys (what a server reads); Milvus Lite 3.2 reads
+                # only a JSON "params" key and would silently use its defaults (HNSW M=16, efConstruction=200).
+                configs = getattr(index_params[-1], "_configs", None)
+                if isinstance(configs, dict):
+                    configs["params"] = dict(index["build_params"])
+            client.create_collection(names[field_name], schema=_schema(array.shape[1]))
+            # sync=False: waiting polls AllocTimestamp, which Milvus Lite lacks (an ERROR traceback in the log)
+            client.create_index(names[field_name], index_params, sync=False)
+            rows = np.arange(len(array), dtype=np.int64)
+            product_rows = np.asarray(image_rows, dtype=np.int64) if field_name == "image" and image_rows is not None else rows
+            row_products = None if products is None else [products[int(p)] for p in product_rows]
+            store._write(field_name, store._entities(field_name, rows, array, product_rows, row_products), upsert=False)
+            client.flush(names[field_name])  # sealed segments get their index; unflushed rows are scanned
+            client.load_collection(names[field_name])
+    except BaseException:
+        store.close()
+        raise
+    logger.info("milvus: %s collections %s at %s", kind, ", ".join(names.values()), location)
+    return store
+
+
+def open_milvus_store(directory: Path, record: Mapping[str, Any], *, uri: str | None = None,
+                      **other: Any) -> MilvusVectorStore:
+    """The store `MilvusVectorStore.save` recorded; ``uri`` overrides where it lives (e.g. a moved server)."""
+    try:
+        kind, location = resolve_uri(uri, directory) if uri else _location_of(record["uri"], directory)
+        if kind == "lite" and not Path(location).is_dir():
+            raise MilvusStoreError(f"the Milvus Lite database {location} is missing; rebuild the index")
+        store = MilvusVectorStore(kind, location, record["collections"], record["dims"], record["indexes"],
+                                  record["next_rows"], record["filter_columns"])
+        store.recall = dict(record.get("recall_at_10", {}))
+    except KeyError as exc:
+        raise MilvusStoreError(f"the manifest's milvus record lacks {exc}; rebuild the index") from exc
+    store.client  # noqa: B018 - connect and load now, so a missing database fails at load, not at the first query
+    return store
+
+
+register_backend(BACKEND, create_milvus_store, open_milvus_store, check_milvus_specs)
