@@ -73,39 +73,45 @@ def satisfies(product: Any, filters: dict[str, Any]) -> bool:
     return product.attributes.get(name, "").lower() in {v.lower() for v in values}
 
 
-def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: dict[str, Any], queries: np.ndarray,
+def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.BuiltStore, queries: np.ndarray,
                    texts: list[str], truth: dict, masks: dict, filters: Filters, args: argparse.Namespace,
-                   scratch: Path, version_bytes: dict[str, int]) -> dict[str, Any]:
+                   scratch: Path, products: Any) -> dict[str, Any]:
+    """Build one configuration's store, measure each field, then whole queries through the Searcher on it."""
     logger.info("config %s (%s): building", config.name, config.spec)
     faiss.omp_set_num_threads(args.build_threads)
-    rss0 = h.rss_mb()
+    if config.backend == "milvus" and args.n > args.milvus_max_n:
+        raise h.NotAvailable(f"Milvus Lite inserts and indexes ~300 vectors/s here (README, milvus backend): "
+                             f"{args.n:,} products x 2 fields would take hours; measured up to --milvus-max-n "
+                             f"{args.milvus_max_n:,}")
     if config.name == "flat":
-        built = {f: h.BuiltField(flat[f], float("nan"), version_bytes[f"{f}.faiss"], 0.0,
-                                 lambda q, k, m, ix=flat[f]: h.search_vectors(ix, q, k, m)) for f in h.FIELDS}
-    elif config.backend == "faiss":
-        built = {f: h.build_faiss_field(h.flat_vectors(flat[f]), config, scratch, f) for f in h.FIELDS}
+        built = flat
     else:
-        built = h.build_store_fields(config, {f: h.flat_vectors(flat[f]) for f in h.FIELDS}, scratch)
-    out: dict[str, Any] = {"spec": config.spec, "build_seconds": sum(b.seconds for b in built.values()),
-                           "rss_delta_mb": h.rss_mb() - rss0, "fields": {}}
+        vectors = {f: h.flat_vectors(flat.store.faiss_index(f)) for f in h.FIELDS}
+        built = h.build_store(config, vectors, scratch, products=products, image_rows=loaded.image_rows)
+    out: dict[str, Any] = {"spec": config.spec, "build_seconds": built.seconds, "rss_delta_mb": built.rss_delta_mb,
+                           "fields": {}}
     faiss.omp_set_num_threads(1)  # queries are measured as served: one at a time, one thread (use_single_thread_search)
-    for f, b in built.items():
+    for f, b in built.fields.items():
         logger.info("config %s: recall and latency of %s", config.name, f)
-        out["fields"][f] = {"build_seconds": b.seconds, "disk_bytes": b.disk_bytes, "recall": {
+        out["fields"][f] = {"disk_bytes": b.disk_bytes, "recall": {
             kind: h.field_recall_and_latency(b, queries, truth[f][kind], masks[f][kind], args.timed)
             for kind in ("plain", "filtered")}, "sweep": h.sweep(b, config, queries, truth[f]["plain"], args.timed)}
-    h.install_fields(loaded, built)
-    logger.info("config %s: whole queries", config.name)
-    out["query"] = {}
-    for kind, flt in (("plain", None), ("filtered", filters)):
-        q = h.searcher_latency(searcher, texts[:args.timed], flt)
-        pages = q.pop("_pages")
-        if flt is not None:
-            bad = sum(not satisfies(searcher.product(pid), args.filter) for page in pages for pid in page)
-            q["hits_violating_filter"] = bad
-        q["empty_pages"] = sum(not p for p in pages)
-        out["query"][kind] = q
-    h.install_fields(loaded, {f: h.BuiltField(flat[f], 0, 0, 0, None) for f in h.FIELDS})  # type: ignore[arg-type]
+    previous = h.install_store(loaded, built.store)
+    try:
+        logger.info("config %s: whole queries", config.name)
+        out["query"] = {}
+        for kind, flt in (("plain", None), ("filtered", filters)):
+            q = h.searcher_latency(searcher, texts[:args.timed], flt)
+            pages = q.pop("_pages")
+            if flt is not None:
+                q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
+                                                 for page in pages for pid in page)
+            q["empty_pages"] = sum(not p for p in pages)
+            out["query"][kind] = q
+    finally:
+        h.install_store(loaded, previous)
+        if built is not flat:
+            built.store.close()
     del built
     gc.collect()
     out["rss_after_mb"] = h.rss_mb()
@@ -136,17 +142,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         index_dir = scratch / "index"
         logger.info("writing the index directory with write_index (Flat) under %s", index_dir)
         write = h.write_synthetic_index(synthetic, index_dir, encoders)
-        n_images, base_desc = len(synthetic.image_rows), base.source
-        del synthetic, base  # the loaded index holds the vectors from here on
+        n_images, base_desc, products = len(synthetic.image_rows), base.source, synthetic.products
+        del synthetic  # the loaded index holds the vectors from here on
         gc.collect()
         loaded = load_index(index_dir, verify_checksums=False)
         searcher = Searcher(loaded, encoders, SearchConfig(candidate_depth=args.depth))
         faiss.omp_set_num_threads(args.build_threads)  # the Searcher set 1 for queries; builds and truth use all
         filters = Filters(**args.filter)
         mask = searcher.filter_index.mask(filters)
-        flat = {f: loaded.vectors[f] for f in h.FIELDS}
+        flat_bytes = {f: write["bytes"].get(f"{f}.faiss", 0) for f in h.FIELDS}
+        flat = h.BuiltStore(loaded.vector_store, {f: h.BuiltField(loaded.vector_store, f, flat_bytes[f]) for f in h.FIELDS},
+                            write["stages"].get("vector_index", float("nan")), float("nan"))
         masks = {"text": {"plain": None, "filtered": mask}, "image": {"plain": None, "filtered": mask[loaded.image_rows]}}
-        truth = {f: {k: h.exact_topk(flat[f], queries, h.K, m) for k, m in masks[f].items()} for f in h.FIELDS}
+        truth = {f: {k: h.exact_topk(flat.fields[f], queries, h.K, m) for k, m in masks[f].items()} for f in h.FIELDS}
         faiss.omp_set_num_threads(1)
         bm25 = {}
         for kind, m in (("plain", None), ("filtered", mask)):
@@ -157,23 +165,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ms.append((time.perf_counter() - t0) * 1000)
             bm25[kind] = {"p50_ms": h.pct(ms, 50), "p95_ms": h.pct(ms, 95)}
         configs = h.default_configs(args.n)
-        results = {}
+        results: dict[str, Any] = {}
+
+        def summary() -> dict[str, Any]:
+            return {"n": args.n, "seed": args.seed, "images": n_images, "base": base_desc, "depth": args.depth,
+                    "queries": len(texts), "timed": min(args.timed, len(texts)), "query_vectors": source,
+                    "encode": encode, "filter": args.filter, "filter_share": float(mask.mean()),
+                    "filter_share_estimate": share_est, "write": write, "bm25": bm25, "configs": dict(results),
+                    "peak_rss_mb": h.peak_rss_mb(), "seconds": time.perf_counter() - t_start, "machine": machine()}
         for name in args.configs.split(","):
             if name not in configs:
                 raise SystemExit(f"unknown configuration {name!r}; valid: {', '.join(configs)}")
             try:
                 results[name] = measure_config(configs[name], loaded, searcher, flat, queries, texts, truth, masks,
-                                               filters, args, scratch, write["bytes"])
+                                               filters, args, scratch, products)
             except h.NotAvailable as exc:
                 logger.warning("config %s not measured: %s", name, exc)
                 results[name] = {"spec": configs[name].spec, "error": str(exc)}
+            except Exception as exc:  # one configuration failing must not lose the others' figures
+                logger.exception("config %s failed", name)
+                results[name] = {"spec": configs[name].spec, "error": f"failed: {type(exc).__name__}: {exc}"}
             logger.info("config %s done; rss %.0f MB, peak %.0f MB", name, h.rss_mb(), h.peak_rss_mb())
+            if args.partial:  # figures so far, in case a long run is stopped
+                write_outputs(summary(), args.out)
         loaded.close()
-    return {"n": args.n, "seed": args.seed, "images": n_images, "base": base_desc, "depth": args.depth,
-            "queries": len(texts), "timed": min(args.timed, len(texts)), "query_vectors": source, "encode": encode,
-            "filter": args.filter, "filter_share": float(mask.mean()), "filter_share_estimate": share_est,
-            "write": write, "bm25": bm25, "configs": results, "peak_rss_mb": h.peak_rss_mb(),
-            "seconds": time.perf_counter() - t_start, "machine": machine()}
+        return summary()
 
 
 def machine() -> str:
@@ -195,9 +211,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--depth", type=int, default=SearchConfig().candidate_depth, help="Searcher candidate depth")
     ap.add_argument("--filter-share", type=float, default=0.01, help="selectivity of the filter (default 0.01)")
     ap.add_argument("--query-vectors", choices=("auto", "encoder", "perturbed"), default="auto")
+    ap.add_argument("--milvus-max-n", type=int, default=50_000,
+                    help="largest N the Milvus Lite row is measured at (default 50000: it indexes ~300 vectors/s)")
     ap.add_argument("--build-threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--work", type=Path, default=None, help="scratch parent for the index (default $TMPDIR)")
     ap.add_argument("--out", type=Path, default=REPO / ".prodsearch" / "scale")
+    ap.add_argument("--partial", action="store_true", help="rewrite the outputs after each configuration")
     return ap.parse_args(argv)
 
 

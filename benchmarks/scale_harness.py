@@ -12,7 +12,7 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,9 @@ import psutil
 from indexer.build import EmbeddedCatalog, write_index
 from indexer.catalog import Catalog
 from indexer.encoders import Encoders
+from indexer.index_specs import VectorBuild
 from indexer.loaded import LoadedIndex
-from indexer.vector_index import build_vector_index, search_vectors
+from indexer.vector_store import FieldSpec, RowFilter, backend_names, create_store
 from search.filters import Filters
 from search.searcher import Searcher
 from search.types import SearchRequest
@@ -83,7 +84,7 @@ def write_synthetic_index(synthetic: Any, out_dir: Path, encoders: Encoders) -> 
                                image_rows=synthetic.image_rows, thumbnails=iter(()), image_failures=[],
                                shared_text_vectors=True)
     t0 = time.perf_counter()
-    summary = write_index(embedded, out_dir, encoders, factory="Flat")
+    summary = write_index(embedded, out_dir, encoders, vector_build=VectorBuild(default=FieldSpec("Flat"), device="cpu"))
     version = (out_dir / "current").resolve()
     sizes = {p.name: _disk_bytes(p) for p in version.iterdir()}
     return {"seconds": time.perf_counter() - t0, "stages": summary.seconds, "bytes": sizes}
@@ -123,7 +124,7 @@ def default_configs(n: int) -> dict[str, Config]:
         "flat": Config("flat", "Flat"),
         "hnsw": Config("hnsw", "HNSW32", {"efSearch": 96}, sweep=("efSearch", (16, 32, 64, 96, 128, 256))),
         "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {"nprobe": 32}, sweep=("nprobe", (4, 8, 16, 32, 64, 128))),
-        "milvus-hnsw": Config("milvus-hnsw", "HNSW", {"M": 16, "efConstruction": 64, "ef": 96}, backend="milvus"),
+        "milvus-hnsw": Config("milvus-hnsw", "HNSW32", {"efConstruction": 80, "efSearch": 96}, backend="milvus"),
     }
 
 
@@ -133,33 +134,50 @@ def set_param(index: faiss.Index, name: str, value: float) -> None:
 
 @dataclass
 class BuiltField:
-    index: Any               # a faiss.Index (or a store, for other backends)
-    seconds: float
+    """One field of a configuration's store: how to search it, and what it cost."""
+
+    store: Any               # the `VectorStore` holding it
+    name: str
     disk_bytes: int
+
+    def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        return self.store.search(self.name, queries, k, None if mask is None else RowFilter(mask=mask))
+
+
+@dataclass
+class BuiltStore:
+    store: Any
+    fields: dict[str, BuiltField]
+    seconds: float
     rss_delta_mb: float
-    search: Callable[[np.ndarray, int, np.ndarray | None], tuple[np.ndarray, np.ndarray]]
 
 
-def build_faiss_field(vectors: np.ndarray, config: Config, scratch: Path, name: str) -> BuiltField:
-    """The field as the engine builds it (`build_vector_index`), its search parameters set, its size on disk."""
+def build_store(config: Config, vectors: dict[str, np.ndarray], scratch: Path, **options: Any) -> BuiltStore:
+    """The configuration's fields as a `VectorStore` (`create_store`, as `write_index` makes it), saved
+    under ``scratch`` to measure its size. ``options`` go to the backend (milvus: products, image_rows)."""
+    names = backend_names()
+    if config.backend not in names:
+        raise NotAvailable(f"backend {config.backend!r} is not on this branch (have: {', '.join(names) or 'none'})")
+    directory = scratch / config.name
+    directory.mkdir()
+    specs = {f: FieldSpec(config.factory, dict(config.params)) for f in vectors}
     before = rss_mb()
     t0 = time.perf_counter()
-    index = build_vector_index(vectors, config.factory)
-    for key, value in config.params.items():
-        set_param(index, key, value)
+    store = create_store(config.backend, vectors, specs, directory, device="cpu", build_id=f"scale_{config.name}",
+                         **options)
     seconds = time.perf_counter() - t0
-    path = scratch / f"{config.name}-{name}.faiss"
-    faiss.write_index(index, str(path))
-    disk = path.stat().st_size
-    path.unlink()
-    return BuiltField(index, seconds, disk, rss_mb() - before,
-                      lambda q, k, mask: search_vectors(index, q, k, mask))
+    record = store.save(directory)
+    delta = rss_mb() - before
+    files = record.get("files") or {}
+    total = _disk_bytes(directory)
+    disk = {f: _disk_bytes(directory / files[f]) if f in files else total // len(vectors) for f in vectors}
+    return BuiltStore(store, {f: BuiltField(store, f, disk[f]) for f in vectors}, seconds, delta)
 
 
 # -- measurements -----------------------------------------------------------------------------------------
-def exact_topk(flat: faiss.Index, queries: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
-    """Exact top-k rows (the Flat index searched in one batch, the filter applied inside)."""
-    return search_vectors(flat, queries, k, mask)[1]
+def exact_topk(flat: BuiltField, queries: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+    """Exact top-k rows (a Flat field searched in one batch, the filter applied inside)."""
+    return flat.search(queries, k, mask)[1]
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = K) -> float:
@@ -185,25 +203,22 @@ def field_recall_and_latency(built: BuiltField, queries: np.ndarray, truth: np.n
 def sweep(built: BuiltField, config: Config, queries: np.ndarray, truth: np.ndarray,
           timed_queries: int) -> list[dict[str, float]]:
     """recall@10 and latency at each value of the config's sweep parameter (then its own value again)."""
-    if config.sweep is None or config.backend != "faiss":
+    if config.sweep is None or not hasattr(built.store, "faiss_index"):
         return []
+    index = built.store.faiss_index(built.name)
     name, values = config.sweep
     points = []
     for value in values:
-        set_param(built.index, name, value)
-        point = field_recall_and_latency(built, queries, truth, None, timed_queries)
-        points.append({name: value, **point})
-    set_param(built.index, name, config.params[name])
+        set_param(index, name, value)
+        points.append({name: value, **field_recall_and_latency(built, queries, truth, None, timed_queries)})
+    set_param(index, name, config.params[name])
     return points
 
 
-def install_fields(loaded: LoadedIndex, built: dict[str, BuiltField]) -> None:
-    """Make the loaded index search the configuration's fields (the one place that knows how)."""
-    for name, b in built.items():
-        loaded.vectors[name] = b.index
-        loaded.gpu_vectors[name] = b.index
-        if loaded.manifest.shared_text_vectors and name == "text":
-            loaded.vectors["clip_text"] = loaded.gpu_vectors["clip_text"] = b.index
+def install_store(loaded: LoadedIndex, store: Any) -> Any:
+    """Make the loaded index (and so its Searcher) search ``store``; returns the store it had."""
+    previous, loaded.vector_store = loaded.vector_store, store
+    return previous
 
 
 def searcher_latency(searcher: Searcher, texts: Sequence[str], filters: Filters | None,
@@ -240,40 +255,9 @@ class NotAvailable(Exception):
 
 
 def flat_vectors(index: faiss.Index) -> np.ndarray:
-    """The vectors of a Flat index as a read-only view (no copy of a GB-sized array)."""
+    """The vectors of a Flat index as a view (no copy of a GB-sized array); do not write to it."""
     flat = faiss.downcast_index(index)
     if not isinstance(flat, faiss.IndexFlat):
         raise TypeError(f"expected a Flat index, got {type(flat).__name__}")
     view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
-    view.flags.writeable = False
     return view
-
-
-def build_store_fields(config: Config, vectors: dict[str, np.ndarray], scratch: Path) -> dict[str, BuiltField]:
-    """The fields as a `VectorStore` of ``config.backend`` (indexer.vector_store), saved under ``scratch``."""
-    from indexer.vector_store import FieldSpec, RowFilter, backend_names, create_store
-
-    try:
-        names = backend_names()
-    except ImportError as exc:
-        raise NotAvailable(f"no vector store backend on this branch yet ({exc})") from None
-    if config.backend not in names:
-        raise NotAvailable(f"backend {config.backend!r} is not on this branch (have: {', '.join(names) or 'none'})")
-    directory = scratch / config.name
-    directory.mkdir()
-    before = rss_mb()
-    t0 = time.perf_counter()
-    store = create_store(config.backend, vectors, {f: FieldSpec(config.factory, dict(config.params)) for f in vectors},
-                         directory)
-    seconds = time.perf_counter() - t0
-    store.save(directory)
-    total = _disk_bytes(directory)
-    stats = store.stats()
-    delta = rss_mb() - before
-
-    def searcher(name: str) -> Callable[[np.ndarray, int, np.ndarray | None], tuple[np.ndarray, np.ndarray]]:
-        return lambda q, k, mask: store.search(name, q, k, None if mask is None else RowFilter(mask=mask))
-
-    share = 1 / len(vectors)
-    return {f: BuiltField(store, seconds * share, int((stats.get(f) or {}).get("bytes") or total * share),
-                          delta * share, searcher(f)) for f in vectors}
