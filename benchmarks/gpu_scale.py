@@ -82,7 +82,7 @@ def faiss_gpu_runs(x: np.ndarray, queries: np.ndarray, args: argparse.Namespace)
         for nprobe in args.nprobes:
             faiss.GpuParameterSpace().set_index_parameter(index, "nprobe", nprobe)
             for batch in args.batches:
-                ids, qps = timed_batches(lambda q: index.search(q, K)[1], queries, batch)
+                ids, qps = timed_batches(lambda q, ix=index: ix.search(q, K)[1], queries, batch)
                 rows.append({"config": f"faiss-gpu IVF{args.nlist},{codec} nprobe={nprobe}", "batch": batch, "qps": qps,
                              "recall": recall(ids, truth), "build_s": build})
         del index
@@ -109,7 +109,8 @@ def torch_runs(x: np.ndarray, queries: np.ndarray, args: argparse.Namespace) -> 
     truth = np.concatenate([flat(queries[i:i + 256]) for i in range(0, len(queries), 256)])
     for batch in args.batches:
         ids, qps = timed_batches(flat, queries, batch)
-        rows.append({"config": f"torch Flat ({str(half).split('.')[-1]})", "batch": batch, "qps": qps, "recall": recall(ids, truth), "build_s": build})
+        rows.append({"config": f"torch Flat ({str(half).split('.')[-1]})", "batch": batch, "qps": qps,
+                     "recall": recall(ids, truth), "build_s": build})
     t0 = time.perf_counter()
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     sample = xs[torch.randperm(len(xs), generator=gen, device=dev)[:64 * args.nlist]].float()
