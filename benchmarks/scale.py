@@ -3,7 +3,7 @@ configuration measured side by side: build time, disk and RAM per product, recal
 p50/p95 per signal and per whole `Searcher` text query, with and without a 1%-selectivity filter, BM25
 alone, peak RSS. Writes ``scale-N.md`` / ``.json`` / ``.png`` under ``--out``.
 
-    .venv/bin/python benchmarks/scale.py --n 1000000                 # the 1M proof (~30 min, ~10 GB here)
+    .venv/bin/python benchmarks/scale.py --n 1000000 --partial       # the 1M proof (~45 min on 2 busy cores, 11 GB)
     .venv/bin/python benchmarks/scale.py --n 20000 --configs flat,hnsw
 
 Nothing is embedded: the catalog and its vectors are grown from an index already built
