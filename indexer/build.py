@@ -211,6 +211,7 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
             store_record = store.save(tmp)
         finally:
             store.close()
+        del store, vectors  # the indexes' own copies of the vectors are not needed while the rest is written
         seconds["vector_index"] = time.perf_counter() - t_vectors
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
         checkpoint("vectors_written")
@@ -299,6 +300,8 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
             embedded = embed_catalog(catalog, encoders, cache, image_workers=image_workers, progress=progress,
                                      text_recipe=text_recipe)
             cache.close_vectors()  # every vector is in memory now; thumbnails close once streamed
+            if hasattr(encoders.text, "release_bulk"):
+                encoders.text.release_bulk()
             embedded.cache_dir = str(directory.resolve()) if use_cache else ""
             checkpoint("embedded")
             return write_index(embedded, Path(out_dir), encoders, vector_build=vb)

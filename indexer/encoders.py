@@ -112,6 +112,7 @@ class SentenceTransformerEncoder:
         self._query_lock = threading.Lock()
         self._bulk: Any = None  # an OnnxTextBackend, created at the first batch after enable_onnx
         self._bulk_args: tuple[Path, int] | None = None
+        self._bulk_source: tuple[Path, int] | None = None  # what `_bulk` was opened with (`release_bulk`)
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
 
     def _forward(self, texts: list[str]) -> np.ndarray:
@@ -137,14 +138,21 @@ class SentenceTransformerEncoder:
         self._bulk_args = (Path(directory), threads)
         return True
 
+    def release_bulk(self) -> None:
+        """Drop the bulk ONNX session once a build's texts are embedded: its memory arena (hundreds of MB after
+        256-token batches) would otherwise stay through the index writing; the next batch opens it again."""
+        if self._bulk is not None:
+            self._bulk, self._bulk_args = None, self._bulk_source
+
     def _bulk_forward(self, texts: list[str]) -> np.ndarray:
         if self._bulk is None and self._bulk_args is not None:
             from indexer.onnx_text import OnnxTextBackend
 
             directory, threads = self._bulk_args
-            self._bulk_args = None
+            self._bulk_args = None  # one try: after a failure torch embeds the rest
             try:
                 self._bulk = OnnxTextBackend(self.model, self.cache_identity, directory, threads)
+                self._bulk_source = (directory, threads)
             except Exception as exc:  # an export or runtime problem must not stop a build: torch works
                 logger.warning("ONNX Runtime backend unavailable (%s); embedding with torch", exc)
         return self._bulk.encode(texts) if self._bulk is not None else self._forward(texts)

@@ -38,6 +38,10 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
     assert not list((tmp_path / "onnx").glob("*.onnx"))  # exported at the first batch, not before
     assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5
     assert list((tmp_path / "onnx").glob("*.onnx")) and encoder._bulk is not None
+    encoder.release_bulk()  # a build frees the session's memory before writing the index ...
+    assert encoder._bulk is None
+    assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5  # ... and a later batch opens it again
+    assert encoder._bulk is not None
 
     served = SentenceTransformerEncoder(device="cpu")
     assert not served.use_onnx_for_queries(tmp_path / "elsewhere")  # never exports at serve time
