@@ -204,7 +204,10 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                              image_rows=embedded.image_rows, build_id=pending.build_id,
                              reuse=reusable_fields(out_dir, vb.backend, specs), **vb.options)
         try:
-            recall = check_recall(store, vectors, specs, {n: not is_exact(s) for n, s in specs.items()}, vb.min_recall)
+            # A field reused unchanged keeps the recall measured when its index was built.
+            kept = previous_recall(out_dir, getattr(store, "unchanged", []))
+            recall = kept | check_recall(store, vectors, specs, {n: not is_exact(s) and n not in kept
+                                                                 for n, s in specs.items()}, vb.min_recall)
             if hasattr(store, "recall"):
                 store.recall = dict(recall)
             reused = list(getattr(store, "reused", []))
@@ -264,6 +267,17 @@ def reusable_fields(out_dir: Path, backend: str, specs: dict[str, FieldSpec]) ->
     return {name: directory / files[name] for name, spec in specs.items()
             if name in files and not is_exact(spec) and previous.backend == backend
             and previous.factories.get(name) == spec.factory and previous.search_params.get(name, {}) == spec.params}
+
+
+def previous_recall(out_dir: Path, fields: list[str]) -> dict[str, float]:
+    """The recall@10 the current version recorded for ``fields`` (those it measured)."""
+    if not fields:
+        return {}
+    try:
+        recorded = read_manifest(resolve_current(out_dir)).recall_at_10
+    except ProdsearchError:
+        return {}
+    return {name: recorded[name] for name in fields if name in recorded}
 
 
 def check_vector_build(vb: VectorBuild, encoders: Encoders) -> None:

@@ -154,6 +154,7 @@ class FaissVectorStore:
         self._gpu: dict[str, faiss.Index] = {}
         self.recall: dict[str, float] = {}
         self.reused: list[str] = []  # fields `create` took from the previous version's index (`reuse`)
+        self.unchanged: list[str] = []  # ... of which nothing changed (their measured recall still holds)
         for name in indexes:
             self._to_device(name)
 
@@ -403,6 +404,7 @@ def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], di
         if len(rows):
             store.upsert(name, rows, x)
     store.reused = sorted(pending)
+    store.unchanged = sorted(name for name, (rows, _) in pending.items() if not len(rows))
     return store
 
 

@@ -15,7 +15,7 @@ backend meets is one test module (tests/indexer/test_vector_store_contract.py).
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,16 +103,25 @@ def register_backend(name: str, create: Create, open_: Open, check_specs: CheckS
         _spec_checks[name] = check_specs
 
 
+# The built-in backends, imported (and so registered) only when first used: pymilvus alone costs ~1 s
+# of start-up that a faiss build or server need not pay.
+BUILTIN_BACKENDS = {"faiss": "indexer.faiss_store", "milvus": "indexer.milvus_store"}
+
+
 def backend_names() -> tuple[str, ...]:
-    """Registered backend names, sorted (so messages and test ids do not depend on import order)."""
-    _load_builtin_backends()
-    return tuple(sorted(_backends))
+    """Backend names, sorted (so messages and test ids do not depend on import order)."""
+    return tuple(sorted(set(_backends) | set(BUILTIN_BACKENDS)))
 
 
 def _backend(name: str) -> tuple[Create, Open]:
-    _load_builtin_backends()
+    if name not in _backends and name in BUILTIN_BACKENDS:
+        try:
+            importlib.import_module(BUILTIN_BACKENDS[name])
+        except ImportError as exc:
+            raise ValueError(f"vector store backend {name!r} cannot be loaded ({exc}); "
+                             "install the project's dependencies (pymilvus, milvus-lite)") from exc
     if name not in _backends:
-        raise ValueError(f"unknown vector store backend {name!r}; valid: {', '.join(sorted(_backends))}")
+        raise ValueError(f"unknown vector store backend {name!r}; valid: {', '.join(backend_names())}")
     return _backends[name]
 
 
@@ -132,12 +141,3 @@ def check_specs(name: str, specs: Mapping[str, FieldSpec], dims: Mapping[str, in
 def open_store(name: str, directory: Path, record: Mapping[str, Any], **options: Any) -> VectorStore:
     """The store an index version saved (``record`` is what `VectorStore.save` returned, from the manifest)."""
     return _backend(name)[1](directory, record, **options)
-
-
-def _load_builtin_backends() -> None:
-    """Import the built-in backends (each registers itself); milvus only when pymilvus is installed."""
-    if "faiss" not in _backends:
-        import indexer.faiss_store
-    if "milvus" not in _backends:
-        with contextlib.suppress(ImportError):
-            import indexer.milvus_store  # noqa: F401

@@ -366,5 +366,6 @@ def test_a_rebuild_reuses_fields_built_with_the_same_spec_only(tmp_path, synthet
     again = build_index(catalog, out, fake_encoders, progress=False, use_cache=False, vector_build=vb)
     assert sorted(again.reused) == sorted(n for n in again.specs if n != "image")  # Flat fields are cheap: rebuilt
     assert "(previous index reused)" in again.format()
+    assert again.recall == first.recall  # nothing changed: the recall measured at the first build still holds
     other = VectorBuild(default=FieldSpec("HNSW16", {"efSearch": 80}), specs={"image": FieldSpec("Flat")}, min_recall=0.9)
     assert build_index(catalog, out, fake_encoders, progress=False, use_cache=False, vector_build=other).reused == []
