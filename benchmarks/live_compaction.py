@@ -4,7 +4,7 @@ Copies the index, replaces ``--changed`` of its products with edited copies (the
 re-used, a new title word) and adds as many new ones, deletes a few, then times each step of what
 `POST /admin/compact` does: write the new version, load it, make its Searcher.
 
-    .venv/bin/python benchmarks/live_compaction.py --index /tmp/br/index --changed 0.05
+    .venv/bin/python benchmarks/live_compaction.py --index .prodsearch/build-rate/index --changed 0.05
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ written), serves the copy with `prodsearch serve`, and measures:
      -- target <= 60 s at 44k products with 5 % changed, no failed request.
 
     .venv/bin/python benchmarks/live_updates.py --index .prodsearch/fixture-index-real --images-root fixtures
-    .venv/bin/python benchmarks/live_updates.py --index /tmp/br/index \
+    .venv/bin/python benchmarks/live_updates.py --index .prodsearch/build-rate/index \
         --images-root ../shared/datasets/fashion-product-images --batch 1000 --concurrent-seconds 300
 """
 

@@ -5,7 +5,7 @@ concurrent callers (threads sharing one encoder, as the API's thread pool does),
 interleaved in one run so the figures are comparable on a shared machine. Needs an index built
 with the ONNX backend (its embedding cache holds the export). Usage:
 
-    .venv/bin/python benchmarks/query_encode.py --index /tmp/br/index [--rounds 3] [--clients 8]
+    .venv/bin/python benchmarks/query_encode.py --index .prodsearch/build-rate/index [--rounds 3] [--clients 8]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ alone, peak RSS. Writes ``scale-N.md`` / ``.json`` / ``.png`` under ``--out``.
     .venv/bin/python benchmarks/scale.py --n 20000 --configs flat,hnsw
 
 Nothing is embedded: the catalog and its vectors are grown from an index already built
-(`--base-index`, default /tmp/br/index: build one from the shared fashion catalog, README
+(`--base-index`, default .prodsearch/build-rate/index: build one from the shared fashion catalog, README
 "Fashion benchmark"); without one, from the fixture catalog with seeded vectors (say so in figures).
 The index directory is written by the engine's writer (`write_index`, Flat fields), then each
 configuration's fields are built from its vectors and searched through the same `Searcher`.
@@ -203,7 +203,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--n", type=int, default=20000, help="products to grow (default 20000)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--base-index", type=Path, default=DEFAULT_BASE_INDEX,
-                    help="index built from the fashion catalog to grow from (default /tmp/br/index)")
+                    help="index built from the fashion catalog to grow from (default: the one benchmarks/build_rate.py leaves)")
     ap.add_argument("--no-fallback", action="store_true", help="fail when --base-index is absent")
     ap.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated (default {DEFAULT_CONFIGS})")
     ap.add_argument("--queries", type=int, default=300, help="queries for recall (default 300)")

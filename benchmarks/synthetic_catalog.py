@@ -3,7 +3,7 @@
 Embedding a million texts and photos would take ~1.5 hours here (~195 products/s), so the catalog
 is grown from a *base* whose vectors are already known:
 
-- **the real fashion index** (default ``/tmp/br/index``: any index directory built from the shared
+- **the real fashion index** (default ``.prodsearch/build-rate/index``, left by build_rate.py: any index built from the shared
   Fashion Product Images catalog; see README, "Fashion benchmark", to build one): its products and
   its ``text``/``image`` vectors;
 - **else a small seeded base** (the fixture catalog, 312 products, with clustered synthetic
@@ -42,7 +42,7 @@ from indexer.catalog import Product
 logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_BASE_INDEX = Path("/tmp/br/index")
+DEFAULT_BASE_INDEX = REPO / ".prodsearch" / "build-rate" / "index"  # what benchmarks/build_rate.py leaves
 FIXTURE_CATALOG = REPO / "fixtures" / "catalog.jsonl"
 CHUNK = 65536  # rows generated per random stream; fixed so results do not depend on memory settings
 NOISE = 0.25  # norm of the noise added to a grown product's vectors (unit vectors)

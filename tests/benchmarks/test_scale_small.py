@@ -2,7 +2,7 @@
 realistic, and every configuration's recall and filtered results are right. No timings are checked.
 
 It grows from the fixture catalog with seeded vectors, so it runs wherever the repository does; one
-test also grows from the real fashion index when /tmp/br/index is there.
+test also grows from the real fashion index when .prodsearch/build-rate/index is there.
 """
 
 from __future__ import annotations
