@@ -47,7 +47,7 @@ from indexer.milvus_setup import (
     resolve_uri,
     uri_record,
 )
-from indexer.vector_index import check_vectors
+from indexer.vector_index import check_vectors, exact_over_rows
 from indexer.vector_store import FieldSpec, RowFilter, register_backend
 
 logger = logging.getLogger(__name__)
@@ -234,14 +234,7 @@ class MilvusVectorStore:
         found = self._fetch(field_name, rows)
         rows = np.asarray([r for r in rows.tolist() if r in found], dtype=np.int64)
         vectors = np.asarray([found[r] for r in rows.tolist()], dtype=np.float32).reshape(len(rows), -1)
-        scores = queries @ vectors.T
-        kk = min(k, len(rows))
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
-        D = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        I = np.full((len(queries), k), -1, dtype=np.int64)
-        D[:, :kk] = np.take_along_axis(scores, top, axis=1)
-        I[:, :kk] = rows[top]
-        return D, I
+        return exact_over_rows(queries, vectors, rows, k)
 
     # -- writing --
     def _entities(self, field_name: str, rows: np.ndarray, vectors: np.ndarray, product_rows: np.ndarray | None,

@@ -125,7 +125,11 @@ def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None
 
 
 def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    vectors = index.reconstruct_batch(rows.astype(np.int64))
+    return exact_over_rows(queries, index.reconstruct_batch(rows.astype(np.int64)), rows, k)
+
+
+def exact_over_rows(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of a few ``rows`` (their ``vectors`` given) scored exactly: ``(D, I)`` padded to k with -inf / -1."""
     scores = queries @ vectors.T
     kk = min(k, len(rows))
     top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
