@@ -65,14 +65,20 @@ def _toy_query(rng: np.random.Generator, colour: str) -> tuple[dict[str, Run], R
     return {"lexical": run}, run, QueryInfo(f"{colour} shirt", False, False), np.sort(relevant)
 
 
-def test_a_model_trained_on_a_toy_set_orders_a_toy_query_correctly():
-    rng = np.random.default_rng(0)
+def _toy_training(rng: np.random.Generator, queries: int) -> tuple[ProductWords, np.ndarray, list, list]:
+    """Features and labels of ``queries`` toy queries (the colours in turn)."""
     words, has_photo = ProductWords(_products()), np.ones(40, bool)
     feats, labels = [], []
-    for i in range(24):
+    for i in range(queries):
         runs, fused, query, relevant = _toy_query(rng, COLOURS[i % 4])
         feats.append(build_features(runs, fused, query, words, has_photo, ["lexical"]))
         labels.append(relevant.astype(int))
+    return words, has_photo, feats, labels
+
+
+def test_a_model_trained_on_a_toy_set_orders_a_toy_query_correctly():
+    rng = np.random.default_rng(0)
+    words, has_photo, feats, labels = _toy_training(rng, 24)
     ranker = train_ranker(feats, labels, ["lexical"], depth=40, rounds=30)
     runs, fused, query, _ = _toy_query(rng, "green")
     out = ranker.rerank(runs, fused, query, words, has_photo)
@@ -91,12 +97,7 @@ def test_training_without_any_relevant_candidate_is_a_clear_error():
 
 def test_save_load_round_trip_and_bad_files(tmp_path):
     rng = np.random.default_rng(1)
-    words, has_photo = ProductWords(_products()), np.ones(40, bool)
-    feats, labels = [], []
-    for i in range(8):
-        runs, fused, query, relevant = _toy_query(rng, COLOURS[i % 4])
-        feats.append(build_features(runs, fused, query, words, has_photo, ["lexical"]))
-        labels.append(relevant.astype(int))
+    words, has_photo, feats, labels = _toy_training(rng, 8)
     ranker = train_ranker(feats, labels, ["lexical"], depth=40, rounds=5)
     path = ranker.save(tmp_path / "ranker.json")
     loaded = load_ranker(path)
