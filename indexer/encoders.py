@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -114,6 +114,8 @@ class SentenceTransformerEncoder:
         self._bulk_args: tuple[Path, int] | None = None
         self._bulk_source: tuple[Path, int] | None = None  # what `_bulk` was opened with (`release_bulk`)
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
+        self._query_onnx_alone: Any = None  # the same model on every core, for a query embedded while no other is
+        self._embedding_queries = 0  # queries being embedded right now (under _query_lock)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -166,6 +168,10 @@ class SentenceTransformerEncoder:
             return False
         try:
             self._query_onnx = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=1, export=False)
+            cores = os.cpu_count() or 1
+            if cores > 1:
+                self._query_onnx_alone = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=cores,
+                                                         export=False, spinning=False)
         except Exception as exc:  # missing or unreadable export: torch answers
             logger.info("queries embedded with torch (no usable ONNX export: %s)", exc)
             return False
@@ -180,6 +186,24 @@ class SentenceTransformerEncoder:
                   for start in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(chunks))
 
+    def _query_forward(self, alone: bool) -> Callable[[list[str]], np.ndarray]:
+        """The ONNX session on every core for a query embedded alone (lowest latency), the one-thread session
+        while other queries are being embedded too (concurrent requests share the cores), else torch."""
+        if alone and self._query_onnx_alone is not None:
+            return self._query_onnx_alone.encode
+        return self._query_onnx.encode if self._query_onnx is not None else self._forward
+
+    def embed_query_uncached(self, text: str) -> np.ndarray:
+        """One text's unit vector from the model (no LRU), through `_query_forward`'s choice of session."""
+        with self._query_lock:
+            self._embedding_queries += 1
+            alone = self._embedding_queries == 1
+        try:
+            return l2_normalize(self._query_forward(alone)([text]))[0]
+        finally:
+            with self._query_lock:
+                self._embedding_queries -= 1
+
     def encode_query(self, text: str) -> np.ndarray:
         """One text's vector, through an LRU cache of recent queries (shoppers repeat them)."""
         with self._query_lock:
@@ -187,8 +211,7 @@ class SentenceTransformerEncoder:
             if hit is not None:
                 self._query_cache.move_to_end(text)
                 return hit.copy()
-        forward = self._query_onnx.encode if self._query_onnx is not None else self._forward
-        vector = l2_normalize(forward([text]))[0]
+        vector = self.embed_query_uncached(text)
         with self._query_lock:
             self._query_cache[text] = vector
             if len(self._query_cache) > QUERY_CACHE_SIZE:

@@ -75,7 +75,8 @@ def _export(st_model: Any, path: Path) -> None:
 class OnnxTextBackend:
     """Embeds texts with ONNX Runtime on ``threads`` cores; the tokenizer is the model's own."""
 
-    def __init__(self, st_model: Any, identity: str, directory: Path, threads: int, export: bool = True):
+    def __init__(self, st_model: Any, identity: str, directory: Path, threads: int, export: bool = True,
+                 spinning: bool = True):
         import onnxruntime as ort
 
         path = onnx_path(directory, identity)
@@ -88,6 +89,8 @@ class OnnxTextBackend:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
+        if not spinning:  # idle worker threads sleep instead of busy-waiting for the next run (a shared server)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = st_model.tokenizer
         self.max_length = int(st_model.max_seq_length)

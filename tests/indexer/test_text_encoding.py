@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -47,3 +49,26 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
     assert not served.use_onnx_for_queries(tmp_path / "elsewhere")  # never exports at serve time
     assert served.use_onnx_for_queries(tmp_path)
     assert np.abs(served.encode_texts([texts[1]])[0] - reference[1]).max() < 1e-5
+
+    # A query embedded alone runs on every core; one embedded while another is under way, on one thread.
+    if served._query_onnx_alone is not None:
+        used, inside, release = [], threading.Event(), threading.Event()
+        wide, narrow = served._query_onnx_alone.encode, served._query_onnx.encode
+
+        def blocking_wide(batch):
+            used.append("all cores")
+            inside.set()
+            release.wait(10)
+            return wide(batch)
+
+        served._query_onnx_alone.encode = blocking_wide
+        served._query_onnx.encode = lambda batch: (used.append("one thread"), narrow(batch))[1]
+        first = threading.Thread(target=lambda: served.embed_query_uncached(texts[2]))
+        first.start()
+        assert inside.wait(10)
+        second = served.embed_query_uncached(texts[0])  # while the first is still embedding
+        release.set()
+        first.join()
+        assert used == ["all cores", "one thread"]
+        assert np.abs(second - reference[0]).max() < 1e-5
+        assert np.abs(served.embed_query_uncached(texts[2]) - reference[2]).max() < 1e-5 and used[-1] == "all cores"
