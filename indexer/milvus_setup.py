@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ def location_of(record: Mapping[str, Any], directory: Path) -> tuple[str, str]:
     raise MilvusStoreError(f"unknown milvus uri kind {kind!r} in the manifest; rebuild the index")
 
 
+# pymilvus pings every 10 s even with no call in flight; the embedded Lite server (gRPC defaults) answers a
+# client idle for about two minutes with GOAWAY "too_many_pings". Seen once in CI: a new client of that
+# database connecting at that moment failed. Ping only during calls (no GOAWAY then, checked at 170 s idle).
+LITE_GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0}
+
 _lite_users: dict[str, int] = {}
 _lite_lock = threading.Lock()
 
@@ -75,7 +81,13 @@ def connect(kind: str, location: str) -> Any:
             raise MilvusStoreError(f"a Milvus Lite database ({location}) needs milvus-lite: {INSTALL_HINT}; "
                                    f"or give --milvus-uri http://host:19530 for a Milvus server") from exc
     try:
-        client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else MilvusClient(location)
+        try:
+            client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else \
+                MilvusClient(location, grpc_options=LITE_GRPC_OPTIONS)
+        except Exception:  # once more: a new channel can meet a shared connection being closed (GOAWAY)
+            time.sleep(1.0)
+            client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else \
+                MilvusClient(location, grpc_options=LITE_GRPC_OPTIONS)
     except Exception as exc:  # pymilvus raises MilvusException subclasses and grpc errors
         hint = ("Milvus Lite serves one process at a time: is another prodsearch process (serve, query, a build) "
                 "using it? To share one database between processes use a Milvus server (--milvus-uri http://host:19530)"
