@@ -160,8 +160,8 @@ class SentenceTransformerEncoder:
         return self._bulk.encode(texts) if self._bulk is not None else self._forward(texts)
 
     def use_onnx_for_queries(self, cache_dir: Path) -> bool:
-        """Answer single queries with the ONNX export a build left under ``cache_dir`` (one thread per
-        query); False, and the direct torch call stays, when there is none or it cannot be loaded."""
+        """Answer single queries with the ONNX export a build left under ``cache_dir`` (see `_query_forward`);
+        False, and the direct torch call stays, when there is none or it cannot be loaded."""
         from indexer.onnx_text import OnnxTextBackend
 
         if self.device != "cpu":

@@ -28,8 +28,9 @@ def onnx_path(cache_dir: Path, identity: str) -> Path:
 
 
 def use_exported_for_queries(text_encoder: Any, embedding_cache: str) -> bool:
-    """Serve single queries with the ONNX export a build left in its embedding cache (one thread per
-    query; about 2x faster than a direct torch call here); False, and torch stays, when there is none."""
+    """Serve single queries with the ONNX export a build left in its embedding cache (every core for a query
+    embedded alone, one thread while others are; 2-3x faster than a direct torch call here); False, and
+    torch stays, when there is none."""
     if not embedding_cache or not hasattr(text_encoder, "use_onnx_for_queries"):
         return False
     return bool(text_encoder.use_onnx_for_queries(Path(embedding_cache)))
