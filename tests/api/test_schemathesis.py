@@ -25,6 +25,9 @@ pytestmark = pytest.mark.slow
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 MAX_TIME_S = 100
 TOKEN = "schemathesis-admin-token"
+# With the admin token, DELETE would remove the dictionary's real products (it draws the same ids), after
+# which GET could no longer find one; its answers are tested in tests/api/test_live_writes.py instead.
+DELETE_PRODUCT = "DELETE /products/{product_id}"
 # CPython 3.11 before 3.11.8 (gh-106905) can raise this inside hypothesis's ast.parse of a lambda
 # while schemathesis generates cases: a crash of the generator, not a finding about the server.
 CPYTHON_AST_BUG = "AST constructor recursion depth mismatch"
@@ -76,7 +79,7 @@ def test_schemathesis_finds_nothing(tmp_path):
                 result = subprocess.run(
                     [str(exe), "--config-file", str(config), "run", f"{url}/openapi.json", "--checks", CHECKS,
                      "--phases", "coverage,fuzzing", "--max-time", str(MAX_TIME_S), "--workers", "2", "--seed", "1",
-                     "-H", f"Authorization: Bearer {TOKEN}",
+                     "-H", f"Authorization: Bearer {TOKEN}", "--exclude-name", DELETE_PRODUCT,
                      "--report", "ndjson", "--report-dir", str(report), "--no-color"],
                     capture_output=True, text=True, timeout=MAX_TIME_S + 120, cwd=tmp_path)
                 if CPYTHON_AST_BUG not in result.stdout + result.stderr:
