@@ -199,13 +199,15 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         vectors = vector_fields(embedded)
         specs = {name: vb.spec_for(name, len(x)) for name, x in vectors.items()}
         t_vectors = time.perf_counter()
+        previous = current_version(out_dir)
         # products / image_rows / build_id: what a backend filtering natively needs (milvus); faiss ignores them
         store = create_store(vb.backend, vectors, specs, tmp, device=vb.device, products=catalog.products,
                              image_rows=embedded.image_rows, build_id=pending.build_id,
-                             reuse=reusable_fields(out_dir, vb.backend, specs), **vb.options)
+                             reuse=reusable_fields(previous, vb.backend, specs), **vb.options)
         try:
             # A field reused unchanged keeps the recall measured when its index was built.
-            kept = previous_recall(out_dir, getattr(store, "unchanged", []))
+            recorded = previous[1].recall_at_10 if previous else {}
+            kept = {name: recorded[name] for name in getattr(store, "unchanged", []) if name in recorded}
             recall = kept | check_recall(store, vectors, specs, {n: not is_exact(s) and n not in kept
                                                                  for n, s in specs.items()}, vb.min_recall)
             if hasattr(store, "recall"):
@@ -253,31 +255,26 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                         counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall, reused=reused)
 
 
-def reusable_fields(out_dir: Path, backend: str, specs: dict[str, FieldSpec]) -> dict[str, Path]:
-    """Per approximate field, the current version's index file when it was built by the same backend with the
-    same spec: the backend may start from it instead of building the field again (faiss: `faiss_store.create`)."""
-    if backend != "faiss":
-        return {}
+def current_version(out_dir: Path) -> tuple[Path, Manifest] | None:
+    """The directory and manifest of the version now current at ``out_dir`` (None: no readable one)."""
     try:
         directory = resolve_current(out_dir)
-        previous = read_manifest(directory)
+        return directory, read_manifest(directory)
     except ProdsearchError:
+        return None
+
+
+def reusable_fields(previous: tuple[Path, Manifest] | None, backend: str,
+                    specs: dict[str, FieldSpec]) -> dict[str, Path]:
+    """Per approximate field, the previous version's index file when it was built by the same backend with the
+    same spec: the backend may start from it instead of building the field again (faiss: `faiss_store.create`)."""
+    if previous is None or backend != "faiss" or previous[1].backend != backend:
         return {}
-    files = (previous.vector_store or {}).get("files", {})
+    directory, manifest = previous
+    files = (manifest.vector_store or {}).get("files", {})
     return {name: directory / files[name] for name, spec in specs.items()
-            if name in files and not is_exact(spec) and previous.backend == backend
-            and previous.factories.get(name) == spec.factory and previous.search_params.get(name, {}) == spec.params}
-
-
-def previous_recall(out_dir: Path, fields: list[str]) -> dict[str, float]:
-    """The recall@10 the current version recorded for ``fields`` (those it measured)."""
-    if not fields:
-        return {}
-    try:
-        recorded = read_manifest(resolve_current(out_dir)).recall_at_10
-    except ProdsearchError:
-        return {}
-    return {name: recorded[name] for name in fields if name in recorded}
+            if name in files and not is_exact(spec)
+            and manifest.factories.get(name) == spec.factory and manifest.search_params.get(name, {}) == spec.params}
 
 
 def check_vector_build(vb: VectorBuild, encoders: Encoders) -> None:
