@@ -80,14 +80,13 @@ def connect(kind: str, location: str) -> Any:
         except ImportError as exc:
             raise MilvusStoreError(f"a Milvus Lite database ({location}) needs milvus-lite: {INSTALL_HINT}; "
                                    f"or give --milvus-uri http://host:19530 for a Milvus server") from exc
+    options = {"token": os.environ.get(TOKEN_ENV, "")} if kind == "server" else {"grpc_options": LITE_GRPC_OPTIONS}
     try:
         try:
-            client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else \
-                MilvusClient(location, grpc_options=LITE_GRPC_OPTIONS)
+            client = MilvusClient(location, **options)
         except Exception:  # once more: a new channel can meet a shared connection being closed (GOAWAY)
             time.sleep(1.0)
-            client = MilvusClient(location, token=os.environ.get(TOKEN_ENV, "")) if kind == "server" else \
-                MilvusClient(location, grpc_options=LITE_GRPC_OPTIONS)
+            client = MilvusClient(location, **options)
     except Exception as exc:  # pymilvus raises MilvusException subclasses and grpc errors
         hint = ("Milvus Lite serves one process at a time: is another prodsearch process (serve, query, a build) "
                 "using it? To share one database between processes use a Milvus server (--milvus-uri http://host:19530)"
