@@ -1,19 +1,25 @@
-"""The lexical signal: BM25 over product text with bm25s."""
+"""The lexical signal: BM25 over product text (bm25s builds and stores it; compiled kernels score it)."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
+from indexer import lexical_kernels as kernels
+
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import; keep its per-build chatter out of our logs.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
+# A filter allowing fewer rows than postings / this is applied by intersecting the postings with its rows
+# (lexical_kernels.score_rows), else by skipping refused rows while walking every posting.
+ROWS_PATH_FACTOR = 4
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "in", "is",
@@ -30,11 +36,25 @@ def tokenize(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """BM25 over one text per document; documents are numbered in insertion order."""
+    """BM25 over one text per document; documents are numbered in insertion order.
+
+    bm25s builds and stores the index (its precomputed term x document matrix, unchanged on disk);
+    queries are scored by the compiled kernels of `indexer.lexical_kernels` over that matrix, which add
+    the same float32 values as bm25s but touch only the query terms' postings (and, for a selective
+    filter, only the allowed rows' postings). `reference_search` keeps bm25s's own retrieval, to
+    compare against. ``retriever`` stays the bm25s object (the live delta reads its statistics).
+    """
 
     def __init__(self, retriever: bm25s.BM25, n_docs: int):
         self.retriever = retriever
         self.n_docs = n_docs
+        scores = retriever.scores
+        self._data = np.asarray(scores["data"])
+        self._indices = np.asarray(scores["indices"])
+        self._indptr = np.asarray(scores["indptr"])
+        # BM25L/BM25+ add a score to documents without the term; our kernels score postings only.
+        self._compiled = getattr(retriever, "nonoccurrence_array", None) is None
+        self._rows_sorted: bool | None = None  # checked on first filtered search (or warm-up)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -47,8 +67,54 @@ class LexicalIndex:
         retriever.index((ids, vocab), show_progress=False)
         return cls(retriever, len(texts))
 
+    def term_ids(self, query: str) -> np.ndarray:
+        """The vocabulary ids of the query's tokens, repeats kept (bm25s counts a term once per occurrence)."""
+        vocab = self.retriever.vocab_dict
+        return np.array([vocab[t] for t in tokenize(query) if t in vocab], np.int64)
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, doc rows) of the top-k documents with a positive BM25 score among the allowed ones."""
+        """(scores, doc rows) of the top-k documents with a positive BM25 score among the allowed ones,
+        best first (equal scores by ascending row)."""
+        if not self._compiled:
+            return self.reference_search(query, k, allowed)
+        ids = self.term_ids(query)
+        return self.search_ids(ids, np.ones(len(ids)), k, allowed)
+
+    def search_ids(self, term_ids: np.ndarray, weights: np.ndarray, k: int,
+                   allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Like `search` over term ids, each term's BM25 contribution multiplied by its weight (> 0).
+
+        The live delta re-weights main-segment terms by live idf / build idf through this.
+        """
+        k = min(k, self.n_docs)
+        term_ids = np.ascontiguousarray(term_ids, np.int64)
+        weights = np.ascontiguousarray(weights, np.float64)
+        if not len(term_ids) or k <= 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        if allowed is not None and len(allowed) != self.n_docs:
+            raise ValueError(f"allowed has {len(allowed)} rows, the lexical index {self.n_docs}")
+        indptr = self._indptr
+        postings = int((indptr[term_ids + 1] - indptr[term_ids]).sum())
+        if allowed is not None and self._use_rows(int(np.count_nonzero(allowed)), postings):
+            rows = np.flatnonzero(allowed)
+            return kernels.score_rows(self._data, self._indices, indptr, term_ids, weights, rows, k)
+        mask = np.zeros(0, np.bool_) if allowed is None else np.ascontiguousarray(allowed, np.bool_)
+        return kernels.score_postings(self._data, self._indices, indptr, term_ids, weights, self.n_docs,
+                                      mask, allowed is not None, k)
+
+    def _use_rows(self, n_allowed: int, postings: int) -> bool:
+        """Intersect with the allowed rows when they are far fewer than the postings (a selective filter)."""
+        if n_allowed * ROWS_PATH_FACTOR >= postings:
+            return False
+        if self._rows_sorted is None:
+            self._rows_sorted = bool(kernels.postings_sorted(self._indices, self._indptr))
+            if not self._rows_sorted:
+                logger.warning("lexical postings are not in row order; filtered searches walk every posting")
+        return self._rows_sorted
+
+    def reference_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """bm25s's own retrieval (numpy backend, a filter as a weight mask over every document): the
+        implementation `search` replaced, kept to check it against (tests, benchmarks/lexical_scale.py)."""
         tokens = tokenize(query)
         k = min(k, self.n_docs)
         if not tokens or k <= 0:
@@ -60,6 +126,18 @@ class LexicalIndex:
         keep = scores > 0
         return scores[keep], docs[keep]
 
+    def warm_up(self) -> None:
+        """Compile (or load from numba's disk cache) every kernel a search may run, with this index's
+        array types, and check the postings' order, so the first query pays for none of it."""
+        if not self._compiled or self.n_docs == 0:
+            return
+        ids, one = np.zeros(1, np.int64), np.ones(1)
+        self.search_ids(ids, one, 1)
+        self.search_ids(ids, one, 1, np.ones(self.n_docs, bool))
+        rows = np.zeros(1, np.int64)
+        kernels.score_rows(self._data, self._indices, self._indptr, ids, one, rows, 1)
+        self._use_rows(0, 1)
+
     def save(self, directory: Path) -> None:
         self.retriever.save(str(directory))
         (directory / "n_docs.txt").write_text(str(self.n_docs))
@@ -67,4 +145,8 @@ class LexicalIndex:
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         retriever = bm25s.BM25.load(str(directory))
-        return cls(retriever, int((directory / "n_docs.txt").read_text()))
+        index = cls(retriever, int((directory / "n_docs.txt").read_text()))
+        started = time.perf_counter()
+        index.warm_up()
+        logger.debug("lexical kernels ready in %.2f s", time.perf_counter() - started)
+        return index
