@@ -224,8 +224,12 @@ def _type_groups(products: list[Product]) -> tuple[np.ndarray, np.ndarray, np.nd
     return group, order, starts
 
 
-def grow(base: Base, n: int, seed: int = 0) -> SyntheticCatalog:
-    """N products (see the module docstring); deterministic in (base, n, seed)."""
+def grow(base: Base, n: int, seed: int = 0, *, vectors: bool = True) -> SyntheticCatalog:
+    """N products (see the module docstring); deterministic in (base, n, seed).
+
+    ``vectors=False``: the same products, without their text and image vectors (empty arrays), for
+    benchmarks of the text alone (the lexical one): no ~1.5 KB per product of vectors to draw and hold.
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     b = len(base.products)
@@ -246,8 +250,9 @@ def grow(base: Base, n: int, seed: int = 0) -> SyntheticCatalog:
     donor = np.empty(n, np.int64)
     donor_brand = np.zeros(n, bool)
     price_factor = np.ones(n, np.float32)
-    text = np.empty((n, d), np.float32)
-    text[:b] = base.text_vectors
+    text = np.empty((n if vectors else 0, d), np.float32)
+    if vectors:
+        text[:b] = base.text_vectors
     parent[:b] = donor[:b] = np.arange(b)
     grown_images: list[np.ndarray] = []
     grown_image_rows: list[np.ndarray] = []
@@ -261,6 +266,8 @@ def grow(base: Base, n: int, seed: int = 0) -> SyntheticCatalog:
         parent[start:stop], donor[start:stop] = par, don
         donor_brand[start:stop] = rng.random(m) < BRAND_FROM_DONOR
         price_factor[start:stop] = np.exp(rng.normal(0.0, 0.2, m)).astype(np.float32)
+        if not vectors:  # the draws above fix the products; the ones below only the vectors
+            continue
         mix = (rng.random(m) * MIX_MAX).astype(np.float32)[:, None]
         block = (1 - mix) * base.text_vectors[par] + mix * base.text_vectors[don]
         block += rng.standard_normal((m, d), dtype=np.float32) * np.float32(NOISE / np.sqrt(d))
@@ -270,8 +277,11 @@ def grow(base: Base, n: int, seed: int = 0) -> SyntheticCatalog:
         photo = photo + rng.standard_normal(photo.shape, dtype=np.float32) * np.float32(NOISE / np.sqrt(d_img))
         grown_images.append(_unit(photo))
         grown_image_rows.append(np.arange(start, stop, dtype=np.int64)[has_photo])
-    image_vectors = np.concatenate([base.image_vectors, *grown_images]).astype(np.float32, copy=False)
-    image_rows = np.concatenate([base.image_rows, *grown_image_rows])
+    if vectors:
+        image_vectors = np.concatenate([base.image_vectors, *grown_images]).astype(np.float32, copy=False)
+        image_rows = np.concatenate([base.image_rows, *grown_image_rows])
+    else:
+        image_vectors, image_rows = base.image_vectors[:0], base.image_rows[:0]
     del grown_images
     products = SyntheticProducts(base, parent, donor, donor_brand, price_factor, b, seed)
     return SyntheticCatalog(products, text, np.ascontiguousarray(image_vectors), image_rows, base, seed)
@@ -329,6 +339,21 @@ def pick_filter(catalog: SyntheticCatalog, target: float = 0.01) -> tuple[dict, 
     (kind, name, value), count = min(counts.items(), key=lambda kv: (abs(kv[1] / n - target), kv[0]))
     filters = {"brand": [value]} if kind == "brand" else {"attributes": {name: [value]}}
     return filters, count / n
+
+
+def filter_mask(catalog: SyntheticCatalog, filters: dict) -> np.ndarray:
+    """The rows passing a `pick_filter` filter (one brand, or one attribute value), from the parents and
+    donors, without building the products; a grown product has its parent's attributes."""
+    products, base = catalog.products, catalog.base.products
+    if set(filters) == {"brand"}:
+        (brand,) = filters["brand"]
+        holds = np.array([p.brand == brand for p in base], bool)
+        return holds[np.where(products.donor_brand, products.donor, products.parent)]
+    if set(filters) == {"attributes"} and len(filters["attributes"]) == 1:
+        ((name, (value,)),) = filters["attributes"].items()
+        holds = np.array([p.attributes.get(name) == value for p in base], bool)
+        return holds[products.parent]
+    raise ValueError(f"filter_mask takes what pick_filter gives (one brand or one attribute value), got {filters}")
 
 
 def write_jsonl(products: Sequence[Product], path: Path) -> Path:
