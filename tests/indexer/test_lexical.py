@@ -155,3 +155,22 @@ def test_load_compiles_the_kernels_before_any_search(fixture_index, tmp_path):
                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "1"]
+
+
+def _tokenize_before(text: str) -> list[str]:
+    """tokenize as it was before the anchored hyphen pattern (the look-behind must change no token)."""
+    import re
+
+    lowered = text.lower()
+    tokens = [t for t in lexical.TOKEN_RE.findall(lowered) if t not in lexical.STOPWORDS]
+    return tokens + [w.replace("-", "") for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", lowered)]
+
+
+def test_tokenize_hyphens_unchanged():
+    products = [Product.model_validate(json.loads(line))
+                for line in (FIXTURES / "catalog.jsonl").read_text().splitlines() if line.strip()]
+    tricky = ["x--a-b", "a-b-", "-a-b", "T-Shirt", "ab-cd-ef gh-", "é-a-b", "a_b-c", "1-2-3", "a--b", "x-ü-y",
+              "Off-White anti-fit t-shirt", "re-re-re-issue", "---", "a-", "-"]
+    for text in [*tricky, *(product_text(p) for p in products)]:
+        assert tokenize(text) == _tokenize_before(text), text
+    assert tokenize("Red T-Shirt") == ["red", "t", "shirt", "tshirt"]
