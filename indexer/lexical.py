@@ -17,9 +17,12 @@ logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import; keep its per-build chatter out of our logs.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-# A filter allowing fewer rows than postings / this is applied by intersecting the postings with its rows
-# (lexical_kernels.score_rows), else by skipping refused rows while walking every posting.
-ROWS_PATH_FACTOR = 4
+# Cost model of the scoring paths (lexical_kernels), calibrated on a 1M-row index (benchmarks/lexical_scale.py):
+# a binary-search step of the row intersection costs about as much as this many postings walked;
+ROWS_COST_FACTOR = 16
+# and rows reached are tracked (selection among them) when at most 1/TRACK_FACTOR of all rows can be, else
+# the dense scores are scanned once.
+TRACK_FACTOR = 8
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 # Hyphenated words. Matches can only start where a word starts; the look-behind says so, so the engine
 # does not retry from every letter of every word (quadratic in word length: 2/3 of build tokenising).
@@ -98,22 +101,31 @@ class LexicalIndex:
         if allowed is not None and len(allowed) != self.n_docs:
             raise ValueError(f"allowed has {len(allowed)} rows, the lexical index {self.n_docs}")
         indptr = self._indptr
-        postings = int((indptr[term_ids + 1] - indptr[term_ids]).sum())
-        if allowed is not None and self._use_rows(int(np.count_nonzero(allowed)), postings):
+        lengths = indptr[term_ids + 1] - indptr[term_ids]
+        postings = int(lengths.sum())
+        n_allowed = self.n_docs if allowed is None else int(np.count_nonzero(allowed))
+        if allowed is not None and self._use_rows(lengths, n_allowed, postings):
             rows = np.flatnonzero(allowed)
             return kernels.score_rows(self._data, self._indices, indptr, term_ids, weights, rows, k)
         mask = np.zeros(0, np.bool_) if allowed is None else np.ascontiguousarray(allowed, np.bool_)
+        track = min(postings, n_allowed) * TRACK_FACTOR < self.n_docs
         return kernels.score_postings(self._data, self._indices, indptr, term_ids, weights, self.n_docs,
-                                      mask, allowed is not None, k)
+                                      mask, allowed is not None, track, k)
 
-    def _use_rows(self, n_allowed: int, postings: int) -> bool:
-        """Intersect with the allowed rows when they are far fewer than the postings (a selective filter)."""
-        if n_allowed * ROWS_PATH_FACTOR >= postings:
+    def _use_rows(self, lengths: np.ndarray, n_allowed: int, postings: int) -> bool:
+        """Whether intersecting each term's postings with the allowed rows (binary searches of the longer
+        list, ~ROWS_COST_FACTOR times dearer per step than walking a posting) costs less than walking them all."""
+        if n_allowed == 0 or postings == 0:
+            return True
+        short = np.minimum(lengths, n_allowed).astype(np.float64)
+        long = np.maximum(lengths, n_allowed).astype(np.float64)
+        steps = float((short * (1 + np.log2(long / np.maximum(short, 1)))).sum())
+        if steps * ROWS_COST_FACTOR >= postings:
             return False
         if self._rows_sorted is None:
             self._rows_sorted = bool(kernels.postings_sorted(self._indices, self._indptr))
-            if not self._rows_sorted:
-                logger.warning("lexical postings are not in row order; filtered searches walk every posting")
+        if not self._rows_sorted:
+            logger.warning("lexical postings are not in row order; filtered searches walk every posting")
         return self._rows_sorted
 
     def reference_search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -136,11 +148,12 @@ class LexicalIndex:
         if not self._compiled or self.n_docs == 0:
             return
         ids, one = np.zeros(1, np.int64), np.ones(1)
-        self.search_ids(ids, one, 1)
-        self.search_ids(ids, one, 1, np.ones(self.n_docs, bool))
-        rows = np.zeros(1, np.int64)
-        kernels.score_rows(self._data, self._indices, self._indptr, ids, one, rows, 1)
-        self._use_rows(0, 1)
+        mask = np.ones(self.n_docs, bool)
+        for track in (False, True):
+            kernels.score_postings(self._data, self._indices, self._indptr, ids, one, self.n_docs, mask, True, track, 1)
+        kernels.score_rows(self._data, self._indices, self._indptr, ids, one, np.zeros(1, np.int64), 1)
+        if self._rows_sorted is None:
+            self._rows_sorted = bool(kernels.postings_sorted(self._indices, self._indptr))
 
     def save(self, directory: Path) -> None:
         self.retriever.save(str(directory))

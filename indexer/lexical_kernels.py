@@ -27,85 +27,126 @@ from numba import njit
 logger = logging.getLogger(__name__)
 
 
-def _jit(fn):
-    """``njit(nogil=True, cache=True)``, or without the disk cache where no cache directory is writable."""
+def _jit(fn=None, *, inline: str = "never"):
+    """``njit(nogil=True, cache=True)``, or without the disk cache where no cache directory is writable.
+
+    ``inline="always"`` for the small helpers of the hot loops: a call to another compiled function that
+    takes arrays costs reference counting (~60 ns), more than scoring a posting."""
+    if fn is None:
+        return lambda f: _jit(f, inline=inline)
     try:
-        return njit(nogil=True, cache=True)(fn)
+        return njit(nogil=True, cache=True, inline=inline)(fn)
     except RuntimeError as exc:  # numba finds no writable place for its cache
         logger.warning("numba cannot cache %s (%s); it will be compiled in each process", fn.__name__, exc)
-        return njit(nogil=True)(fn)
+        return njit(nogil=True, inline=inline)(fn)
 
 
-@_jit
+@_jit(inline="always")
 def _worse(s1, d1, s2, d2):  # pragma: no cover - compiled
     """Whether (s1, d1) ranks below (s2, d2): lower score, or the same score and a later row."""
     return s1 < s2 or (s1 == s2 and d1 > d2)
 
 
+@_jit(inline="always")
+def _replace_root(heap_s, heap_d, size, s, c):  # pragma: no cover - compiled
+    """Put (s, c) in place of the root of a min-heap (root: the worst kept) of ``size`` items.
+
+    Bottom-up: the hole goes down to a leaf along the worse children (one comparison a level), then
+    (s, c) climbs from there; a new item rarely climbs far, so this compares about half as often as
+    the textbook sift-down."""
+    pos = 0
+    child = 1
+    while child < size:
+        right = child + 1
+        if right < size and _worse(heap_s[right], heap_d[right], heap_s[child], heap_d[child]):
+            child = right
+        heap_s[pos], heap_d[pos] = heap_s[child], heap_d[child]
+        pos = child
+        child = 2 * pos + 1
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if _worse(s, c, heap_s[parent], heap_d[parent]):
+            heap_s[pos], heap_d[pos] = heap_s[parent], heap_d[parent]
+            pos = parent
+        else:
+            break
+    heap_s[pos], heap_d[pos] = s, c
+
+
+@_jit(inline="always")
+def _offer(heap_s, heap_d, size, s, c):  # pragma: no cover - compiled
+    """Offer (s, c) to the bounded heap of capacity len(heap_s) holding ``size`` items; the new size."""
+    if size < len(heap_s):  # push, sift up
+        i = size
+        while i > 0:
+            parent = (i - 1) // 2
+            if _worse(s, c, heap_s[parent], heap_d[parent]):
+                heap_s[i], heap_d[i] = heap_s[parent], heap_d[parent]
+                i = parent
+            else:
+                break
+        heap_s[i], heap_d[i] = s, c
+        return size + 1
+    if _worse(heap_s[0], heap_d[0], s, c):  # better than the worst kept: replace it
+        _replace_root(heap_s, heap_d, size, s, c)
+    return size
+
+
 @_jit
-def top_k(values, candidates, k):  # pragma: no cover - compiled
-    """(scores, candidates) of the k best ``values[candidates]``, best first; ties by ascending candidate."""
-    k = min(k, len(candidates))
-    heap_s = np.empty(k, np.float32)
-    heap_d = np.empty(k, np.int64)
-    size = 0
-    for c in candidates:
-        s = values[c]
-        if size < k:  # push, sift up (the root is the worst kept)
-            i = size
-            size += 1
-            while i > 0:
-                parent = (i - 1) // 2
-                if _worse(s, c, heap_s[parent], heap_d[parent]):
-                    heap_s[i], heap_d[i] = heap_s[parent], heap_d[parent]
-                    i = parent
-                else:
-                    break
-            heap_s[i], heap_d[i] = s, c
-        elif _worse(heap_s[0], heap_d[0], s, c):  # replace the root, sift down
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= k:
-                    break
-                if child + 1 < k and _worse(heap_s[child + 1], heap_d[child + 1], heap_s[child], heap_d[child]):
-                    child += 1
-                if _worse(heap_s[child], heap_d[child], s, c):
-                    heap_s[i], heap_d[i] = heap_s[child], heap_d[child]
-                    i = child
-                else:
-                    break
-            heap_s[i], heap_d[i] = s, c
+def _drain(heap_s, heap_d, size):  # pragma: no cover - compiled
+    """The heap's items, best first."""
     out_s = np.empty(size, np.float32)
     out_d = np.empty(size, np.int64)
     for j in range(size - 1, -1, -1):  # pop the worst into the last free slot
         out_s[j], out_d[j] = heap_s[0], heap_d[0]
-        last_s, last_d = heap_s[j], heap_d[j]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= j:
-                break
-            if child + 1 < j and _worse(heap_s[child + 1], heap_d[child + 1], heap_s[child], heap_d[child]):
-                child += 1
-            if _worse(heap_s[child], heap_d[child], last_s, last_d):
-                heap_s[i], heap_d[i] = heap_s[child], heap_d[child]
-                i = child
-            else:
-                break
         if j > 0:
-            heap_s[i], heap_d[i] = last_s, last_d
+            _replace_root(heap_s, heap_d, j, heap_s[j], heap_d[j])
     return out_s, out_d
 
 
 @_jit
-def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, k):  # pragma: no cover
+def top_k(values, candidates, k):  # pragma: no cover - compiled
+    """(scores, candidates) of the k best ``values[candidates]``, best first; ties by ascending candidate."""
+    heap_s = np.empty(max(0, min(k, len(candidates))), np.float32)
+    heap_d = np.empty(len(heap_s), np.int64)
+    size = 0
+    cap = len(heap_s)
+    for c in candidates:
+        v = values[c]
+        if size < cap or _worse(heap_s[0], heap_d[0], v, c):
+            size = _offer(heap_s, heap_d, size, v, c)
+    return _drain(heap_s, heap_d, size)
+
+
+@_jit
+def top_k_positive(values, k):  # pragma: no cover - compiled
+    """(scores, rows) of the k best positive ``values``, best first; ties by ascending row (one pass in row
+    order, so an equal score never displaces one kept)."""
+    heap_s = np.empty(max(0, k), np.float32)
+    heap_d = np.empty(len(heap_s), np.int64)
+    size = 0
+    cap = len(heap_s)
+    if cap > 0:
+        for c in range(len(values)):
+            v = values[c]
+            if v > 0 and (size < cap or v > heap_s[0]):
+                size = _offer(heap_s, heap_d, size, v, c)
+    return _drain(heap_s, heap_d, size)
+
+
+@_jit
+def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, track, k):  # pragma: no cover
     """Top k (scores, rows) over the postings of ``term_ids`` (each scaled by its weight), rows refused
-    by ``mask`` skipped when ``use_mask``; only positive contributions count."""
+    by ``mask`` skipped when ``use_mask``; only positive contributions count.
+
+    ``track``: remember the rows reached and select among them (when few are: few postings, or few
+    allowed rows); else add into the dense array alone and scan it once in row order (cheaper when a
+    large share of the rows is reached: no branch per posting, a sequential scan)."""
     acc = np.zeros(n_docs, np.float32)
     total = 0
-    for t in term_ids:
-        total += indptr[t + 1] - indptr[t]
+    if track:
+        for t in term_ids:
+            total += indptr[t + 1] - indptr[t]
     reached = np.empty(total, np.int64)
     n_reached = 0
     for i in range(len(term_ids)):
@@ -118,14 +159,16 @@ def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_m
             v = np.float32(data[j] * w)
             if v <= 0:
                 continue
-            if acc[d] == 0:
+            if track and acc[d] == 0:
                 reached[n_reached] = d
                 n_reached += 1
             acc[d] += v
-    return top_k(acc, reached[:n_reached], k)
+    if track:
+        return top_k(acc, reached[:n_reached], k)
+    return top_k_positive(acc, k)
 
 
-@_jit
+@_jit(inline="always")
 def _lower_bound(arr, lo, hi, value):  # pragma: no cover - compiled
     while lo < hi:
         mid = (lo + hi) >> 1

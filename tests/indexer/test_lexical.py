@@ -85,9 +85,12 @@ def assert_same_ranking(new: tuple[np.ndarray, np.ndarray], old: tuple[np.ndarra
     assert np.all(np.diff(s1) <= 0)
 
 
-@pytest.mark.parametrize("factor", [0, 4, 10**9])  # never, sometimes, always intersect with the allowed rows
-def test_compiled_search_equals_bm25s(fixture_index, monkeypatch, factor):
-    monkeypatch.setattr(lexical, "ROWS_PATH_FACTOR", factor)
+# (rows, track): always intersect with the allowed rows; walk postings and scan the dense scores; walk postings
+# and track the rows reached; the default cost model
+@pytest.mark.parametrize(("rows", "track"), [(0, 8), (10**9, 0), (10**9, 10**9), (16, 8)])
+def test_compiled_search_equals_bm25s(fixture_index, monkeypatch, rows, track):
+    monkeypatch.setattr(lexical, "ROWS_COST_FACTOR", rows)
+    monkeypatch.setattr(lexical, "TRACK_FACTOR", track)
     for query in _queries():
         for allowed in _masks(fixture_index.n_docs):
             for k in (1, 10, 1000):
