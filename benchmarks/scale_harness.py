@@ -118,12 +118,12 @@ def ivf_lists(n: int) -> int:
     return int(min(1024, max(16, 2 ** round(np.log2(max(n, 1) ** 0.5)))))
 
 
-def default_configs(n: int) -> dict[str, Config]:
+def default_configs(n: int, ivf_nprobe: int = 32) -> dict[str, Config]:
     nlist = ivf_lists(n)
     return {
         "flat": Config("flat", "Flat"),
         "hnsw": Config("hnsw", "HNSW32", {"efSearch": 96}, sweep=("efSearch", (16, 32, 64, 96, 128, 256))),
-        "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {"nprobe": 32}, sweep=("nprobe", (4, 8, 16, 32, 64, 128))),
+        "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {"nprobe": ivf_nprobe}, sweep=("nprobe", (4, 8, 16, 32, 64, 128))),
         "milvus-hnsw": Config("milvus-hnsw", "HNSW32", {"efConstruction": 80, "efSearch": 96}, backend="milvus"),
     }
 

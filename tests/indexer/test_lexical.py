@@ -177,3 +177,19 @@ def test_tokenize_hyphens_unchanged():
     for text in [*tricky, *(product_text(p) for p in products)]:
         assert tokenize(text) == _tokenize_before(text), text
     assert tokenize("Red T-Shirt") == ["red", "t", "shirt", "tshirt"]
+
+
+@pytest.mark.parametrize("k", [1, 10, 1000, 5000])
+def test_top_k_positive_is_exact_with_ties(k):
+    """The dense selection (one pass in row order) keeps exactly the true top k, ties by ascending row."""
+    from indexer import lexical_kernels
+
+    rng = np.random.default_rng(k)
+    for values in (rng.integers(0, 50, 300_000).astype(np.float32),  # heavy ties, a third zero-ish
+                   np.where(rng.random(300_000) < 0.002, rng.random(300_000), 0).astype(np.float32),  # few positive
+                   np.sort(rng.random(300_000)).astype(np.float32)):  # the best rows all at the end
+        scores, rows = lexical_kernels.top_k_positive(values, k)
+        positive = np.flatnonzero(values > 0)
+        expected = positive[np.lexsort((positive, -values[positive]))][:k]
+        assert rows.tolist() == expected.tolist()
+        assert np.array_equal(scores, values[expected])
