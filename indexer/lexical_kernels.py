@@ -126,11 +126,19 @@ def top_k_positive(values, k):  # pragma: no cover - compiled
     heap_d = np.empty(len(heap_s), np.int64)
     size = 0
     cap = len(heap_s)
-    if cap > 0:
-        for c in range(len(values)):
-            v = values[c]
-            if v > 0 and (size < cap or v > heap_s[0]):
-                size = _offer(heap_s, heap_d, size, v, c)
+    if cap == 0:
+        return _drain(heap_s, heap_d, 0)
+    c = 0
+    n = len(values)
+    while c < n and size < cap:  # fill with the first positive values
+        if values[c] > 0:
+            size = _offer(heap_s, heap_d, size, values[c], c)
+        c += 1
+    while c < n:  # then one compare per row (the root is positive, so no separate test for zero: a
+        v = values[c]  # data-dependent branch per row cost ~2 ms at 1M rows)
+        if v > heap_s[0]:
+            size = _offer(heap_s, heap_d, size, v, c)
+        c += 1
     return _drain(heap_s, heap_d, size)
 
 
