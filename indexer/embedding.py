@@ -169,7 +169,7 @@ class PhotoPipeline:
                 info = os.stat(real)
             else:
                 real = os.path.join(self._checked_folder(folder), name)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: an embedded NUL byte
             return None  # reading it below reports the reason
         if not stat.S_ISREG(info.st_mode):
             return None
