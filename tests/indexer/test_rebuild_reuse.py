@@ -225,3 +225,20 @@ def test_real_models_have_listable_files_unless_named_by_hub_or_tag():
     text, clip = _model_sources("default", "default", None)
     assert text and clip and all(isinstance(p, Path) for p in text + clip)
     assert _model_sources("sentence-transformers/some-hub-model", "ViT-B-32", "laion2b") == (None, None)
+
+
+def test_a_lazily_loaded_text_encoder_gets_the_build_s_onnx_setting(tmp_path):
+    store = ProfileStore(tmp_path)
+    models = model_files(tmp_path / "m")
+    calls = []
+
+    class Exportable(FakeTextEncoder):
+        def enable_onnx(self, directory, threads):
+            calls.append((Path(directory), threads))
+            return True
+
+    lazy_encoder(Exportable, [models], {}, store)
+    lazy = lazy_encoder(Exportable, [models], {}, store)
+    assert lazy.enable_onnx(tmp_path / "cache", 2) and calls == []  # remembered: nothing is loaded for it
+    lazy.encode_texts(["red shoes"])
+    assert calls == [(tmp_path / "cache", 2)]
