@@ -242,3 +242,26 @@ def test_a_lazily_loaded_text_encoder_gets_the_build_s_onnx_setting(tmp_path):
     assert lazy.enable_onnx(tmp_path / "cache", 2) and calls == []  # remembered: nothing is loaded for it
     lazy.encode_texts(["red shoes"])
     assert calls == [(tmp_path / "cache", 2)]
+
+
+@pytest.mark.slow
+def test_cli_rebuild_with_the_real_models_loads_none_until_a_title_changes(tmp_path, real_fixture_index):
+    import shutil
+
+    from support import REPO, run_cli
+
+    out = tmp_path / "idx"
+    shutil.copytree(real_fixture_index, out, symlinks=True)
+    catalog = REPO / "fixtures" / "catalog.jsonl"
+    again = run_cli("index", "build", "--catalog", str(catalog), "--out", str(out), "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "models loaded: none" in again.stdout and "lexical" in again.stdout and "(reused)" in again.stdout
+
+    def new_title(rows):
+        rows[0]["title"] = rows[0]["title"] + " limited edition"
+
+    changed = run_cli("index", "build", "--catalog", str(rewrite(catalog, tmp_path / "changed.jsonl", new_title)),
+                      "--out", str(out), "--no-progress")
+    assert changed.returncode == 0, changed.stderr
+    assert "models loaded: sentence-transformers" in changed.stdout  # its recorded profile matched the loaded model
+    assert run_cli("index", "verify", str(out)).returncode == 0
