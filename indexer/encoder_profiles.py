@@ -96,7 +96,9 @@ class ProfileStore:
 
     def get(self, fingerprint: str) -> dict[str, Any] | None:
         profile = self._read().get(fingerprint)
-        return profile if isinstance(profile, dict) and "name" in profile and "dim" in profile else None
+        if not (isinstance(profile, dict) and "name" in profile and "dim" in profile):
+            return None
+        return {k: v for k, v in profile.items() if k in PROFILE_FIELDS}
 
     def put(self, fingerprint: str, profile: dict[str, Any]) -> None:
         data = self._read()
