@@ -171,11 +171,17 @@ class LiveFilterIndex:
 
     def __init__(self, main: FilterIndex, snapshot: Snapshot):
         self.main, self.snapshot = main, snapshot
-        self.delta = FilterIndex(snapshot.products[snapshot.n_main:])
         self.n = snapshot.n_rows
+
+    @cached_property
+    def delta(self) -> FilterIndex:
+        """The delta rows' inverted lists, built by the first filtered search of this snapshot (not per write)."""
+        return FilterIndex(self.snapshot.products[self.snapshot.n_main:])
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         snap = self.snapshot
+        if filters is None or filters.is_empty():
+            return None if snap.n_alive == snap.n_rows else snap.alive.copy()
         main_mask, delta_mask = self.main.mask(filters), self.delta.mask(filters)
         if main_mask is None and snap.n_alive == snap.n_rows:
             return None
