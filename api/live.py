@@ -236,7 +236,7 @@ class LiveService:
                 self.log.acquire()
                 snapshot = None if self.live is None or self.base is None else self.live.snapshot
                 base = self.base or self._state.searcher
-            if snapshot is None:
+            if snapshot is None or (snapshot.n_delta == 0 and snapshot.n_alive == snapshot.n_main):
                 return {"status": "nothing to compact", "version": version_of(base), "seconds": 0.0}
             logger.info("compacting %s (%s): %d pending writes", self.log.root, reason, self.log.pending)
             summary = write_snapshot(snapshot, self.log.root, base.encoders)
@@ -294,6 +294,13 @@ class LiveService:
         self._compactor.start()
 
     def _compactor_loop(self) -> None:
+        try:  # the main segment's BM25 statistics now, rather than in the first write's ack (seconds at 44k)
+            with self.lock:
+                live = self._ensure_live() if self.base is not None else None
+            if live is not None:
+                live.warm()
+        except Exception:
+            logger.exception("preparing the live statistics failed (the first write will try again)")
         while not self._stop.wait(self.policy.check_s):
             reason = self.compaction_due()
             if reason is None:

@@ -10,6 +10,7 @@ re-used, a new title word) and adds as many new ones, deletes a few, then times 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -48,6 +49,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--changed", type=float, default=0.05, help="fraction of products replaced (and as many added)")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="then write the same snapshot again with the previous version's indexes not reused "
+                             "(every field built afresh, as before rows were kept in place): the ratio of the two")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="live-compact-"))
     try:
@@ -92,6 +96,23 @@ def main() -> int:
               f"{', '.join(summary.reused) or 'none'}), load it {t2 - t1:.1f} s, live statistics {t3 - t2:.1f} s, "
               f"filter index + query understanding {t4 - t3:.1f} s; total {t4 - t0:.1f} s (target <= 60 s); "
               f"{summary.products} products, nothing embedded")
+        if args.side_by_side:
+            import indexer.build
+
+            link = index_dir / "current.bench"
+            os.symlink(os.path.relpath(main_index.directory, index_dir), link)
+            os.replace(link, index_dir / "current")  # the same previous version as the first write had
+            reusable = indexer.build.reusable_fields
+            indexer.build.reusable_fields = lambda *a, **k: {}  # type: ignore[assignment]
+            try:
+                t5 = time.perf_counter()
+                again = write_snapshot(state.snapshot, index_dir, Stub(main_index.manifest))
+                t6 = time.perf_counter()
+            finally:
+                indexer.build.reusable_fields = reusable
+            print(f"side by side: write version reusing the HNSW indexes {t1 - t0:.1f} s, building them afresh "
+                  f"{t6 - t5:.1f} s (stages {', '.join(f'{a} {b:.1f}' for a, b in again.seconds.items())}): "
+                  f"ratio {(t1 - t0) / (t6 - t5):.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -63,6 +63,9 @@ def test_the_server_compacts_on_its_own_past_the_threshold(template, tmp_path):
         assert health["products"] == 72 + 2 - 1 and health["last_compaction_error"] is None
         assert client.get("/products/auto-1").json()["title"] == "Quoxel lamp 1"
         assert client.get("/products/s003").status_code == 404
+        r = client.post("/admin/compact", headers=AUTH)  # nothing written since: no new version
+        assert r.status_code == 200 and r.json()["status"] == "nothing to compact"
+        assert client.get("/health").json()["version"] == health["version"]
     assert resolve_current(index_dir).name == health["version"]
 
 
