@@ -251,8 +251,9 @@ class LiveService:
                 seconds = time.perf_counter() - start
                 self.log.compacted(index.manifest.build_id, snapshot.seq, seconds, total_len)
                 self.last_compaction = self.log.read_mark()
-                assert self.live is not None
-                later = [(e, m) for e, m in self.live.entries if e.seq > snapshot.seq]
+                # (a reload meanwhile replayed the log onto its own live state: its entries are as good)
+                applied = self.live.entries if self.live is not None else []
+                later = [(e, m) for e, m in applied if e.seq > snapshot.seq]
                 self.base, self.live = fresh, fresh_live
                 self._pending_since = time.monotonic() if later else None
                 if later:
