@@ -96,7 +96,7 @@ class LiveLexical:
         if snap.n_delta == 0:
             return main_scores, main_docs
         delta_scores, positions = score_delta(query, snap.terms, snap.n_delta, snap.alive[n_main:],
-                                              allowed[n_main:], snap.lexical_stats)
+                                              allowed[n_main:], stats)
         docs, scores = merge_by_score([main_docs, positions + n_main], [main_scores, delta_scores], k)
         return scores.astype(np.float32), docs
 
