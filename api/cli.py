@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from api.compaction_options import COMPACTION_OPTION_FIELDS, add_compaction_options
+
 logger = logging.getLogger(__name__)
 
 REPO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catalog.jsonl"
@@ -19,7 +21,8 @@ DEMO_INDEX = Path(".prodsearch/fixture-index")
 OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
                  "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
                  "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format",
-                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root"}
+                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root",
+                 **COMPACTION_OPTION_FIELDS}
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--images-root", type=Path, default=None,
                        help="folder whose photos live writes (PUT /products/{id}) may name by path "
                             "(env PRODSEARCH_IMAGES_ROOT; default: none, URLs and uploads only)")
+    add_compaction_options(serve)
     add_model_options(serve, default=None)
     serve.set_defaults(func=run_serve)
 
