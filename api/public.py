@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from fastapi import Response
 from pydantic import Field
 
 from indexer.catalog import Product
@@ -43,3 +44,13 @@ def public_response(response: SearchResponse) -> PublicSearchResponse:
     hits = [PublicHit.model_construct(**{**dict(hit), "product": public_product(hit.product, hit.has_image)})
             for hit in response.hits]
     return PublicSearchResponse.model_construct(**{**dict(response), "hits": hits})
+
+
+def public_json(response: SearchResponse) -> Response:
+    """``response`` as the API's JSON, serialised once by pydantic-core (Rust) from the models as built.
+
+    Returning the model instead makes FastAPI validate it again against ``response_model`` and walk it
+    with ``jsonable_encoder``: ~2 ms of pure Python per page of 10 hits, the largest per-request cost
+    after the encoders. The routes keep ``response_model`` for the OpenAPI schema; the body is the same
+    JSON (tests/api/test_public_json.py compares the two)."""
+    return Response(public_response(response).model_dump_json(), media_type="application/json")

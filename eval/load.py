@@ -2,6 +2,9 @@
 
 N concurrent clients send ``GET /search?q=...&k=...`` until ``max_requests`` have been sent or
 ``duration`` seconds have passed, whichever comes first. Only loopback hosts are accepted.
+The queries are sent in order and cycled; once they repeat, the server's query-embedding cache
+answers, so the summary says how many requests repeated an earlier query (``repeated``): a
+throughput figure for new queries needs at least as many distinct queries as requests.
 """
 
 from __future__ import annotations
@@ -58,11 +61,18 @@ class LoadResult:
     ok: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
+    distinct_queries: int = 0  # how many different texts the run had to send
+
+    @property
+    def repeated(self) -> int:
+        """Requests that sent a text already sent in this run."""
+        return max(0, self.sent - self.distinct_queries)
 
     def summary(self) -> dict[str, Any]:
         return {"url": self.url, "concurrency": self.concurrency, "seconds": round(self.seconds, 3),
                 "requests": self.sent, "ok": self.ok, "errors": sum(self.errors.values()),
-                "error_kinds": dict(self.errors), "throughput_rps": round(self.ok / self.seconds, 2) if self.seconds else 0.0,
+                "error_kinds": dict(self.errors), "repeated": self.repeated,
+                "throughput_rps": round(self.ok / self.seconds, 2) if self.seconds else 0.0,
                 "latency_ms": summarize_latency(self.latencies_ms)}
 
     def format(self) -> str:
@@ -70,6 +80,7 @@ class LoadResult:
         lat = s["latency_ms"]
         lines = [f"load run on {self.url}: {self.concurrency} clients, {s['seconds']:.1f} s",
                  f"  requests {s['requests']}  ok {s['ok']}  errors {s['errors']}  throughput {s['throughput_rps']:.1f} req/s",
+                 f"  repeated queries {s['repeated']} (answered by the query-embedding cache; 0 = every query new)",
                  f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}"]
         lines += [f"  error {kind}: {n}" for kind, n in self.errors.most_common(10)]
         return "\n".join(lines)
@@ -79,7 +90,7 @@ async def _run(url: str, queries: Sequence[str], concurrency: int, duration: flo
                k: int, timeout: float) -> LoadResult:
     import httpx
 
-    result = LoadResult(url, concurrency, 0.0)
+    result = LoadResult(url, concurrency, 0.0, distinct_queries=len(set(queries)))
     deadline = time.perf_counter() + duration
     counter = iter(range(max_requests))
     start = time.perf_counter()

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from api.deps import get_searcher, not_modified
 from api.errors import error_responses
 from api.params import FilterParams
-from api.public import PublicProduct, PublicSearchResponse, public_product, public_response
+from api.public import PublicProduct, PublicSearchResponse, public_json, public_product
 from api.routers.search import make_request
 from search.searcher import Searcher
 from search.types import MAX_K
@@ -58,10 +58,10 @@ def get_product_image(product_id: str, request: Request, searcher: Searcher = De
 @router.get("/{product_id:path}/similar", response_model=PublicSearchResponse, responses=error_responses(404))
 def get_similar(product_id: str, k: int = Query(default=10, ge=1, le=MAX_K), offset: int = Query(default=0, ge=0),
                 filter_params: FilterParams = Depends(),
-                searcher: Searcher = Depends(get_searcher)) -> PublicSearchResponse:
+                searcher: Searcher = Depends(get_searcher)) -> Response:
     """"More like this": products closest to this one's text and photo, itself excluded."""
     request = make_request(product_id=product_id, k=k, offset=offset, filters=filter_params.filters)
-    return public_response(searcher.search(request))
+    return public_json(searcher.search(request))
 
 
 @router.get("/{product_id:path}", response_model=PublicProduct, responses=error_responses(404))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,7 @@ from api.decoding import DecodePool
 from api.deps import decode_base64, get_decode_pool, get_searcher, get_settings, read_upload
 from api.errors import error_responses, readable_errors
 from api.params import WEIGHTS_HELP, FilterParams, FusionParams, filters_from_json, parse_weights
-from api.public import PublicSearchResponse, public_response
+from api.public import PublicSearchResponse, public_json
 from api.settings import Settings
 from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest
@@ -46,18 +46,18 @@ def search_get(
     fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
     searcher: Searcher = Depends(get_searcher),
-) -> PublicSearchResponse:
+) -> Response:
     request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
-    return public_response(searcher.search(request))
+    return public_json(searcher.search(request))
 
 
 @router.post("/search", response_model=PublicSearchResponse, responses=error_responses(400, 404, 413))
 async def search_post(body: SearchBody, searcher: Searcher = Depends(get_searcher),
                       settings: Settings = Depends(get_settings),
-                      pool: DecodePool = Depends(get_decode_pool)) -> PublicSearchResponse:
+                      pool: DecodePool = Depends(get_decode_pool)) -> Response:
     image = await decode_base64(body.image, settings, pool) if body.image else None
     request = make_request(**body.model_dump(exclude={"image"}))
-    return public_response(await run_in_threadpool(searcher.search, request, image))
+    return public_json(await run_in_threadpool(searcher.search, request, image))
 
 
 @router.post("/search/image", response_model=PublicSearchResponse, responses=error_responses(400, 413, 415))
@@ -72,9 +72,9 @@ async def search_image(
     searcher: Searcher = Depends(get_searcher),
     settings: Settings = Depends(get_settings),
     pool: DecodePool = Depends(get_decode_pool),
-) -> PublicSearchResponse:
+) -> Response:
     # the cheap checks first: a bad parameter is a 422 without spending a decode
     request = make_request(text=text, k=k, offset=offset, filters=filters_from_json(filters),
                            weights=parse_weights(weights), fusion=fusion)
     image = await read_upload(file, settings, pool)
-    return public_response(await run_in_threadpool(searcher.search, request, image))
+    return public_json(await run_in_threadpool(searcher.search, request, image))
