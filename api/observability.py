@@ -177,8 +177,9 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(log_format: str, level: int = logging.INFO) -> None:
-    """Every log line (the access log, the app's, uvicorn's) through one root handler in ``log_format``."""
+def configure_logging(log_format: str, level: int = logging.INFO, access_log: bool = True) -> None:
+    """Every log line (the access log, the app's, uvicorn's) through one root handler in ``log_format``;
+    ``access_log=False`` silences the per-request lines (`prodsearch serve --no-access-log`)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT, "%H:%M:%S"))
     root = logging.getLogger()
@@ -186,4 +187,4 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    ACCESS_LOGGER.setLevel(logging.INFO)
+    ACCESS_LOGGER.setLevel(logging.INFO if access_log else logging.WARNING)

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     allow_private_hosts: bool = Field(default=False, description="live writes may fetch photo URLs on private hosts")
     allowed_hosts: str = Field(default="", description="comma-separated hosts/networks live writes' photo URLs may use")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
+    access_log: bool = Field(default=True, description="one log line per request (prodsearch.access); off saves "
+                             "a formatted line per request")
+    workers: int = Field(default=1, ge=1, le=64, description="server processes, each with its own copy of the index "
+                         "(read-only serving: live writes need one process)")
+    http: Literal["auto", "h11", "httptools"] = Field(default="auto", description="uvicorn's HTTP parser (auto: "
+                                                      "httptools when installed, else the pure-Python h11)")
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop (auto: uvloop when "
+                                                       "installed)")
 
     @field_validator("admin_token")
     @classmethod

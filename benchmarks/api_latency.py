@@ -90,14 +90,23 @@ class Target:
 
 
 def server_pids(port: int) -> list[int]:
-    """The processes listening on ``port`` (the uvicorn workers) and their parent, via psutil."""
+    """The server's processes: the one listening on ``port``, the `prodsearch serve` it runs under (with
+    ``--workers`` the listener may be any worker) and all their children, via psutil."""
     import psutil
 
-    pids = {c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
-            and c.status == psutil.CONN_LISTEN and c.pid}
-    for pid in list(pids):
+    listening = [c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+                 and c.status == psutil.CONN_LISTEN and c.pid]
+    roots = set()
+    for pid in listening:
         with contextlib.suppress(psutil.NoSuchProcess):
-            pids.update(child.pid for child in psutil.Process(pid).children(recursive=True))
+            proc = psutil.Process(pid)
+            parent = proc.parent()
+            roots.add(parent if parent is not None and "serve" in " ".join(parent.cmdline()) else proc)
+    pids = set()
+    for root in roots:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            pids.add(root.pid)
+            pids.update(child.pid for child in root.children(recursive=True))
     return sorted(pids)
 
 
@@ -187,6 +196,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=1, help="alternate the servers this many times")
+    parser.add_argument("--seed", type=int, default=11, help="query order; change it to measure running servers "
+                        "again with queries they have not seen")
     args = parser.parse_args()
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
     server = None
@@ -208,7 +219,7 @@ def main() -> int:
             target.pids = server_pids(int(target.url.rsplit(":", 1)[1]))
         with httpx.Client(base_url=targets[0].url, timeout=60, trust_env=False) as client:
             per_round = args.text + int(args.load_seconds * 500)  # room for 500 QPS of new queries
-            queries = facet_queries(client, per_round * args.rounds)
+            queries = facet_queries(client, per_round * args.rounds, args.seed)
         photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
         for r in range(args.rounds):
             batch = queries[r * per_round:(r + 1) * per_round]
