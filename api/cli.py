@@ -19,8 +19,7 @@ DEMO_INDEX = Path(".prodsearch/fixture-index")
 OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
                  "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
                  "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format",
-                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root",
-                 "access_log": "access_log", "workers": "workers", "http": "http", "loop": "loop"}
+                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root"}
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +38,10 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="HTTP parser (env PRODSEARCH_HTTP; default auto: httptools when installed)")
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default=None,
                         help="event loop (env PRODSEARCH_LOOP; default auto: uvloop when installed)")
+
+
+# the serving-speed options above (`serve` and `demo`), each its own Settings field
+OPTION_FIELDS.update({"access_log": "access_log", "workers": "workers", "http": "http", "loop": "loop"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
