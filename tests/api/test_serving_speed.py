@@ -131,12 +131,13 @@ def test_workers_refuse_the_admin_token_and_pass_settings_to_each_worker(monkeyp
     with pytest.raises(UserError, match="no index"):
         api_cli.serve_workers(Settings(index_dir=fake_fixture_index / "missing", workers=2))
 
-    called = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: called.update(app=app, **kw))
-    for name in ("PRODSEARCH_INDEX_DIR", "PRODSEARCH_WORKERS", "PRODSEARCH_ACCESS_LOG", "PRODSEARCH_PORT"):
-        monkeypatch.delenv(name, raising=False)
     import os
 
+    called = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: called.update(app=app, **kw))
+    # serve_workers writes every setting into the environment (for the workers): a copy, so that none leaks
+    # into later tests' subprocesses (PRODSEARCH_ACCESS_LOG=False silenced another test's server)
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if not k.startswith("PRODSEARCH_")})
     settings = Settings(index_dir=fake_fixture_index, workers=3, access_log=False, port=8765)
     assert api_cli.serve_workers(settings) == 0
     assert called["app"] == "api.cli:worker_app" and called["factory"] is True and called["workers"] == 3
