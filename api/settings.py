@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     compact_max_age_s: float = Field(default=DEFAULT_MAX_AGE_S, ge=0, description="compact when a write waits this long")
     compact_check_s: float = Field(default=DEFAULT_CHECK_S, gt=0, description="how often the compactor looks")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
+    access_log: bool = Field(default=True, description="one log line per request (prodsearch.access); off saves "
+                             "a formatted line per request")
+    workers: int = Field(default=1, ge=1, le=64, description="server processes, each with its own copy of the index "
+                         "(read-only serving: live writes need one process)")
+    http: Literal["auto", "h11", "httptools"] = Field(default="auto", description="uvicorn's HTTP parser (auto: "
+                                                      "httptools when installed, else the pure-Python h11)")
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop (auto: uvloop when "
+                                                       "installed)")
 
     @field_validator("admin_token")
     @classmethod

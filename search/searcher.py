@@ -54,6 +54,14 @@ def _collapse(rows: np.ndarray, scores: np.ndarray) -> Run:
     return Run(rows[first].astype(np.int64), scores[first].astype(np.float64))
 
 
+def _ranks_of(docs: np.ndarray, run: Run) -> dict[int, tuple[int, float]]:
+    """Each of ``docs`` found in ``run``: its 1-based rank and score there (a vectorised scan of the run,
+    instead of a dict over every candidate: only a page's few products are looked up)."""
+    at = np.flatnonzero(np.isin(run.docs, docs))
+    return {int(d): (int(i) + 1, float(s)) for d, i, s in zip(run.docs[at].tolist(), at.tolist(),
+                                                           run.scores[at].tolist(), strict=True)}
+
+
 class Searcher:
     """Answers `SearchRequest`s against one loaded index with one pair of encoders."""
 
@@ -210,11 +218,12 @@ class Searcher:
             ordered = self.second_stage(request, image, runs, fused)
         with _timed(timings, "fetch"):
             page = slice(request.offset, request.offset + request.k)
-            positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
+            page_docs = ordered.docs[page]
+            found = {name: _ranks_of(page_docs, run) for name, run in runs.items()}
             hits = []
-            for doc, score in zip(ordered.docs[page].tolist(), ordered.scores[page].tolist(), strict=True):
-                signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
-                           for name, pos in positions.items() if doc in pos}
+            for doc, score in zip(page_docs.tolist(), ordered.scores[page].tolist(), strict=True):
+                signals = {name: SignalHit(rank=ranks[doc][0], score=ranks[doc][1])
+                           for name, ranks in found.items() if doc in ranks}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
         with _timed(timings, "total_estimate"):
