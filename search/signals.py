@@ -60,6 +60,7 @@ class QueryContext:
     timings: dict[str, float]
     _embedded: dict[str, Any] = field(default_factory=dict)
     filters: dict[str, Any] | None = None  # the request's filters `mask` was made from (for native filtering)
+    typed_text: str | None = None  # the query as typed, when `text` is its rewrite (`search.understanding.search_text`)
 
     @property
     def encoders(self) -> Encoders:

@@ -1,13 +1,16 @@
-"""Query understanding: which catalog values a query names, with a confidence.
+"""Query understanding: which catalog values a query names, with a confidence, and the query the signals search.
 
 The parser reads the query's words left to right and, at each position, takes the longest span
 (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
 attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
-never uses is first corrected towards the catalog's value and synonym words (symspellpy, edit
-distance 1 from 5 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
+never uses is first corrected towards the catalog's words (values, synonyms, and title words seen in
+at least `MIN_TITLE_COUNT` titles; symspellpy, edit distance 1 from 4 letters, 2 from 9, the first
+letter kept), so "snekaers" still finds "sneakers" and "dres" finds "dress". Stop words never match
 alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
-values they hold, never a hard filter), the response's `understood` block, and the relevant set
-that `total` and the facets count (`matching_mask`).
+values they hold, never a hard filter), the response's `understood` block, the relevant set that
+`total` and the facets count (`matching_mask`), and `ParsedQuery.text`: the query rewritten with its
+corrections and with each synonym span replaced by the catalog values it names ("midnight frock" ->
+"Navy Blue Dresses"), which the lexical, semantic and visual signals search instead of the typed text.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.fusion import Run
-from search.normalise import MAX_PHRASE_WORDS, key_of_words, singular, words
+from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
 from search.vocabulary import Vocabulary
 
@@ -34,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
-MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
+MIN_CORRECTED = 4  # shorter words are not spell-corrected ("bag" is one edit from "bat", "cap", "tag")
+MIN_TITLE_COUNT = 3  # a title word seen this often is a known word and a spelling target (rarer ones may be typos)
 MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
@@ -74,6 +78,9 @@ class Group:
 @dataclass(frozen=True)
 class ParsedQuery:
     groups: tuple[Group, ...]
+    # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
+    # the catalog values they name); None when it is the typed text.
+    text: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -91,9 +98,15 @@ class ParsedQuery:
 class QueryUnderstanding:
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
-    def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms):
+    def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
+                 title_words: bool = True, rewrite: bool = True):
+        """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
+        spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
+        signals search the corrected, synonym-resolved query). The last three exist to compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
+        self.min_corrected = min_corrected
+        self.rewrite = rewrite
         self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (rows sorted by code, offsets)
         for name, f in vocabulary.fields.items():
             order = np.argsort(f.codes, kind="stable")
@@ -101,6 +114,8 @@ class QueryUnderstanding:
             self._rows[name] = (f.rows[order], offsets)
         self._synonym_targets: dict[str, list[tuple[str, int]]] = {}
         spell_words = dict(vocabulary.value_words)
+        for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
+            spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
             if found:
@@ -108,11 +123,20 @@ class QueryUnderstanding:
         for key in self._synonym_targets:
             for w in words(synonyms.phrase(key)):
                 spell_words[w] = spell_words.get(w, 0) + 1
-        self._known = vocabulary.title_words | set(spell_words) | STOP_WORDS
+        if title_words:
+            self._known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
+            for w in self._known:
+                spell_words[w] = spell_words.get(w, 0) + vocabulary.title_counts[w]
+        else:
+            self._known = set(vocabulary.title_words)
+        self._known |= set(spell_words) | STOP_WORDS
+        if title_words:  # the catalog's own language is no typo ("made" stays, never "male")
+            self._known |= {w for w, c in vocabulary.description_counts.items() if c >= MIN_TITLE_COUNT}
+        self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for w, count in spell_words.items():
-            if len(w) >= 4 and w.isalpha():
+            if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
 
@@ -128,12 +152,14 @@ class QueryUnderstanding:
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
         return not (word in self._known or singular(word) in self._keys or not word.isalpha()
-                    or len(word) < MIN_CORRECTED or len(word) > MAX_WORD_LENGTH)
+                    or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
     def _correct(self, word: str) -> str:
         if not self._needs_lookup(word):
             return word
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
+        # shoppers rarely mistype a word's first letter; keeping it stops "made" becoming "jade"
+        found = [f for f in found if f.term[0] == word[0]]
         return found[0].term if found else word
 
     def _candidates(self, key: str) -> tuple[Match, ...]:
@@ -148,6 +174,7 @@ class QueryUnderstanding:
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
+        said = list(typed)  # per word: what the signals search instead ("" when a span's first word says it all)
         fixed, lookups = [], 0
         for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
             corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
@@ -163,6 +190,7 @@ class QueryUnderstanding:
                 matches = self._candidates(key_of_words(span))
                 if not matches:
                     continue
+                said[i:i + length] = self._said(span, matches)
                 n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
                 if n_fixed:
                     factor = CORRECTED_FACTOR ** n_fixed
@@ -174,8 +202,36 @@ class QueryUnderstanding:
                 i += length
                 break
             else:
+                said[i] = fixed[i]
                 i += 1
-        return ParsedQuery(tuple(groups))
+        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None)
+
+    def _said(self, span: list[str], matches: tuple[Match, ...]) -> list[str]:
+        """What the signals search for a matched span: a synonym span becomes the catalog values it names (led by
+        its own words when the catalog's titles use them all: "tote" -> "tote Handbags"), anything else its
+        (corrected) words."""
+        if not any(m.via == "synonym" for m in matches) or any(m.via == "value" for m in matches):
+            return list(span)
+        values = " ".join(dict.fromkeys(m.value for m in matches))
+        lead = " ".join(span) + " " if all(w in self._title_known for w in span) else ""
+        return [lead + values] + [""] * (len(span) - 1)
+
+    @staticmethod
+    def _rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
+        """``text`` with each word replaced by what is said for it; None when nothing changed."""
+        if said == typed:
+            return None
+        folded = text.casefold()
+        spans = [m.span() for m in WORD.finditer(folded)][:len(typed)]
+        if not folded.isascii() or len(spans) != len(typed) or len(folded) != len(text):
+            return " ".join(w for w in said if w)  # accents folded: positions differ, the words are enough
+        out, last = [], 0
+        for (start, end), word, new in zip(spans, typed, said, strict=True):
+            out.append(text[last:start])
+            out.append(text[start:end] if new == word else new)
+            last = end
+        out.append(text[last:])
+        return " ".join("".join(out).split())
 
     # -- products ----------------------------------------------------------------------------------
     def _holders(self, m: Match) -> np.ndarray:
@@ -215,10 +271,19 @@ class QueryUnderstanding:
 
 
 def parse_query(ctx: QueryContext) -> ParsedQuery | None:
-    """The `understood` query encoder: the query's parse, or None (signal skipped) when it names no value."""
-    if ctx.text is None:
+    """The `understood` query encoder: the typed query's parse, or None (signal skipped) when it names no value."""
+    typed = ctx.typed_text if ctx.typed_text is not None else ctx.text
+    if typed is None:
         return None
-    return ctx.searcher.understanding.parse(ctx.text) or None
+    return ctx.searcher.understanding.parse(typed) or None
+
+
+def search_text(understanding: QueryUnderstanding, text: str | None) -> str | None:
+    """The text the lexical, semantic and visual signals search for the typed ``text``: its rewrite
+    (`ParsedQuery.text`), or ``text`` itself."""
+    if text is None:
+        return None
+    return understanding.parse(text).text or text
 
 
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
