@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     rules = {"now": now}
     if args.legacy:
         rules = {"legacy": QueryUnderstanding(now.vocabulary, now.synonyms, min_corrected=5, title_words=False,
-                                              rewrite=False), **rules}
+                                              rewrite=False, type_first=False), **rules}
     print(f"{len(queries)} text queries ({args.split} split) on {searcher.index.n_products} products")
     print("| rules | mode | kind | n | clean nDCG@10 | variant nDCG@10 | ratio | target |")
     print("|---|---|---|---|---|---|---|---|")

@@ -3,7 +3,8 @@
 - ``typos``: one seeded keyboard slip in one word of four or more letters (two in queries of four or
   more words): a swap of two neighbouring letters, a dropped letter, a doubled letter, or a letter
   replaced by its neighbour on a QWERTY keyboard. The first letter is never touched (shoppers rarely
-  get it wrong, and spelling correctors rely on it too).
+  get it wrong, and spelling correctors rely on it too). With the catalog's words given, a slip that
+  makes another of them ("shorts" -> "shirts") is drawn again: that variant would ask for another thing.
 - ``synonyms``: catalog values in the query ("navy blue", "dresses", "women") replaced by a shopper's
   phrase that means them ("midnight", "frock", "ladies"), from the synonyms the engine's query
   understanding uses (`search.synonyms`: the shipped defaults), chosen with the same seed. A variant
@@ -55,14 +56,23 @@ def _slip(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1:]  # drop (also the fallback)
 
 
-def add_typos(text: str, rng: random.Random) -> str:
-    """``text`` with one typo (two for four or more words) in words of four or more letters; unchanged if none."""
+TYPO_TRIES = 5
+
+
+def add_typos(text: str, rng: random.Random, known: Collection[str] = frozenset()) -> str:
+    """``text`` with one typo (two for four or more words) in words of four or more letters; unchanged if none.
+    A slip that makes another word of ``known`` (the catalog's words: "shorts" -> "shirts") is drawn again (up to
+    `TYPO_TRIES` times, else that word stays): such a variant asks for something else, not the same thing misspelt."""
     words = text.split(" ")
     eligible = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
     if not eligible:
         return text
     for i in rng.sample(eligible, min(len(eligible), 2 if len(words) >= 4 else 1)):
-        words[i] = _slip(words[i], rng)
+        for _ in range(TYPO_TRIES):
+            slipped = _slip(words[i], rng)
+            if slipped.lower() not in known:
+                words[i] = slipped
+                break
     return " ".join(words)
 
 
@@ -120,6 +130,14 @@ def load_shop_synonyms(paths: Sequence[str] = (), catalog_keys: Collection[str] 
     return out
 
 
+def catalog_words(products: Sequence[Any]) -> set[str]:
+    """Every lower-case word of the catalog's titles, brands, categories and attribute values."""
+    from search.normalise import words
+
+    return set(words("\n".join(" ".join([p.title, p.brand or "", *p.category, *map(str, p.attributes.values())])
+                                for p in products)))
+
+
 def catalog_value_keys(products: Sequence[Any]) -> set[str]:
     """The normal forms of every value the catalog's products hold (what query understanding can name)."""
     from search.vocabulary import Vocabulary
@@ -128,8 +146,10 @@ def catalog_value_keys(products: Sequence[Any]) -> set[str]:
 
 
 def perturb_queries(queries: Sequence[dict[str, Any]], kinds: Sequence[str], seed: int,
-                    synonyms: Callable[[], Mapping[str, Sequence[str]]] = load_shop_synonyms) -> list[dict[str, Any]]:
-    """Variants of every text query for each of ``kinds`` (those that change the text); ids ``<id>~<kind>``."""
+                    synonyms: Callable[[], Mapping[str, Sequence[str]]] = load_shop_synonyms,
+                    known_words: Collection[str] = frozenset()) -> list[dict[str, Any]]:
+    """Variants of every text query for each of ``kinds`` (those that change the text); ids ``<id>~<kind>``.
+    ``known_words``: the catalog's words (`catalog_words`), which a typo must not turn a word into."""
     unknown = sorted(set(kinds) - set(PERTURBATIONS))
     if unknown:
         raise PerturbError(f"unknown perturbation(s) {unknown}; valid: {', '.join(PERTURBATIONS)}")
@@ -141,7 +161,7 @@ def perturb_queries(queries: Sequence[dict[str, Any]], kinds: Sequence[str], see
                 continue
             rng = _rng(seed, q["id"], kind)
             brand = (q.get("intent") or {}).get("brand")
-            text = (add_typos(q["text"], rng) if kind == "typos"
+            text = (add_typos(q["text"], rng, known_words) if kind == "typos"
                     else swap_synonyms(q["text"], table, rng, keep=[brand] if brand else []))
             if text != q["text"]:
                 out.append({**q, "id": f"{q['id']}~{kind}", "text": text, "perturb": kind, "of": q["id"]})

@@ -4,8 +4,9 @@ The parser reads the query's words left to right and, at each position, takes th
 (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
 attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
 never uses is first corrected towards the catalog's words (values, synonyms, and title words seen in
-at least `MIN_TITLE_COUNT` titles; symspellpy, edit distance 1 from 4 letters, 2 from 9, the first
-letter kept), so "snekaers" still finds "sneakers" and "dres" finds "dress". Stop words never match
+at least `MIN_TITLE_COUNT` titles; symspellpy, edit distance 1 from 4 letters, 2 from 9, a dropped letter
+only for 3-letter words, the first letter kept, a neighbouring key preferred among equally close words), so
+"snekaers" still finds "sneakers", "dres" finds "dress" and "gey" finds "grey". Stop words never match
 alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
 values they hold, never a hard filter), the response's `understood` block, the relevant set that
 `total` and the facets count (`matching_mask`), and `ParsedQuery.text`: the query rewritten with its
@@ -28,7 +29,7 @@ from indexer.catalog import Product
 from search.fusion import Run
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
-from search.vocabulary import Vocabulary
+from search.vocabulary import CATEGORY, Vocabulary
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -37,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
-MIN_CORRECTED = 4  # shorter words are not spell-corrected ("bag" is one edit from "bat", "cap", "tag")
+MIN_CORRECTED = 3  # shorter words are never spell-corrected
+SHORT_WORD = 4  # shorter words are corrected only by adding the letter a shopper dropped ("bat" is never "bag")
 MIN_TITLE_COUNT = 3  # a title word seen this often is a known word and a spelling target (rarer ones may be typos)
 MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
@@ -99,14 +101,16 @@ class QueryUnderstanding:
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
     def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
-                 title_words: bool = True, rewrite: bool = True):
+                 title_words: bool = True, rewrite: bool = True, type_first: bool = True):
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
-        signals search the corrected, synonym-resolved query). The last three exist to compare with the old rules."""
+        signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`. The last four exist
+        to compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
         self.min_corrected = min_corrected
         self.rewrite = rewrite
+        self.type_first = type_first
         self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (rows sorted by code, offsets)
         for name, f in vocabulary.fields.items():
             order = np.argsort(f.codes, kind="stable")
@@ -160,6 +164,10 @@ class QueryUnderstanding:
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
         # shoppers rarely mistype a word's first letter; keeping it stops "made" becoming "jade"
         found = [f for f in found if f.term[0] == word[0]]
+        if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
+            found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
+        # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
+        found.sort(key=lambda f: (f.distance, not _plausible(word, f.term), -f.count))
         return found[0].term if found else word
 
     def _candidates(self, key: str) -> tuple[Match, ...]:
@@ -239,16 +247,21 @@ class QueryUnderstanding:
         return rows[offsets[m.code]:offsets[m.code + 1]]
 
     def match_scores(self, parsed: ParsedQuery, n: int | None = None) -> np.ndarray:
-        """Per product row: the sum over the query's groups of the best confidence among the values it holds.
-        ``n``: the rows of the index searched now (rows past the vocabulary's, e.g. live additions, score 0)."""
+        """Per product row: the sum over the query's groups of the best confidence among the values it holds, a group
+        naming a category (the product type: "dress" in "pink dress", the query's head) counting as much as all the
+        query's groups together, so that products of the named type come before products of another type that hold
+        the other values (a pink dress, then other dresses, then pink shoes). ``n``: the rows of the index searched
+        now (rows past the vocabulary's, e.g. live additions, score 0). Built with ``type_first=False``: every group
+        counts 1."""
         size = max(self.vocabulary.n, n or 0)
         total = np.zeros(size, dtype=np.float64)
+        head = float(len(parsed.groups)) if self.type_first else 1.0
         for group in parsed.groups:
             best = np.zeros(size, dtype=np.float64)
             for m in group.matches:
                 rows = self._holders(m)
                 best[rows] = np.maximum(best[rows], m.confidence)
-            total += best
+            total += best * (head if any(m.field == CATEGORY for m in group.matches) else 1.0)
         return total[:n] if n is not None else total
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
@@ -268,6 +281,24 @@ class QueryUnderstanding:
                 holds[self._holders(m)] = True
             mask &= holds
         return mask[:n] if n is not None else mask
+
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR = {(a, b) for row in _ROWS for a, b in zip(row, row[1:], strict=False)}
+_NEAR |= {(b, a) for a, b in _NEAR}
+
+
+def _lost_one(longer: str, shorter: str) -> bool:
+    """Whether ``shorter`` is ``longer`` with one letter dropped."""
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+def _plausible(typed: str, term: str) -> bool:
+    """Whether ``typed`` is ``term`` after a likely slip: not a substitution of a key far from the intended one."""
+    if len(typed) != len(term):
+        return True  # a dropped or doubled letter
+    diff = [(a, b) for a, b in zip(typed, term, strict=True) if a != b]
+    return len(diff) != 1 or diff[0] in _NEAR
 
 
 def parse_query(ctx: QueryContext) -> ParsedQuery | None:

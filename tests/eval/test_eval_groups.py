@@ -118,3 +118,11 @@ def test_synonym_variants_mean_the_same_thing():
     fair = load_shop_synonyms(catalog_keys={"shirt", "top", "women", "navyblue"})
     assert "blouse" not in fair.get("shirts", []) and "blouse" not in fair.get("tops", [])
     assert "ladies" in fair["women"] and "midnight" in fair["navy blue"]  # "Navy" is no value here: one value named
+
+
+def test_a_typo_never_makes_another_catalog_word():
+    """"shorts" can slip to "shirts" (a neighbouring key); given the catalog's words, that slip is drawn again."""
+    seeds = [s for s in range(200) if add_typos("shorts", random.Random(s)) == "shirts"]
+    assert seeds  # the slip happens without the catalog's words
+    for s in seeds:
+        assert add_typos("shorts", random.Random(s), known={"shorts", "shirts"}) not in {"shirts", "shorts"}

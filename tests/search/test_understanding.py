@@ -80,8 +80,13 @@ def test_repeated_words_count_once(qu):
 
 
 def test_match_scores_sum_best_confidence_per_span(qu):
-    np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
-    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 1.9])
+    # the span naming a category (the product type) counts as much as all spans together (here 2): a dress of
+    # another colour (p3) comes before a red product of another type (p0)
+    np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 2.0])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 2.9])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies red")), [1.9, 0.0, 0.0, 0.9])  # no type named
+    flat = QueryUnderstanding(qu.vocabulary, qu.synonyms, type_first=False)
+    np.testing.assert_allclose(flat.match_scores(flat.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
     np.testing.assert_allclose(qu.match_scores(qu.parse("lether")), [0.0, 0.0, 0.8, 0.0])
 
 
@@ -114,7 +119,7 @@ def test_accents_and_fullwidth_letters_fold(qu):
 def test_rows_past_the_vocabulary_score_nothing(qu):
     """An index with rows the vocabulary was not built over (live additions) gets arrays of its own size."""
     parsed = qu.parse("ladies dress")
-    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 1.9, 0.0, 0.0])
+    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 2.9, 0.0, 0.0])
     assert qu.matching_mask(parsed, n=6).tolist() == [False, False, False, True, False, False]
     assert qu.match_scores(parsed, 3).shape == (3,)
 
@@ -143,3 +148,10 @@ def test_old_rules_kept_for_comparison():
     old = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
     legacy = QueryUnderstanding(old.vocabulary, old.synonyms, min_corrected=5, title_words=False, rewrite=False)
     assert legacy.parse("red dres").understood() == {"colour": "Red"} and legacy.parse("red dres").text is None
+
+
+def test_short_words_only_regain_a_dropped_letter_and_near_keys_win(qu):
+    assert qu.parse("ble dress").text == "blue dress"  # 3 letters: "blue" lost its "u"
+    assert qu.parse("bat").text is None  # "bag" would be a substitution: never for 3 letters
+    from search.understanding import _plausible
+    assert _plausible("gteen", "green") and not _plausible("gren", "grey") and _plausible("gren", "green")
