@@ -257,11 +257,15 @@ class QueryUnderstanding:
         total = np.zeros(size, dtype=np.float64)
         head = float(len(parsed.groups)) if self.type_first else 1.0
         for group in parsed.groups:
+            factor = head if any(m.field == CATEGORY for m in group.matches) else 1.0
+            if len(group.matches) == 1:  # the common case: no per-group array ("men" alone holds ~20k of 44k rows)
+                total[self._holders(group.matches[0])] += group.matches[0].confidence * factor
+                continue
             best = np.zeros(size, dtype=np.float64)
             for m in group.matches:
                 rows = self._holders(m)
                 best[rows] = np.maximum(best[rows], m.confidence)
-            total += best * (head if any(m.field == CATEGORY for m in group.matches) else 1.0)
+            total += best * factor
         return total[:n] if n is not None else total
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
@@ -329,10 +333,9 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     if not len(candidates):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
     keep = scores > 0
-    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked
-        levels, counts = np.unique(scores[candidates], return_counts=True)
-        filled = np.cumsum(counts[::-1])
-        keep = scores >= levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
+    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked: those scoring
+        values = scores[candidates]  # at least the depth-th best score (a partition, not a sort of every holder)
+        keep = scores >= np.partition(values, len(values) - ctx.depth)[len(values) - ctx.depth]
     final = np.where(keep, scores, 0.0)
     if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
         lexical = ctx.search_lexical(ctx.text)
@@ -340,7 +343,13 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
             bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
             final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
     rows = np.flatnonzero(keep)
-    if len(rows) > ctx.depth:
-        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
+    if len(rows) > ctx.depth:  # every row above the lowest kept tier, then that tier's best by BM25, then by row
+        floor = float(scores[rows].min())
+        high, tier = rows[scores[rows] > floor], rows[scores[rows] == floor]
+        need = ctx.depth - len(high)
+        boosted = tier[final[tier] > floor]
+        if len(boosted) > need:
+            boosted = boosted[np.argsort(-final[boosted], kind="stable")[:need]]
+        rows = np.concatenate([high, boosted, tier[final[tier] <= floor][:need - len(boosted)]])
     order = np.lexsort((rows, -final[rows]))
     return Run(rows[order].astype(np.int64), final[rows[order]])
