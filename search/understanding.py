@@ -343,13 +343,8 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
             bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
             final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
     rows = np.flatnonzero(keep)
-    if len(rows) > ctx.depth:  # every row above the lowest kept tier, then that tier's best by BM25, then by row
-        floor = float(scores[rows].min())
-        high, tier = rows[scores[rows] > floor], rows[scores[rows] == floor]
-        need = ctx.depth - len(high)
-        boosted = tier[final[tier] > floor]
-        if len(boosted) > need:
-            boosted = boosted[np.argsort(-final[boosted], kind="stable")[:need]]
-        rows = np.concatenate([high, boosted, tier[final[tier] <= floor][:need - len(boosted)]])
+    if len(rows) > ctx.depth:
+        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
     order = np.lexsort((rows, -final[rows]))
-    return Run(rows[order].astype(np.int64), final[rows[order]])
+    final = final[rows]
+    return Run(rows[order].astype(np.int64), final[order])
