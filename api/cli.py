@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from api.compaction_options import COMPACTION_OPTION_FIELDS, add_compaction_options
+
 logger = logging.getLogger(__name__)
 
 REPO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catalog.jsonl"
@@ -19,7 +21,8 @@ DEMO_INDEX = Path(".prodsearch/fixture-index")
 OPTION_FIELDS = {"index": "index_dir", "host": "host", "port": "port", "config": "search_config",
                  "max_upload_mb": "max_upload_mb", "text_model": "text_model", "clip_model": "clip_model",
                  "clip_pretrained": "clip_pretrained", "device": "device", "log_format": "log_format",
-                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root"}
+                 "synonyms": "synonyms", "facets": "facets", "images_root": "images_root",
+                 **COMPACTION_OPTION_FIELDS}
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +31,20 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-format", choices=("text", "json"), default=None,
                         help="log lines, the access log included, as text or one JSON object each "
                              "(env PRODSEARCH_LOG_FORMAT; default text)")
+    parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
+                        help="one log line per request (env PRODSEARCH_ACCESS_LOG; default on)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes, each loading its own copy of the index (~1.7 GB RSS each for 44k "
+                             "products); more than 1 serves read-only: it refuses PRODSEARCH_ADMIN_TOKEN, since "
+                             "live writes must go through one process (env PRODSEARCH_WORKERS; default 1)")
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default=None,
+                        help="HTTP parser (env PRODSEARCH_HTTP; default auto: httptools when installed)")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default=None,
+                        help="event loop (env PRODSEARCH_LOOP; default auto: uvloop when installed)")
+
+
+# the serving-speed options above (`serve` and `demo`), each its own Settings field
+OPTION_FIELDS.update({"access_log": "access_log", "workers": "workers", "http": "http", "loop": "loop"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--images-root", type=Path, default=None,
                        help="folder whose photos live writes (PUT /products/{id}) may name by path "
                             "(env PRODSEARCH_IMAGES_ROOT; default: none, URLs and uploads only)")
+    add_compaction_options(serve)
     add_model_options(serve, default=None)
     serve.set_defaults(func=run_serve)
 
@@ -80,13 +98,17 @@ def settings_from_args(args: argparse.Namespace, **fixed: Any):  # type: ignore[
         raise UserError(f"invalid server settings (options or PRODSEARCH_* variables): {problems}") from None
 
 
-async def _serve_until_stopped(app, settings) -> None:  # type: ignore[no-untyped-def]
+def _uvicorn_config(app, settings, **extra):  # type: ignore[no-untyped-def]
     import uvicorn
 
+    # uvicorn's own access log stays off: api.observability logs every request (settings.access_log)
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
+                          access_log=False, http=settings.http, loop=settings.loop, **extra)
+
+
+async def _serve_until_stopped(server, app) -> None:  # type: ignore[no-untyped-def]
     from api.reload import install_sighup_reload
 
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                                           log_config=None, access_log=False))
     if install_sighup_reload(app.state.reloader):
         logger.debug("SIGHUP reloads the index")
     await server.serve()
@@ -95,17 +117,70 @@ async def _serve_until_stopped(app, settings) -> None:  # type: ignore[no-untype
 def serve_app(app, settings) -> None:  # type: ignore[no-untyped-def]
     """Serve ``app`` until SIGINT/SIGTERM, logging in ``settings.log_format``; SIGHUP reloads the index."""
     import asyncio
+    import sys
+
+    import uvicorn
 
     from api.observability import configure_logging
 
-    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
-    asyncio.run(_serve_until_stopped(app, settings))
+    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel(), access_log=settings.access_log)
+    config = _uvicorn_config(app, settings)
+    server = uvicorn.Server(config)
+    loop_factory = config.get_loop_factory() if hasattr(config, "get_loop_factory") else None
+    if loop_factory is not None and sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(_serve_until_stopped(server, app))
+    else:
+        asyncio.run(_serve_until_stopped(server, app))
+
+
+def worker_app():  # type: ignore[no-untyped-def]
+    """The app of one `--workers` process: settings from the PRODSEARCH_* variables the parent set, the index
+    loaded at start-up (uvicorn calls this factory in each worker)."""
+    from api.app import create_app
+    from api.observability import configure_logging
+    from api.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_format, logging.INFO, access_log=settings.access_log)
+    return create_app(settings)
+
+
+def serve_workers(settings) -> int:  # type: ignore[no-untyped-def]
+    """Serve with ``settings.workers`` processes (uvicorn's supervisor; SIGHUP restarts them, which reloads
+    the index). Read-only: live writes would land in one process's log and memory only."""
+    import os
+
+    import uvicorn
+
+    from api.observability import configure_logging
+    from indexer.index_dir import has_index
+    from prodsearch.cli import UserError
+
+    if settings.admin_token is not None:
+        raise UserError(f"--workers {settings.workers} serves read-only, but PRODSEARCH_ADMIN_TOKEN is set: live "
+                        "writes and /admin need one process (use --workers 1, or unset the token)")
+    if not has_index(settings.index_dir):
+        raise UserError(f"no index in {settings.index_dir} (build one with `prodsearch index build`)")
+    for name, value in settings.model_dump(exclude={"admin_token"}).items():  # what each worker's Settings() reads
+        if value is not None:
+            os.environ[f"PRODSEARCH_{name.upper()}"] = str(value)
+    configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel(), access_log=settings.access_log)
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"prodsearch: {settings.workers} workers, each loading {settings.index_dir}; read-only (no admin routes)")
+    print(f"prodsearch: open {url}/ once they report ready", flush=True)
+    uvicorn.run("api.cli:worker_app", factory=True, workers=settings.workers, host=settings.host,
+                port=settings.port, log_level="warning", log_config=None, access_log=False, http=settings.http,
+                loop=settings.loop)
+    return 0
 
 
 def _serve(settings) -> int:  # type: ignore[no-untyped-def]
     from api.app import create_app, load_searcher
     from api.observability import configure_logging
 
+    if settings.workers > 1:
+        return serve_workers(settings)
     configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
     searcher = load_searcher(settings)  # load before binding, so errors show before "running on"
     app = create_app(settings, searcher)

@@ -17,6 +17,12 @@ def get_searcher(request: Request) -> Searcher:
     return searcher
 
 
+async def current_searcher(request: Request) -> Searcher:
+    """`get_searcher` as an ``async`` dependency: FastAPI runs it on the event loop instead of handing a plain
+    function to its threadpool (one thread hop less per search)."""
+    return get_searcher(request)
+
+
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 

@@ -22,9 +22,10 @@ import numpy as np
 from api.settings import Settings
 from indexer.catalog import Product
 from indexer.fetch import FetchPolicy
-from indexer.live.compact import write_snapshot
+from indexer.live.compact import compacted_total_len, write_snapshot
 from indexer.live.embed import EmbeddedProduct, ProductEmbedder, embed_entries, embedder_for_index
 from indexer.live.log import CompactionMark, LogEntry, WriteLog, utc_now
+from indexer.live.policy import RETRY_AFTER_FAILURE_S, CompactionPolicy
 from indexer.live.segment import LiveState, Snapshot
 from indexer.loaded import load_index
 from search.live import LiveSearcher, live_searcher
@@ -33,6 +34,13 @@ from search.searcher import Searcher
 logger = logging.getLogger(__name__)
 
 MAX_BATCH_LINES = 2000  # lines of one POST /products/batch (the body limit applies too)
+
+
+def policy_from_settings(settings: Settings) -> CompactionPolicy:
+    """The background compaction's thresholds from the settings (PRODSEARCH_COMPACT_*, `serve --compact-*`)."""
+    return CompactionPolicy(max_entries=settings.compact_max_entries, max_log_mb=settings.compact_max_log_mb,
+                            max_age_s=settings.compact_max_age_s, check_s=settings.compact_check_s,
+                            enabled=settings.compact_auto)
 
 
 class CompactionBusyError(RuntimeError):
@@ -64,6 +72,12 @@ class LiveService:
         self._compacting = threading.Lock()
         self.last_compaction: CompactionMark | None = self.log.read_mark()
         self.last_compaction_error: str | None = None
+        self.last_compaction_error_at: str | None = None
+        self.policy = policy_from_settings(settings)
+        self._pending_since: float | None = None  # monotonic time of the oldest write not yet compacted
+        self._failed_at: float | None = None
+        self._stop = threading.Event()
+        self._compactor: threading.Thread | None = None
 
     # -- publishing --------------------------------------------------------------------------
     def publish(self, searcher: Searcher) -> None:
@@ -74,6 +88,8 @@ class LiveService:
                 return
             self.base, self.live = searcher, None
             entries = self.log.unapplied(version_of(searcher))
+            self._pending_since = time.monotonic() if entries else None
+            self._start_compactor()
             if entries:
                 start = time.perf_counter()
                 self._apply(embed_entries(self.embedder, entries))
@@ -84,7 +100,8 @@ class LiveService:
 
     def _apply(self, batch: Sequence[tuple[LogEntry, EmbeddedProduct | None]]) -> Snapshot:
         assert self.base is not None
-        snapshot = self._ensure_live().apply(batch)
+        live = self._ensure_live()
+        snapshot = live.apply(batch) if batch else live.snapshot
         self._state.searcher = live_searcher(self.base, snapshot)
         return snapshot
 
@@ -118,6 +135,8 @@ class LiveService:
                                 keep_photos=bool(emb is not None and emb.keep_photos))
                        for seq, (pid, emb) in zip(seqs, items, strict=True)]
             self.log.append(entries)
+            if self._pending_since is None:
+                self._pending_since = time.monotonic()
             self._apply([(e, emb) for e, (_, emb) in zip(entries, items, strict=True)])
             return [WriteResult(e.id, e.seq, e.op) for e in entries]
 
@@ -178,7 +197,9 @@ class LiveService:
     def _ensure_live(self) -> LiveState:
         if self.live is None:
             assert self.base is not None
-            self.live = LiveState(self.base.index)
+            mark = self.last_compaction
+            known = mark.total_len if mark is not None and mark.version == version_of(self.base) else None
+            self.live = LiveState(self.base.index, total_len=known)
         return self.live
 
     def snapshot_count(self) -> int:
@@ -194,45 +215,106 @@ class LiveService:
     def status(self) -> dict[str, Any]:
         return {"pending_log_entries": self.log.pending,
                 "last_compaction": self.last_compaction.at if self.last_compaction else None,
-                "compacting": self._compacting.locked()}
+                "compacting": self._compacting.locked(),
+                "last_compaction_error": self.last_compaction_error,
+                "last_compaction_error_at": self.last_compaction_error_at}
 
     # -- compaction --------------------------------------------------------------------------
-    def compact(self, reloader: Any) -> dict[str, Any]:
-        """Write the live state as a new index version, switch to it, keep the writes that came meanwhile."""
+    def compact(self, reloader: Any = None, reason: str = "requested") -> dict[str, Any]:
+        """Write the live state as a new index version, switch to it, keep the writes that came meanwhile.
+
+        Reads and writes go on throughout: the write lock is held only to take the snapshot and, at the
+        end, to replay the writes that came meanwhile onto the new version (already loaded, its
+        statistics computed) and publish it. On failure the served index is untouched and the error is
+        kept for /health. `CompactionBusyError` while another compaction runs."""
         if not self._compacting.acquire(blocking=False):
             raise CompactionBusyError("a compaction is already running")
+        reloader = reloader if reloader is not None else getattr(self._state, "reloader", None)
         try:
             start = time.perf_counter()
             with self.lock:
                 self.log.acquire()
                 snapshot = None if self.live is None or self.base is None else self.live.snapshot
                 base = self.base or self._state.searcher
-            if snapshot is None:
+            if snapshot is None or (snapshot.n_delta == 0 and snapshot.n_alive == snapshot.n_main):
                 return {"status": "nothing to compact", "version": version_of(base), "seconds": 0.0}
+            logger.info("compacting %s (%s): %d pending writes", self.log.root, reason, self.log.pending)
             summary = write_snapshot(snapshot, self.log.root, base.encoders)
             index = load_index(self.log.root)
+            total_len = compacted_total_len(snapshot)
+            fresh_live = LiveState(index, total_len=total_len)
+            fresh_live.warm()  # the new version's BM25 statistics, before taking the write lock
             fresh = Searcher(index, base.encoders, base.config)
+            fresh.synonyms = base.synonyms
+            _ = fresh.understanding  # built now, not by the first query after the switch
             with self.lock:
                 seconds = time.perf_counter() - start
-                self.log.compacted(index.manifest.build_id, snapshot.seq, seconds)
+                self.log.compacted(index.manifest.build_id, snapshot.seq, seconds, total_len)
                 self.last_compaction = self.log.read_mark()
-                assert self.live is not None
-                later = [(e, m) for e, m in self.live.entries if e.seq > snapshot.seq]
-                self.base, self.live = fresh, None
+                # (a reload meanwhile replayed the log onto its own live state: its entries are as good)
+                applied = self.live.entries if self.live is not None else []
+                later = [(e, m) for e, m in applied if e.seq > snapshot.seq]
+                self.base, self.live = fresh, fresh_live
+                self._pending_since = time.monotonic() if later else None
                 if later:
                     self._apply(later)
-                    reloader.install(self._state.searcher)
                 else:
-                    reloader.install(fresh)
+                    self._state.searcher = fresh
+                if reloader is not None:
+                    reloader.install(self._state.searcher)
+            self.last_compaction_error = self.last_compaction_error_at = None
             logger.info("compacted %s into version %s (%d products, %d later writes kept) in %.1f s",
                         self.log.root, index.manifest.build_id, summary.products, len(later), seconds)
             return {"status": "compacted", "version": index.manifest.build_id, "products": summary.products,
-                    "kept_writes": len(later), "seconds": round(seconds, 3)}
+                    "kept_writes": len(later), "seconds": round(seconds, 3),
+                    "reused_vector_indexes": list(summary.reused)}
         except Exception as exc:
-            self.last_compaction_error = f"{type(exc).__name__}: {exc}"
+            self.last_compaction_error = f"{type(exc).__name__}: {exc}"[:500]
+            self.last_compaction_error_at = utc_now()
+            self._failed_at = time.monotonic()
+            logger.exception("compaction of %s failed; still serving version %s with every write in the log",
+                             self.log.root, version_of(self.base or self._state.searcher))
             raise
         finally:
             self._compacting.release()
 
+    # -- background compaction ---------------------------------------------------------------
+    def compaction_due(self) -> str | None:
+        """Why the policy wants a compaction now (None: not due, already running, or backing off after a failure)."""
+        if self._compacting.locked() or self.live is None:
+            return None
+        if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+            return None
+        age = None if self._pending_since is None else time.monotonic() - self._pending_since
+        return self.policy.due(self.log.pending, self.log.size_bytes, age)
+
+    def _start_compactor(self) -> None:
+        if not self.policy.enabled or self._compactor is not None:
+            return
+        self._compactor = threading.Thread(target=self._compactor_loop, name="prodsearch-compactor", daemon=True)
+        self._compactor.start()
+
+    def _compactor_loop(self) -> None:
+        try:  # the main segment's BM25 statistics now, rather than in the first write's ack (seconds at 44k)
+            with self.lock:
+                live = self._ensure_live() if self.base is not None else None
+            if live is not None:
+                live.warm()
+        except Exception:
+            logger.exception("preparing the live statistics failed (the first write will try again)")
+        while not self._stop.wait(self.policy.check_s):
+            reason = self.compaction_due()
+            if reason is None:
+                continue
+            try:
+                self.compact(reason=reason)
+            except CompactionBusyError:
+                pass  # an operator's POST /admin/compact got there first
+            except Exception:  # logged and kept for /health by `compact`; the thread goes on
+                pass
+
     def close(self) -> None:
+        self._stop.set()
+        if self._compactor is not None:
+            self._compactor.join(timeout=60)  # a compaction in progress finishes (or fails) first
         self.log.close()

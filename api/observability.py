@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER = logging.getLogger("prodsearch.access")
 REQUEST_ID_HEADER = "X-Request-ID"
+TIMINGS_SCOPE_KEY = "prodsearch.timings_ms"  # a search route leaves its stage timings here (api.public.public_json)
 UNMATCHED = "<unmatched>"
 DISCONNECTED = "499"  # the client went away before a response started (nginx's convention)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -125,8 +126,8 @@ class ObservabilityMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
-                if (status == 200 and headers.get("content-type", "").startswith("application/json")
-                        and answers_search(scope)):
+                if (status == 200 and TIMINGS_SCOPE_KEY not in scope  # else the route left its timings there
+                        and headers.get("content-type", "").startswith("application/json") and answers_search(scope)):
                     body = []
             elif message["type"] == "http.response.body" and body is not None:
                 body.append(message.get("body", b""))
@@ -149,7 +150,9 @@ class ObservabilityMiddleware:
         status_label = str(status) if status is not None else DISCONNECTED
         self.metrics.requests.labels(method, route, status_label).inc()
         self.metrics.latency.labels(method, route, status_label).observe(seconds)
-        if body:
+        if status == 200 and TIMINGS_SCOPE_KEY in scope:
+            self.metrics.observe_stages(scope[TIMINGS_SCOPE_KEY])
+        elif body:
             with contextlib.suppress(ValueError, AttributeError):  # not a search's JSON object: nothing to time
                 self.metrics.observe_stages(json.loads(b"".join(body)).get("timings_ms"))
         ms = round(seconds * 1000, 2)
@@ -177,8 +180,9 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(log_format: str, level: int = logging.INFO) -> None:
-    """Every log line (the access log, the app's, uvicorn's) through one root handler in ``log_format``."""
+def configure_logging(log_format: str, level: int = logging.INFO, access_log: bool = True) -> None:
+    """Every log line (the access log, the app's, uvicorn's) through one root handler in ``log_format``;
+    ``access_log=False`` silences the per-request lines (`prodsearch serve --no-access-log`)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT, "%H:%M:%S"))
     root = logging.getLogger()
@@ -186,4 +190,4 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    ACCESS_LOGGER.setLevel(logging.INFO)
+    ACCESS_LOGGER.setLevel(logging.INFO if access_log else logging.WARNING)

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from indexer.live.policy import DEFAULT_CHECK_S, DEFAULT_MAX_AGE_S, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LOG_MB
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRODSEARCH_", extra="ignore")
@@ -34,7 +36,21 @@ class Settings(BaseSettings):
     images_root: Path | None = Field(default=None, description="folder local photo paths of live writes may name")
     allow_private_hosts: bool = Field(default=False, description="live writes may fetch photo URLs on private hosts")
     allowed_hosts: str = Field(default="", description="comma-separated hosts/networks live writes' photo URLs may use")
+    # live writes: background compaction (indexer/live/policy.py); a threshold of 0 is off
+    compact_auto: bool = Field(default=True, description="compact the write log into a new version on its own")
+    compact_max_entries: int = Field(default=DEFAULT_MAX_ENTRIES, ge=0, description="compact at this many pending writes")
+    compact_max_log_mb: float = Field(default=DEFAULT_MAX_LOG_MB, ge=0, description="compact at this write log size")
+    compact_max_age_s: float = Field(default=DEFAULT_MAX_AGE_S, ge=0, description="compact when a write waits this long")
+    compact_check_s: float = Field(default=DEFAULT_CHECK_S, gt=0, description="how often the compactor looks")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
+    access_log: bool = Field(default=True, description="one log line per request (prodsearch.access); off saves "
+                             "a formatted line per request")
+    workers: int = Field(default=1, ge=1, le=64, description="server processes, each with its own copy of the index "
+                         "(read-only serving: live writes need one process)")
+    http: Literal["auto", "h11", "httptools"] = Field(default="auto", description="uvicorn's HTTP parser (auto: "
+                                                      "httptools when installed, else the pure-Python h11)")
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop (auto: uvloop when "
+                                                       "installed)")
 
     @field_validator("admin_token")
     @classmethod

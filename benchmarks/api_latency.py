@@ -1,27 +1,36 @@
-"""Benchmark: index build rate on the fixture catalog, then p50/p95 latency through the HTTP API.
+"""Benchmark: latency and throughput of `prodsearch serve` over HTTP (issue #11, "at 44k, served over HTTP").
 
-Builds the fixture index with the default models (timed), starts `prodsearch serve`
-on 127.0.0.1, sends 200 text queries (GET /search) and 50 photo queries
-(POST /search/image) one at a time, and prints the figures. Usage:
+For each server (one started here on ``--index``, or running ones named by ``--url``, measured in turn
+in the same run so that two builds compare side by side under the same machine load):
 
-    .venv/bin/python benchmarks/api_latency.py [--text 200] [--images 50] [--out DIR]
-    .venv/bin/python benchmarks/api_latency.py --index .prodsearch/build-rate/index   # an existing index, no build
+1. text queries, one client, every query new (GET /search): client p50/p95 and the Searcher's
+   per-stage ``timings_ms`` p50/p95; then the same queries again (the query-embedding cache answers);
+2. photo queries, one client (POST /search/image, the fixture photos);
+3. ``--clients`` concurrent clients (default 8) for ``--load-seconds``, every query new (cache misses):
+   QPS, p50/p95, and CPU per request of the server process(es) and of this load generator.
 
-Per-stage server timings (`timings_ms`: encode_text, lexical, semantic, visual, ...) are printed as
-p50/p95; the text queries run twice, so the second pass shows the query-embedding LRU cache's effect.
+Queries are built from the served index's own facet values (``GET /facets``: pairs of values of two
+facets, e.g. "navy blue shirts"), deterministic, and never repeated between phases. Usage:
+
+    .venv/bin/python benchmarks/api_latency.py --index IDX                 # serve IDX here, measure it
+    .venv/bin/python benchmarks/api_latency.py --index IDX --serve-arg=--workers=2
+    .venv/bin/python benchmarks/api_latency.py --url http://127.0.0.1:8460 --url http://127.0.0.1:8461
+    .venv/bin/python benchmarks/api_latency.py                              # build the fixture index first
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
-import json
+import os
+import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,9 +38,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from eval.load import run_load  # noqa: E402
 from indexer.manifest import read_manifest  # noqa: E402  (the layout of the index directory lives there)
 
-PRODSEARCH = [str(Path(sys.executable).with_name("prodsearch"))]
+PRODSEARCH = [sys.executable, "-m", "prodsearch"]
 
 
 def free_port() -> int:
@@ -40,104 +50,190 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def text_queries(n: int) -> list[str]:
-    products = [json.loads(line) for line in (REPO / "fixtures/catalog.jsonl").read_text().splitlines()]
-    colours = sorted({p["attributes"]["colour"].lower() for p in products})
-    kinds = sorted({p["attributes"]["article_type"].lower() for p in products})
-    extras = ["", "for men", "for women", "cotton", "casual", "under 50"]
-    combos = itertools.product(colours, kinds, extras)
-    return [" ".join(filter(None, [c, k, e])) for c, k, e in itertools.islice(combos, n)]
+def facet_queries(client: httpx.Client, n: int, seed: int = 11) -> list[str]:
+    """``n`` distinct queries, each two values of two different facets of the served catalog, shuffled."""
+    facets = client.get("/facets").raise_for_status().json()["facets"]
+    values = {name: sorted({v["value"].lower() for v in vals if 1 < len(v["value"]) < 40})
+              for name, vals in facets.items()}
+    names = sorted(n for n, v in values.items() if v)
+    combos = {f"{a} {b}" for x, y in itertools.permutations(names, 2) for a in values[x] for b in values[y]}
+    queries = sorted(combos)
+    random.Random(seed).shuffle(queries)
+    if len(queries) < n:
+        print(f"note: the catalog's facets give {len(queries)} distinct queries, fewer than the {n} asked for; "
+              "some requests repeat a query", file=sys.stderr)
+    return queries[:n]
 
 
-def percentiles(ms: list[float]) -> str:
-    a = np.asarray(ms)
-    return (f"p50 {np.percentile(a, 50):7.1f} ms   p95 {np.percentile(a, 95):7.1f} ms   "
-            f"mean {a.mean():7.1f} ms   n={len(a)}")
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def line(label: str, ms: list[float]) -> str:
+    return f"{label:<46} p50 {pct(ms, 50):7.1f} ms   p95 {pct(ms, 95):7.1f} ms   n={len(ms)}"
+
+
+def stage_table(timings: list[dict[str, float]]) -> str:
+    keys = sorted({k for t in timings for k in t}, key=lambda k: (k == "total", k))
+    rows = []
+    for key in keys:
+        values = [t[key] for t in timings if key in t]
+        rows.append(f"      {key:<18} p50 {pct(values, 50):7.2f} ms   p95 {pct(values, 95):7.2f} ms")
+    return "\n".join(rows)
+
+
+@dataclass
+class Target:
+    url: str
+    pids: list[int] = field(default_factory=list)  # server processes whose CPU time is counted
+    report: list[str] = field(default_factory=list)
+
+
+def server_pids(port: int) -> list[int]:
+    """The server's processes: the one listening on ``port``, the `prodsearch serve` it runs under (with
+    ``--workers`` the listener may be any worker) and all their children, via psutil."""
+    import psutil
+
+    listening = [c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+                 and c.status == psutil.CONN_LISTEN and c.pid]
+    roots = set()
+    for pid in listening:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc = psutil.Process(pid)
+            parent = proc.parent()
+            roots.add(parent if parent is not None and "serve" in " ".join(parent.cmdline()) else proc)
+    pids = set()
+    for root in roots:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            pids.add(root.pid)
+            pids.update(child.pid for child in root.children(recursive=True))
+    return sorted(pids)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def rss_mb(pids: list[int]) -> list[float]:
+    import psutil
+
+    out = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out.append(psutil.Process(pid).memory_info().rss / 2**20)
+    return out
+
+
+def wait_healthy(url: str, seconds: float = 300) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=5, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not become healthy in {seconds:.0f} s")
+
+
+def single_client(target: Target, queries: list[str], photos: list[Path]) -> None:
+    out = target.report
+    with httpx.Client(base_url=target.url, timeout=60, trust_env=False) as client:
+        client.get("/search", params={"q": "warm up query"}).raise_for_status()
+        for label, batch in (("text, new queries", queries), ("text, repeated (embedding cache)", queries)):
+            ms, stages = [], []
+            for q in batch:
+                t = time.perf_counter()
+                r = client.get("/search", params={"q": q, "k": 10})
+                ms.append((time.perf_counter() - t) * 1000)
+                r.raise_for_status()
+                stages.append(r.json()["timings_ms"])
+            out.append(line(f"{label} (GET /search, client):", ms))
+            out.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages]))
+            if label.startswith("text, new"):
+                out.append(stage_table(stages))
+        ms = []
+        for photo in photos:
+            t = time.perf_counter()
+            r = client.post("/search/image", files={"file": (photo.name, photo.read_bytes(), "image/png")},
+                            data={"k": "10"})
+            ms.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+        out.append(line("photo (POST /search/image, client):", ms))
+
+
+def load_phase(target: Target, queries: list[str], clients: int, seconds: float) -> None:
+    cpu0, own0 = cpu_seconds(target.pids), time.process_time()
+    result = run_load(target.url, concurrency=clients, duration=seconds, max_requests=len(queries),
+                      queries=queries, k=10, timeout=30)
+    server_cpu = (cpu_seconds(target.pids) - cpu0) * 1000 / max(1, result.ok)
+    own_cpu = (time.process_time() - own0) * 1000 / max(1, result.ok)
+    s = result.summary()
+    target.report.append(f"{clients} clients, {s['seconds']:.1f} s, new queries: {s['throughput_rps']:.1f} QPS   "
+                         f"p50 {s['latency_ms']['p50']:.1f} ms   p95 {s['latency_ms']['p95']:.1f} ms   "
+                         f"ok {s['ok']}  errors {s['errors']}  repeated {s['repeated']}")
+    if target.pids:
+        target.report.append(f"   CPU per request: server {server_cpu:.1f} ms, this load generator {own_cpu:.1f} ms; "
+                             f"server RSS per process {', '.join(f'{m:.0f}' for m in rss_mb(target.pids))} MB")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--text", type=int, default=200)
-    parser.add_argument("--images", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=None, help="index directory (default: a temporary one)")
-    parser.add_argument("--index", type=Path, default=None, help="measure this existing index instead of building one")
+    parser.add_argument("--index", type=Path, default=None, help="serve this existing index here (no build)")
+    parser.add_argument("--url", action="append", default=[], help="measure a running server (repeatable)")
+    parser.add_argument("--serve-arg", action="append", default=[], help="extra `prodsearch serve` option")
+    parser.add_argument("--text", type=int, default=200, help="single-client text queries")
+    parser.add_argument("--images", type=int, default=50, help="single-client photo queries")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the servers this many times")
+    parser.add_argument("--seed", type=int, default=11, help="query order; change it to measure running servers "
+                        "again with queries they have not seen")
     args = parser.parse_args()
-    if args.index is not None:
-        out = args.index
-        print(f"index {out}: {read_manifest(out).counts['products']} products (not rebuilt)")
-    else:
-        out = args.out or Path(tempfile.mkdtemp()) / "fixture-index"
-        if build_fixture_index(out):
-            return 1
-    return serve_and_measure(out, args)
-
-
-def build_fixture_index(out: Path) -> int:
-    t0 = time.perf_counter()
-    build = subprocess.run([*PRODSEARCH, "index", "build", "--catalog", str(REPO / "fixtures/catalog.jsonl"),
-                            "--out", str(out), "--no-progress"], capture_output=True, text=True, cwd=REPO)
-    build_s = time.perf_counter() - t0
-    if build.returncode != 0:
-        print(build.stderr, file=sys.stderr)
-        return 1
-    manifest = read_manifest(out).model_dump()
-    n = manifest["counts"]["products"]
-    stage = manifest["build_seconds"]
-    print(f"index build: {n} products in {build_s:.1f} s wall incl. model loading "
-          f"({n / build_s:.1f} products/s); stages: {stage} -> {n / sum(stage.values()):.1f} products/s embedding+writing")
-    return 0
-
-
-def stage_table(timings: list[dict[str, float]]) -> str:
-    keys = sorted({k for t in timings for k in t})
-    rows = []
-    for key in keys:
-        values = [t[key] for t in timings if key in t]
-        rows.append(f"      {key:<18} p50 {np.percentile(values, 50):7.2f} ms   p95 {np.percentile(values, 95):7.2f} ms")
-    return "\n".join(rows)
-
-
-def serve_and_measure(out: Path, args: argparse.Namespace) -> int:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*PRODSEARCH, "serve", "--index", str(out), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    server = None
+    targets = [Target(u.rstrip("/")) for u in args.url]
+    if not targets:
+        index = args.index
+        if index is None:
+            index = Path(tempfile.mkdtemp()) / "fixture-index"
+            subprocess.run([*PRODSEARCH, "index", "build", "--catalog", str(REPO / "fixtures/catalog.jsonl"),
+                            "--out", str(index), "--no-progress"], check=True, cwd=REPO)
+        print(f"index {index}: {read_manifest(index).counts['products']} products")
+        port = free_port()
+        server = subprocess.Popen([*PRODSEARCH, "serve", "--index", str(index), "--port", str(port), *args.serve_arg],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        targets = [Target(f"http://127.0.0.1:{port}")]
     try:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for _ in range(240):
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            client.get("/search", params={"q": "warm up"})
-            passes = []
-            for _ in range(2):  # the second pass repeats every query: the query-embedding cache answers
-                text_ms, server_ms, stages = [], [], []
-                for q in text_queries(args.text):
-                    t = time.perf_counter()
-                    r = client.get("/search", params={"q": q, "k": 10})
-                    text_ms.append((time.perf_counter() - t) * 1000)
-                    r.raise_for_status()
-                    server_ms.append(r.json()["timings_ms"]["total"])
-                    stages.append(r.json()["timings_ms"])
-                passes.append((text_ms, server_ms, stages))
-            photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
-            image_ms = []
-            for photo in photos:
-                t = time.perf_counter()
-                r = client.post("/search/image", files={"file": (photo.name, photo.read_bytes(), "image/png")},
-                                data={"k": "10"})
-                image_ms.append((time.perf_counter() - t) * 1000)
-                r.raise_for_status()
+        for target in targets:
+            wait_healthy(target.url)
+            target.pids = server_pids(int(target.url.rsplit(":", 1)[1]))
+        with httpx.Client(base_url=targets[0].url, timeout=60, trust_env=False) as client:
+            per_round = args.text + int(args.load_seconds * 500)  # room for 500 QPS of new queries
+            queries = facet_queries(client, per_round * args.rounds, args.seed)
+        photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
+        for r in range(args.rounds):
+            batch = queries[r * per_round:(r + 1) * per_round]
+            for target in targets:  # the same new queries for each server, so each misses its own cache
+                target.report.append(f"-- round {r + 1}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+                single_client(target, batch[: args.text], photos)
+                load_phase(target, batch[args.text:], args.clients, args.load_seconds)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    for label, (text_ms, server_ms, stages) in zip(("first", "repeated"), passes, strict=True):
-        print(f"text queries, {label} pass (GET /search, client-side):  {percentiles(text_ms)}")
-        print(f"   of which in the Searcher (timings_ms.total): p50 {statistics.median(server_ms):.1f} ms; per stage:")
-        print(stage_table(stages))
-    print(f"photo queries (POST /search/image, client):  {percentiles(image_ms)}")
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    for target in targets:
+        print(f"\n== {target.url}")
+        print("\n".join(target.report))
     return 0
 
 

@@ -5,6 +5,9 @@ included), timed wall-clock with its peak RSS (from wait4). The catalog is the f
 (`python -m indexer.adapters.fashion`, written here when missing); the dataset is only read.
 Targets (issue #10): cold >= 150 products/s (44k in <= 5 min on 2 cores), unchanged rebuild
 <= 30 s, 1% changed <= 45 s, peak RSS <= 2 GB. Skips, saying so, when the dataset is absent.
+Per build it prints the build's summary lines: what was embedded, which models were loaded (none on
+a fully cached rebuild), the writing parts (BM25 files and store: "reused" when copied from the previous
+version) and the seconds per stage.
 
     .venv/bin/python benchmarks/build_rate.py                 # all products
     .venv/bin/python benchmarks/build_rate.py --limit 5000    # a seeded subset
@@ -42,7 +45,8 @@ def run_build(catalog: Path, out: Path, extra: list[str]) -> dict:
         print(output[-4000:], file=sys.stderr)
         raise SystemExit(f"build failed: {' '.join(command)}")
     manifest = json.loads((out / "current" / "manifest.json").read_text())  # the version just published
-    summary = [line.strip() for line in output.splitlines() if line.strip().startswith(("texts:", "seconds per", "rate:"))]
+    summary = [line.strip() for line in output.splitlines()
+               if line.strip().startswith(("texts:", "models loaded:", "writing:", "seconds per", "rate:"))]
     return {"wall_s": round(wall, 1), "peak_rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2),
             "products": manifest["counts"]["products"], "embedding_counts": manifest.get("embedding_counts", {}),
             "stage_s": manifest["build_seconds"], "summary": summary}

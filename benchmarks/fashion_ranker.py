@@ -31,7 +31,7 @@ logger = logging.getLogger("fashion_ranker")
 
 def derive(catalog_path: Path, out: Path, n_text: int, n_photo: int, seed: int) -> None:
     from eval.derive import derive_relevance, write_derived
-    from eval.perturb import perturb_queries
+    from eval.perturb import catalog_value_keys, catalog_words, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
     catalog = load_catalog(catalog_path, skip_invalid=True)
@@ -41,7 +41,10 @@ def derive(catalog_path: Path, out: Path, n_text: int, n_photo: int, seed: int) 
             large = DATASET / "images_224" / Path(q["image"]).name
             if large.is_file():
                 q["image"] = os.path.relpath(large, out.resolve())
-    variants = perturb_queries(derived.queries, ["typos", "synonyms"], seed)
+    keys = catalog_value_keys(catalog.products)
+    variants = perturb_queries(derived.queries, ["typos", "synonyms"], seed,
+                               synonyms=lambda: load_shop_synonyms(catalog_keys=keys),
+                               known_words=catalog_words(catalog.products))
     for v in variants:
         derived.qrels[v["id"]] = derived.qrels[v["of"]]
     derived.queries.extend(variants)

@@ -3,7 +3,7 @@ index's compiled scoring (`LexicalIndex.search`) against bm25s's own retrieval i
 (`LexicalIndex.reference_search`: numpy backend, a filter as a weight mask) and bm25s's numba backend,
 on the same index, query by query in one run (the three interleaved, so machine load hits them alike).
 
-    .venv/bin/python benchmarks/lexical_scale.py --n 1000000 --base-index /path/to/fashion/index   # ~6-10 min, ~4 GB
+    .venv/bin/python benchmarks/lexical_scale.py --n 1000000 --base-index /path/to/fashion/index   # ~4-9 min, 4.5 GB
 
 Text only: the catalog is grown with `synthetic_catalog.grow(..., vectors=False)` (the same products as
 benchmarks/scale.py, without vectors) from ``--base-index`` (default .prodsearch/build-rate/index; else the

@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build_qrels(args: argparse.Namespace) -> int:
     from eval.derive import derive_relevance, write_derived
-    from eval.perturb import PERTURBATIONS, PerturbError, load_shop_synonyms, perturb_queries
+    from eval.perturb import PERTURBATIONS, PerturbError, catalog_value_keys, catalog_words, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
     unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
@@ -133,7 +133,9 @@ def run_build_qrels(args: argparse.Namespace) -> int:
                                queries_dir=args.out)
     if args.perturb:
         variants = perturb_queries(derived.queries, args.perturb, args.seed,
-                                   synonyms=lambda: load_shop_synonyms(args.synonyms))
+                                   synonyms=lambda: load_shop_synonyms(args.synonyms,
+                                                                       catalog_value_keys(catalog.products)),
+                                   known_words=catalog_words(catalog.products))
         for v in variants:
             derived.qrels[v["id"]] = derived.qrels[v["of"]]
         derived.queries.extend(variants)

@@ -53,10 +53,17 @@ def load_query_images(queries: Sequence[Query]) -> dict[str, Image.Image]:
     return images
 
 
+def query_rewrites(searcher: Searcher, queries: Sequence[Query]) -> list[str]:
+    """The texts the signals search instead of the queries' typed ones (`search.understanding`), to prime."""
+    return [r for q in queries if q.text and (r := searcher.understanding.parse(q.text).text)]
+
+
 def prime_encoders(encoders: Encoders, queries: Sequence[Query], images: dict[str, Image.Image],
-                   modes: Sequence[Mode]) -> dict[str, float]:
-    """Batch-encode every query text and photo the modes' signals need (`search.signals`); seconds per encoder."""
-    inputs: dict[str, list[Any]] = {"text": [q.text for q in queries if q.text], "photo": list(images.values())}
+                   modes: Sequence[Mode], rewrites: Sequence[str] = ()) -> dict[str, float]:
+    """Batch-encode every query text (and ``rewrites``, the texts query understanding makes of them) and photo the
+    modes' signals need (`search.signals`); seconds per encoder."""
+    texts = list(dict.fromkeys([*(q.text for q in queries if q.text), *rewrites]))
+    inputs: dict[str, list[Any]] = {"text": texts, "photo": list(images.values())}
     needed: dict[str, QueryEncoder] = {}
     for mode in modes:
         used = query_encoders([get_signal(s) for s in mode.active_signals()])
@@ -157,7 +164,7 @@ def run_modes(searcher: Searcher, modes: Sequence[Mode], queries: Sequence[Query
     start = time.perf_counter()
     searcher.encoders = cached_encoders(searcher.encoders)  # idempotent
     images = load_query_images(queries)
-    encode_seconds = prime_encoders(searcher.encoders, queries, images, modes)
+    encode_seconds = prime_encoders(searcher.encoders, queries, images, modes, query_rewrites(searcher, queries))
     logger.info("encoded %d queries in batch: %s", len(queries),
                 ", ".join(f"{name} {s:.2f}s" for name, s in encode_seconds.items()) or "nothing to encode")
     for mode in modes:  # first calls pay one-off costs (allocations, caches); keep them out of the timings

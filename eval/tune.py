@@ -22,7 +22,7 @@ from tqdm import tqdm
 from eval.metrics import query_metric
 from eval.modes import presets
 from eval.relevance import Qrels, Query
-from eval.runner import prime_encoders, request_for
+from eval.runner import prime_encoders, query_rewrites, request_for
 from indexer.errors import InvalidQueryError
 from search.config import SearchConfig
 from search.fusion import Run, fuse
@@ -77,7 +77,7 @@ def collect_signal_runs(searcher: Searcher, queries: Sequence[Query], images: di
                         progress: bool = True) -> SignalRuns:
     """Every signal's run for every query (all weights 1), retrieved once through the Searcher."""
     all_on = presets()["fused-rrf"]
-    prime_encoders(searcher.encoders, queries, images, [all_on])
+    prime_encoders(searcher.encoders, queries, images, [all_on], query_rewrites(searcher, queries))
     out: SignalRuns = {}
     for q in tqdm(queries, desc="retrieving", unit="query", disable=not progress, dynamic_ncols=True):
         try:

@@ -21,6 +21,7 @@ import numpy as np
 from indexer.catalog import Catalog, product_caption, product_text, write_rejects
 from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_texts_cached
 from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
+from indexer.encoder_profiles import is_loaded
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import ProdsearchError
 from indexer.images import ImageFailure
@@ -31,6 +32,7 @@ from indexer.lexical import LexicalIndex
 from indexer.manifest import Manifest, library_versions, read_manifest, utc_now, write_manifest
 from indexer.progress import StageProgress, progress_mode
 from indexer.recall import RECALL_K, check_recall
+from indexer.reuse import lexical_digest, reuse_part, store_digest
 from indexer.store import THUMBNAIL_SETTINGS, write_store
 from indexer.text_recipe import DEFAULT_TEXT_RECIPE, is_caption_recipe
 from indexer.text_recipe import text_recipe as text_recipe_fn
@@ -63,6 +65,8 @@ class EmbeddedCatalog:
     shared_text_vectors: bool = False
     counts: EmbedCounts = field(default_factory=EmbedCounts)
     cache_dir: str = ""  # the embedding cache kept for later builds and queries ("" when temporary)
+    # (row, photo hash) of the thumbnails, when known: the store may then be reused (`indexer.reuse.store_digest`)
+    thumbnail_photos: list[tuple[int, str]] | None = None
 
 
 @dataclass
@@ -78,6 +82,9 @@ class BuildSummary:
     specs: dict[str, FieldSpec] = field(default_factory=dict)
     recall: dict[str, float] = field(default_factory=dict)
     reused: list[str] = field(default_factory=list)  # fields started from the previous version's index
+    models_loaded: list[str] = field(default_factory=list)  # encoders whose weights were loaded (none: all cached)
+    writing: dict[str, float] = field(default_factory=dict)  # seconds of write_index's parts
+    parts_reused: list[str] = field(default_factory=list)  # parts copied from the previous version (`indexer.reuse`)
 
     def format_vectors(self) -> str:
         fields = ", ".join(f"{name}={format_spec(spec)} "
@@ -93,7 +100,10 @@ class BuildSummary:
             f"  products: {self.products}   images indexed: {self.images_indexed}   "
             f"rejected rows: {self.rejects}   products with unusable images: {len({p for p, _ in self.image_failures})}",
             f"  {self.counts.format()}",
+            f"  models loaded: {', '.join(self.models_loaded) or 'none (everything came from the cache)'}",
             self.format_vectors(),
+            "  writing: " + ", ".join(f"{k} {v:.1f}" + (" (reused)" if k in self.parts_reused else "")
+                                      for k, v in self.writing.items()),
             "  seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items()) + f" (total {total:.1f})",
             f"  rate: {self.products / max(total, 1e-9):.1f} products/s",
         ]
@@ -130,13 +140,15 @@ def embed_catalog(catalog: Catalog, encoders: Encoders, cache: EmbeddingCache, *
     photo_bar = StageProgress("photos", sum(len(p.images) for p in products), "photo", mode)
     photos = PhotoPipeline(catalog, encoders.clip, cache, image_workers, photo_bar, counts).start()
     try:
-        with bulk_threads():
+        with bulk_threads() as before_encode:
+            photos.before_encode = before_encode
             stages = [("texts", encoders.text, texts)] + ([] if shared else [("captions", encoders.clip, captions)])
             vectors: dict[str, dict[str, np.ndarray]] = {}
             for stage, encoder, stage_texts in stages:
                 bar = StageProgress(f"embed {stage}", len(set(stage_texts)), "text", mode)
                 vectors[stage], embedded, cached = embed_texts_cached(
-                    encoder, cache.vectors(encoder), stage_texts, bar, between_batches=photos.embed_ready)
+                    encoder, cache.vectors(encoder), stage_texts, bar, between_batches=photos.embed_ready,
+                    before_encode=before_encode)
                 bar.close()
                 counts.texts_embedded += embedded
                 counts.texts_cached += cached
@@ -151,12 +163,13 @@ def embed_catalog(catalog: Catalog, encoders: Encoders, cache: EmbeddingCache, *
     text_vectors = _stack([vectors["texts"][t] for t in texts], encoders.text.dim)
     clip_text_vectors = text_vectors if shared else _stack([vectors["captions"][c] for c in captions], encoders.clip.dim)
     image_vectors = _stack([result.vectors[d] for _, d in result.records], encoders.clip.dim)
-    thumbnails = cache.thumbnails.iter_thumbnails(_first_photo_per_row(result.records))
+    thumbnail_photos = _first_photo_per_row(result.records)
+    thumbnails = cache.thumbnails.iter_thumbnails(thumbnail_photos)
     logger.info("embedded %s", counts.format())
     return EmbeddedCatalog(
         catalog=catalog, text_vectors=text_vectors, clip_text_vectors=clip_text_vectors,
         image_vectors=image_vectors, image_rows=np.asarray([r for r, _ in result.records], dtype=np.int64),
-        thumbnails=thumbnails, image_failures=result.failures, seconds=seconds,
+        thumbnails=thumbnails, thumbnail_photos=thumbnail_photos, image_failures=result.failures, seconds=seconds,
         text_recipe=text_recipe, shared_text_vectors=shared, counts=counts,
     )
 
@@ -193,6 +206,8 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
     out_dir = Path(out_dir)
     catalog = embedded.catalog
     seconds = dict(embedded.seconds)
+    writing: dict[str, float] = {}  # parts of write_index
+    written: list[str] = []  # reusable parts written from scratch (the others were copied: `indexer.reuse`)
     t0 = time.perf_counter()
     with begin_build(out_dir) as pending:
         tmp = pending.path
@@ -220,15 +235,31 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         seconds["vector_index"] = time.perf_counter() - t_vectors
         np.save(tmp / IMAGE_ROWS_FILE, embedded.image_rows)
         checkpoint("vectors_written")
-        lexical_dir = tmp / LEXICAL_DIR
-        lexical_dir.mkdir()
-        LexicalIndex.build([product_text(p) for p in catalog.products]).save(lexical_dir)
+        t_write = time.perf_counter()
+        texts = [product_text(p) for p in catalog.products]
+        digests = {"lexical": lexical_digest(texts)}
+        if not reuse_part(previous, "lexical", digests["lexical"], LEXICAL_DIR, tmp):
+            (tmp / LEXICAL_DIR).mkdir()
+            LexicalIndex.build(texts).save(tmp / LEXICAL_DIR)
+            written.append("lexical")
+        del texts
         checkpoint("lexical_written")
-        write_store(tmp / STORE_FILE, catalog.products, embedded.thumbnails)
+        writing["lexical"] = time.perf_counter() - t_write
+        t_write = time.perf_counter()
+        if embedded.thumbnail_photos is not None:  # the products' JSON streamed through the digest, not held
+            digests["store"] = store_digest((p.model_dump_json() for p in catalog.products), embedded.thumbnail_photos,
+                                            THUMBNAIL_SETTINGS)
+        if "store" not in digests or not reuse_part(previous, "store", digests["store"], STORE_FILE, tmp):
+            write_store(tmp / STORE_FILE, catalog.products, embedded.thumbnails)
+            written.append("store")
         checkpoint("store_written")
+        writing["store"] = time.perf_counter() - t_write
+        t_write = time.perf_counter()
         if catalog.rejects:
             write_rejects(catalog.rejects, tmp / REJECTS_FILE)
         _write_failures(tmp / IMAGE_FAILURES_FILE, embedded.image_failures)
+        files = record_files(tmp)
+        writing["checksums"] = time.perf_counter() - t_write
         seconds["write_index"] = time.perf_counter() - t0 - seconds["vector_index"]  # the rest of the writer
         manifest = Manifest(
             text_model=encoders.text.name, text_dim=encoders.text.dim,
@@ -243,7 +274,7 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                     "image_failures": len(embedded.image_failures), "rejects": len(catalog.rejects)},
             library_versions=library_versions(), built_at=utc_now(),
             build_seconds={k: round(v, 3) for k, v in seconds.items()},
-            build_id=pending.build_id, files=record_files(tmp),
+            build_id=pending.build_id, files=files, reuse_digests=digests,
             text_recipe=embedded.text_recipe, shared_text_vectors=embedded.shared_text_vectors,
             embedding_counts=asdict(embedded.counts), embedding_cache=embedded.cache_dir,
         )
@@ -252,7 +283,9 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         pending.publish()
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
-                        counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall, reused=reused)
+                        counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall, reused=reused,
+                        models_loaded=[e.name for e in (encoders.text, encoders.clip) if is_loaded(e)],
+                        writing=writing, parts_reused=[p for p in ("lexical", "store") if p not in written])
 
 
 def current_version(out_dir: Path) -> tuple[Path, Manifest] | None:

@@ -112,9 +112,9 @@ def image_sources_from_args(args: argparse.Namespace) -> tuple[Path | None, Fetc
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from indexer.build import build_index
+    from indexer.build import build_index, default_cache_dir
     from indexer.catalog import load_catalog
-    from indexer.encoders import load_encoders
+    from indexer.encoders import load_encoders_for_build
     from indexer.text_recipe import DEFAULT_TEXT_RECIPE, text_recipe
 
     vector_build = vector_build_from_args(args)  # bad specs, backend or device fail before the models load
@@ -126,7 +126,10 @@ def run_build(args: argparse.Namespace) -> int:
     if catalog.rejects:
         logger.warning("%d invalid row(s) skipped; they will be listed in %s/current/rejects.jsonl",
                        len(catalog.rejects), args.out)
-    encoders = load_encoders(args.text_model, args.clip_model, args.clip_pretrained, args.device)
+    # With a cache, a model whose profile is recorded there loads only if something must be embedded.
+    profiles_dir = None if args.no_cache else (args.cache or default_cache_dir(args.out))
+    encoders = load_encoders_for_build(args.text_model, args.clip_model, args.clip_pretrained, args.device,
+                                       profiles_dir=profiles_dir)
     summary = build_index(catalog, args.out, encoders, vector_build=vector_build, image_workers=args.image_workers,
                           progress="off" if args.quiet else "log" if args.no_progress else True,
                           text_recipe=args.text_recipe or DEFAULT_TEXT_RECIPE,

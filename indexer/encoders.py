@@ -329,3 +329,40 @@ def load_encoders_for_index(model_specs: dict[str, str | None], text_model: str 
         clip_pretrained=clip_pretrained if clip_model else model_specs.get("clip_pretrained"),
         device=device,
     )
+
+
+def _model_sources(text_model: str, clip_model: str, clip_pretrained: str | None) -> tuple[list[Path] | None, list[Path] | None]:
+    """The files each encoder loads from (`indexer.encoder_profiles`), None where they cannot be listed."""
+    from indexer.clip_models import ARCHITECTURES, DEFAULT_CLIP, SHIPPED_MODEL_DIR
+
+    minilm = Path(resolve_text_model(DEFAULT_TEXT_MODEL))
+    text = [minilm] if text_model == DEFAULT_TEXT_MODEL else [Path(text_model)] if Path(text_model).is_dir() else None
+    if clip_pretrained:
+        clip = None
+    elif clip_model == DEFAULT_CLIP:
+        clip = [SHIPPED_MODEL_DIR, minilm]  # an untrained model while the shipped weights are missing
+    elif clip_model in ARCHITECTURES:
+        clip = [minilm]  # seeded initialisation + the packaged MiniLM text tower
+    elif clip_model.startswith("local-dir:") and Path(clip_model[len("local-dir:"):]).is_dir():
+        clip = [Path(clip_model[len("local-dir:"):]), minilm]
+    else:
+        clip = None
+    return text, clip
+
+
+def load_encoders_for_build(text_model: str = DEFAULT_TEXT_MODEL, clip_model: str = "default",
+                            clip_pretrained: str | None = None, device: str | None = None,
+                            profiles_dir: Path | None = None) -> Encoders:
+    """The real encoders, as `load_encoders`; with ``profiles_dir`` (the embedding cache), a model whose
+    profile was recorded there for the same files loads only when a build must embed something
+    (`indexer.encoder_profiles`): a rebuild of an unchanged catalog loads no model and imports no torch."""
+    from indexer.encoder_profiles import ProfileStore, lazy_encoder
+
+    store = ProfileStore(profiles_dir) if profiles_dir is not None else None
+    text_sources, clip_sources = _model_sources(text_model, clip_model, clip_pretrained) if store else (None, None)
+    return Encoders(
+        text=lazy_encoder(lambda: SentenceTransformerEncoder(text_model, device=device), text_sources,
+                          {"encoder": "text", "model": text_model}, store),
+        clip=lazy_encoder(lambda: OpenClipEncoder(clip_model, pretrained=clip_pretrained, device=device), clip_sources,
+                          {"encoder": "clip", "model": clip_model, "pretrained": clip_pretrained}, store),
+    )

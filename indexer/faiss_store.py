@@ -379,6 +379,22 @@ def _reuse_previous(path: Path, x: np.ndarray, spec: FieldSpec) -> tuple[faiss.I
     return index, np.concatenate([changed, np.arange(n_old, len(x))])
 
 
+def _previous_overlay_matches(path: Path, x: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether the previous version (its graph at ``path`` plus the exact overlay beside it) held exactly ``x``:
+    ``rows``, where the graph holds other vectors, must all be overlay rows, and every overlay row must equal
+    ``x``. Then the field is unchanged and keeps its recorded recall."""
+    overlay_path = path.parent / overlay_file(path.name.removesuffix(index_file("")))
+    if not overlay_path.exists():
+        return not len(rows)
+    try:
+        saved = dict(np.load(overlay_path, allow_pickle=False))
+    except (OSError, ValueError, KeyError):
+        return False
+    held = dict(zip(saved["rows"].tolist(), saved["vectors"], strict=True))
+    return (all(int(r) in held for r in rows)
+            and all(r < len(x) and np.array_equal(v, x[r]) for r, v in held.items()))
+
+
 def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], directory: Path | None = None,
            *, device: str = "auto", reuse: Mapping[str, Path] | None = None, **_options: Any) -> FaissVectorStore:
     """Build one index per field (spec default: exact Flat); ``directory`` is where `save` will write.
@@ -404,7 +420,8 @@ def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], di
         if len(rows):
             store.upsert(name, rows, x)
     store.reused = sorted(pending)
-    store.unchanged = sorted(name for name, (rows, _) in pending.items() if not len(rows))
+    store.unchanged = sorted(name for name, (rows, x) in pending.items()
+                             if _previous_overlay_matches(Path(reuse[name]), vectors[name], rows))  # type: ignore[index]
     return store
 
 

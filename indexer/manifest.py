@@ -57,6 +57,9 @@ class Manifest(BaseModel):
     vector_store: dict[str, Any] = Field(default_factory=dict)
     search_params: dict[str, dict[str, float]] = Field(default_factory=dict)
     recall_at_10: dict[str, float] = Field(default_factory=dict)
+    # Per reusable part (lexical, store), a digest of what decides its bytes: a rebuild with the same one copies
+    # the part from this version (`indexer.reuse`).
+    reuse_digests: dict[str, str] = Field(default_factory=dict)
 
 
 def library_versions() -> dict[str, str]:

@@ -46,13 +46,14 @@ def quiet_third_party_logs() -> None:
     """Libraries that log chatty load reports or set their own loggers to DEBUG."""
     for name in ("bm25s", "sentence_transformers", "httpx", "open_clip", "faiss"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        from transformers.utils import logging as hf_logging
+    if "transformers" not in sys.modules:  # importing it costs ~1 s, for nothing when no model loads (a cached rebuild)
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # per-model "Loading weights" bars
+        return
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()  # per-model "Loading weights" bars
-    except ImportError:
-        pass
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

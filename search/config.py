@@ -62,7 +62,7 @@ class SearchConfig(BaseModel):
     rrf_k: float = Field(default=60.0, ge=0, le=MAX_RRF_K, allow_inf_nan=False)
     norm: Literal["min-max", "z-score", "none"] = "min-max"
     weights: dict[str, float] = Field(default_factory=_signals.default_weights)
-    candidate_depth: int = Field(default=1000, ge=1, le=100_000)
+    candidate_depth: int = Field(default=300, ge=1, le=100_000)
     # The learned second stage (`search.ranker`): a model file written by `prodsearch eval train-ranker`
     # (a relative path is relative to the config file); None = fusion order only.
     ranker: str | None = None

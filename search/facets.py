@@ -163,6 +163,20 @@ class _Field:
         codes = self.codes[selected]
         return np.bincount(codes[codes >= 0], minlength=len(self.values))
 
+    def extended(self, raw: Sequence[str | None]) -> _Field:
+        """This field with rows appended (new values get new codes); ``self`` is left as it was."""
+        keys, values = dict(self.keys), list(self.values)
+        codes = np.full(len(raw), -1, dtype=np.int64)
+        for row, value in enumerate(raw):
+            if not value:
+                continue
+            key = value.lower()
+            if key not in keys:
+                keys[key] = len(values)
+                values.append(value)
+            codes[row] = keys[key]
+        return _Field(np.concatenate([self.codes, codes]), values, keys)
+
 
 class FacetIndex:
     """Facet columns of one product store, built once (O(products))."""
@@ -202,6 +216,39 @@ class FacetIndex:
         self.category_parent = [max(p, key=p.__getitem__) if p else None for p in parents]
         self.category_rows = np.asarray(rows, dtype=np.int64)
         self.category_codes = np.asarray(codes, dtype=np.int64)
+
+    def extended(self, products: Sequence[Product]) -> FacetIndex:
+        """The index of these rows followed by ``products`` (live additions: O(added rows), ``self`` unchanged).
+        The facet fields stay this index's: an attribute first seen in ``products`` gets a facet at the next
+        full build (a compaction); a category first seen there gets its level and parent from them."""
+        out = copy.copy(self)
+        out.n = self.n + len(products)
+        out.brand = self.brand.extended([p.brand for p in products])
+        out.attributes = {name: f.extended([next((v for k, v in p.attributes.items() if k.lower() == name.lower()), None)
+                                            for p in products]) for name, f in self.attributes.items()}
+        out.price = np.concatenate([self.price, [np.nan if p.price is None else p.price for p in products]])
+        keys, values, levels = dict(self.category_keys), list(self.category_values), list(self.category_level)
+        parents = list(self.category_parent)
+        rows: list[int] = []
+        codes: list[int] = []
+        for row, p in enumerate(products, start=self.n):
+            seen: set[int] = set()
+            for level, value in enumerate(p.category):
+                key = value.lower()
+                if key not in keys:
+                    keys[key] = len(values)
+                    values.append(value)
+                    levels.append(level)
+                    parents.append(p.category[level - 1] if level else None)
+                code = keys[key]
+                if code not in seen:
+                    seen.add(code)
+                    rows.append(row)
+                    codes.append(code)
+        out.category_keys, out.category_values, out.category_level, out.category_parent = keys, values, levels, parents
+        out.category_rows = np.concatenate([self.category_rows, np.asarray(rows, np.int64)])
+        out.category_codes = np.concatenate([self.category_codes, np.asarray(codes, np.int64)])
+        return out
 
     def category_counts(self, selected: np.ndarray) -> np.ndarray:
         return np.bincount(self.category_codes[selected[self.category_rows]], minlength=len(self.category_values))

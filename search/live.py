@@ -10,15 +10,26 @@ segments and lexical scores BM25 with one idf per term in both, so they compare 
 
 from __future__ import annotations
 
+import bisect
+import copy
+import threading
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from indexer.catalog import Product
 from indexer.live.lexical import score_delta, score_main
 from indexer.live.segment import Snapshot, main_vectors
 from indexer.manifest import Manifest
+from search.facets import FacetIndex
 from search.filters import FilterIndex, Filters
+from search.normalise import MAX_PHRASE_WORDS, key_of_words, words
 from search.searcher import Searcher
+from search.understanding import QueryUnderstanding
+from search.vocabulary import BRAND, CATEGORY, Vocabulary
 
 
 def merge_by_score(rows: list[np.ndarray], scores: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +96,7 @@ class LiveLexical:
         if snap.n_delta == 0:
             return main_scores, main_docs
         delta_scores, positions = score_delta(query, snap.terms, snap.n_delta, snap.alive[n_main:],
-                                              allowed[n_main:], snap.lexical_stats)
+                                              allowed[n_main:], stats)
         docs, scores = merge_by_score([main_docs, positions + n_main], [main_scores, delta_scores], k)
         return scores.astype(np.float32), docs
 
@@ -160,16 +171,113 @@ class LiveFilterIndex:
 
     def __init__(self, main: FilterIndex, snapshot: Snapshot):
         self.main, self.snapshot = main, snapshot
-        self.delta = FilterIndex(snapshot.products[snapshot.n_main:])
         self.n = snapshot.n_rows
+
+    @cached_property
+    def delta(self) -> FilterIndex:
+        """The delta rows' inverted lists, built by the first filtered search of this snapshot (not per write)."""
+        return FilterIndex(self.snapshot.products[self.snapshot.n_main:])
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         snap = self.snapshot
+        if filters is None or filters.is_empty():
+            return None if snap.n_alive == snap.n_rows else snap.alive.copy()
         main_mask, delta_mask = self.main.mask(filters), self.delta.mask(filters)
         if main_mask is None and snap.n_alive == snap.n_rows:
             return None
         return np.concatenate([np.ones(snap.n_main, bool) if main_mask is None else main_mask,
                                np.ones(snap.n_delta, bool) if delta_mask is None else delta_mask]) & snap.alive
+
+
+class DeltaValues:
+    """Which catalog values (the main segment's query-understanding vocabulary) each delta row holds, as
+    append-only postings: (field, code) -> ascending delta positions. Filled once per delta row, shared by
+    every snapshot of one main segment (a snapshot reads the positions below its ``n_delta``)."""
+
+    def __init__(self) -> None:
+        self.postings: dict[tuple[str, int], list[int]] = {}
+        self.n = 0
+        self._lock = threading.Lock()
+
+    def extend(self, vocabulary: Vocabulary, products: Sequence[Product], n_main: int, upto: int) -> None:
+        """Index the delta rows ``self.n .. upto - 1`` (``products`` covers both segments)."""
+        if upto <= self.n:
+            return
+        with self._lock:
+            for position in range(self.n, upto):
+                p = products[n_main + position]
+                pairs = [(BRAND, p.brand)] + [(CATEGORY, c) for c in p.category] + list(p.attributes.items())
+                for name, value in pairs:
+                    code = _vocabulary_code(vocabulary, name, value)
+                    if code is not None:
+                        posting = self.postings.setdefault((name, code), [])
+                        if not posting or posting[-1] != position:
+                            posting.append(position)
+            self.n = max(self.n, upto)
+
+    def rows(self, field: str, code: int, n_delta: int) -> np.ndarray:
+        posting = self.postings.get((field, code))
+        if not posting:
+            return np.zeros(0, np.int64)
+        return np.asarray(posting[:bisect.bisect_left(posting, n_delta)], np.int64)
+
+
+def _vocabulary_code(vocabulary: Vocabulary, name: str, value: str | None) -> int | None:
+    """The code of ``value`` in the vocabulary's field ``name``, as `search.vocabulary` normalises values."""
+    field = vocabulary.fields.get(name)
+    if field is None or not value:
+        return None
+    ws = words(value)
+    if not ws or len(ws) > MAX_PHRASE_WORDS:
+        return None
+    return field.keys.get(key_of_words(ws))
+
+
+class LiveExtras:
+    """What snapshots of one main segment share and extend as rows are added: the facet index of the latest
+    snapshot asked for (the next one extends it by its new rows) and the delta rows' catalog values."""
+
+    def __init__(self) -> None:
+        self.values = DeltaValues()
+        self._facets: tuple[int, FacetIndex] | None = None
+        self._lock = threading.Lock()
+
+    def facet_index(self, base: Searcher, snapshot: Snapshot) -> FacetIndex:
+        with self._lock:
+            latest = self._facets
+            if latest is None or latest[0] > snapshot.n_rows:  # first, or an older snapshot: from the main one
+                latest = (snapshot.n_main, base.facet_index)
+            n, index = latest
+            if n < snapshot.n_rows:
+                index = index.extended(snapshot.products[n:snapshot.n_rows])
+            if self._facets is None or self._facets[0] <= snapshot.n_rows:
+                self._facets = (snapshot.n_rows, index)
+            return index
+
+
+def _extras(base: Searcher) -> LiveExtras:
+    """The `LiveExtras` of ``base``'s main segment (kept on the base Searcher: a new version gets new ones)."""
+    extras = base.__dict__.get("_live_extras")
+    if extras is None:
+        extras = base.__dict__.setdefault("_live_extras", LiveExtras())
+    return extras
+
+
+def live_understanding(base: QueryUnderstanding, values: DeltaValues, snapshot: Snapshot) -> QueryUnderstanding:
+    """``base`` (the main segment's query understanding) whose value holders include the snapshot's delta rows,
+    so a live-written product gets attribute matches before any compaction. Values the main catalog never had
+    are matched after the next compaction (the vocabulary, its spelling and synonyms are the main segment's)."""
+    values.extend(base.vocabulary, snapshot.products, snapshot.n_main, snapshot.n_delta)
+    understanding = copy.copy(base)
+    main_holders = base._holders
+    n_main, n_delta = snapshot.n_main, snapshot.n_delta
+
+    def holders(m: Any) -> np.ndarray:
+        delta = values.rows(m.field, m.code, n_delta)
+        return main_holders(m) if not len(delta) else np.concatenate([main_holders(m), delta + n_main])
+
+    understanding._holders = holders  # type: ignore[method-assign]
+    return understanding
 
 
 class LiveSearcher(Searcher):
@@ -181,15 +289,26 @@ class LiveSearcher(Searcher):
     def snapshot(self) -> Snapshot:
         return self.index.live  # type: ignore[attr-defined]
 
+    @cached_property
+    def facet_index(self) -> FacetIndex:
+        """The main segment's facet index extended by the delta rows (incrementally from the last snapshot's)."""
+        return _extras(self.base).facet_index(self.base, self.snapshot)
+
+    @cached_property
+    def understanding(self) -> QueryUnderstanding:
+        """The main segment's query understanding, its value holders extended by the delta rows."""
+        return live_understanding(self.base.understanding, _extras(self.base).values, self.snapshot)
+
 
 def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:
     """A Searcher over ``snapshot`` sharing ``base``'s encoders, config and main-segment filter index.
 
-    Per-index structures a Searcher builds over the products (the facet index) are built again, lazily,
-    for the snapshot's rows.
+    The facet index and the query understanding's value holders are the main segment's, extended lazily by
+    the snapshot's delta rows (`LiveExtras`).
     """
     searcher = LiveSearcher.__new__(LiveSearcher)
-    searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("facet_index",)})
+    own = ("facet_index", "understanding", "_live_extras")  # per snapshot: see LiveSearcher
+    searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in own})
     searcher.base = base
     searcher.index = LiveIndexView(snapshot)  # type: ignore[assignment]
     searcher.filter_index = LiveFilterIndex(base.filter_index, snapshot)  # type: ignore[assignment]

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 MAX_PHRASE_WORDS = 4  # the longest value or synonym phrase matched as one span
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def words(text: str) -> list[str]:
@@ -20,7 +20,7 @@ def words(text: str) -> list[str]:
     folded = text.casefold()
     if not folded.isascii():
         folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
-    return _WORD.findall(folded)
+    return WORD.findall(folded)
 
 
 def singular(word: str) -> str:

@@ -105,23 +105,34 @@ class ProductWords:
         return counts.reshape(len(rows), self.FIELDS)
 
 
-def _signal_columns(run: Run, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score, reciprocal rank and min-max score of ``docs`` in ``run`` (NaN / 0 / 0 where absent)."""
+def _signal_columns(run: Run, docs: np.ndarray, slot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray,
+                                                                                          np.ndarray]:
+    """Score, reciprocal rank and min-max score of ``docs`` in ``run`` (NaN / 0 / 0 where absent). ``slot``: per
+    product row, its position in ``docs`` or -1 (made once per query by `build_features`; long enough for every
+    row of ``run``)."""
     n = len(docs)
     score, rrank, norm = np.full(n, np.nan), np.zeros(n), np.zeros(n)
     if not len(run) or not n:
         return score, rrank, norm
-    order = np.argsort(docs, kind="stable")  # sort the few candidates, not the deep run
-    sorted_docs = docs[order]
-    at = np.minimum(np.searchsorted(sorted_docs, run.docs), n - 1)
-    pos = np.flatnonzero(sorted_docs[at] == run.docs)  # positions in the run of the candidates it has
-    where = order[at[pos]]
-    s = run.scores.astype(np.float64)
+    if slot is None:
+        slot = _slots(docs, [run])
+    at = slot[run.docs]
+    pos = np.flatnonzero(at >= 0)  # positions in the run of the candidates it has
+    where = at[pos]
+    s = run.scores.astype(np.float64, copy=False)
     lo, hi = float(s.min()), float(s.max())
     score[where] = s[pos]
     rrank[where] = 1.0 / (pos + 1)
     norm[where] = (s[pos] - lo) / (hi - lo) if hi > lo else 1.0
     return score, rrank, norm
+
+
+def _slots(docs: np.ndarray, runs: Sequence[Run]) -> np.ndarray:
+    """Per product row up to the largest row in ``docs`` and ``runs``: its position in ``docs``, or -1."""
+    size = max([int(docs.max(initial=-1)), *(int(r.docs.max(initial=-1)) for r in runs)]) + 1
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[docs] = np.arange(len(docs))
+    return slot
 
 
 def build_features(runs: Mapping[str, Run], fused: Run, query: QueryInfo, product_words: ProductWords,
@@ -130,12 +141,13 @@ def build_features(runs: Mapping[str, Run], fused: Run, query: QueryInfo, produc
     docs = fused.docs.astype(np.int64)
     n = len(docs)
     columns: list[np.ndarray] = []
+    slot = _slots(docs, [r for r in runs.values() if len(r)]) if n else None
     for name in signals:
         run = runs.get(name)
         if run is None:
             columns += [np.full(n, np.nan), np.zeros(n), np.zeros(n)]
         else:
-            columns += list(_signal_columns(run, docs))
+            columns += list(_signal_columns(run, docs, slot))
     top = float(fused.scores[0]) if n and fused.scores[0] != 0 else 1.0
     columns += [fused.scores / top, 1.0 / np.arange(1, n + 1)]
     q = words(query.text)

@@ -33,7 +33,7 @@ from search.signals import QUERY_KINDS, QueryContext, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
-from search.understanding import QueryUnderstanding
+from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_text
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,14 @@ def _collapse(rows: np.ndarray, scores: np.ndarray) -> Run:
     _, first = np.unique(rows, return_index=True)
     first.sort()
     return Run(rows[first].astype(np.int64), scores[first].astype(np.float64))
+
+
+def _ranks_of(docs: np.ndarray, run: Run) -> dict[int, tuple[int, float]]:
+    """Each of ``docs`` found in ``run``: its 1-based rank and score there (a vectorised scan of the run,
+    instead of a dict over every candidate: only a page's few products are looked up)."""
+    at = np.flatnonzero(np.isin(run.docs, docs))
+    return {int(d): (int(i) + 1, float(s)) for d, i, s in zip(run.docs[at].tolist(), at.tolist(),
+                                                           run.scores[at].tolist(), strict=True)}
 
 
 class Searcher:
@@ -104,12 +112,20 @@ class Searcher:
         has_photo = np.bincount(self.index.image_rows, minlength=self.index.n_products) > 0
         return ProductWords(self.index.store.products), has_photo
 
+    def signal_text(self, request: SearchRequest) -> str | None:
+        """The text the signals search: the typed query rewritten by query understanding (typos corrected,
+        synonyms resolved) unless the `attributes` signal, and with it understanding, is off."""
+        weights = {**self.config.weights, **(request.weights or {})}
+        if request.text is None or weights.get(ATTRIBUTES_SIGNAL, 1.0) <= 0:
+            return request.text
+        return search_text(self.understanding, request.text)
+
     def second_stage(self, request: SearchRequest, image: Image.Image | None, runs: dict[str, Run],
                      fused: Run) -> Run:
         """The learned re-ranking of the fused top N (when a ranker is set), then an exact photo match first."""
         if self.ranker is not None:
             words, has_photo = self._ranker_inputs
-            query = QueryInfo(request.text, image is not None, request.product_id is not None)
+            query = QueryInfo(self.signal_text(request), image is not None, request.product_id is not None)
             fused = self.ranker.rerank(runs, fused, query, words, has_photo, self.config.ranker_depth)
         if image is not None and self.config.exact_photo_first:
             row = exact_photo.exact_match(runs.get(exact_photo.SIGNAL), *self.exact_photo_rule())
@@ -174,7 +190,9 @@ class Searcher:
             mask = np.ones(self.index.n_products, bool) if mask is None else mask.copy()
             mask[exclude] = False
         filters = None if request.filters is None or request.filters.is_empty() else request.filters.model_dump()
-        ctx = QueryContext(self, request.text, image, exclude, depth, mask, timings, filters=filters)
+        with _timed(timings, "understand"):
+            text = self.signal_text(request)
+        ctx = QueryContext(self, text, image, exclude, depth, mask, timings, filters=filters, typed_text=request.text)
         runs: dict[str, Run] = {}
         for kind in QUERY_KINDS:
             if not ctx.has(kind):
@@ -210,18 +228,21 @@ class Searcher:
             ordered = self.second_stage(request, image, runs, fused)
         with _timed(timings, "fetch"):
             page = slice(request.offset, request.offset + request.k)
-            positions = {name: {int(d): i for i, d in enumerate(run.docs.tolist())} for name, run in runs.items()}
+            page_docs = ordered.docs[page]
+            found = {name: _ranks_of(page_docs, run) for name, run in runs.items()}
             hits = []
-            for doc, score in zip(ordered.docs[page].tolist(), ordered.scores[page].tolist(), strict=True):
-                signals = {name: SignalHit(rank=pos[doc] + 1, score=float(runs[name].scores[pos[doc]]))
-                           for name, pos in positions.items() if doc in pos}
+            for doc, score in zip(page_docs.tolist(), ordered.scores[page].tolist(), strict=True):
+                signals = {name: SignalHit(rank=ranks[doc][0], score=ranks[doc][1])
+                           for name, ranks in found.items() if doc in ranks}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
         with _timed(timings, "total_estimate"):
             total = int(relevant_mask(self, request, fused, image is not None).sum())
             understood = self.understanding.parse(request.text).understood() if request.text else {}
+            rewritten = self.signal_text(request)
         timings["total"] = (time.perf_counter() - t_start) * 1000
         return SearchResponse(hits=hits, total=total, pageable=len(ordered),
-                              understood=understood, k=request.k, offset=request.offset, fusion=fusion,
+                              understood=understood, searched=rewritten if rewritten != request.text else None,
+                              k=request.k, offset=request.offset, fusion=fusion,
                               signals=list(runs), timings_ms={k: round(v, 3) for k, v in timings.items()})
 

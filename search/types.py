@@ -61,6 +61,9 @@ class SearchResponse(BaseModel):
     understood: dict[str, str] = Field(default_factory=dict,
                                        description="catalog values the query names, by field (attribute, brand, "
                                                    "category), e.g. {\"colour\": \"Red\"}; a hint, not a filter")
+    searched: str | None = Field(default=None, description="the query as the signals searched it when query "
+                                 "understanding rewrote it (typos corrected, synonyms replaced by the catalog values "
+                                 "they name, e.g. \"red dres\" -> \"red dress\"); null when searched as typed")
     k: int
     offset: int
     fusion: str

@@ -1,13 +1,17 @@
-"""Query understanding: which catalog values a query names, with a confidence.
+"""Query understanding: which catalog values a query names, with a confidence, and the query the signals search.
 
 The parser reads the query's words left to right and, at each position, takes the longest span
 (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
 attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
-never uses is first corrected towards the catalog's value and synonym words (symspellpy, edit
-distance 1 from 5 letters, 2 from 9), so "snekaers" still finds "sneakers". Stop words never match
+never uses is first corrected towards the catalog's words (values, synonyms, and title words seen in
+at least `MIN_TITLE_COUNT` titles; symspellpy, edit distance 1 from 4 letters, 2 from 9, a dropped letter
+only for 3-letter words, the first letter kept, a neighbouring key preferred among equally close words), so
+"snekaers" still finds "sneakers", "dres" finds "dress" and "gey" finds "grey". Stop words never match
 alone. The result feeds the `attributes` signal (`retrieve_attributes`: products scored by the
-values they hold, never a hard filter), the response's `understood` block, and the relevant set
-that `total` and the facets count (`matching_mask`).
+values they hold, never a hard filter), the response's `understood` block, the relevant set that
+`total` and the facets count (`matching_mask`), and `ParsedQuery.text`: the query rewritten with its
+corrections and with each synonym span replaced by the catalog values it names ("midnight frock" ->
+"Navy Blue Dresses"), which the lexical, semantic and visual signals search instead of the typed text.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.fusion import Run
-from search.normalise import MAX_PHRASE_WORDS, key_of_words, singular, words
+from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
-from search.vocabulary import Vocabulary
+from search.vocabulary import CATEGORY, Vocabulary
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -34,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTES_SIGNAL = "attributes"  # the signal's name in `search.signals` (its weight 0 turns understanding off)
 MAX_QUERY_WORDS = 32  # words past this are not parsed (a query is at most 1000 characters anyway)
-MIN_CORRECTED = 5  # shorter words are not spell-corrected ("made" is one edit from "jade")
+MIN_CORRECTED = 3  # shorter words are never spell-corrected
+SHORT_WORD = 4  # shorter words are corrected only by adding the letter a shopper dropped ("bat" is never "bag")
+MIN_TITLE_COUNT = 3  # a title word seen this often is a known word and a spelling target (rarer ones may be typos)
 MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
@@ -74,6 +80,9 @@ class Group:
 @dataclass(frozen=True)
 class ParsedQuery:
     groups: tuple[Group, ...]
+    # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
+    # the catalog values they name); None when it is the typed text.
+    text: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -91,9 +100,17 @@ class ParsedQuery:
 class QueryUnderstanding:
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
-    def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms):
+    def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
+                 title_words: bool = True, rewrite: bool = True, type_first: bool = True):
+        """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
+        spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
+        signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`. The last four exist
+        to compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
+        self.min_corrected = min_corrected
+        self.rewrite = rewrite
+        self.type_first = type_first
         self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (rows sorted by code, offsets)
         for name, f in vocabulary.fields.items():
             order = np.argsort(f.codes, kind="stable")
@@ -101,6 +118,8 @@ class QueryUnderstanding:
             self._rows[name] = (f.rows[order], offsets)
         self._synonym_targets: dict[str, list[tuple[str, int]]] = {}
         spell_words = dict(vocabulary.value_words)
+        for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
+            spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
             if found:
@@ -108,11 +127,20 @@ class QueryUnderstanding:
         for key in self._synonym_targets:
             for w in words(synonyms.phrase(key)):
                 spell_words[w] = spell_words.get(w, 0) + 1
-        self._known = vocabulary.title_words | set(spell_words) | STOP_WORDS
+        if title_words:
+            self._known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
+            for w in self._known:
+                spell_words[w] = spell_words.get(w, 0) + vocabulary.title_counts[w]
+        else:
+            self._known = set(vocabulary.title_words)
+        self._known |= set(spell_words) | STOP_WORDS
+        if title_words:  # the catalog's own language is no typo ("made" stays, never "male")
+            self._known |= {w for w, c in vocabulary.description_counts.items() if c >= MIN_TITLE_COUNT}
+        self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for w, count in spell_words.items():
-            if len(w) >= 4 and w.isalpha():
+            if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
 
@@ -128,12 +156,18 @@ class QueryUnderstanding:
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
         return not (word in self._known or singular(word) in self._keys or not word.isalpha()
-                    or len(word) < MIN_CORRECTED or len(word) > MAX_WORD_LENGTH)
+                    or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
     def _correct(self, word: str) -> str:
         if not self._needs_lookup(word):
             return word
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
+        # shoppers rarely mistype a word's first letter; keeping it stops "made" becoming "jade"
+        found = [f for f in found if f.term[0] == word[0]]
+        if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
+            found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
+        # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
+        found.sort(key=lambda f: (f.distance, not _plausible(word, f.term), -f.count))
         return found[0].term if found else word
 
     def _candidates(self, key: str) -> tuple[Match, ...]:
@@ -148,6 +182,7 @@ class QueryUnderstanding:
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
+        said = list(typed)  # per word: what the signals search instead ("" when a span's first word says it all)
         fixed, lookups = [], 0
         for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
             corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
@@ -163,6 +198,7 @@ class QueryUnderstanding:
                 matches = self._candidates(key_of_words(span))
                 if not matches:
                     continue
+                said[i:i + length] = self._said(span, matches)
                 n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
                 if n_fixed:
                     factor = CORRECTED_FACTOR ** n_fixed
@@ -174,8 +210,36 @@ class QueryUnderstanding:
                 i += length
                 break
             else:
+                said[i] = fixed[i]
                 i += 1
-        return ParsedQuery(tuple(groups))
+        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None)
+
+    def _said(self, span: list[str], matches: tuple[Match, ...]) -> list[str]:
+        """What the signals search for a matched span: a synonym span becomes the catalog values it names (led by
+        its own words when the catalog's titles use them all: "tote" -> "tote Handbags"), anything else its
+        (corrected) words."""
+        if not any(m.via == "synonym" for m in matches) or any(m.via == "value" for m in matches):
+            return list(span)
+        values = " ".join(dict.fromkeys(m.value for m in matches))
+        lead = " ".join(span) + " " if all(w in self._title_known for w in span) else ""
+        return [lead + values] + [""] * (len(span) - 1)
+
+    @staticmethod
+    def _rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
+        """``text`` with each word replaced by what is said for it; None when nothing changed."""
+        if said == typed:
+            return None
+        folded = text.casefold()
+        spans = [m.span() for m in WORD.finditer(folded)][:len(typed)]
+        if not folded.isascii() or len(spans) != len(typed) or len(folded) != len(text):
+            return " ".join(w for w in said if w)  # accents folded: positions differ, the words are enough
+        out, last = [], 0
+        for (start, end), word, new in zip(spans, typed, said, strict=True):
+            out.append(text[last:start])
+            out.append(text[start:end] if new == word else new)
+            last = end
+        out.append(text[last:])
+        return " ".join("".join(out).split())
 
     # -- products ----------------------------------------------------------------------------------
     def _holders(self, m: Match) -> np.ndarray:
@@ -183,16 +247,25 @@ class QueryUnderstanding:
         return rows[offsets[m.code]:offsets[m.code + 1]]
 
     def match_scores(self, parsed: ParsedQuery, n: int | None = None) -> np.ndarray:
-        """Per product row: the sum over the query's groups of the best confidence among the values it holds.
-        ``n``: the rows of the index searched now (rows past the vocabulary's, e.g. live additions, score 0)."""
+        """Per product row: the sum over the query's groups of the best confidence among the values it holds, a group
+        naming a category (the product type: "dress" in "pink dress", the query's head) counting as much as all the
+        query's groups together, so that products of the named type come before products of another type that hold
+        the other values (a pink dress, then other dresses, then pink shoes). ``n``: the rows of the index searched
+        now (rows past the vocabulary's, e.g. live additions, score 0). Built with ``type_first=False``: every group
+        counts 1."""
         size = max(self.vocabulary.n, n or 0)
         total = np.zeros(size, dtype=np.float64)
+        head = float(len(parsed.groups)) if self.type_first else 1.0
         for group in parsed.groups:
+            factor = head if any(m.field == CATEGORY for m in group.matches) else 1.0
+            if len(group.matches) == 1:  # the common case: no per-group array ("men" alone holds ~20k of 44k rows)
+                total[self._holders(group.matches[0])] += group.matches[0].confidence * factor
+                continue
             best = np.zeros(size, dtype=np.float64)
             for m in group.matches:
                 rows = self._holders(m)
                 best[rows] = np.maximum(best[rows], m.confidence)
-            total += best
+            total += best * factor
         return total[:n] if n is not None else total
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
@@ -214,11 +287,38 @@ class QueryUnderstanding:
         return mask[:n] if n is not None else mask
 
 
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR = {(a, b) for row in _ROWS for a, b in zip(row, row[1:], strict=False)}
+_NEAR |= {(b, a) for a, b in _NEAR}
+
+
+def _lost_one(longer: str, shorter: str) -> bool:
+    """Whether ``shorter`` is ``longer`` with one letter dropped."""
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+def _plausible(typed: str, term: str) -> bool:
+    """Whether ``typed`` is ``term`` after a likely slip: not a substitution of a key far from the intended one."""
+    if len(typed) != len(term):
+        return True  # a dropped or doubled letter
+    diff = [(a, b) for a, b in zip(typed, term, strict=True) if a != b]
+    return len(diff) != 1 or diff[0] in _NEAR
+
+
 def parse_query(ctx: QueryContext) -> ParsedQuery | None:
-    """The `understood` query encoder: the query's parse, or None (signal skipped) when it names no value."""
-    if ctx.text is None:
+    """The `understood` query encoder: the typed query's parse, or None (signal skipped) when it names no value."""
+    typed = ctx.typed_text if ctx.typed_text is not None else ctx.text
+    if typed is None:
         return None
-    return ctx.searcher.understanding.parse(ctx.text) or None
+    return ctx.searcher.understanding.parse(typed) or None
+
+
+def search_text(understanding: QueryUnderstanding, text: str | None) -> str | None:
+    """The text the lexical, semantic and visual signals search for the typed ``text``: its rewrite
+    (`ParsedQuery.text`), or ``text`` itself."""
+    if text is None:
+        return None
+    return understanding.parse(text).text or text
 
 
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
@@ -233,10 +333,9 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     if not len(candidates):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
     keep = scores > 0
-    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked
-        levels, counts = np.unique(scores[candidates], return_counts=True)
-        filled = np.cumsum(counts[::-1])
-        keep = scores >= levels[::-1][min(int(np.searchsorted(filled, ctx.depth)), len(levels) - 1)]
+    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked: those scoring
+        values = scores[candidates]  # at least the depth-th best score (a partition, not a sort of every holder)
+        keep = scores >= np.partition(values, len(values) - ctx.depth)[len(values) - ctx.depth]
     final = np.where(keep, scores, 0.0)
     if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
         lexical = ctx.search_lexical(ctx.text)
@@ -247,4 +346,5 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     if len(rows) > ctx.depth:
         rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
     order = np.lexsort((rows, -final[rows]))
-    return Run(rows[order].astype(np.int64), final[rows[order]])
+    final = final[rows]
+    return Run(rows[order].astype(np.int64), final[order])

@@ -51,10 +51,12 @@ def copy_index(template: Path, to: Path) -> Path:
     return to
 
 
-def make_app(index_dir: Path, images_root: Path, enc=None, token: str | None = TOKEN):  # type: ignore[no-untyped-def]
+def make_app(index_dir: Path, images_root: Path, enc=None, token: str | None = TOKEN,  # type: ignore[no-untyped-def]
+             **settings: object):
+    """An app over ``index_dir`` (``settings``: more `api.settings.Settings` fields, e.g. compaction thresholds)."""
     from api.app import create_app
     from api.settings import Settings
     from search.searcher import Searcher
 
-    settings = Settings(index_dir=index_dir, admin_token=token, images_root=images_root)
-    return create_app(settings, Searcher.open(index_dir, enc or encoders()))
+    config = Settings(index_dir=index_dir, admin_token=token, images_root=images_root, **settings)
+    return create_app(config, Searcher.open(index_dir, enc or encoders()))

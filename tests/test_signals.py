@@ -56,7 +56,7 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
     assert config.IMAGE_SIGNALS == ("image", "cross_modal")
     assert config.PRODUCT_SIGNALS == ("semantic", "image")
     assert config.DEFAULT_WEIGHTS == config.SearchConfig().weights == {
-        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5, "attributes": 2.0}
+        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5, "attributes": 4.0}
     by_name = {s.name: s for s in registry.all_signals()}
     assert {n: s.searches for n, s in by_name.items()} == {
         "lexical": "lexical", "semantic": "text", "visual": "image", "image": "image", "cross_modal": "clip_text",

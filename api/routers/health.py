@@ -26,6 +26,8 @@ class Health(BaseModel):
     loaded_at: str
     pending_log_entries: int = 0  # live writes not yet folded into a version by a compaction
     last_compaction: str | None = None
+    compacting: bool = False  # a compaction (background or POST /admin/compact) is running
+    last_compaction_error: str | None = None  # the last compaction failed (the served index is untouched)
 
 
 @router.get("/health", response_model=Health, responses=error_responses(503))
@@ -40,4 +42,5 @@ def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Heal
                   clip_model=manifest.clip_model, clip_trained=manifest.clip_trained,
                   built_at=manifest.built_at, format_version=manifest.format_version,
                   version=info.version if info else None, loaded_at=info.loaded_at if info else "",
-                  pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"])
+                  pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"],
+                  compacting=live["compacting"], last_compaction_error=live["last_compaction_error"])

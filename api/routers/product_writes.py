@@ -238,10 +238,16 @@ async def batch(request: Request, _: AdminAuth) -> Any:
     return BatchResult(applied=len(ordered) - errors, errors=errors, results=ordered)
 
 
-@router.post("/admin/compact", responses={**responses(), 409: {"model": ErrorResponse,
-                                                                "description": "a compaction is already running"}})
+COMPACT_RESPONSES = {**responses(), 409: {"model": ErrorResponse, "description": "a compaction is already running "
+                                          "(the background one or another request's)"}}
+COMPACT_RESPONSES[503] = {"model": ErrorResponse, "description": "the compaction failed (the served index and the "
+                          "write log are untouched; /health shows the error), or another process holds the writer lock"}
+
+
+@router.post("/admin/compact", responses=COMPACT_RESPONSES)
 async def compact(request: Request, _: AdminAuth) -> dict[str, Any]:
-    """Fold the live writes into a new index version (written beside the served one, switched atomically)."""
+    """Fold the live writes into a new index version now (written beside the served one, switched atomically).
+    The server also does this on its own past the `--compact-*` thresholds; reads and writes go on meanwhile."""
     live = _live(request)
     try:
         return await run_in_threadpool(live.compact, request.app.state.reloader)
@@ -249,3 +255,6 @@ async def compact(request: Request, _: AdminAuth) -> dict[str, Any]:
         raise HTTPException(409, detail=str(exc)) from None
     except WriterLockedError as exc:
         raise HTTPException(503, detail=str(exc)) from None
+    except Exception as exc:  # logged by `compact`; the previous version is still served, every write still logged
+        raise HTTPException(503, detail=f"compaction failed, still serving the previous version: "
+                                        f"{type(exc).__name__}: {str(exc)[:300]}") from None

@@ -14,10 +14,10 @@ import hashlib
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from api.deps import get_searcher, not_modified
+from api.deps import current_searcher, not_modified
 from api.errors import error_responses
 from api.params import FilterParams
-from api.public import PublicProduct, PublicSearchResponse, public_product, public_response
+from api.public import PublicProduct, PublicSearchResponse, public_json, public_product
 from api.routers.search import make_request
 from search.searcher import Searcher
 from search.types import MAX_K
@@ -39,7 +39,7 @@ def image_etag(searcher: Searcher, product_id: str) -> str:
 @router.get("/{product_id:path}/image", responses={200: {"content": {"image/jpeg": {}}, "description": "the photo"},
                                                    304: {"description": "the client's copy (If-None-Match) is current"},
                                                    **error_responses(404)})
-def get_product_image(product_id: str, request: Request, searcher: Searcher = Depends(get_searcher)) -> Response:
+def get_product_image(product_id: str, request: Request, searcher: Searcher = Depends(current_searcher)) -> Response:
     """The product's photo as stored in the index (a JPEG thumbnail), with caching headers (304 on a match)."""
     row = searcher.row_of(product_id)  # 404 for an unknown id, before any header is built
     headers = {"Cache-Control": f"public, max-age={IMAGE_CACHE_SECONDS}", "ETag": image_etag(searcher, product_id)}
@@ -56,15 +56,15 @@ def get_product_image(product_id: str, request: Request, searcher: Searcher = De
 
 
 @router.get("/{product_id:path}/similar", response_model=PublicSearchResponse, responses=error_responses(404))
-def get_similar(product_id: str, k: int = Query(default=10, ge=1, le=MAX_K), offset: int = Query(default=0, ge=0),
+def get_similar(http: Request, product_id: str, k: int = Query(default=10, ge=1, le=MAX_K), offset: int = Query(default=0, ge=0),
                 filter_params: FilterParams = Depends(),
-                searcher: Searcher = Depends(get_searcher)) -> PublicSearchResponse:
+                searcher: Searcher = Depends(current_searcher)) -> Response:
     """"More like this": products closest to this one's text and photo, itself excluded."""
     request = make_request(product_id=product_id, k=k, offset=offset, filters=filter_params.filters)
-    return public_response(searcher.search(request))
+    return public_json(searcher.search(request), http.scope)
 
 
 @router.get("/{product_id:path}", response_model=PublicProduct, responses=error_responses(404))
-def get_product(product_id: str, searcher: Searcher = Depends(get_searcher)) -> PublicProduct:
+def get_product(product_id: str, searcher: Searcher = Depends(current_searcher)) -> PublicProduct:
     row = searcher.row_of(product_id)  # an unknown id: 404 (handler in api.app)
     return public_product(searcher.product(product_id), bool(searcher.index.store.has_thumbnail[row]))

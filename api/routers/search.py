@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.decoding import DecodePool
-from api.deps import decode_base64, get_decode_pool, get_searcher, get_settings, read_upload
+from api.deps import current_searcher, decode_base64, get_decode_pool, get_settings, read_upload
 from api.errors import error_responses, readable_errors
 from api.params import WEIGHTS_HELP, FilterParams, FusionParams, filters_from_json, parse_weights
-from api.public import PublicSearchResponse, public_response
+from api.public import PublicSearchResponse, public_json
 from api.settings import Settings
 from search.searcher import Searcher
 from search.types import MAX_K, SearchRequest
@@ -40,28 +40,30 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
 
 @router.get("/search", response_model=PublicSearchResponse, responses=error_responses())
 def search_get(
+    http: Request,
     q: str = Query(min_length=1, max_length=1000, description="text query"),
     k: int = Query(default=10, ge=1, le=MAX_K),
     offset: int = Query(default=0, ge=0),
     fusion_params: FusionParams = Depends(),
     filter_params: FilterParams = Depends(),
-    searcher: Searcher = Depends(get_searcher),
-) -> PublicSearchResponse:
+    searcher: Searcher = Depends(current_searcher),
+) -> Response:
     request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
-    return public_response(searcher.search(request))
+    return public_json(searcher.search(request), http.scope)
 
 
 @router.post("/search", response_model=PublicSearchResponse, responses=error_responses(400, 404, 413))
-async def search_post(body: SearchBody, searcher: Searcher = Depends(get_searcher),
+async def search_post(http: Request, body: SearchBody, searcher: Searcher = Depends(current_searcher),
                       settings: Settings = Depends(get_settings),
-                      pool: DecodePool = Depends(get_decode_pool)) -> PublicSearchResponse:
+                      pool: DecodePool = Depends(get_decode_pool)) -> Response:
     image = await decode_base64(body.image, settings, pool) if body.image else None
     request = make_request(**body.model_dump(exclude={"image"}))
-    return public_response(await run_in_threadpool(searcher.search, request, image))
+    return public_json(await run_in_threadpool(searcher.search, request, image), http.scope)
 
 
 @router.post("/search/image", response_model=PublicSearchResponse, responses=error_responses(400, 413, 415))
 async def search_image(
+    http: Request,
     file: UploadFile = File(description="the photo to search with"),
     text: str | None = Form(default=None, max_length=1000),
     k: int = Form(default=10, ge=1, le=MAX_K),
@@ -69,12 +71,12 @@ async def search_image(
     filters: str | None = Form(default=None, description="filters as a JSON object (at most 64 KB)"),
     weights: str | None = Form(default=None, description=WEIGHTS_HELP),
     fusion: Literal["rrf", "weighted"] | None = Form(default=None),
-    searcher: Searcher = Depends(get_searcher),
+    searcher: Searcher = Depends(current_searcher),
     settings: Settings = Depends(get_settings),
     pool: DecodePool = Depends(get_decode_pool),
-) -> PublicSearchResponse:
+) -> Response:
     # the cheap checks first: a bad parameter is a 422 without spending a decode
     request = make_request(text=text, k=k, offset=offset, filters=filters_from_json(filters),
                            weights=parse_weights(weights), fusion=fusion)
     image = await read_upload(file, settings, pool)
-    return public_response(await run_in_threadpool(searcher.search, request, image))
+    return public_json(await run_in_threadpool(searcher.search, request, image), http.scope)

@@ -191,11 +191,12 @@
     $("prev").disabled = state.page === 0;
     $("next").disabled = state.page + 1 >= pages;
     renderTimings(data);
-    renderUnderstood(data.understood || {});
+    renderUnderstood(data.understood || {}, data.searched);
   }
 
-  // What the engine understood the query to name, each with a one-click "filter by this".
-  function renderUnderstood(understood) {
+  // What the engine understood the query to name, each with a one-click "filter by this", and the query it searched
+  // when it corrected or rephrased the typed one ("red dres" -> "red dress").
+  function renderUnderstood(understood, searched) {
     const box = $("understood");
     const seen = new Set(); // one chip per value: "Dresses" as a category and as an article type is one thing to click
     const items = Object.entries(understood).filter(([name, value]) => {
@@ -203,8 +204,9 @@
       seen.add(lower(value));
       return true;
     });
-    box.hidden = !items.length || state.mode !== "text";
-    box.replaceChildren(...(box.hidden ? [] : [el("span", { class: "understood-label", text: "Understood:" }),
+    box.hidden = !(items.length || searched) || state.mode !== "text";
+    const rewritten = searched ? [el("span", { class: "understood-label", text: `Searched for \u201c${searched}\u201d` })] : [];
+    box.replaceChildren(...(box.hidden ? [] : [...rewritten, el("span", { class: "understood-label", text: "Understood:" }),
       ...items.map(([name, value]) => el("button", { type: "button", class: "chip understood-chip",
         "data-key": `understood:${name}:${value}`, "aria-label": `Filter by ${label(name)}: ${value}`,
         title: "Filter by this", text: `${label(name)}: ${value} +`, onclick: () => toggleFilter(name, value, true) }))]));

@@ -25,7 +25,7 @@ from indexer.embedding import EmbedCounts
 from indexer.index_dir import fsync_dir
 from indexer.index_specs import VectorBuild
 from indexer.live.log import LIVE_DIR
-from indexer.live.segment import Snapshot, main_vectors
+from indexer.live.segment import Snapshot, field_dim, main_vectors
 from indexer.manifest import Manifest
 from indexer.sources import is_url
 from indexer.vector_store import FieldSpec
@@ -51,39 +51,75 @@ def _write_catalog(path: Path, products: list[Product]) -> None:
     fsync_dir(path.parent)
 
 
-def snapshot_rows(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """(live main rows, live delta positions), each ascending: the compacted index's row order."""
-    alive = snapshot.alive
-    return np.flatnonzero(alive[:snapshot.n_main]), np.flatnonzero(alive[snapshot.n_main:])
+def fill_holes(slots: list[int], holes: list[int], extra: list[int]) -> np.ndarray:
+    """``slots`` (old ids, -1 = a hole at that position) with ``extra`` filling the holes in ascending order,
+    the rest appended; holes still left are filled from the tail. Positions that keep their occupant keep
+    their place, so a rebuild can reuse the previous version's approximate index (`indexer.faiss_store`)."""
+    out = np.asarray(slots, np.int64)
+    holes_left = np.asarray(holes, np.int64)
+    n_fill = min(len(holes_left), len(extra))
+    out[holes_left[:n_fill]] = extra[:n_fill]
+    out = np.concatenate([out, np.asarray(extra[n_fill:], np.int64)])
+    holes_left = holes_left[n_fill:]
+    for hole in holes_left.tolist():  # the catalog shrank: move the last occupant into each hole, lowest first
+        while len(out) and out[-1] < 0:
+            out = out[:-1]
+        if hole >= len(out):
+            break
+        out[hole] = out[-1]
+        out = out[:-1]
+    return out[out >= 0]
+
+
+def snapshot_order(snapshot: Snapshot) -> np.ndarray:
+    """The snapshot's live rows in the compacted index's order: a main product (or its replacement) keeps its
+    row, new products fill the rows of deleted ones and then follow (see `fill_holes`)."""
+    main_ids = [p.id for p in snapshot.main.store.products]
+    slots = [snapshot.row_of.get(pid, -1) for pid in main_ids]
+    holes = [r for r, row in enumerate(slots) if row < 0]
+    placed = np.zeros(snapshot.n_rows, bool)
+    placed[[row for row in slots if row >= 0]] = True
+    extra = [row for row in np.flatnonzero(snapshot.alive[snapshot.n_main:]).tolist()
+             if not placed[snapshot.n_main + row]]
+    return fill_holes(slots, holes, [snapshot.n_main + row for row in extra])
+
+
+def image_order(snapshot: Snapshot) -> np.ndarray:
+    """The live photo vectors (positions in the snapshot's ``image_rows``) in the compacted order: a main
+    photo of a live row keeps its place, the delta's photos fill the places of dead ones and then follow."""
+    image_rows = snapshot.image_rows
+    n_main_images = snapshot.n_main_images
+    keep = snapshot.alive[image_rows]
+    slots = np.where(keep[:n_main_images], np.arange(n_main_images), -1)
+    holes = np.flatnonzero(~keep[:n_main_images]).tolist()
+    extra = (n_main_images + np.flatnonzero(keep[n_main_images:])).tolist()
+    return fill_holes(slots.tolist(), holes, extra)
 
 
 def embedded_from_snapshot(snapshot: Snapshot, catalog_path: Path) -> EmbeddedCatalog:
     """The snapshot's live rows as the build's mapper would have produced them (no encoder runs)."""
     main = snapshot.main
     n_main = snapshot.n_main
-    main_rows, delta_rows = snapshot_rows(snapshot)
-    old_rows = np.concatenate([main_rows, delta_rows + n_main])
+    old_rows = snapshot_order(snapshot)
     new_row = np.full(snapshot.n_rows, -1, np.int64)
     new_row[old_rows] = np.arange(len(old_rows))
     catalog_dir = Path(main.manifest.catalog_path).parent
-    products = [_absolute(main.store.products[r], catalog_dir) for r in main_rows.tolist()] + \
-        [snapshot.products[n_main + p] for p in delta_rows.tolist()]
+    products = [_absolute(main.store.products[r], catalog_dir) if r < n_main else snapshot.products[r]
+                for r in old_rows.tolist()]
     _write_catalog(catalog_path, products)
 
-    def stacked(field: str) -> np.ndarray:
-        return np.ascontiguousarray(np.concatenate([main_vectors(main, field, main_rows),
-                                                    snapshot.delta_vectors[field][delta_rows]]), np.float32)
+    def stacked(field: str, rows: np.ndarray, n: int) -> np.ndarray:
+        out = np.zeros((len(rows), field_dim(main, field)), np.float32)
+        in_main = rows < n
+        out[in_main] = main_vectors(main, field, rows[in_main])
+        out[~in_main] = snapshot.delta_vectors[field][rows[~in_main] - n]
+        return out
 
-    text = stacked("text")
-    clip_text = text if main.manifest.shared_text_vectors else stacked("clip_text")
-    image_rows = snapshot.image_rows
-    n_main_images = snapshot.n_main_images
-    keep = snapshot.alive[image_rows]
-    main_images = np.flatnonzero(keep[:n_main_images])
-    delta_images = np.flatnonzero(keep[n_main_images:])
-    image_vectors = np.ascontiguousarray(np.concatenate([main_vectors(main, "image", main_images),
-                                                         snapshot.delta_vectors["image"][delta_images]]), np.float32)
-    new_image_rows = new_row[np.concatenate([image_rows[main_images], image_rows[n_main_images + delta_images]])]
+    text = stacked("text", old_rows, n_main)
+    clip_text = text if main.manifest.shared_text_vectors else stacked("clip_text", old_rows, n_main)
+    photos = image_order(snapshot)
+    image_vectors = stacked("image", photos, snapshot.n_main_images)
+    new_image_rows = new_row[snapshot.image_rows[photos]]
 
     def thumbnails() -> Iterator[tuple[int, bytes]]:
         for new, old in enumerate(old_rows.tolist()):
@@ -105,6 +141,11 @@ def write_snapshot(snapshot: Snapshot, root: Path, encoders: Any) -> BuildSummar
     live_dir.mkdir(parents=True, exist_ok=True)
     embedded = embedded_from_snapshot(snapshot, live_dir / COMPACTED_CATALOG)
     return write_index(embedded, Path(root), encoders, vector_build=same_vector_build(snapshot.main.manifest))
+
+
+def compacted_total_len(snapshot: Snapshot) -> int | None:
+    """The compacted version's total BM25 document length, as the snapshot's live statistics hold it."""
+    return None if snapshot.lexical_stats is None else int(snapshot.lexical_stats.total_len)
 
 
 def same_vector_build(manifest: Manifest) -> VectorBuild:

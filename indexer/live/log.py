@@ -82,6 +82,7 @@ class CompactionMark:
     seq: int
     at: str = ""
     seconds: float = 0.0
+    total_len: int | None = None  # the version's total BM25 document length (spares tokenising it again)
 
 
 @dataclass
@@ -138,8 +139,10 @@ class WriteLog:
             return None
         try:
             row = json.loads(path.read_text())
+            total_len = row.get("total_len")
             return CompactionMark(version=str(row["version"]), seq=int(row["seq"]), at=str(row.get("at", "")),
-                                  seconds=float(row.get("seconds", 0.0)))
+                                  seconds=float(row.get("seconds", 0.0)),
+                                  total_len=int(total_len) if isinstance(total_len, int) else None)
         except (ValueError, KeyError, TypeError):
             logger.warning("%s is unreadable; every log entry will be replayed", path)
             return None
@@ -205,14 +208,24 @@ class WriteLog:
         return self._entries
 
     @property
+    def size_bytes(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    @property
     def last_seq(self) -> int:
         return self._last_seq
 
-    def compacted(self, version: str, seq: int, seconds: float) -> None:
+    def compacted(self, version: str, seq: int, seconds: float, total_len: int | None = None) -> None:
         """Record that ``version`` holds every entry up to ``seq``, then drop those entries from the log."""
         mark = self.directory / COMPACTED_FILE
         tmp = mark.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": version, "seq": seq, "at": utc_now(), "seconds": round(seconds, 3)}))
+        row: dict[str, Any] = {"version": version, "seq": seq, "at": utc_now(), "seconds": round(seconds, 3)}
+        if total_len is not None:
+            row["total_len"] = int(total_len)
+        tmp.write_text(json.dumps(row))
         _fsync_file(tmp)
         os.replace(tmp, mark)
         fsync_dir(self.directory)

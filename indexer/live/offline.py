@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.catalog import Catalog, CatalogError
-from indexer.live.compact import write_snapshot
+from indexer.live.compact import compacted_total_len, write_snapshot
 from indexer.live.embed import EmbeddedProduct, PhotoError, embed_entries, embedder_for_index
 from indexer.live.log import LogEntry, WriteLog, utc_now
 from indexer.live.segment import LiveState
@@ -69,7 +69,9 @@ class OfflineLive:
         try:
             self.main = load_index(self.root)
             self.encoders = encoders
-            self.state = LiveState(self.main)
+            mark = self.log.read_mark()
+            known = mark.total_len if mark is not None and mark.version == self.main.manifest.build_id else None
+            self.state = LiveState(self.main, total_len=known)
             self.embedder = embedder_for_index(self.main.manifest, encoders, self.root, images_root=images_root,
                                                extra_root=extra_root, fetch=fetch)
             entries = self.log.unapplied(self.main.manifest.build_id)
@@ -100,7 +102,7 @@ class OfflineLive:
         start = time.perf_counter()
         summary = write_snapshot(snapshot, self.root, self.encoders)
         version = load_index(self.root, verify_checksums=False).manifest.build_id
-        self.log.compacted(version, snapshot.seq, time.perf_counter() - start)
+        self.log.compacted(version, snapshot.seq, time.perf_counter() - start, compacted_total_len(snapshot))
         logger.info("compacted %s: %d products in version %s", self.root, summary.products, version)
         return version
 

@@ -178,8 +178,9 @@ class LiveState:
     Callers serialise `apply` (the live service holds its write lock); readers only take `snapshot`.
     """
 
-    def __init__(self, main: LoadedIndex):
+    def __init__(self, main: LoadedIndex, total_len: int | None = None):
         self.main = main
+        self._known_total_len = total_len  # the main segment's total BM25 length, when a compaction recorded it
         n_main = len(main.store)
         dims = {name: field_dim(main, name) for name in VECTOR_FIELDS}
         self._vectors = {name: GrowingRows((dims[name],), np.float32) for name in VECTOR_FIELDS}
@@ -204,9 +205,14 @@ class LiveState:
 
     def _stats(self) -> MainStats:
         if self._main_stats is None:  # tokenises every main text once (about a second at 44k products)
-            self._main_stats = MainStats(self.main.lexical, self.main.store.products)
+            self._main_stats = MainStats(self.main.lexical, self.main.store.products, self._known_total_len)
             self._total_len = self._main_stats.total_len
         return self._main_stats
+
+    def warm(self) -> None:
+        """Compute the main segment's statistics now (outside the caller's locks) rather than at the first write."""
+        with self._lock:
+            self._stats()
 
     def current_row(self, product_id: str) -> int | None:
         return self.snapshot.row_of.get(product_id)

@@ -239,6 +239,7 @@ def test_understood_values_filter_in_one_click(browser, server_url, shots):
     understood = page.locator("#understood")
     expect(understood).to_be_visible()
     expect(understood.get_by_role("button", name="Filter by Gender: Women")).to_be_visible()
+    expect(understood).to_contain_text("Searched for \u201cWomen red dress\u201d")  # the synonym, resolved
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(shots / "06-understood.png"))
     understood.get_by_role("button", name="Filter by Colour: Red").click()

@@ -104,3 +104,25 @@ def test_build_qrels_with_typos_then_a_report_per_kind_family_and_perturbation(f
     assert groups["robustness"]["synonyms"]["default"]["target"] == 0.97
     md = (out / "report.md").read_text()
     assert "## ndcg@10 by query family" in md and "## Robustness" in md and "| kind text |" in md
+
+
+def test_synonym_variants_mean_the_same_thing():
+    """Each span is replaced once (never a replacement's own words again), a brand stays whole, no word doubles at
+    a seam, and with the catalog's values a phrase naming two of them ("blouse" -> Tops, Shirts) replaces neither."""
+    table = {"navy blue": ["dark blue"], "blue": ["royal blue"], "sports": ["workout"], "casual": ["casual wear"]}
+    assert swap_synonyms("navy blue shorts", table, random.Random(0)) == "dark blue shorts"  # not "dark royal blue"
+    assert swap_synonyms("F Sports shoes", table, random.Random(0), keep=["F Sports"]) == "F Sports shoes"
+    assert swap_synonyms("tops for casual wear", table, random.Random(0)) == "tops for casual wear"  # no "wear wear"
+    assert swap_synonyms("casual tops", table, random.Random(0)) == "casual wear tops"
+    assert "blouse" in load_shop_synonyms()["shirts"]  # without the catalog: every rule's target
+    fair = load_shop_synonyms(catalog_keys={"shirt", "top", "women", "navyblue"})
+    assert "blouse" not in fair.get("shirts", []) and "blouse" not in fair.get("tops", [])
+    assert "ladies" in fair["women"] and "midnight" in fair["navy blue"]  # "Navy" is no value here: one value named
+
+
+def test_a_typo_never_makes_another_catalog_word():
+    """"shorts" can slip to "shirts" (a neighbouring key); given the catalog's words, that slip is drawn again."""
+    seeds = [s for s in range(200) if add_typos("shorts", random.Random(s)) == "shirts"]
+    assert seeds  # the slip happens without the catalog's words
+    for s in seeds:
+        assert add_typos("shorts", random.Random(s), known={"shorts", "shirts"}) not in {"shirts", "shorts"}

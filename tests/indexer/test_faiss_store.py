@@ -344,6 +344,25 @@ def test_a_few_changed_and_added_rows_are_upserted_into_the_reused_index(dataset
     assert I[:, 0].tolist() == list(range(3950, 3960))  # added rows too
 
 
+def test_a_rebuild_after_a_partly_changed_one_is_unchanged_when_the_overlay_already_held_the_rows(dataset, tmp_path):
+    x, _ = dataset
+    spec = {"text": FieldSpec("HNSW16", {"efSearch": 64})}
+    _hnsw_file(x, tmp_path)
+    new = x.copy()
+    new[[5, 50]] = normalised(np.random.default_rng(2).standard_normal((2, x.shape[1])).astype(np.float32))
+    first = create_store("faiss", {"text": new}, spec, tmp_path / "v2", reuse={"text": tmp_path / "text.faiss"})
+    assert first.unchanged == []  # two rows moved to the overlay
+    (tmp_path / "v2").mkdir()
+    first.save(tmp_path / "v2")
+    again = create_store("faiss", {"text": new}, spec, tmp_path / "v3", reuse={"text": tmp_path / "v2" / "text.faiss"})
+    assert again.reused == ["text"] and again.unchanged == ["text"]  # the same vectors: recorded recall still holds
+    np.testing.assert_array_equal(again.vectors("text", np.arange(len(new))), new)
+    newer = new.copy()
+    newer[50] = x[50]
+    other = create_store("faiss", {"text": newer}, spec, tmp_path / "v4", reuse={"text": tmp_path / "v2" / "text.faiss"})
+    assert other.unchanged == []  # an overlay row changed back: not the same vectors
+
+
 def test_many_changed_rows_or_another_spec_build_afresh(dataset, tmp_path):
     x, _ = dataset
     _hnsw_file(x, tmp_path)

@@ -139,3 +139,26 @@ def test_facet_layout_errors_are_clear():
 
     with pytest.raises(FacetLayoutError, match="name:label"):
         FacetLayout.parse("colour,,size")
+
+
+def test_the_lexical_signal_searches_the_corrected_query(synthetic_searcher):
+    """"pnik" is no catalog word; "pink" is one edit away: BM25 alone finds pink products, and the response says
+    what was searched. With understanding off (attributes 0) the typed text goes through unchanged."""
+    only_lexical = {"lexical": 1, "semantic": 0, "visual": 0}
+    res = synthetic_searcher.search(SearchRequest(text="pnik shoes", k=4, weights={**only_lexical, "attributes": 1}))
+    assert res.searched == "pink shoes" and res.understood == {"colour": "Pink"}
+    lexical = [h for h in res.hits if "lexical" in h.signals]
+    assert lexical and all(h.product.attributes["colour"] == "Pink" for h in lexical)
+    off = synthetic_searcher.search(SearchRequest(text="pnik shoes", k=4, weights={**only_lexical, "attributes": 0}))
+    assert off.searched is None and not any(h.product.attributes["colour"] == "Pink" for h in off.hits)
+
+
+def test_a_synonym_reaches_the_lexical_signal(synthetic_searcher):
+    """"ladies" is no word of the catalog's texts; the shipped synonyms make it Women, which BM25 then searches."""
+    weights = {"lexical": 1, "semantic": 0, "visual": 0}
+    res = synthetic_searcher.search(SearchRequest(text="ladies", k=5, weights={**weights, "attributes": 0.001}))
+    lexical = [h for h in res.hits if "lexical" in h.signals]
+    assert res.searched == "Women" and len(lexical) == 5
+    assert all(h.product.attributes["gender"] == "Women" for h in lexical)
+    typed = synthetic_searcher.search(SearchRequest(text="ladies", k=5, weights={**weights, "attributes": 0}))
+    assert typed.searched is None and not typed.hits  # BM25 over the typed word finds nothing

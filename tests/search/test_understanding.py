@@ -52,7 +52,7 @@ def test_typos_are_corrected_towards_catalog_words(qu):
         ("material", "Leather", 0.8)}
     assert qu.parse("leathr bag").understood() == {"material": "Leather", "category": "Bags"}
     assert qu.parse("acme").groups[0].corrected is None  # a known word is never "corrected"
-    assert not qu.parse("cool").groups and not qu.parse("dres").groups  # under five letters: never corrected
+    assert not qu.parse("cool").groups  # a word with no catalog word one edit away (first letter kept) stays
 
 
 def test_longest_span_wins_and_multi_word_values(qu):
@@ -80,8 +80,13 @@ def test_repeated_words_count_once(qu):
 
 
 def test_match_scores_sum_best_confidence_per_span(qu):
-    np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
-    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 1.9])
+    # the span naming a category (the product type) counts as much as all spans together (here 2): a dress of
+    # another colour (p3) comes before a red product of another type (p0)
+    np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 2.0])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 2.9])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies red")), [1.9, 0.0, 0.0, 0.9])  # no type named
+    flat = QueryUnderstanding(qu.vocabulary, qu.synonyms, type_first=False)
+    np.testing.assert_allclose(flat.match_scores(flat.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
     np.testing.assert_allclose(qu.match_scores(qu.parse("lether")), [0.0, 0.0, 0.8, 0.0])
 
 
@@ -114,6 +119,39 @@ def test_accents_and_fullwidth_letters_fold(qu):
 def test_rows_past_the_vocabulary_score_nothing(qu):
     """An index with rows the vocabulary was not built over (live additions) gets arrays of its own size."""
     parsed = qu.parse("ladies dress")
-    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 1.9, 0.0, 0.0])
+    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 2.9, 0.0, 0.0])
     assert qu.matching_mask(parsed, n=6).tolist() == [False, False, False, True, False, False]
     assert qu.match_scores(parsed, 3).shape == (3,)
+
+
+def test_four_letter_typos_are_corrected_and_the_signals_search_the_correction(qu):
+    parsed = qu.parse("red dres")
+    assert parsed.understood() == {"colour": "Red", "category": "Dresses"} and parsed.groups[1].corrected == "dress"
+    assert parsed.text == "red dress"  # what lexical, semantic and visual search
+    assert qu.parse("dres").text == "dress"
+
+
+def test_synonyms_reach_the_signals_as_catalog_values(qu):
+    assert qu.parse("navy trainers for ladies").text == "Navy Blue Running Shoes for Women"
+    assert qu.parse("crimson dress").text == "Red dress"  # only the catalog's values ("Scarlet" is none)
+    assert qu.parse("red dress").text is None  # nothing to rewrite: the signals search the typed text
+
+
+def test_correct_words_brands_numbers_and_sizes_are_never_corrected(qu):
+    assert qu.parse("birch acme").text is None  # brands (rare words of the catalog)
+    assert qu.parse("made").text is None  # "jade"-like corrections need the first letter kept; none here
+    for text in ("size 42 shoes", "xl tshirt", "2012 dress", "uk9 shoes", "32b"):
+        assert qu.parse(text).text is None, text
+
+
+def test_old_rules_kept_for_comparison():
+    old = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
+    legacy = QueryUnderstanding(old.vocabulary, old.synonyms, min_corrected=5, title_words=False, rewrite=False)
+    assert legacy.parse("red dres").understood() == {"colour": "Red"} and legacy.parse("red dres").text is None
+
+
+def test_short_words_only_regain_a_dropped_letter_and_near_keys_win(qu):
+    assert qu.parse("ble dress").text == "blue dress"  # 3 letters: "blue" lost its "u"
+    assert qu.parse("bat").text is None  # "bag" would be a substitution: never for 3 letters
+    from search.understanding import _plausible
+    assert _plausible("gteen", "green") and not _plausible("gren", "grey") and _plausible("gren", "green")
