@@ -126,22 +126,14 @@ def score_main(query: str, lexical: LexicalIndex, k: int, allowed: np.ndarray, t
     """(scores, rows) of the top-k main documents among ``allowed``, each query term's bm25s score
     re-weighted by live idf / build idf, so main and delta documents share one idf per term. (The
     length normalisation keeps the build's average length: the residual drift, tested.)"""
-    retriever = lexical.retriever
     main = stats.main
-    scores: np.ndarray | None = None
+    ids, weights = [], []
     for term, times in Counter(tokenize(query)).items():
         tid = main.vocab.get(term)
         df = main.df(term)
         if tid is None or df == 0:
             continue
         build_idf = math.log(1 + (main.n_docs - df + 0.5) / (df + 0.5))
-        weight = times * stats.idf(term, len(_delta_rows(terms, n, live, term))) / build_idf
-        term_scores = np.asarray(retriever.get_scores_from_ids([tid]), np.float64) * weight
-        scores = term_scores if scores is None else scores + term_scores
-    if scores is None:
-        return np.zeros(0, np.float32), np.zeros(0, np.int64)
-    candidates = np.flatnonzero((scores > 0) & allowed)
-    if len(candidates) > k:
-        candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-    order = candidates[np.argsort(-scores[candidates], kind="stable")]
-    return scores[order].astype(np.float32), order.astype(np.int64)
+        ids.append(tid)
+        weights.append(times * stats.idf(term, len(_delta_rows(terms, n, live, term))) / build_idf)
+    return lexical.search_ids(np.array(ids, np.int64), np.array(weights, np.float64), k, allowed)
