@@ -42,6 +42,7 @@ from indexer.loaded import load_index  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.filters import Filters  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
+from search.types import SearchRequest  # noqa: E402
 
 logger = logging.getLogger("scale")
 DEFAULT_CONFIGS = "flat,hnsw,ivf-sq8,milvus-hnsw"
@@ -63,6 +64,23 @@ def encode_queries(texts: list[str], base_index: Path | None) -> tuple[dict[str,
         vectors[text] = encoder.encode_query(text)
         ms.append((time.perf_counter() - t0) * 1000)
     return vectors, {"p50_ms": h.pct(ms[3:], 50), "p95_ms": h.pct(ms[3:], 95), "backend": "onnx" if onnx else "torch"}
+
+
+def add_rewritten_queries(searcher: Searcher, texts: list[str], vectors: dict[str, np.ndarray],
+                          use_encoder: bool, base_index: Path | None) -> int:
+    """Vectors for the texts the Searcher's signals search (query understanding rewrites a typed query:
+    typos corrected, synonyms resolved), added to ``vectors``; without the encoder, a rewritten text
+    takes its typed text's stand-in vector. Returns how many were added."""
+    rewritten = {}
+    for text in texts:
+        searched = searcher.signal_text(SearchRequest(text=text))
+        if searched is not None and searched not in vectors:
+            rewritten.setdefault(searched, text)
+    if use_encoder and rewritten:
+        vectors.update(encode_queries(list(rewritten), base_index)[0])
+    else:
+        vectors.update({searched: vectors[typed] for searched, typed in rewritten.items()})
+    return len(rewritten)
 
 
 def satisfies(product: Any, filters: dict[str, Any]) -> bool:
@@ -147,6 +165,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         loaded = load_index(index_dir, verify_checksums=False)
         searcher = Searcher(loaded, encoders, SearchConfig(candidate_depth=args.depth))
+        added = add_rewritten_queries(searcher, texts, vectors, use_encoder, args.base_index)
+        logger.info("%d of %d queries are searched rewritten by query understanding", added, len(texts))
         faiss.omp_set_num_threads(args.build_threads)  # the Searcher set 1 for queries; builds and truth use all
         filters = Filters(**args.filter)
         mask = searcher.filter_index.mask(filters)
