@@ -92,18 +92,14 @@ class ProductWords:
 
     def overlaps(self, query_words: set[str], rows: np.ndarray) -> np.ndarray:
         """(len(rows), 4): how many of ``query_words`` each row's title, brand, attributes, any field has."""
-        ids = [self.vocabulary[w] for w in query_words if w in self.vocabulary]
-        counts = np.zeros(len(rows) * self.FIELDS)
-        if not ids or not len(rows):
-            return counts.reshape(len(rows), self.FIELDS)
-        indptr, indices = self.matrix.indptr, self.matrix.indices
-        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
-        owner = np.repeat(np.arange(len(rows)), lengths)  # each stored entry's candidate
-        entry = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[owner]
-        cols = indices[entry]
-        hit = np.isin(cols // self.FIELDS, ids)
-        counts += np.bincount(owner[hit] * self.FIELDS + cols[hit] % self.FIELDS, minlength=len(counts))
-        return counts.reshape(len(rows), self.FIELDS)
+        from search.tree_kernels import count_overlaps
+
+        ids = np.array([self.vocabulary[w] for w in query_words if w in self.vocabulary], np.int64)
+        counts = np.zeros((len(rows), self.FIELDS))
+        if len(ids) and len(rows):  # a compiled walk over the candidates' stored words (~20 us for 200)
+            count_overlaps(self.matrix.indptr, self.matrix.indices, np.asarray(rows, np.int64), np.unique(ids),
+                           self.FIELDS, counts)
+        return counts
 
 
 def _signal_columns(run: Run, docs: np.ndarray, slot: np.ndarray | None = None,
