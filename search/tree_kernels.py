@@ -4,8 +4,9 @@ and walks each tree, branch by branch), and the query-word overlap counts of its
 
 `TreeEnsemble.from_model_string` reads the model text (`Booster.model_to_string`: thresholds and leaf values
 printed with 17 significant digits, so they parse back exactly) into flat arrays; `predict` repeats LightGBM's
-rules to the bit (QuickScorer's layout: every split looked at once per feature, see `_Scorer`): a feature within 1e-35 of zero is 0 (LightGBM drops it when it reads a dense row), a NaN is 0
-unless the split sends missing values one way, a split whose missing type is "Zero" or "NaN" sends those values
+rules to the bit (QuickScorer's layout: every split looked at once per feature, see `_Scorer`): a feature
+within 1e-35 of zero is 0 (LightGBM drops it when it reads a dense row), a NaN is 0 unless the split sends
+missing values one way, a split whose missing type is "Zero" or "NaN" sends those values
 to its default side, anything else goes left when ``value <= threshold``; a row's raw score is 0.0 plus each tree's
 leaf value in tree order (lambdarank outputs the raw score). A model this does not cover (categorical splits,
 linear trees, several outputs per row, averaged output) gives None, and `search.ranker` keeps LightGBM.
