@@ -202,3 +202,14 @@ def test_ranker_features_and_scores_are_unchanged():
         assert np.array_equal(ranker.score(x), old)  # column-major, as build_features makes it
         assert np.array_equal(ranker.score(np.ascontiguousarray(x)), old)  # row-major
         assert np.array_equal(ranker.score(x[::2]), old[::2])  # neither (copied)
+
+
+@pytest.mark.parametrize("tiers", [1, 3, 8, 9, 50, 10_000])
+def test_best_tiers_is_the_partition_threshold(tiers):
+    from search.understanding import _best_tiers
+
+    rng = np.random.default_rng(tiers)
+    values = rng.integers(1, tiers + 1, 5000) * 0.9 + 0.1
+    for depth in (1, 10, 1000, 4999):
+        old = values >= np.partition(values, len(values) - depth)[len(values) - depth]
+        assert np.array_equal(_best_tiers(values, depth), old)
