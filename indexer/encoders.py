@@ -10,7 +10,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -116,6 +117,7 @@ class SentenceTransformerEncoder:
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
         self._query_onnx_alone: Any = None  # the same model on every core, for a query embedded while no other is
         self._embedding_queries = 0  # queries being embedded right now (under _query_lock)
+        self._searches = 0  # searches being answered right now, in any stage (`answering`, under _query_lock)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -193,11 +195,24 @@ class SentenceTransformerEncoder:
             return self._query_onnx_alone.encode
         return self._query_onnx.encode if self._query_onnx is not None else self._forward
 
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one search as in flight for the block (the Searcher wraps each search): a query embedded
+        while another search is anywhere in its stages takes the one-thread session, since that search
+        needs a core too (under 8 clients the every-core session cost more CPU per query and waited on it)."""
+        with self._query_lock:
+            self._searches += 1
+        try:
+            yield
+        finally:
+            with self._query_lock:
+                self._searches -= 1
+
     def embed_query_uncached(self, text: str) -> np.ndarray:
         """One text's unit vector from the model (no LRU), through `_query_forward`'s choice of session."""
         with self._query_lock:
             self._embedding_queries += 1
-            alone = self._embedding_queries == 1
+            alone = self._embedding_queries == 1 and self._searches <= 1
         try:
             return l2_normalize(self._query_forward(alone)([text]))[0]
         finally:

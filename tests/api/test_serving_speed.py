@@ -159,3 +159,23 @@ def test_access_log_off_silences_only_the_per_request_lines(client, caplog):
     finally:
         configure_logging("text", logging.INFO)
     assert ACCESS_LOGGER.isEnabledFor(logging.INFO)
+
+
+def test_requests_search_faiss_on_one_thread_in_whichever_thread_answers(synthetic_searcher):
+    """libgomp keeps the OpenMP thread count per thread: the server's threadpool threads must get 1 too."""
+    import threading
+
+    import faiss
+
+    seen = {}
+
+    def answer() -> None:
+        seen["before"] = faiss.omp_get_max_threads()
+        seen["hits"] = [h.product.id for h in synthetic_searcher.search(SearchRequest(text="red shirt", k=5)).hits]
+        seen["after"] = faiss.omp_get_max_threads()
+
+    worker = threading.Thread(target=answer)
+    worker.start()
+    worker.join()
+    assert seen["after"] == 1
+    assert seen["hits"] == [h.product.id for h in synthetic_searcher.search(SearchRequest(text="red shirt", k=5)).hits]
