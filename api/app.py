@@ -42,6 +42,8 @@ def with_understanding(searcher: Searcher, settings: Settings) -> Searcher:
     from search.synonyms import load_synonyms
 
     searcher.synonyms = load_synonyms(settings.synonyms)
+    if hasattr(searcher.encoders.text, "query_batch"):
+        searcher.encoders.text.query_batch = settings.query_batch
     _ = searcher.understanding
     return searcher
 

@@ -179,3 +179,20 @@ def test_requests_search_faiss_on_one_thread_in_whichever_thread_answers(synthet
     worker.join()
     assert seen["after"] == 1
     assert seen["hits"] == [h.product.id for h in synthetic_searcher.search(SearchRequest(text="red shirt", k=5)).hits]
+
+
+def test_get_search_parameters_parsed_on_the_loop_keep_their_docs_and_errors(client):
+    """The filter and fusion parameter groups are async dependencies now (no threadpool hop): same names in the
+    OpenAPI schema, same 422s, same answers."""
+    names = {p["name"] for p in client.get("/openapi.json").json()["paths"]["/search"]["get"]["parameters"]}
+    assert {"q", "k", "offset", "fusion", "rrf_k", "norm", "weights", "brand", "category", "price_min", "price_max",
+            "attr"} <= names
+    for bad in ({"price_min": "-1"}, {"fusion": "bogus"}, {"rrf_k": "nan"}, {"weights": "nosuchsignal:1"},
+                {"attr": "no-colon"}):
+        r = client.get("/search", params={"q": "red shirt", **bad})
+        assert r.status_code == 422, (bad, r.text)
+    filtered = client.get("/search", params={"q": "shirt", "price_max": "1000", "fusion": "rrf", "k": 5})
+    assert filtered.status_code == 200 and filtered.json()["fusion"] == "rrf"
+    assert all(hit["product"]["price"] <= 1000 for hit in filtered.json()["hits"] if hit["product"].get("price"))
+    facets = client.get("/facets", params={"q": "shirt", "price_max": "1000"})
+    assert facets.status_code == 200
