@@ -94,7 +94,7 @@ def captured(monkeypatch):
     seen = {}
     monkeypatch.setattr(api_cli, "_serve", lambda settings: seen.setdefault("settings", settings) and 0)
     for name in ("PRODSEARCH_WORKERS", "PRODSEARCH_HTTP", "PRODSEARCH_LOOP", "PRODSEARCH_ACCESS_LOG",
-                 "PRODSEARCH_ADMIN_TOKEN"):
+                 "PRODSEARCH_ADMIN_TOKEN", "PRODSEARCH_SEARCH_THREADS", "PRODSEARCH_QUERY_BATCH"):
         monkeypatch.delenv(name, raising=False)
     return seen
 
@@ -114,6 +114,30 @@ def test_serve_defaults_keep_one_process_and_the_access_log(captured):
     _run(["serve"])
     s = captured["settings"]
     assert (s.workers, s.http, s.loop, s.access_log) == (1, "auto", "auto", True)
+
+
+def test_search_pool_and_query_batch_options(captured):
+    _run(["serve", "--search-threads", "8", "--query-batch", "8"])
+    assert (captured["settings"].search_threads, captured["settings"].query_batch) == (8, 8)
+    captured.clear()
+    _run(["serve"])
+    assert (captured["settings"].search_threads, captured["settings"].query_batch) == (4, 1)
+    for bad in (["--search-threads", "0"], ["--query-batch", "0"], ["--query-batch", "1000"]):
+        with pytest.raises(UserError, match="search_threads|query_batch"):
+            _run(["serve", *bad])
+
+
+def test_with_understanding_hands_query_batch_to_the_text_encoder(synthetic_searcher):
+    from api.app import with_understanding
+    from api.settings import Settings
+
+    encoder = synthetic_searcher.encoders.text
+    encoder.query_batch = 1
+    try:
+        with_understanding(synthetic_searcher, Settings(index_dir=synthetic_searcher.index.directory, query_batch=6))
+        assert encoder.query_batch == 6
+    finally:
+        del encoder.query_batch
 
 
 def test_bad_workers_is_a_clear_error(captured):
