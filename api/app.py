@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -41,8 +42,16 @@ def with_understanding(searcher: Searcher, settings: Settings) -> Searcher:
     from search.synonyms import load_synonyms
 
     searcher.synonyms = load_synonyms(settings.synonyms)
+    if hasattr(searcher.encoders.text, "query_batch"):
+        searcher.encoders.text.query_batch = settings.query_batch
     _ = searcher.understanding
     return searcher
+
+
+def search_pool(settings: Settings) -> ThreadPoolExecutor:
+    """The threads that answer text searches: a few, not one per concurrent request (anyio's threadpool), so
+    that 8 concurrent searches do not all contend for the GIL and 2 cores at once."""
+    return ThreadPoolExecutor(max_workers=settings.search_threads, thread_name_prefix="search")
 
 
 def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
@@ -54,8 +63,10 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         if app.state.searcher is None:
             app.state.reloader.install(load_searcher(settings))
         app.state.decode_pool = DecodePool()  # a fresh one per run of the app (tests start an app more than once)
+        app.state.search_pool = search_pool(settings)
         yield
         app.state.decode_pool.close()
+        app.state.search_pool.shutdown(wait=False)
         app.state.live.close()
 
     # docs_url/redoc_url off: /docs is served from local files by api.routers.docs (no CDN); no ReDoc
@@ -64,6 +75,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     app.state.settings = settings
     app.state.searcher = None
     app.state.decode_pool = DecodePool()
+    app.state.search_pool = search_pool(settings)
     app.state.metrics = Metrics()
     app.state.reloader = IndexReloader(app.state, settings,
                                        on_reload=lambda result: app.state.metrics.reloads.labels(result).inc())

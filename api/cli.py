@@ -37,6 +37,11 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="server processes, each loading its own copy of the index (~1.7 GB RSS each for 44k "
                              "products); more than 1 serves read-only: it refuses PRODSEARCH_ADMIN_TOKEN, since "
                              "live writes must go through one process (env PRODSEARCH_WORKERS; default 1)")
+    parser.add_argument("--search-threads", type=int, default=None,
+                        help="threads answering text searches per process (env PRODSEARCH_SEARCH_THREADS; default 4)")
+    parser.add_argument("--query-batch", type=int, default=None,
+                        help="embed up to this many concurrent text queries together: ~3x less CPU per query under "
+                             "load, vectors equal to ~3e-8 (env PRODSEARCH_QUERY_BATCH; default 1, off)")
     parser.add_argument("--http", choices=("auto", "h11", "httptools"), default=None,
                         help="HTTP parser (env PRODSEARCH_HTTP; default auto: httptools when installed)")
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default=None,
@@ -44,7 +49,8 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 
 
 # the serving-speed options above (`serve` and `demo`), each its own Settings field
-OPTION_FIELDS.update({"access_log": "access_log", "workers": "workers", "http": "http", "loop": "loop"})
+OPTION_FIELDS.update({"access_log": "access_log", "workers": "workers", "http": "http", "loop": "loop",
+                     "search_threads": "search_threads", "query_batch": "query_batch"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 from fastapi import HTTPException, Query
 from pydantic import ValidationError
@@ -112,3 +114,22 @@ class FusionParams:
     ):
         self.fields: dict[str, Any] = {"fusion": fusion, "rrf_k": rrf_k, "norm": norm,
                                        "weights": parse_weights(weights)}
+
+
+P = TypeVar("P")
+
+
+def on_the_loop(params_class: Callable[..., P]) -> Callable[..., Awaitable[P]]:
+    """``params_class`` as an ``async`` dependency with the same query parameters: FastAPI hands a class
+    dependency to its threadpool (a thread hop per parameter group per request); building one is cheap."""
+    async def build(**values: Any) -> P:
+        return params_class(**values)
+
+    init = inspect.signature(params_class.__init__, eval_str=True)  # type: ignore[misc]
+    build.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])  # type: ignore[attr-defined]
+    build.__name__ = build.__qualname__ = f"{params_class.__name__}_on_the_loop"
+    return build
+
+
+filters_on_the_loop = on_the_loop(FilterParams)
+fusion_on_the_loop = on_the_loop(FusionParams)

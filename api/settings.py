@@ -47,6 +47,10 @@ class Settings(BaseSettings):
                              "a formatted line per request")
     workers: int = Field(default=1, ge=1, le=64, description="server processes, each with its own copy of the index "
                          "(read-only serving: live writes need one process)")
+    search_threads: int = Field(default=4, ge=1, le=64, description="threads answering text searches (GET /search); "
+                                "a few more than the cores: more only contend for the GIL and the cores")
+    query_batch: int = Field(default=1, ge=1, le=64, description="embed up to this many concurrent text queries "
+                             "together (1: each alone); vectors equal to ~3e-8, not bit for bit")
     http: Literal["auto", "h11", "httptools"] = Field(default="auto", description="uvicorn's HTTP parser (auto: "
                                                       "httptools when installed, else the pure-Python h11)")
     loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop (auto: uvloop when "

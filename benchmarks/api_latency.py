@@ -7,7 +7,9 @@ in the same run so that two builds compare side by side under the same machine l
    per-stage ``timings_ms`` p50/p95; then the same queries again (the query-embedding cache answers);
 2. photo queries, one client (POST /search/image, the fixture photos);
 3. ``--clients`` concurrent clients (default 8) for ``--load-seconds``, every query new (cache misses):
-   QPS, p50/p95, and CPU per request of the server process(es) and of this load generator.
+   QPS, p50/p95, and CPU per request of the server process(es) and of this load generator; then, for each
+   ``--offered-qps``, the same clients paced at that total rate (open loop): achieved QPS and p50/p95 counted
+   from each request's slot, the reading of "150 QPS at p95 <= 50 ms" that does not need 8 closed-loop clients.
 
 Queries are built from the served index's own facet values (``GET /facets``: pairs of values of two
 facets, e.g. "navy blue shirts"), deterministic, and never repeated between phases. Usage:
@@ -15,6 +17,7 @@ facets, e.g. "navy blue shirts"), deterministic, and never repeated between phas
     .venv/bin/python benchmarks/api_latency.py --index IDX                 # serve IDX here, measure it
     .venv/bin/python benchmarks/api_latency.py --index IDX --serve-arg=--workers=2
     .venv/bin/python benchmarks/api_latency.py --url http://127.0.0.1:8460 --url http://127.0.0.1:8461
+    .venv/bin/python benchmarks/api_latency.py --index IDX --offered-qps 150   # also 8 clients paced at 150 QPS
     .venv/bin/python benchmarks/api_latency.py                              # build the fixture index first
 """
 
@@ -171,14 +174,18 @@ def single_client(target: Target, queries: list[str], photos: list[Path]) -> Non
         out.append(line("photo (POST /search/image, client):", ms))
 
 
-def load_phase(target: Target, queries: list[str], clients: int, seconds: float) -> None:
+def load_phase(target: Target, queries: list[str], clients: int, seconds: float,
+               offered_qps: float | None = None) -> None:
+    """Closed loop (each client sends when its answer is back) or, with ``offered_qps``, paced (open loop)."""
     cpu0, own0 = cpu_seconds(target.pids), time.process_time()
     result = run_load(target.url, concurrency=clients, duration=seconds, max_requests=len(queries),
-                      queries=queries, k=10, timeout=30)
+                      queries=queries, k=10, timeout=30, offered_qps=offered_qps)
     server_cpu = (cpu_seconds(target.pids) - cpu0) * 1000 / max(1, result.ok)
     own_cpu = (time.process_time() - own0) * 1000 / max(1, result.ok)
     s = result.summary()
-    target.report.append(f"{clients} clients, {s['seconds']:.1f} s, new queries: {s['throughput_rps']:.1f} QPS   "
+    mode = f"paced at {offered_qps:g} QPS offered" if offered_qps else "closed loop"
+    target.report.append(f"{clients} clients, {mode}, {s['seconds']:.1f} s, new queries: "
+                         f"{s['throughput_rps']:.1f} QPS achieved   "
                          f"p50 {s['latency_ms']['p50']:.1f} ms   p95 {s['latency_ms']['p95']:.1f} ms   "
                          f"ok {s['ok']}  errors {s['errors']}  repeated {s['repeated']}")
     if target.pids:
@@ -195,6 +202,9 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=50, help="single-client photo queries")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--offered-qps", type=float, action="append", default=[],
+                        help="also run the clients paced at this total rate (open loop; latency counts from each "
+                        "request's slot), after the closed-loop phase; repeatable")
     parser.add_argument("--rounds", type=int, default=1, help="alternate the servers this many times")
     parser.add_argument("--seed", type=int, default=11, help="query order; change it to measure running servers "
                         "again with queries they have not seen")
@@ -218,7 +228,8 @@ def main() -> int:
             wait_healthy(target.url)
             target.pids = server_pids(int(target.url.rsplit(":", 1)[1]))
         with httpx.Client(base_url=targets[0].url, timeout=60, trust_env=False) as client:
-            per_round = args.text + int(args.load_seconds * 500)  # room for 500 QPS of new queries
+            phases = 1 + len(args.offered_qps)
+            per_round = args.text + phases * int(args.load_seconds * 500)  # room for 500 QPS of new queries
             queries = facet_queries(client, per_round * args.rounds, args.seed)
         photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
         for r in range(args.rounds):
@@ -226,7 +237,10 @@ def main() -> int:
             for target in targets:  # the same new queries for each server, so each misses its own cache
                 target.report.append(f"-- round {r + 1}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
                 single_client(target, batch[: args.text], photos)
-                load_phase(target, batch[args.text:], args.clients, args.load_seconds)
+                load_queries = batch[args.text:]
+                size = len(load_queries) // phases
+                for i, offered in enumerate([None, *args.offered_qps]):
+                    load_phase(target, load_queries[i * size:(i + 1) * size], args.clients, args.load_seconds, offered)
     finally:
         if server is not None:
             server.terminate()

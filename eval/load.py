@@ -31,6 +31,7 @@ DEFAULT_QUERIES = ("red dress", "black shoes", "blue shirt", "white t-shirt", "b
 MAX_CONCURRENCY = 64
 MAX_DURATION_S = 600.0
 MAX_REQUESTS = 100_000
+MAX_OFFERED_QPS = 10_000
 
 
 class LoadTestError(ProdsearchError):
@@ -63,6 +64,7 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     distinct_queries: int = 0  # how many different texts the run had to send
+    offered_qps: float | None = None  # paced (open loop) at this total rate; None: each client sends when free
 
     @property
     def repeated(self) -> int:
@@ -71,6 +73,7 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         return {"url": self.url, "concurrency": self.concurrency, "seconds": round(self.seconds, 3),
+                "offered_qps": self.offered_qps,
                 "requests": self.sent, "ok": self.ok, "errors": sum(self.errors.values()),
                 "error_kinds": dict(self.errors), "repeated": self.repeated,
                 "throughput_rps": round(self.ok / self.seconds, 2) if self.seconds else 0.0,
@@ -79,7 +82,8 @@ class LoadResult:
     def format(self) -> str:
         s = self.summary()
         lat = s["latency_ms"]
-        lines = [f"load run on {self.url}: {self.concurrency} clients, {s['seconds']:.1f} s",
+        paced = f", paced at {self.offered_qps:g} QPS offered" if self.offered_qps else ""
+        lines = [f"load run on {self.url}: {self.concurrency} clients{paced}, {s['seconds']:.1f} s",
                  f"  requests {s['requests']}  ok {s['ok']}  errors {s['errors']}  throughput {s['throughput_rps']:.1f} req/s",
                  f"  repeated queries {s['repeated']} (answered by the query-embedding cache; 0 = every query new)",
                  f"  latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}"]
@@ -133,9 +137,15 @@ class _Connection:
         self.reader = self.writer = None
 
 
+def scheduled_at(n: int, offered_qps: float | None) -> float:
+    """Seconds after the start at which request ``n`` is due: ``n / offered_qps`` when paced (open loop),
+    0 (as soon as a client is free) otherwise."""
+    return n / offered_qps if offered_qps else 0.0
+
+
 async def _run(url: str, queries: Sequence[str], concurrency: int, duration: float, max_requests: int,
-               k: int, timeout: float) -> LoadResult:
-    result = LoadResult(url, concurrency, 0.0, distinct_queries=len(set(queries)))
+               k: int, timeout: float, offered_qps: float | None = None) -> LoadResult:
+    result = LoadResult(url, concurrency, 0.0, distinct_queries=len(set(queries)), offered_qps=offered_qps)
     prefix = urlsplit(url).path.rstrip("/") + "/search?"
     deadline = time.perf_counter() + duration
     counter = iter(range(max_requests))
@@ -148,9 +158,16 @@ async def _run(url: str, queries: Sequence[str], concurrency: int, duration: flo
                 n = next(counter, None)
                 if n is None:
                     return
-                result.sent += 1
                 target = prefix + urlencode({"q": queries[n % len(queries)], "k": k})
                 t0 = time.perf_counter()
+                if offered_qps:  # paced: wait for this request's slot; its latency counts from the slot, so a
+                    due = start + scheduled_at(n, offered_qps)  # server that falls behind shows its queue
+                    if due >= deadline:
+                        return
+                    if due > t0:
+                        await asyncio.sleep(due - t0)
+                    t0 = due
+                result.sent += 1
                 try:
                     status = await connection.get(target)
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
@@ -177,8 +194,10 @@ async def _run(url: str, queries: Sequence[str], concurrency: int, duration: flo
 
 def run_load(url: str, *, concurrency: int = 4, duration: float = 10.0, max_requests: int = 1000,
              queries: Sequence[str] = DEFAULT_QUERIES, k: int = 10, timeout: float = 10.0,
-             check_health: bool = True) -> LoadResult:
-    """Run the load test; bounded by ``max_requests`` and ``duration`` (and hard caps on both)."""
+             check_health: bool = True, offered_qps: float | None = None) -> LoadResult:
+    """Run the load test; bounded by ``max_requests`` and ``duration`` (and hard caps on both). With
+    ``offered_qps`` the clients send at that total rate (request n at n / offered_qps s) instead of as fast as
+    answers come back, and each latency counts from the request's slot (queueing at the client included)."""
     url = check_loopback(url)
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise LoadTestError(f"--concurrency must be 1..{MAX_CONCURRENCY}, got {concurrency}")
@@ -188,6 +207,8 @@ def run_load(url: str, *, concurrency: int = 4, duration: float = 10.0, max_requ
         raise LoadTestError(f"--max-requests must be 1..{MAX_REQUESTS}, got {max_requests}")
     if not queries:
         raise LoadTestError("no queries to send")
+    if offered_qps is not None and not 0 < offered_qps <= MAX_OFFERED_QPS:
+        raise LoadTestError(f"--offered-qps must be in (0, {MAX_OFFERED_QPS}], got {offered_qps}")
     if check_health:
         import httpx
 
@@ -195,4 +216,4 @@ def run_load(url: str, *, concurrency: int = 4, duration: float = 10.0, max_requ
             httpx.get(f"{url}/health", timeout=timeout, trust_env=False).raise_for_status()
         except httpx.HTTPError as exc:
             raise LoadTestError(f"{url}/health failed ({exc}); is `prodsearch serve` running there?") from exc
-    return asyncio.run(_run(url, list(queries), concurrency, duration, max_requests, k, timeout))
+    return asyncio.run(_run(url, list(queries), concurrency, duration, max_requests, k, timeout, offered_qps))

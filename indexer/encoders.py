@@ -10,10 +10,11 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -116,6 +117,9 @@ class SentenceTransformerEncoder:
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
         self._query_onnx_alone: Any = None  # the same model on every core, for a query embedded while no other is
         self._embedding_queries = 0  # queries being embedded right now (under _query_lock)
+        self._searches = 0  # searches being answered right now, in any stage (`answering`, under _query_lock)
+        self.query_batch = 1  # >1: queries arriving while one is embedded are embedded together (`QueryBatcher`)
+        self._batcher: QueryBatcher | None = None
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -193,16 +197,39 @@ class SentenceTransformerEncoder:
             return self._query_onnx_alone.encode
         return self._query_onnx.encode if self._query_onnx is not None else self._forward
 
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one search as in flight for the block (the Searcher wraps each search): a query embedded
+        while another search is anywhere in its stages takes the one-thread session, since that search
+        needs a core too (under 8 clients the every-core session cost more CPU per query and waited on it)."""
+        with self._query_lock:
+            self._searches += 1
+        try:
+            yield
+        finally:
+            with self._query_lock:
+                self._searches -= 1
+
     def embed_query_uncached(self, text: str) -> np.ndarray:
-        """One text's unit vector from the model (no LRU), through `_query_forward`'s choice of session."""
+        """One text's unit vector from the model (no LRU), through `_query_forward`'s choice of session; with
+        ``query_batch`` > 1, in a batch with the queries that arrived while the previous batch ran."""
+        if getattr(self, "query_batch", 1) > 1:
+            if self._batcher is None or self._batcher.max_batch != self.query_batch:
+                self._batcher = QueryBatcher(self._embed_batch, self.query_batch)
+            return self._batcher.embed(text)
         with self._query_lock:
             self._embedding_queries += 1
-            alone = self._embedding_queries == 1
+            alone = self._embedding_queries == 1 and self._searches <= 1
         try:
             return l2_normalize(self._query_forward(alone)([text]))[0]
         finally:
             with self._query_lock:
                 self._embedding_queries -= 1
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        with self._query_lock:
+            alone = len(texts) == 1 and self._searches <= 1
+        return l2_normalize(self._query_forward(alone)(texts))
 
     def encode_query(self, text: str) -> np.ndarray:
         """One text's vector, through an LRU cache of recent queries (shoppers repeat them)."""
@@ -217,6 +244,63 @@ class SentenceTransformerEncoder:
             if len(self._query_cache) > QUERY_CACHE_SIZE:
                 self._query_cache.popitem(last=False)
         return vector.copy()
+
+
+class _Pending:
+    __slots__ = ("text", "done", "vector", "error")
+
+    def __init__(self, text: str):
+        self.text, self.done = text, False
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+class QueryBatcher:
+    """Embeds concurrent queries together: while one batch runs, arriving queries wait, and the first of
+    them to wake embeds up to ``max_batch`` of them as the next batch (no timer: a query alone never waits).
+    The model's weights are read once per batch instead of once per query: on this 2-core machine a batch of
+    8 took 1.4 ms of CPU per query against 4.7 ms one by one (MiniLM, ONNX, one thread). Vectors equal those
+    embedded alone to ~3e-8 (the padding changes the float summation order), not bit for bit."""
+
+    def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int):
+        self.embed_batch = embed_batch
+        self.max_batch = max(1, int(max_batch))
+        self._cond = threading.Condition()
+        self._pending: list[_Pending] = []
+        self._running = False
+
+    def _run(self, batch: list[_Pending]) -> None:
+        try:
+            vectors = self.embed_batch([item.text for item in batch])
+            for item, vector in zip(batch, vectors, strict=True):
+                item.vector = vector
+        except Exception as exc:  # every query of the batch gets the error, none waits forever
+            for item in batch:
+                item.error = exc
+        finally:
+            for item in batch:
+                item.done = True
+
+    def embed(self, text: str) -> np.ndarray:
+        item = _Pending(text)
+        with self._cond:
+            self._pending.append(item)
+            while not item.done:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                self._running = True
+                batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self._running = False
+                    self._cond.notify_all()
+        if item.error is not None:
+            raise item.error
+        return cast(np.ndarray, item.vector)  # set with done when there is no error
 
 
 def _packaged_text_tower(config: dict | None) -> str | None:

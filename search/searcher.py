@@ -8,7 +8,9 @@ this") is left out of its own results.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
 
@@ -36,6 +38,16 @@ from search.types import Hit, SearchRequest, SearchResponse, SignalHit
 from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_text
 
 logger = logging.getLogger(__name__)
+_this_thread = threading.local()
+
+
+def single_thread_search_here() -> None:
+    """`use_single_thread_search` for the calling thread, once per thread. libgomp keeps the OpenMP thread
+    count per thread: set in the thread that opened the Searcher, it left the server's threadpool threads
+    (which answer the requests) searching FAISS on every core, with OpenMP's spinning workers."""
+    if not getattr(_this_thread, "single_thread_search", False):
+        use_single_thread_search()
+        _this_thread.single_thread_search = True
 
 
 class ProductNotFoundError(ProdsearchError, KeyError):
@@ -178,6 +190,7 @@ class Searcher:
         """One run per active signal (a signal with weight 0 is not computed), for each kind of query given
         in `QUERY_KINDS` order and each registered signal answering it (`search.signals`), once per signal."""
         timings = {} if timings is None else timings
+        single_thread_search_here()
         weights = {**self.config.weights, **(request.weights or {})}
         if request.text is None and image is None and request.product_id is None:
             raise InvalidQueryError("give a text query, an image, or a product_id")
@@ -211,6 +224,10 @@ class Searcher:
 
     def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
         """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""
+        with getattr(self.encoders.text, "answering", nullcontext)():  # how busy the server is (encoder's choice)
+            return self._search(request, image)
+
+    def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
         runs = self.retrieve(request, image, timings)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_searcher, get_settings
 from api.errors import error_responses
-from api.params import FilterParams, FusionParams
+from api.params import FilterParams, FusionParams, filters_on_the_loop, fusion_on_the_loop
 from api.routers.search import make_request
 from api.settings import Settings
 from search.facets import FacetLayout, FacetsResponse, compute_facets
@@ -21,8 +21,8 @@ def get_facets(
     q: str | None = Query(default=None, max_length=1000,
                           description="text query (optional: without it, counts cover the whole catalog)"),
     product_id: str | None = Query(default=None, description="count over the \"more like this\" candidates of a product"),
-    fusion_params: FusionParams = Depends(),
-    filter_params: FilterParams = Depends(),
+    fusion_params: FusionParams = Depends(fusion_on_the_loop),
+    filter_params: FilterParams = Depends(filters_on_the_loop),
     searcher: Searcher = Depends(get_searcher),
     settings: Settings = Depends(get_settings),
 ) -> FacetsResponse:

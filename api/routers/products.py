@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import current_searcher, not_modified
 from api.errors import error_responses
-from api.params import FilterParams
+from api.params import FilterParams, filters_on_the_loop
 from api.public import PublicProduct, PublicSearchResponse, public_json, public_product
 from api.routers.search import make_request
 from search.searcher import Searcher
@@ -57,7 +57,7 @@ def get_product_image(product_id: str, request: Request, searcher: Searcher = De
 
 @router.get("/{product_id:path}/similar", response_model=PublicSearchResponse, responses=error_responses(404))
 def get_similar(http: Request, product_id: str, k: int = Query(default=10, ge=1, le=MAX_K), offset: int = Query(default=0, ge=0),
-                filter_params: FilterParams = Depends(),
+                filter_params: FilterParams = Depends(filters_on_the_loop),
                 searcher: Searcher = Depends(current_searcher)) -> Response:
     """"More like this": products closest to this one's text and photo, itself excluded."""
     request = make_request(product_id=product_id, k=k, offset=offset, filters=filter_params.filters)

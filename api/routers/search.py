@@ -2,11 +2,14 @@
 
 Routes that decode a photo are ``async``: the photo is decoded in the bounded decode pool
 (api.decoding) and the search runs in the threadpool, so neither blocks the event loop.
-The others are plain ``def`` routes, which FastAPI runs in its threadpool.
+GET /search parses its parameters on the event loop and answers in the app's small search pool
+(`api.app.search_pool`): no hop through FastAPI's threadpool per parameter group, and at most
+``search_threads`` searches contend for the GIL and the cores at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
@@ -17,6 +20,8 @@ from api.decoding import DecodePool
 from api.deps import current_searcher, decode_base64, get_decode_pool, get_settings, read_upload
 from api.errors import error_responses, readable_errors
 from api.params import WEIGHTS_HELP, FilterParams, FusionParams, filters_from_json, parse_weights
+from api.params import filters_on_the_loop as filters_query
+from api.params import fusion_on_the_loop as fusion_query
 from api.public import PublicSearchResponse, public_json
 from api.settings import Settings
 from search.searcher import Searcher
@@ -39,17 +44,18 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
 
 
 @router.get("/search", response_model=PublicSearchResponse, responses=error_responses())
-def search_get(
+async def search_get(
     http: Request,
     q: str = Query(min_length=1, max_length=1000, description="text query"),
     k: int = Query(default=10, ge=1, le=MAX_K),
     offset: int = Query(default=0, ge=0),
-    fusion_params: FusionParams = Depends(),
-    filter_params: FilterParams = Depends(),
+    fusion: FusionParams = Depends(fusion_query),
+    filters: FilterParams = Depends(filters_query),
     searcher: Searcher = Depends(current_searcher),
 ) -> Response:
-    request = make_request(text=q, k=k, offset=offset, filters=filter_params.filters, **fusion_params.fields)
-    return public_json(searcher.search(request), http.scope)
+    request = make_request(text=q, k=k, offset=offset, filters=filters.filters, **fusion.fields)
+    return await asyncio.get_running_loop().run_in_executor(
+        http.app.state.search_pool, lambda: public_json(searcher.search(request), http.scope))
 
 
 @router.post("/search", response_model=PublicSearchResponse, responses=error_responses(400, 404, 413))

@@ -94,7 +94,7 @@ def captured(monkeypatch):
     seen = {}
     monkeypatch.setattr(api_cli, "_serve", lambda settings: seen.setdefault("settings", settings) and 0)
     for name in ("PRODSEARCH_WORKERS", "PRODSEARCH_HTTP", "PRODSEARCH_LOOP", "PRODSEARCH_ACCESS_LOG",
-                 "PRODSEARCH_ADMIN_TOKEN"):
+                 "PRODSEARCH_ADMIN_TOKEN", "PRODSEARCH_SEARCH_THREADS", "PRODSEARCH_QUERY_BATCH"):
         monkeypatch.delenv(name, raising=False)
     return seen
 
@@ -114,6 +114,30 @@ def test_serve_defaults_keep_one_process_and_the_access_log(captured):
     _run(["serve"])
     s = captured["settings"]
     assert (s.workers, s.http, s.loop, s.access_log) == (1, "auto", "auto", True)
+
+
+def test_search_pool_and_query_batch_options(captured):
+    _run(["serve", "--search-threads", "8", "--query-batch", "8"])
+    assert (captured["settings"].search_threads, captured["settings"].query_batch) == (8, 8)
+    captured.clear()
+    _run(["serve"])
+    assert (captured["settings"].search_threads, captured["settings"].query_batch) == (4, 1)
+    for bad in (["--search-threads", "0"], ["--query-batch", "0"], ["--query-batch", "1000"]):
+        with pytest.raises(UserError, match="search_threads|query_batch"):
+            _run(["serve", *bad])
+
+
+def test_with_understanding_hands_query_batch_to_the_text_encoder(synthetic_searcher):
+    from api.app import with_understanding
+    from api.settings import Settings
+
+    encoder = synthetic_searcher.encoders.text
+    encoder.query_batch = 1
+    try:
+        with_understanding(synthetic_searcher, Settings(index_dir=synthetic_searcher.index.directory, query_batch=6))
+        assert encoder.query_batch == 6
+    finally:
+        del encoder.query_batch
 
 
 def test_bad_workers_is_a_clear_error(captured):
@@ -159,3 +183,40 @@ def test_access_log_off_silences_only_the_per_request_lines(client, caplog):
     finally:
         configure_logging("text", logging.INFO)
     assert ACCESS_LOGGER.isEnabledFor(logging.INFO)
+
+
+def test_requests_search_faiss_on_one_thread_in_whichever_thread_answers(synthetic_searcher):
+    """libgomp keeps the OpenMP thread count per thread: the server's threadpool threads must get 1 too."""
+    import threading
+
+    import faiss
+
+    seen = {}
+
+    def answer() -> None:
+        seen["before"] = faiss.omp_get_max_threads()
+        seen["hits"] = [h.product.id for h in synthetic_searcher.search(SearchRequest(text="red shirt", k=5)).hits]
+        seen["after"] = faiss.omp_get_max_threads()
+
+    worker = threading.Thread(target=answer)
+    worker.start()
+    worker.join()
+    assert seen["after"] == 1
+    assert seen["hits"] == [h.product.id for h in synthetic_searcher.search(SearchRequest(text="red shirt", k=5)).hits]
+
+
+def test_get_search_parameters_parsed_on_the_loop_keep_their_docs_and_errors(client):
+    """The filter and fusion parameter groups are async dependencies now (no threadpool hop): same names in the
+    OpenAPI schema, same 422s, same answers."""
+    names = {p["name"] for p in client.get("/openapi.json").json()["paths"]["/search"]["get"]["parameters"]}
+    assert {"q", "k", "offset", "fusion", "rrf_k", "norm", "weights", "brand", "category", "price_min", "price_max",
+            "attr"} <= names
+    for bad in ({"price_min": "-1"}, {"fusion": "bogus"}, {"rrf_k": "nan"}, {"weights": "nosuchsignal:1"},
+                {"attr": "no-colon"}):
+        r = client.get("/search", params={"q": "red shirt", **bad})
+        assert r.status_code == 422, (bad, r.text)
+    filtered = client.get("/search", params={"q": "shirt", "price_max": "1000", "fusion": "rrf", "k": 5})
+    assert filtered.status_code == 200 and filtered.json()["fusion"] == "rrf"
+    assert all(hit["product"]["price"] <= 1000 for hit in filtered.json()["hits"] if hit["product"].get("price"))
+    facets = client.get("/facets", params={"q": "shirt", "price_max": "1000"})
+    assert facets.status_code == 200

@@ -61,3 +61,36 @@ def test_refuses_non_loopback_and_bad_bounds(server):
         run_load(server, duration=10_000)
     with pytest.raises(LoadTestError, match="health"):
         run_load(f"http://127.0.0.1:{free_port()}", duration=1)
+
+
+def test_paced_schedule_arithmetic():
+    from eval.load import scheduled_at
+
+    assert [scheduled_at(n, 150) for n in (0, 1, 150, 300)] == [0.0, 1 / 150, 1.0, 2.0]
+    assert scheduled_at(7, None) == 0.0  # closed loop: as soon as a client is free
+
+
+def test_paced_sends_at_the_offered_rate_not_as_fast_as_answers_come(server):
+    # the fake answers at once: closed loop would send thousands; paced at 100 QPS for 0.6 s sends ~60
+    result = run_load(server, concurrency=4, duration=0.6, max_requests=100_000, queries=["red dress"],
+                      offered_qps=100)
+    s = result.summary()
+    assert 55 <= s["requests"] <= 61 and s["ok"] == s["requests"] and s["offered_qps"] == 100
+    assert 80 <= s["throughput_rps"] <= 105
+    assert "paced at 100 QPS offered" in result.format()
+
+
+def test_paced_latency_counts_the_queue_from_each_slot(server):
+    # one client, a 50 ms answer, 40 QPS offered (one slot every 25 ms): the client falls further behind at
+    # each request; counted from its slot, the n-th request waits ~25 ms * n more than the answer takes
+    result = run_load(server, concurrency=1, duration=0.5, max_requests=100_000, queries=["slow"], offered_qps=40)
+    lat = sorted(result.latencies_ms)
+    assert result.ok >= 5 and lat[0] >= 45
+    assert lat[-1] >= 50 + 25 * (result.ok - 2)  # what a client-side clock would hide (coordinated omission)
+    assert result.summary()["throughput_rps"] < 25  # achieved stays at what one client can get through
+
+
+def test_paced_refuses_a_bad_rate(server):
+    for bad in (0, -5, 1e9):
+        with pytest.raises(LoadTestError, match="offered-qps"):
+            run_load(server, duration=1, offered_qps=bad)
