@@ -146,18 +146,7 @@ class _Field:
 
     @classmethod
     def build(cls, raw: Sequence[str | None]) -> _Field:
-        keys: dict[str, int] = {}
-        values: list[str] = []
-        codes = np.full(len(raw), -1, dtype=np.int64)
-        for row, value in enumerate(raw):
-            if not value:
-                continue
-            key = value.lower()
-            if key not in keys:
-                keys[key] = len(values)
-                values.append(value)
-            codes[row] = keys[key]
-        return cls(codes, values, keys)
+        return cls(np.zeros(0, np.int64), [], {}).extended(raw)
 
     def count(self, selected: np.ndarray) -> np.ndarray:
         codes = self.codes[selected]
