@@ -379,6 +379,12 @@ def _reuse_previous(path: Path, x: np.ndarray, spec: FieldSpec) -> tuple[faiss.I
     return index, np.concatenate([changed, np.arange(n_old, len(x))])
 
 
+def read_overlay(path: Path) -> dict[int, np.ndarray]:
+    """An exact overlay file `save` wrote: row -> its float32 vector."""
+    with np.load(path, allow_pickle=False) as saved:
+        return {int(r): v.astype(np.float32) for r, v in zip(saved["rows"], saved["vectors"], strict=True)}
+
+
 def _previous_overlay_matches(path: Path, x: np.ndarray, rows: np.ndarray) -> bool:
     """Whether the previous version (its graph at ``path`` plus the exact overlay beside it) held exactly ``x``:
     ``rows``, where the graph holds other vectors, must all be overlay rows, and every overlay row must equal
@@ -387,10 +393,9 @@ def _previous_overlay_matches(path: Path, x: np.ndarray, rows: np.ndarray) -> bo
     if not overlay_path.exists():
         return not len(rows)
     try:
-        saved = dict(np.load(overlay_path, allow_pickle=False))
+        held = read_overlay(overlay_path)
     except (OSError, ValueError, KeyError):
         return False
-    held = dict(zip(saved["rows"].tolist(), saved["vectors"], strict=True))
     return (all(int(r) in held for r in rows)
             and all(r < len(x) and np.array_equal(v, x[r]) for r, v in held.items()))
 
@@ -438,10 +443,8 @@ def open_(directory: Path, record: Mapping[str, Any], *, device: str = "auto", *
             apply_params(indexes[name], specs[name].params, f"field {name!r}")
     for name, filename in record.get("deleted", {}).items():
         deleted[name] = load_part(directory, filename, lambda p: np.load(p, allow_pickle=False).astype(bool))
-    overlays = {}
-    for name, filename in record.get("overlay", {}).items():
-        saved = load_part(directory, filename, lambda p: dict(np.load(p, allow_pickle=False)))
-        overlays[name] = {int(r): v.astype(np.float32) for r, v in zip(saved["rows"], saved["vectors"], strict=True)}
+    overlays = {name: load_part(directory, filename, read_overlay)
+                for name, filename in record.get("overlay", {}).items()}
     store = FaissVectorStore(indexes, specs, deleted, device=device, overlays=overlays)
     store.recall = dict(record.get("recall_at_10", {}))
     return store
