@@ -48,6 +48,19 @@ def _worse(s1, d1, s2, d2):  # pragma: no cover - compiled
 
 
 @_jit(inline="always")
+def _sift_up(heap_s, heap_d, pos, s, c):  # pragma: no cover - compiled
+    """Place (s, c) at the hole ``pos`` of the min-heap, moving better parents down while it is worse."""
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if _worse(s, c, heap_s[parent], heap_d[parent]):
+            heap_s[pos], heap_d[pos] = heap_s[parent], heap_d[parent]
+            pos = parent
+        else:
+            break
+    heap_s[pos], heap_d[pos] = s, c
+
+
+@_jit(inline="always")
 def _replace_root(heap_s, heap_d, size, s, c):  # pragma: no cover - compiled
     """Put (s, c) in place of the root of a min-heap (root: the worst kept) of ``size`` items.
 
@@ -63,29 +76,14 @@ def _replace_root(heap_s, heap_d, size, s, c):  # pragma: no cover - compiled
         heap_s[pos], heap_d[pos] = heap_s[child], heap_d[child]
         pos = child
         child = 2 * pos + 1
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if _worse(s, c, heap_s[parent], heap_d[parent]):
-            heap_s[pos], heap_d[pos] = heap_s[parent], heap_d[parent]
-            pos = parent
-        else:
-            break
-    heap_s[pos], heap_d[pos] = s, c
+    _sift_up(heap_s, heap_d, pos, s, c)
 
 
 @_jit(inline="always")
 def _offer(heap_s, heap_d, size, s, c):  # pragma: no cover - compiled
     """Offer (s, c) to the bounded heap of capacity len(heap_s) holding ``size`` items; the new size."""
     if size < len(heap_s):  # push, sift up
-        i = size
-        while i > 0:
-            parent = (i - 1) // 2
-            if _worse(s, c, heap_s[parent], heap_d[parent]):
-                heap_s[i], heap_d[i] = heap_s[parent], heap_d[parent]
-                i = parent
-            else:
-                break
-        heap_s[i], heap_d[i] = s, c
+        _sift_up(heap_s, heap_d, size, s, c)
         return size + 1
     if _worse(heap_s[0], heap_d[0], s, c):  # better than the worst kept: replace it
         _replace_root(heap_s, heap_d, size, s, c)
