@@ -13,6 +13,10 @@ sampled product photos searched against the index, which gives each one's *neare
 
 Either way the top product must beat the next by `MIN_MARGIN`: identical photos of two products decide
 nothing. `SearchConfig.exact_photo_threshold` / `exact_photo_gap` override the calibrated values.
+
+A photo matched exactly also brings in the products *like* it: the `matched_product` signal (`search.signals`)
+searches the products' text vectors with the matched product's own (its title, type, colour, audience), which
+finds the same type and colour far better than the photo's caption embedding (`cross_modal`) does.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from search.fusion import Run
 if TYPE_CHECKING:
     from search.config import SearchConfig
     from search.searcher import Searcher
+    from search.signals import QueryContext
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ QUANTILE = 0.99  # of nearest-other-product similarities
 MAX_THRESHOLD = 0.98  # a re-encoded copy of a product photo scores above this with CLIP
 MIN_MARGIN = 1e-4  # top-1 must beat top-2 by this much (identical photos of two products decide nothing)
 SAMPLE = 512
+TEXT_FIELD = "text"  # the vector field the `matched_product` signal searches with the matched product's vector
+_IMAGE_RUN = "_image_run"  # where the `image` signal leaves its run on the request (`QueryContext`)
 
 
 @dataclass(frozen=True)
@@ -124,3 +131,31 @@ def rule(config: SearchConfig, calibration: Callable[[], Calibration | None]) ->
         return (MAX_THRESHOLD if config.exact_photo_threshold is None else config.exact_photo_threshold), None, None
     threshold = cal.threshold if config.exact_photo_threshold is None else config.exact_photo_threshold
     return threshold, cal.floor, cal.gap if config.exact_photo_gap is None else config.exact_photo_gap
+
+
+def remember_image_run(ctx: QueryContext, query: np.ndarray) -> Run:
+    """The `image` signal's retrieval (nearest product photos), kept on the request for `matched_text_vector`."""
+    run = ctx.search_field(SIGNAL, query)
+    ctx._embedded[_IMAGE_RUN] = run
+    return run
+
+
+def matched_product(ctx: QueryContext) -> tuple[int, np.ndarray] | None:
+    """The row and stored text vector of the product a query photo shows (the `image` run's exact match), or None:
+    no photo, the `image` signal off, or no exact match (a photo of something the index does not hold)."""
+    run = ctx.embedded(_IMAGE_RUN)
+    if ctx.image is None or run is None:
+        return None
+    row = exact_match(run, *ctx.searcher.exact_photo_rule())
+    if row is None:
+        return None
+    return row, ctx.searcher.index.stored_vectors(TEXT_FIELD, np.array([row]))
+
+
+def products_like_matched(ctx: QueryContext, matched: tuple[int, np.ndarray]) -> Run:
+    """The `matched_product` signal: the products nearest the matched product's text vector, the product itself left
+    out (it comes first anyway, `promote`), so that its scores are normalised over the products like it."""
+    row, vector = matched
+    mask = np.ones(ctx.searcher.index.n_products, dtype=bool) if ctx.mask is None else ctx.mask.copy()
+    mask[row] = False
+    return ctx.searcher._dense(TEXT_FIELD, vector, ctx.depth, mask, ctx.filters, row)

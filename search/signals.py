@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from indexer.errors import ProdsearchError
+from search import exact_photo
 from search.fusion import Run
 from search.timing import timed
 from search.understanding import ATTRIBUTES_SIGNAL, parse_query, retrieve_attributes
@@ -207,6 +208,8 @@ UNDERSTOOD = QueryEncoder("understood", "text", "the catalog values the query na
 STORED_TEXT = QueryEncoder("stored_text", "product", "the product's stored text vector", _stored_vector(0))
 STORED_IMAGE = QueryEncoder("stored_image", "product", "the product's stored photo vector (none without a photo)",
                             _stored_vector(1))
+MATCHED_TEXT = QueryEncoder("matched_text", "photo", "the stored text vector of the product the photo shows "
+                            "(an exact photo match; none otherwise)", exact_photo.matched_product)
 
 # The defaults come from `prodsearch eval run` with the shipped CLIP (README, "How it works"): a weighted
 # sum of min-max scores beat RRF on the fixture and held-out fashion sets, and the photo -> caption
@@ -219,8 +222,11 @@ BUILTIN_SIGNALS = (
     Signal("visual", {"text": CLIP_TEXT}, "image", 1.0,
            "the query text (CLIP text tower) against product photos (CLIP image tower)"),
     Signal("image", {"photo": CLIP_IMAGE, "product": STORED_IMAGE}, "image", 1.0,
-           "the query photo (CLIP image tower) against product photos", eval_mode="visual"),
-    Signal("cross_modal", {"photo": CLIP_IMAGE}, "clip_text", 0.5,
+           "the query photo (CLIP image tower) against product photos", eval_mode="visual",
+           retrieve=exact_photo.remember_image_run),
+    # cross_modal 0.25 and matched_product 0.25: the best min-max weights on the train splits of the fixtures' and a
+    # 10k fashion set's photo queries (mean of the two; README, "Exact photo matches first").
+    Signal("cross_modal", {"photo": CLIP_IMAGE}, "clip_text", 0.25,
            "the query photo (CLIP image tower) against product captions (CLIP text tower)", eval_mode=None),
     # Weight 4 from `prodsearch eval run` (README, "Query understanding"): with the product type first, the smallest
     # weight with the best fused text nDCG@10 on the fixtures' train split (2: 0.982, 3: 0.994, 4: 0.996, 6: 0.996),
@@ -228,6 +234,9 @@ BUILTIN_SIGNALS = (
     Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD}, "catalog attribute values", 4.0,
            "products holding the attribute, brand and category values the query names (synonyms and typos "
            "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
+    Signal("matched_product", {"photo": MATCHED_TEXT}, exact_photo.TEXT_FIELD, 0.25,
+           "the text vector of the indexed product a photo shows (an exact photo match) against the products' "
+           "text vectors: the same type and colour", eval_mode=None, retrieve=exact_photo.products_like_matched),
 )
 
 _registry: dict[str, Signal] = {s.name: s for s in BUILTIN_SIGNALS}

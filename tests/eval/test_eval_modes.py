@@ -15,7 +15,7 @@ def test_presets_and_aliases():
     assert by_name["visual"].active_signals() == ["visual", "image"]
     assert by_name["bm25"].weights == by_name["lexical"].weights
     assert by_name["fused-weighted"].request_overrides()["fusion"] == "weighted"
-    assert len(by_name["fused-rrf"].active_signals()) == 6  # every registered signal, `attributes` included
+    assert len(by_name["fused-rrf"].active_signals()) == 7  # every registered signal, `attributes` and `matched_product` included
 
 
 def test_unknown_and_tuned_without_config():
