@@ -60,7 +60,7 @@ class Trial:
 
 
 def _truncate(runs: dict[str, Run], depth: int) -> dict[str, Run]:
-    return {s: Run(r.docs[:depth], r.scores[:depth]) for s, r in runs.items()}
+    return {s: Run(r.docs[:depth], r.scores[:depth], r.scale) for s, r in runs.items()}
 
 
 def trial_quality(searcher: Searcher, config: SearchConfig, ranker: Ranker | None, queries: Sequence[Query],

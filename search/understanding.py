@@ -83,6 +83,7 @@ class ParsedQuery:
     # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
     # the catalog values they name); None when it is the typed text.
     text: str | None = None
+    unmatched: int = 0  # the query's words (not stop words) that name no catalog value: what it says beyond `groups`
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -189,7 +190,7 @@ class QueryUnderstanding:
             lookups += self._needs_lookup(w)
             fixed.append(corrected)
         groups: list[Group] = []
-        i = 0
+        i = unmatched = 0
         while i < len(fixed):
             for length in range(min(MAX_PHRASE_WORDS, len(fixed) - i), 0, -1):
                 span = fixed[i:i + length]
@@ -211,8 +212,9 @@ class QueryUnderstanding:
                 break
             else:
                 said[i] = fixed[i]
+                unmatched += fixed[i] not in STOP_WORDS and len(fixed[i]) > 1
                 i += 1
-        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None)
+        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched)
 
     def _said(self, span: list[str], matches: tuple[Match, ...]) -> list[str]:
         """What the signals search for a matched span: a synonym span becomes the catalog values it names (led by
@@ -241,6 +243,25 @@ class QueryUnderstanding:
         out.append(text[last:])
         return " ".join("".join(out).split())
 
+    def group_factor(self, parsed: ParsedQuery, group: Group) -> float:
+        """How much ``group`` counts in `match_scores`: a group naming a category (the product type, the query's head)
+        as much as all the query's groups together (with ``type_first``), any other group 1."""
+        if self.type_first and any(m.field == CATEGORY for m in group.matches):
+            return float(len(parsed.groups))
+        return 1.0
+
+    def best_score(self, parsed: ParsedQuery) -> float:
+        """The most a product can score in `match_scores`: holding the best-confidence value of every group."""
+        return sum(self.group_factor(parsed, g) * max(m.confidence for m in g.matches) for g in parsed.groups)
+
+    def attributes_scale(self, parsed: ParsedQuery) -> float:
+        """The `attributes` run's absolute scale (`Run.scale`): fusion gives a product the share of the whole query
+        it holds, so the signal weighs as much as the query is understood. A product holding every value scores
+        ~1 when every word named a value (confidences < 1 for synonyms and typos), and less for each word that
+        named none ("comfy red dress": red and dress understood, at most 3/4 + the BM25 tie-break); a product holding
+        only some values keeps its share, where min-max over the run's candidates gave its worst ~0."""
+        return self.best_score(parsed) + parsed.unmatched + TIE_BREAK
+
     # -- products ----------------------------------------------------------------------------------
     def _holders(self, m: Match) -> np.ndarray:
         rows, offsets = self._rows[m.field]
@@ -255,9 +276,8 @@ class QueryUnderstanding:
         counts 1."""
         size = max(self.vocabulary.n, n or 0)
         total = np.zeros(size, dtype=np.float64)
-        head = float(len(parsed.groups)) if self.type_first else 1.0
         for group in parsed.groups:
-            factor = head if any(m.field == CATEGORY for m in group.matches) else 1.0
+            factor = self.group_factor(parsed, group)
             if len(group.matches) == 1:  # the common case: no per-group array ("men" alone holds ~20k of 44k rows)
                 total[self._holders(group.matches[0])] += group.matches[0].confidence * factor
                 continue
@@ -382,4 +402,4 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
         top = np.argpartition(-final, ctx.depth - 1)[:ctx.depth]
         rows, final = rows[top], final[top]
     order = np.lexsort((rows, -final))
-    return Run(rows[order].astype(np.int64), final[order])
+    return Run(rows[order].astype(np.int64), final[order], scale=u.attributes_scale(parsed))

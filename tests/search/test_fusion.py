@@ -105,3 +105,15 @@ def test_weighted_sum_agrees_with_ranx(seed, norm, ranx_norm):
                          params={"weights": list(weights.values())}).to_dict()["q"]
     ours = _ours_as_ranx_dict(fuse(runs, "weighted", weights=weights, norm=norm))
     assert ours == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_run_on_an_absolute_scale_is_divided_by_it_not_stretched_by_min_max():
+    scaled = Run(np.array([1, 2]), np.array([3.0, 1.5]), scale=6.0)  # holds half and a quarter of the query
+    other = Run(np.array([2, 3]), np.array([0.9, 0.1]))
+    out = fuse({"a": scaled, "b": other}, method="weighted", weights={"a": 2.0, "b": 1.0})
+    assert dict(zip(out.docs.tolist(), out.scores.tolist(), strict=True)) == pytest.approx({1: 1.0, 2: 1.5, 3: 0.0})
+    for norm in ("z-score", "none"):  # the scale decides whatever the normalisation
+        out = fuse({"a": scaled}, method="weighted", weights={"a": 2.0}, norm=norm)
+        assert out.scores.tolist() == pytest.approx([1.0, 0.5])
+    with pytest.raises(ValueError, match="scale"):
+        Run(np.array([1]), np.array([1.0]), scale=0.0)

@@ -155,3 +155,14 @@ def test_short_words_only_regain_a_dropped_letter_and_near_keys_win(qu):
     assert qu.parse("bat").text is None  # "bag" would be a substitution: never for 3 letters
     from search.understanding import _plausible
     assert _plausible("gteen", "green") and not _plausible("gren", "grey") and _plausible("gren", "green")
+
+
+def test_the_attributes_scale_is_the_best_score_plus_each_word_naming_no_value(qu):
+    from search.understanding import TIE_BREAK
+
+    red_dress = qu.parse("red dress")
+    assert red_dress.unmatched == 0 and qu.best_score(red_dress) == pytest.approx(3.0)  # red 1 + dress 2 (the type)
+    assert qu.match_scores(red_dress).max() <= qu.best_score(red_dress)
+    comfy = qu.parse("a comfy red dress for me")  # "comfy" names nothing; "a", "for", "me" are stop words
+    assert comfy.unmatched == 1 and qu.attributes_scale(comfy) == pytest.approx(3.0 + 1 + TIE_BREAK)
+    assert qu.best_score(qu.parse("ladies dress")) == pytest.approx(0.9 + 2.0)  # a synonym's confidence
