@@ -128,6 +128,11 @@ class QueryUnderstanding:
         for key in self._synonym_targets:
             for w in words(synonyms.phrase(key)):
                 spell_words[w] = spell_words.get(w, 0) + 1
+        # a value of several words is typed as one too ("tshirt" for T-Shirts): its key is a spelling target
+        for key, pairs in vocabulary.by_key.items():
+            if key.isalpha() and key not in spell_words:
+                spell_words[key] = sum(int(vocabulary.fields[name].counts[code]) for name, code in pairs)
+        self._value_words = set(spell_words)  # what a word of the descriptions may still be corrected to
         if title_words:
             self._known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
             for w in self._known:
@@ -135,8 +140,12 @@ class QueryUnderstanding:
         else:
             self._known = set(vocabulary.title_words)
         self._known |= set(spell_words) | STOP_WORDS
-        if title_words:  # the catalog's own language is no typo ("made" stays, never "male")
-            self._known |= {w for w, c in vocabulary.description_counts.items() if c >= MIN_TITLE_COUNT}
+        self._described_only: set[str] = set()
+        if title_words:  # the catalog's own language is no typo ("made" stays, never "male"), unless one slip
+            # from a value ("tips" for tops, "shows" for shoes, "pin" for pink: `_corrections`)
+            described = {w for w, c in vocabulary.description_counts.items() if c >= MIN_TITLE_COUNT}
+            self._described_only = described - self._known
+            self._known |= described
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
@@ -156,20 +165,32 @@ class QueryUnderstanding:
 
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
-        return not (word in self._known or singular(word) in self._keys or not word.isalpha()
+        known = word in self._known and word not in self._described_only
+        return not (known or singular(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
-    def _correct(self, word: str) -> str:
+    def _corrections(self, word: str) -> tuple[str, ...]:
+        """What ``word`` may be a typo of, best first (``word`` itself when it needs no correction or has none).
+        Several when equally close and equally plausible: "kurtia" is one edit from kurta, kurti and kurtis, "fla"
+        one dropped letter from flat and fila, and the parser lets such a word name every value they name."""
         if not self._needs_lookup(word):
-            return word
+            return (word,)
         found = self._spell.lookup(word, Verbosity.CLOSEST, max_edit_distance=1 if len(word) < 9 else 2)
         # shoppers rarely mistype a word's first letter; keeping it stops "made" becoming "jade"
         found = [f for f in found if f.term[0] == word[0]]
         if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
+        if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
+            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)]
+        if not found:
+            return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
-        found.sort(key=lambda f: (f.distance, not _plausible(word, f.term), -f.count))
-        return found[0].term if found else word
+        closeness = lambda f: (f.distance, not _plausible(word, f.term))  # noqa: E731
+        found.sort(key=lambda f: (*closeness(f), -f.count))
+        return tuple(f.term for f in found if closeness(f) == closeness(found[0]))
+
+    def _correct(self, word: str) -> str:
+        return self._corrections(word)[0]
 
     def _candidates(self, key: str) -> tuple[Match, ...]:
         out: dict[tuple[str, int], Match] = {}
@@ -184,11 +205,12 @@ class QueryUnderstanding:
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
         said = list(typed)  # per word: what the signals search instead ("" when a span's first word says it all)
-        fixed, lookups = [], 0
+        fixed, others, lookups = [], [], 0
         for w in typed:  # at most MAX_CORRECTIONS dictionary lookups: a query of random words stays cheap
-            corrected = self._correct(w) if lookups < MAX_CORRECTIONS else w
+            options = self._corrections(w) if lookups < MAX_CORRECTIONS else (w,)
             lookups += self._needs_lookup(w)
-            fixed.append(corrected)
+            fixed.append(options[0])
+            others.append(options[1:])
         groups: list[Group] = []
         i = unmatched = 0
         while i < len(fixed):
@@ -197,6 +219,9 @@ class QueryUnderstanding:
                 if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
                     continue
                 matches = self._candidates(key_of_words(span))
+                if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
+                    more = [m for w in others[i] for m in self._candidates(key_of_words([w]))]
+                    matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
                 if not matches:
                     continue
                 said[i:i + length] = self._said(span, matches)

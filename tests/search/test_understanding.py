@@ -166,3 +166,32 @@ def test_the_attributes_scale_is_the_best_score_plus_each_word_naming_no_value(q
     comfy = qu.parse("a comfy red dress for me")  # "comfy" names nothing; "a", "for", "me" are stop words
     assert comfy.unmatched == 1 and qu.attributes_scale(comfy) == pytest.approx(3.0 + 1 + TIE_BREAK)
     assert qu.best_score(qu.parse("ladies dress")) == pytest.approx(0.9 + 2.0)  # a synonym's confidence
+
+
+TYPO_PRODUCTS = [
+    Product(id="t0", title="Acme Red T-Shirt", brand="Acme", category=["Apparel", "T-Shirts"],
+            attributes={"colour": "Red"}, description="Wash tips: cold water. Made in India."),
+    Product(id="t1", title="Acme Blue Kurta", brand="Acme", category=["Apparel", "Kurtas"],
+            attributes={"colour": "Blue"}, description="Wash tips: dry clean. Made in India."),
+    Product(id="t2", title="Acme Blue Kurti", brand="Acme", category=["Apparel", "Kurtis"],
+            attributes={"colour": "Blue"}, description="Wash tips: hand wash. Made in India."),
+    Product(id="t3", title="FILA Black Shoes", brand="FILA", category=["Footwear", "Shoes"],
+            attributes={"colour": "Black"}),
+    Product(id="t4", title="Acme Black Flats", brand="Acme", category=["Footwear", "Flats"],
+            attributes={"colour": "Black"}),
+    Product(id="t5", title="Acme Pink Tops", brand="Acme", category=["Apparel", "Tops"], attributes={"colour": "Pink"}),
+]
+
+
+def test_typos_of_joined_values_description_words_and_ambiguous_typos():
+    qu = QueryUnderstanding.build(TYPO_PRODUCTS, parse_synonyms(""))
+    # the catalog spells T-Shirts; "tshirt" (its key) is a spelling target, one edit from "tshrt"
+    assert qu.parse("red tshrt").understood() == {"colour": "Red", "category": "T-Shirts"}
+    # "tips" is a word of the descriptions, but one slip (o -> i, neighbouring keys) from the value Tops
+    assert qu.parse("pink tips").text == "pink tops"
+    assert qu.parse("made").text is None  # a description word no value is one slip from stays
+    # equally close to kurta, kurti and kurtis: the word names Kurtas and Kurtis
+    values = {(m.field, m.value) for m in qu.parse("blue kurtia").groups[1].matches}
+    assert {("category", "Kurtas"), ("category", "Kurtis")} <= values
+    values = {(m.field, m.value) for m in qu.parse("black fla").groups[1].matches}  # flat or fila, a letter lost
+    assert {("category", "Flats"), ("brand", "FILA")} <= values
