@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.cutoff import calibrate_cutoff
 from eval.metrics import DEFAULT_METRICS, MAX_P
 from eval.modes import Mode, default_modes, mode_from_config, presets
 from eval.relevance import RelevanceSet, load_relevance
@@ -64,6 +65,8 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
     qrels = {q.id: train.qrels[q.id] for q in train.queries}
     result = tune_fusion(runs, qrels, ids, metric=metric, fusions=fusions, progress=progress)
     config = result.best.to_config(searcher.config.candidate_depth)
+    cutoff, cutoff_summary = calibrate_cutoff(searcher, config, train.queries, runs, images, qrels)
+    config = config.model_copy(update={"relevance_cutoff": cutoff})
     out_dir.mkdir(parents=True, exist_ok=True)
     config_out = config_out or out_dir / "search_config.json"
     save_search_config(config, config_out)
@@ -73,7 +76,8 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
     summary = {"metric": metric, "train_queries": len(qrels), "train_score": result.best_score,
                "train_score_default_rrf": result.default_score, "settings_tried": result.evaluations,
                "seconds": round(result.seconds, 2), "best": result.best.describe(), "per_method": result.per_method,
-               "config": str(config_out), "search": "coordinate ascent over per-signal weights and RRF k / "
+               "config": str(config_out), "relevance_cutoff": cutoff_summary,
+               "search": "coordinate ascent over per-signal weights and RRF k / "
                "normalisation, scored with the engine's own fusion"}
     (out_dir / "tune.json").write_text(json.dumps(summary, indent=2) + "\n")
     known = presets()
@@ -113,6 +117,8 @@ def tune_budget_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_di
         fastest = min(t.p95_ms for t in trials_done) if trials_done else float("nan")
         raise BudgetError(f"no setting tried has p95 <= {budget_ms:g} ms (fastest: {fastest:.2f} ms); "
                           f"see {out_dir / 'pareto.png'} and {out_dir / 'tune.json'}")
+    cutoff, summary["relevance_cutoff"] = calibrate_cutoff(searcher, best.config, train.queries, runs, images, qrels)
+    best.config = best.config.model_copy(update={"relevance_cutoff": cutoff})
     save_search_config(best.config, config_out)
     config = best.config.model_copy(update={"source": str(config_out)})
     known = presets()

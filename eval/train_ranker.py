@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from eval.cutoff import calibrate_cutoff
 from eval.metrics import query_metric
 from eval.relevance import Query, RelevanceSet
 from eval.runner import load_query_images, request_for
@@ -127,7 +128,11 @@ def train_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Pat
         fusion_only = score_second_stage(searcher, test, runs, images, qrels)
     with using_ranker(searcher, ranker):
         reranked = score_second_stage(searcher, test, runs, images, qrels)
-    config = searcher.config.model_copy(update={"ranker": MODEL_NAME, "ranker_depth": None})
+    train_qrels = {q.id: qrels.get(q.id, {}) for q in splits["train"].queries}
+    cutoff, cutoff_summary = calibrate_cutoff(searcher, searcher.config, splits["train"].queries, runs, images,
+                                              train_qrels)
+    config = searcher.config.model_copy(update={"ranker": MODEL_NAME, "ranker_depth": None,
+                                                "relevance_cutoff": cutoff})
     config_path = out_dir / "search_config.json"
     save_search_config(config, config_path)
     importance = dict(zip(ranker.booster.feature_name(),
@@ -136,7 +141,7 @@ def train_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Pat
                "test_queries": len(test), "depth": depth, "rounds": rounds, "seed": seed,
                "derived": relevance.derived, "test": {"fusion": fusion_only, "ranker": reranked},
                "feature_gain": dict(sorted(importance.items(), key=lambda kv: -kv[1])),
-               "model": str(model_path), "config": str(config_path),
+               "model": str(model_path), "config": str(config_path), "relevance_cutoff": cutoff_summary,
                "seconds": round(time.perf_counter() - start, 2)}
     (out_dir / "train_ranker.json").write_text(json.dumps(summary, indent=2) + "\n")
     logger.info("ranker trained on %d queries; test ndcg@10 %.4f -> %.4f", summary["train_queries"],

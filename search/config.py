@@ -37,6 +37,9 @@ class ConfigError(ProdsearchError):
 # scores to inf (or underflows RRF scores to 0), which the JSON response cannot carry.
 MAX_WEIGHT = 1000.0
 MAX_RRF_K = 1_000_000.0
+# `total` and the facets of a query naming no catalog value count the fused candidates scoring at least this share
+# of the best fused score (`search.relevant`); `eval tune` and `eval train-ranker` calibrate it (`eval.cutoff`).
+RELEVANCE_CUTOFF = 0.5
 
 
 def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
@@ -71,6 +74,7 @@ class SearchConfig(BaseModel):
     exact_photo_first: bool = True
     exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
     exact_photo_gap: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
+    relevance_cutoff: float = Field(default=RELEVANCE_CUTOFF, ge=0.0, le=1.0, allow_inf_nan=False)
     source: str = "defaults"
 
     @field_validator("weights")

@@ -353,7 +353,7 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
             fused = fuse(runs, method=request.fusion or searcher.config.fusion, weights=weights,
                          rrf_k=searcher.config.rrf_k if request.rrf_k is None else request.rrf_k,
                          norm=request.norm or searcher.config.norm)
-            selected = above_cutoff(fused, fi.n)
+            selected = above_cutoff(fused, fi.n, searcher.config.relevance_cutoff)
         cache[key] = selected
         return selected
 

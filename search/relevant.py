@@ -4,7 +4,8 @@
   (`search.understanding`): the products holding a value of every understood span, within the filters.
   A span whose field a filter already names (ticking another colour) is left to that filter, and a
   facet is counted without the span naming its field (the other colours show what ticking them gives).
-- Otherwise: the fused candidates scoring at least `RELEVANCE_CUTOFF` times the best fused score.
+- Otherwise: the fused candidates scoring at least `SearchConfig.relevance_cutoff` times the best fused score
+  (0.5 unless `eval tune` / `eval train-ranker` calibrated it on a relevance set's train split: `eval.cutoff`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from search.config import RELEVANCE_CUTOFF
 from search.filters import Filters
 from search.fusion import Run
 from search.types import SearchRequest
@@ -21,7 +23,7 @@ from search.understanding import ATTRIBUTES_SIGNAL
 if TYPE_CHECKING:
     from search.searcher import Searcher
 
-RELEVANCE_CUTOFF = 0.5
+__all__ = ["RELEVANCE_CUTOFF", "above_cutoff", "filtered_fields", "relevant_mask", "understood_mask"]
 
 
 def filtered_fields(filters: Filters | None) -> set[str]:
@@ -53,15 +55,15 @@ def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool 
     return mask if allowed is None else mask & allowed
 
 
-def above_cutoff(fused: Run, n: int) -> np.ndarray:
-    """Rows of the fused candidates scoring at least RELEVANCE_CUTOFF x the best one."""
+def above_cutoff(fused: Run, n: int, cutoff: float = RELEVANCE_CUTOFF) -> np.ndarray:
+    """Rows of the fused candidates scoring at least ``cutoff`` x the best one."""
     out = np.zeros(n, dtype=bool)
     if len(fused):
         top = float(fused.scores[0])
-        out[fused.docs[fused.scores >= RELEVANCE_CUTOFF * top] if top > 0 else fused.docs] = True
+        out[fused.docs[fused.scores >= cutoff * top] if top > 0 else fused.docs] = True
     return out
 
 
 def relevant_mask(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False) -> np.ndarray:
     mask = understood_mask(searcher, request, has_image)
-    return mask if mask is not None else above_cutoff(fused, searcher.index.n_products)
+    return mask if mask is not None else above_cutoff(fused, searcher.index.n_products, searcher.config.relevance_cutoff)

@@ -91,7 +91,9 @@ def test_report_tune_and_compare_end_to_end(synthetic_index, fake_encoders, rele
     assert loaded.weights == config.weights and loaded.fusion == config.fusion
     assert tuned.best_score >= tuned.default_score
     assert "tuned" in test_report["modes"] and test_report["meta"]["split"] == "test"
-    assert json.loads((tmp_path / "t" / "tune.json").read_text())["train_queries"] > 0
+    tune_summary = json.loads((tmp_path / "t" / "tune.json").read_text())
+    assert tune_summary["train_queries"] > 0
+    assert loaded.relevance_cutoff == tune_summary["relevance_cutoff"]["cutoff"]  # calibrated on train, written
     # the Searcher serves the tuned config
     tuned_searcher = Searcher.open(synthetic_index, fake_encoders, loaded)
     assert tuned_searcher.search(SearchRequest(text="red shoes")).hits

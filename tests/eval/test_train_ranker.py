@@ -29,6 +29,9 @@ def test_train_ranker_cli_writes_a_model_the_engine_then_uses(fake_fixture_cli, 
         assert set(summary["test"][side]["by_kind"]) == {"text", "image", "product_id"}
     config = load_search_config(out / "search_config.json")
     assert config.ranker == str(out / "ranker.json")
+    calibrated = summary["relevance_cutoff"]  # the photo and product queries' cutoff, chosen on the train split
+    assert calibrated["calibrated"] and calibrated["only_cutoff_queries"] and config.relevance_cutoff == calibrated["cutoff"]
+    assert calibrated["mean_f1"] >= calibrated["previous_mean_f1"]
     searcher = Searcher.open(fake_fixture_cli, fake_encoders, config)
     assert searcher.ranker is not None and searcher.ranker.depth == 50
     response = searcher.search(SearchRequest(text="red t-shirt", k=10))
