@@ -13,7 +13,7 @@ from search.fusion import Run
 from search.signals import QueryEncoder, Signal, SignalError, registered
 from search.types import SearchRequest
 
-BUILTINS = ("lexical", "semantic", "visual", "image", "cross_modal", "attributes")
+BUILTINS = ("lexical", "semantic", "visual", "image", "cross_modal", "attributes", "matched_product")
 TEXT_ONLY_OFF = {"lexical": 0, "semantic": 0, "visual": 0, "attributes": 0}
 TOY = "title_length"
 
@@ -53,18 +53,20 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
 
     assert registry.signal_names() == BUILTINS == config.SIGNALS
     assert config.TEXT_SIGNALS == ("lexical", "semantic", "visual", "attributes")
-    assert config.IMAGE_SIGNALS == ("image", "cross_modal")
+    assert config.IMAGE_SIGNALS == ("image", "cross_modal", "matched_product")
     assert config.PRODUCT_SIGNALS == ("semantic", "image")
     assert config.DEFAULT_WEIGHTS == config.SearchConfig().weights == {
-        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.5, "attributes": 4.0}
+        "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.25, "attributes": 6.0,
+        "matched_product": 0.25}
     by_name = {s.name: s for s in registry.all_signals()}
     assert {n: s.searches for n, s in by_name.items()} == {
         "lexical": "lexical", "semantic": "text", "visual": "image", "image": "image", "cross_modal": "clip_text",
-        "attributes": "catalog attribute values"}
+        "attributes": "catalog attribute values", "matched_product": "text"}
     assert {n: {k: e.name for k, e in s.queries.items()} for n, s in by_name.items()} == {
         "lexical": {"text": "query_text"}, "semantic": {"text": "text", "product": "stored_text"},
         "visual": {"text": "clip_text"}, "image": {"photo": "clip_image", "product": "stored_image"},
-        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood"}}
+        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood"},
+        "matched_product": {"photo": "matched_text"}}
 
 
 def test_bad_declarations_are_refused():
@@ -146,7 +148,7 @@ def test_toy_signal_through_the_api(client):
         assert list(listed) == [*BUILTINS, TOY]
         assert listed[TOY]["description"] == TITLE_LENGTH.description
         assert listed[TOY]["queries"] == {"text": "the query's length in characters"}
-        assert listed["cross_modal"]["default_weight"] == 0.5 and listed["cross_modal"]["weight"] == 0.5
+        assert listed["cross_modal"]["default_weight"] == 0.25 and listed["cross_modal"]["weight"] == 0.25
         schema = client.get("/openapi.json").json()
         described = [p["description"] for p in schema["paths"]["/search"]["get"]["parameters"] if p["name"] == "weights"]
         assert TOY in described[0] and "cross_modal" in described[0]
