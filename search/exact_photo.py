@@ -156,6 +156,10 @@ def products_like_matched(ctx: QueryContext, matched: tuple[int, np.ndarray]) ->
     """The `matched_product` signal: the products nearest the matched product's text vector, the product itself left
     out (it comes first anyway, `promote`), so that its scores are normalised over the products like it."""
     row, vector = matched
-    mask = np.ones(ctx.searcher.index.n_products, dtype=bool) if ctx.mask is None else ctx.mask.copy()
+    if ctx.mask is None:  # unfiltered: one more neighbour, the product dropped (no mask over every row to build)
+        run = ctx.searcher._dense(TEXT_FIELD, vector, ctx.depth + 1, None)
+        keep = np.flatnonzero(run.docs != row)[:ctx.depth]
+        return Run(run.docs[keep], run.scores[keep])
+    mask = ctx.mask.copy()
     mask[row] = False
     return ctx.searcher._dense(TEXT_FIELD, vector, ctx.depth, mask, ctx.filters, row)

@@ -135,6 +135,9 @@ def test_matched_product_is_the_exact_photo_match_with_its_text_vector_and_searc
     assert name == "text" and depth == 3 and exclude == 3 and filters == {"brand": "x"} and len(run) == 2
     assert mask.tolist() == [True, True, False, False, True]  # the filters' mask, the matched product left out
     assert ctx.mask.tolist() == [True, True, False, True, True]  # the request's own mask is not changed
+    unfiltered = _ctx(_run([3, 1], [0.99, 0.5]))
+    assert products_like_matched(unfiltered, (0, vector)).docs.tolist() == [1]  # row 0 dropped, no mask built
+    assert unfiltered.searcher.searched[0][2:4] == (4, None)  # one more neighbour, unfiltered
     assert matched_product(_ctx(_run([3, 1], [0.90, 0.5]))) is None  # no exact match: the signal is skipped
     assert matched_product(_ctx(None)) is None  # the image signal off
     assert matched_product(_ctx(_run([3, 1], [0.99, 0.5]), image=False)) is None  # no photo
