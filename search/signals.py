@@ -212,8 +212,7 @@ MATCHED_TEXT = QueryEncoder("matched_text", "photo", "the stored text vector of 
                             "(an exact photo match; none otherwise)", exact_photo.matched_product)
 
 # The defaults come from `prodsearch eval run` with the shipped CLIP (README, "How it works"): a weighted
-# sum of min-max scores beat RRF on the fixture and held-out fashion sets, and the photo -> caption
-# signal helps photo queries most at half weight.
+# sum of min-max scores beat RRF on the fixture and held-out fashion sets; the photo signals' weights below.
 BUILTIN_SIGNALS = (
     Signal("lexical", {"text": QUERY_TEXT}, LEXICAL, 1.0,
            "BM25 over the product's title, brand, category, attributes and description"),
