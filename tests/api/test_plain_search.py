@@ -54,3 +54,35 @@ def test_plain_searches_are_counted_under_the_route_template(client):
     assert client.get("/search", params={"q": "red shirt"}).status_code == 200
     assert metrics.requests.labels("GET", "/search", "200")._value.get() == before + 1
     assert metrics.stages.labels("total")._sum.get() > 0  # the stage timings reached the histograms
+
+
+def test_query_encoder_option_environment_and_health(client, monkeypatch):
+    """`serve --query-encoder` beats PRODSEARCH_QUERY_ENCODER, a bad value is a settings error, and /health says
+    what embeds the queries."""
+    from api import cli as api_cli
+    from indexer.onnx_text import DEFAULT_QUERY_PRECISION, QUERY_PRECISION_ENV
+    from prodsearch.cli import UserError, build_parser
+
+    seen = {}
+    monkeypatch.setattr(api_cli, "_serve", lambda settings: seen.setdefault("settings", settings) and 0)
+
+    def settings(*argv: str):  # type: ignore[no-untyped-def]
+        seen.clear()
+        args = build_parser().parse_args(["serve", *argv])
+        args.func(args)
+        return seen["settings"]
+
+    monkeypatch.delenv(QUERY_PRECISION_ENV, raising=False)
+    assert settings().query_encoder == DEFAULT_QUERY_PRECISION == "int8"
+    monkeypatch.setenv(QUERY_PRECISION_ENV, "fp32")  # the variable Settings reads is the one the encoders read
+    assert settings().query_encoder == "fp32"
+    assert settings("--query-encoder", "int8").query_encoder == "int8"
+    monkeypatch.setenv(QUERY_PRECISION_ENV, "int4")
+    with pytest.raises(UserError, match="query_encoder.*int8, fp32"):
+        settings()
+    with pytest.raises(SystemExit):  # argparse refuses it by name
+        build_parser().parse_args(["serve", "--query-encoder", "fp16"])
+
+    assert client.get("/health").json()["query_encoder"] is None  # the fake encoders say nothing
+    monkeypatch.setattr(client.app.state.searcher.encoders.text, "query_encoder", "onnx int8", raising=False)
+    assert client.get("/health").json()["query_encoder"] == "onnx int8"
