@@ -127,6 +127,8 @@ class SentenceTransformerEncoder:
         # `use_onnx_for_queries` ran, by what: `query_encoder` says so (GET /health)
         self.query_precision = checked_precision(query_precision)
         self.query_encoder = "torch fp32"
+        self._query_source: Path | None = None  # the embedding cache the query sessions came from
+        self._document_onnx: Any = None  # fp32, one thread: single product texts while queries are int8
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -189,6 +191,7 @@ class SentenceTransformerEncoder:
                 logger.warning("queries cannot be embedded by the %s ONNX model (%s)", precision, exc)
                 continue
             self._query_onnx, self._query_onnx_alone = one, alone
+            self._query_source, self._document_onnx = Path(cache_dir), None
             self.query_encoder = f"onnx {precision}"
             logger.info("queries embedded by the %s ONNX model %s", precision, one.path.name)
             return True
@@ -200,11 +203,29 @@ class SentenceTransformerEncoder:
         path only when that is fp32 too (the same vectors, to 1e-6)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1 and self.query_encoder != "onnx int8":
-            return self.encode_query(texts[0])[None, :]
+        if len(texts) == 1:
+            if self.query_encoder != "onnx int8":
+                return self.encode_query(texts[0])[None, :]
+            return l2_normalize(self._document_forward(list(texts)))
         chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
                   for start in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(chunks))
+
+    def _document_forward(self, texts: list[str]) -> np.ndarray:
+        """A few product texts while queries are int8 (a live write): the fp32 export on one thread, opened at
+        the first such call (torch would take every core), else the bulk path."""
+        if self._document_onnx is None and self._query_source is not None:
+            from indexer.onnx_text import OnnxTextBackend
+
+            with self._query_lock:
+                if self._document_onnx is None:
+                    try:
+                        self._document_onnx = OnnxTextBackend(self.model, self.cache_identity, self._query_source,
+                                                              threads=1, export=False)
+                    except Exception as exc:  # the export went away: the bulk path (torch) embeds them
+                        logger.warning("product texts embedded by the bulk path (%s)", exc)
+                        self._query_source = None
+        return self._document_onnx.encode(texts) if self._document_onnx is not None else self._bulk_forward(texts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Search queries, in ``query_precision`` (`search.signals` and the eval's priming call this)."""

@@ -131,6 +131,7 @@ def served_toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEn
     encoder._embedding_queries = encoder._searches = 0
     encoder._query_onnx = encoder._query_onnx_alone = None
     encoder.query_precision, encoder.query_encoder = precision, "torch fp32"
+    encoder._query_source = encoder._document_onnx = None
     fp32 = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False)
     encoder.documents = []  # texts embedded the products' way (the torch/bulk path), recorded
 
@@ -150,9 +151,10 @@ def test_int8_embeds_queries_only_products_stay_fp32(cache_dir):
     assert int8.query_encoder == "onnx int8" and fp32.query_encoder == "onnx fp32"
     reference = unit(OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False).encode(TEXTS))
 
-    # a product's caption, even alone (a live write), is embedded in fp32
-    assert np.allclose(int8.encode_texts(TEXTS[:1]), reference[:1], atol=1e-6) and int8.documents == TEXTS[:1]
-    assert np.allclose(int8.encode_texts(TEXTS), reference, atol=1e-6)
+    # a product's caption, even alone (a live write), is embedded in fp32: by the fp32 export on one thread
+    assert np.allclose(int8.encode_texts(TEXTS[:1]), reference[:1], atol=1e-6)
+    assert int8._document_onnx is not None and int8._document_onnx.precision == "fp32" and int8.documents == []
+    assert np.allclose(int8.encode_texts(TEXTS), reference, atol=1e-6) and int8.documents == TEXTS  # a batch: bulk
     # queries by the int8 copy: one at a time even in a batch (activations are quantized per run)
     alone = np.stack([int8.encode_queries([t])[0] for t in TEXTS])
     assert not np.allclose(alone, reference, atol=1e-6) and (alone * reference).sum(1).min() > 0.98
