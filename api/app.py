@@ -28,12 +28,15 @@ logger = logging.getLogger(__name__)
 
 def load_searcher(settings: Settings) -> Searcher:
     """Open the index with the encoders its manifest names (or the ones the settings override)."""
+    from indexer.encoders import load_encoders_for_index
+    from indexer.loaded import load_index
     from search.config import load_search_config
 
-    return with_understanding(Searcher.open(settings.index_dir, config=load_search_config(settings.search_config),
-                                            text_model=settings.text_model, clip_model=settings.clip_model,
-                                            clip_pretrained=settings.clip_pretrained, device=settings.device),
-                              settings)
+    config = load_search_config(settings.search_config)  # a bad file fails before the models load
+    index = load_index(settings.index_dir, device=settings.device)
+    encoders = load_encoders_for_index(index.manifest.model_specs, settings.text_model, settings.clip_model,
+                                       settings.clip_pretrained, settings.device, query_precision=settings.query_encoder)
+    return with_understanding(Searcher.open(index, encoders, config=config), settings)
 
 
 def with_understanding(searcher: Searcher, settings: Settings) -> Searcher:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Response
 from pydantic import Field
+from pydantic_core import to_json
 
 from api.observability import TIMINGS_SCOPE_KEY
 from indexer.catalog import Product
@@ -59,4 +60,10 @@ def public_json(response: SearchResponse, scope: MutableMapping[str, Any] | None
     timings are left there for `api.observability` (which otherwise parses them back out of the body)."""
     if scope is not None:
         scope[TIMINGS_SCOPE_KEY] = response.timings_ms
-    return Response(public_response(response).model_dump_json(), media_type="application/json")
+    # dumped by pydantic-core to plain data, the photo references replaced, encoded by pydantic-core: the same
+    # JSON as `public_response(response).model_dump_json()` (tests/api/test_serving_speed.py) at ~1/3 of the CPU
+    # (no PublicProduct / PublicHit built per hit)
+    data = response.model_dump()
+    for hit, model in zip(data["hits"], response.hits, strict=True):
+        hit["product"]["images"] = [product_path(model.product.id, "/image")] if model.has_image else []
+    return Response(to_json(data, inf_nan_mode="null"), media_type="application/json")

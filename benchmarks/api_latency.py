@@ -18,6 +18,8 @@ facets, e.g. "navy blue shirts"), deterministic, and never repeated between phas
     .venv/bin/python benchmarks/api_latency.py --index IDX --serve-arg=--workers=2
     .venv/bin/python benchmarks/api_latency.py --url http://127.0.0.1:8460 --url http://127.0.0.1:8461
     .venv/bin/python benchmarks/api_latency.py --index IDX --offered-qps 150   # also 8 clients paced at 150 QPS
+    .venv/bin/python benchmarks/api_latency.py --index IDX --offered-qps 150 \
+        --variant "--query-encoder fp32" --variant "--query-encoder int8"   # two servers, one after the other
     .venv/bin/python benchmarks/api_latency.py                              # build the fixture index first
 """
 
@@ -28,6 +30,7 @@ import contextlib
 import itertools
 import os
 import random
+import shlex
 import socket
 import subprocess
 import sys
@@ -90,6 +93,29 @@ class Target:
     url: str
     pids: list[int] = field(default_factory=list)  # server processes whose CPU time is counted
     report: list[str] = field(default_factory=list)
+    serve_args: list[str] | None = None  # started here (on --index) with these options for each measurement
+
+
+@contextlib.contextmanager
+def served(index: Path, serve_args: list[str]):  # type: ignore[no-untyped-def]
+    """`prodsearch serve` on ``index`` with ``serve_args`` on a free port, until the block ends; yields its URL."""
+    port = free_port()
+    server = subprocess.Popen([*PRODSEARCH, "serve", "--index", str(index), "--port", str(port), *serve_args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def describe(url: str) -> str:
+    """What the server says embeds its queries (GET /health), for the report."""
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        return str(httpx.get(f"{url}/health", timeout=10, trust_env=False).json().get("query_encoder"))
+    return "?"
 
 
 def server_pids(port: int) -> list[int]:
@@ -189,8 +215,21 @@ def load_phase(target: Target, queries: list[str], clients: int, seconds: float,
                          f"p50 {s['latency_ms']['p50']:.1f} ms   p95 {s['latency_ms']['p95']:.1f} ms   "
                          f"ok {s['ok']}  errors {s['errors']}  repeated {s['repeated']}")
     if target.pids:
-        target.report.append(f"   CPU per request: server {server_cpu:.1f} ms, this load generator {own_cpu:.1f} ms; "
-                             f"server RSS per process {', '.join(f'{m:.0f}' for m in rss_mb(target.pids))} MB")
+        share = own_cpu / max(1e-9, server_cpu + own_cpu)
+        target.report.append(f"   CPU per request: server {server_cpu:.1f} ms, this load generator {own_cpu:.1f} ms "
+                             f"({share:.0%} of the two); server RSS per process "
+                             f"{', '.join(f'{m:.0f}' for m in rss_mb(target.pids))} MB")
+
+
+def measure(target: Target, batch: list[str], photos: list[Path], args: argparse.Namespace) -> None:
+    target.report.append(f"-- {describe(target.url)} queries; load average "
+                         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    single_client(target, batch[: args.text], photos)
+    load_queries = batch[args.text:]
+    phases = 1 + len(args.offered_qps)
+    size = len(load_queries) // phases
+    for i, offered in enumerate([None, *args.offered_qps]):
+        load_phase(target, load_queries[i * size:(i + 1) * size], args.clients, args.load_seconds, offered)
 
 
 def main() -> int:
@@ -198,6 +237,9 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=None, help="serve this existing index here (no build)")
     parser.add_argument("--url", action="append", default=[], help="measure a running server (repeatable)")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra `prodsearch serve` option")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="serve --index once per variant, with these extra `serve` options (quoted; repeatable), "
+                        "one server at a time, each measured with the same new queries: old vs new in one run")
     parser.add_argument("--text", type=int, default=200, help="single-client text queries")
     parser.add_argument("--images", type=int, default=50, help="single-client photo queries")
     parser.add_argument("--clients", type=int, default=8)
@@ -210,41 +252,31 @@ def main() -> int:
                         "again with queries they have not seen")
     args = parser.parse_args()
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    server = None
     targets = [Target(u.rstrip("/")) for u in args.url]
+    index = args.index
     if not targets:
-        index = args.index
         if index is None:
             index = Path(tempfile.mkdtemp()) / "fixture-index"
             subprocess.run([*PRODSEARCH, "index", "build", "--catalog", str(REPO / "fixtures/catalog.jsonl"),
                             "--out", str(index), "--no-progress"], check=True, cwd=REPO)
         print(f"index {index}: {read_manifest(index).counts['products']} products")
-        port = free_port()
-        server = subprocess.Popen([*PRODSEARCH, "serve", "--index", str(index), "--port", str(port), *args.serve_arg],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-        targets = [Target(f"http://127.0.0.1:{port}")]
-    try:
-        for target in targets:
-            wait_healthy(target.url)
-            target.pids = server_pids(int(target.url.rsplit(":", 1)[1]))
-        with httpx.Client(base_url=targets[0].url, timeout=60, trust_env=False) as client:
-            phases = 1 + len(args.offered_qps)
-            per_round = args.text + phases * int(args.load_seconds * 500)  # room for 500 QPS of new queries
-            queries = facet_queries(client, per_round * args.rounds, args.seed)
-        photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
-        for r in range(args.rounds):
-            batch = queries[r * per_round:(r + 1) * per_round]
-            for target in targets:  # the same new queries for each server, so each misses its own cache
-                target.report.append(f"-- round {r + 1}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-                single_client(target, batch[: args.text], photos)
-                load_queries = batch[args.text:]
-                size = len(load_queries) // phases
-                for i, offered in enumerate([None, *args.offered_qps]):
-                    load_phase(target, load_queries[i * size:(i + 1) * size], args.clients, args.load_seconds, offered)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        targets = [Target(f"serve {v}".strip(), serve_args=[*args.serve_arg, *shlex.split(v)])
+                   for v in args.variant or [""]]
+    phases = 1 + len(args.offered_qps)
+    per_round = args.text + phases * int(args.load_seconds * 500)  # room for 500 QPS of new queries
+    photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
+    queries: list[str] = []
+    for r in range(args.rounds):
+        for target in targets:  # the same new queries for each server, so each misses its own cache
+            with contextlib.ExitStack() as stack:
+                url = target.url if target.serve_args is None else stack.enter_context(served(index, target.serve_args))
+                wait_healthy(url)
+                measured = Target(url, server_pids(int(url.rsplit(":", 1)[1])), target.report)
+                if not queries:
+                    with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
+                        queries = facet_queries(client, per_round * args.rounds, args.seed)
+                target.report.append(f"-- round {r + 1}")
+                measure(measured, queries[r * per_round:(r + 1) * per_round], photos, args)
     for target in targets:
         print(f"\n== {target.url}")
         print("\n".join(target.report))

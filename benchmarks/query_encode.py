@@ -1,16 +1,20 @@
-"""Benchmark: embedding one text query, side by side: torch, ONNX Runtime on 1 and 2 threads, and as served.
+"""Benchmark: embedding one text query, side by side: torch, ONNX Runtime fp32 on 1 and 2 threads, int8 on 1, as served.
 
 Single-query latency (p50/p95 over distinct short queries, no LRU hits) and throughput with
 concurrent callers (threads sharing one encoder, as the API's thread pool does), measured
-interleaved in one run so the figures are comparable on a shared machine. Needs an index built
-with the ONNX backend (its embedding cache holds the export). Usage:
+interleaved in one run so the figures are comparable on a shared machine; then the cosine of the int8
+query vectors with the fp32 ones (``--queries``: an eval set's queries.jsonl, else the built-in list), the check
+that goes with `serve --query-encoder int8`. Needs an index built with the ONNX backend (its embedding cache holds
+the export; the int8 copy is made beside it once). Usage:
 
-    .venv/bin/python benchmarks/query_encode.py --index .prodsearch/build-rate/index [--rounds 3] [--clients 8]
+    .venv/bin/python benchmarks/query_encode.py --index .prodsearch/build-rate/index [--rounds 3] [--clients 8] \
+        [--queries fixtures/relevance/queries.jsonl]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +59,8 @@ def main() -> int:
     parser.add_argument("--index", type=Path, required=True, help="an index built with the ONNX text backend")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per path")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--queries", type=Path, action="append", default=[],
+                        help="queries.jsonl of a relevance set: the cosine of int8 vs fp32 vectors over its texts")
     args = parser.parse_args()
     cache = read_manifest(args.index).embedding_cache
     if not cache:
@@ -65,8 +71,12 @@ def main() -> int:
     for threads in (1, 2):
         backend = OnnxTextBackend(encoder.model, encoder.cache_identity, Path(cache), threads=threads, export=False)
         paths[f"onnx {threads} thread{'s' if threads > 1 else ''}"] = backend.encode
-    if encoder.use_onnx_for_queries(Path(cache)):  # what a server does: all cores alone, one thread when concurrent
-        paths["onnx as served"] = lambda texts: encoder.embed_query_uncached(texts[0])[None, :]
+    int8 = OnnxTextBackend(encoder.model, encoder.cache_identity, Path(cache), threads=1, export=False,
+                           precision="int8")
+    paths["onnx int8 1 thread"] = int8.encode
+    served = SentenceTransformerEncoder(query_precision="fp32")
+    if served.use_onnx_for_queries(Path(cache)):  # what a server does: all cores alone, one thread when concurrent
+        paths["onnx as served"] = lambda texts: served.embed_query_uncached(texts[0])[None, :]
     texts = queries()
     for forward in paths.values():  # warm up
         single(forward, texts[:20])
@@ -81,7 +91,20 @@ def main() -> int:
     for name in paths:
         ms = np.asarray(latency[name])
         print(f"{name:<18} {np.percentile(ms, 50):8.2f} {np.percentile(ms, 95):8.2f} {np.median(qps[name]):8.1f}")
+    fp32 = paths["onnx 1 thread"]
+    sets = {"built-in queries": texts}
+    for path in args.queries:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        sets[str(path)] = sorted({r["text"] for r in rows if r.get("text")})
+    print("\nint8 vs fp32 query vectors (cosine, one query per run as served)")
+    for name, batch in sets.items():
+        cos = np.array([float(unit(int8.encode([t]))[0] @ unit(fp32([t]))[0]) for t in batch])
+        print(f"  {name}: n={len(cos)}  min {cos.min():.4f}  p5 {np.percentile(cos, 5):.4f}  mean {cos.mean():.4f}")
     return 0
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
 if __name__ == "__main__":

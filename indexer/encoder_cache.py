@@ -38,7 +38,8 @@ class CachingTextEncoder:
         todo = sorted({t for t in texts if t not in self.texts})
         start = time.perf_counter()
         if todo:
-            for text, vec in zip(todo, self.inner.encode_texts(todo), strict=True):
+            encode = getattr(self.inner, "encode_queries", self.inner.encode_texts)  # queries: their own precision
+            for text, vec in zip(todo, encode(todo), strict=True):
                 self.texts[text] = vec
         return time.perf_counter() - start
 
@@ -48,6 +49,10 @@ class CachingTextEncoder:
             self.misses += len(missing)
             self.prime(missing)
         return np.stack([self.texts[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The cache holds queries: the same answers (else `__getattr__` would reach past it to the inner one)."""
+        return self.encode_texts(texts)
 
 
 def _image_key(image: Image.Image) -> tuple:

@@ -87,8 +87,11 @@ def resolve_text_model(name: str) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model (default: the packaged all-MiniLM-L6-v2, offline)."""
 
-    def __init__(self, model_name: str = DEFAULT_TEXT_MODEL, device: str | None = None, batch_size: int = 64):
+    def __init__(self, model_name: str = DEFAULT_TEXT_MODEL, device: str | None = None, batch_size: int = 64,
+                 query_precision: str | None = None):
         from sentence_transformers import SentenceTransformer
+
+        from indexer.onnx_text import query_precision as checked_precision
 
         path = resolve_text_model(model_name)
         if model_name == DEFAULT_TEXT_MODEL:
@@ -120,6 +123,12 @@ class SentenceTransformerEncoder:
         self._searches = 0  # searches being answered right now, in any stage (`answering`, under _query_lock)
         self.query_batch = 1  # >1: queries arriving while one is embedded are embedded together (`QueryBatcher`)
         self._batcher: QueryBatcher | None = None
+        # how queries are embedded (`indexer.onnx_text.QUERY_PRECISIONS`; products always in fp32) and, once
+        # `use_onnx_for_queries` ran, by what: `query_encoder` says so (GET /health)
+        self.query_precision = checked_precision(query_precision)
+        self.query_encoder = "torch fp32"
+        self._query_source: Path | None = None  # the embedding cache the query sessions came from
+        self._document_onnx: Any = None  # fp32, one thread: single product texts while queries are int8
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
@@ -164,29 +173,71 @@ class SentenceTransformerEncoder:
         return self._bulk.encode(texts) if self._bulk is not None else self._forward(texts)
 
     def use_onnx_for_queries(self, cache_dir: Path) -> bool:
-        """Answer single queries with the ONNX export a build left under ``cache_dir`` (see `_query_forward`);
-        False, and the direct torch call stays, when there is none or it cannot be loaded."""
+        """Answer queries with the ONNX export a build left under ``cache_dir`` (see `_query_forward`), in
+        ``query_precision`` (int8: its quantized copy, made once); False, and the direct torch call stays, when
+        there is none or it cannot be loaded. An int8 copy that cannot be made leaves the fp32 export answering."""
         from indexer.onnx_text import OnnxTextBackend
 
         if self.device != "cpu":
             return False
-        try:
-            self._query_onnx = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=1, export=False)
-            cores = os.cpu_count() or 1
-            if cores > 1:
-                self._query_onnx_alone = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=cores,
-                                                         export=False, spinning=False)
-        except Exception as exc:  # missing or unreadable export: torch answers
-            logger.info("queries embedded with torch (no usable ONNX export: %s)", exc)
-            return False
-        return True
+        for precision in dict.fromkeys([self.query_precision, "fp32"]):
+            try:
+                one = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=1, export=False,
+                                      precision=precision)
+                cores = os.cpu_count() or 1
+                alone = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=cores, export=False,
+                                        spinning=False, precision=precision) if cores > 1 else None
+            except Exception as exc:  # missing or unreadable export, or no int8 copy: the next choice answers
+                logger.warning("queries cannot be embedded by the %s ONNX model (%s)", precision, exc)
+                continue
+            self._query_onnx, self._query_onnx_alone = one, alone
+            self._query_source, self._document_onnx = Path(cache_dir), None
+            self.query_encoder = f"onnx {precision}"
+            logger.info("queries embedded by the %s ONNX model %s", precision, one.path.name)
+            return True
+        logger.info("queries embedded with torch (no usable ONNX export)")
+        return False
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts stored in an index (product captions), always in fp32; a single one goes through the query
+        path only when that is fp32 too (the same vectors, to 1e-6)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            if self.query_encoder != "onnx int8":
+                return self.encode_query(texts[0])[None, :]
+            return l2_normalize(self._document_forward(list(texts)))
+        chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
+                  for start in range(0, len(texts), self.batch_size)]
+        return l2_normalize(np.concatenate(chunks))
+
+    def _document_forward(self, texts: list[str]) -> np.ndarray:
+        """A few product texts while queries are int8 (a live write): the fp32 export on one thread, opened at
+        the first such call (torch would take every core), else the bulk path."""
+        if self._document_onnx is None and self._query_source is not None:
+            from indexer.onnx_text import OnnxTextBackend
+
+            with self._query_lock:
+                if self._document_onnx is None:
+                    try:
+                        self._document_onnx = OnnxTextBackend(self.model, self.cache_identity, self._query_source,
+                                                              threads=1, export=False)
+                    except Exception as exc:  # the export went away: the bulk path (torch) embeds them
+                        logger.warning("product texts embedded by the bulk path (%s)", exc)
+                        self._query_source = None
+        return self._document_onnx.encode(texts) if self._document_onnx is not None else self._bulk_forward(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Search queries, in ``query_precision`` (`search.signals` and the eval's priming call this)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:
             return self.encode_query(texts[0])[None, :]
-        chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
+        if self._query_onnx is None:
+            return self.encode_texts(texts)
+        if self.query_encoder == "onnx int8":  # activations are quantized per run: one query per run, as served
+            return l2_normalize(np.concatenate([self._query_onnx.encode([text]) for text in texts]))
+        chunks = [self._query_onnx.encode(list(texts[start:start + self.batch_size]))
                   for start in range(0, len(texts), self.batch_size)]
         return l2_normalize(np.concatenate(chunks))
 
@@ -397,21 +448,22 @@ class OpenClipEncoder:
 
 
 def load_encoders(text_model: str = DEFAULT_TEXT_MODEL, clip_model: str = "default",
-                  clip_pretrained: str | None = None, device: str | None = None) -> Encoders:
-    """The real encoders, by name."""
-    return Encoders(text=SentenceTransformerEncoder(text_model, device=device),
+                  clip_pretrained: str | None = None, device: str | None = None,
+                  query_precision: str | None = None) -> Encoders:
+    """The real encoders, by name; ``query_precision`` None: `indexer.onnx_text.query_precision`'s default."""
+    return Encoders(text=SentenceTransformerEncoder(text_model, device=device, query_precision=query_precision),
                     clip=OpenClipEncoder(clip_model, pretrained=clip_pretrained, device=device))
 
 
 def load_encoders_for_index(model_specs: dict[str, str | None], text_model: str | None = None,
                             clip_model: str | None = None, clip_pretrained: str | None = None,
-                            device: str | None = None) -> Encoders:
+                            device: str | None = None, query_precision: str | None = None) -> Encoders:
     """The encoders an index was built with (from its manifest), unless others are named."""
     return load_encoders(
         text_model=text_model or model_specs.get("text_model") or DEFAULT_TEXT_MODEL,
         clip_model=clip_model or model_specs.get("clip_model") or "default",
         clip_pretrained=clip_pretrained if clip_model else model_specs.get("clip_pretrained"),
-        device=device,
+        device=device, query_precision=query_precision,
     )
 
 

@@ -184,7 +184,10 @@ def _shared_text_vector(ctx: QueryContext) -> np.ndarray | None:
 
 
 def _text_vector(ctx: QueryContext) -> np.ndarray | None:
-    return None if ctx.text is None else ctx.encoders.text.encode_texts([ctx.text])
+    if ctx.text is None:
+        return None
+    text = ctx.encoders.text  # `encode_queries`: a query's precision may differ from the products' (indexer.encoders)
+    return getattr(text, "encode_queries", text.encode_texts)([ctx.text])
 
 
 def _clip_text_vector(ctx: QueryContext) -> np.ndarray | None:

@@ -28,6 +28,7 @@ class Health(BaseModel):
     last_compaction: str | None = None
     compacting: bool = False  # a compaction (background or POST /admin/compact) is running
     last_compaction_error: str | None = None  # the last compaction failed (the served index is untouched)
+    query_encoder: str | None = None  # what embeds query texts: "onnx int8", "onnx fp32" or "torch fp32" (serve --query-encoder)
 
 
 @router.get("/health", response_model=Health, responses=error_responses(503))
@@ -43,4 +44,5 @@ def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Heal
                   built_at=manifest.built_at, format_version=manifest.format_version,
                   version=info.version if info else None, loaded_at=info.loaded_at if info else "",
                   pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"],
-                  compacting=live["compacting"], last_compaction_error=live["last_compaction_error"])
+                  compacting=live["compacting"], last_compaction_error=live["last_compaction_error"],
+                  query_encoder=getattr(searcher.encoders.text, "query_encoder", None))

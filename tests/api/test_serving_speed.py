@@ -220,3 +220,13 @@ def test_get_search_parameters_parsed_on_the_loop_keep_their_docs_and_errors(cli
     assert all(hit["product"]["price"] <= 1000 for hit in filtered.json()["hits"] if hit["product"].get("price"))
     facets = client.get("/facets", params={"q": "shirt", "price_max": "1000"})
     assert facets.status_code == 200
+
+
+@pytest.mark.parametrize("request_fields", [{"text": "red shirt", "k": 10}, {"text": "blue", "k": 3, "offset": 2}])
+def test_search_json_is_byte_for_byte_the_public_models_json(synthetic_searcher, request_fields):
+    """`public_json` skips building the public models per hit; its bytes are theirs, photo references included."""
+    response = synthetic_searcher.search(SearchRequest(**request_fields))
+    response.hits[0].product.images = ["/secret/operator/path.jpg"]  # never shown: the API's own photo URL is
+    body = public_json(response).body
+    assert body == public_response(response).model_dump_json().encode()
+    assert b"/secret/" not in body

@@ -45,10 +45,19 @@ def test_direct_query_call_onnx_and_lru_match_sentence_transformers(tmp_path):
     assert np.abs(encoder.encode_texts(texts) - reference).max() < 1e-5  # ... and a later batch opens it again
     assert encoder._bulk is not None
 
-    served = SentenceTransformerEncoder(device="cpu")
+    served = SentenceTransformerEncoder(device="cpu", query_precision="fp32")
     assert not served.use_onnx_for_queries(tmp_path / "elsewhere")  # never exports at serve time
-    assert served.use_onnx_for_queries(tmp_path)
+    assert served.use_onnx_for_queries(tmp_path) and served.query_encoder == "onnx fp32"
     assert np.abs(served.encode_texts([texts[1]])[0] - reference[1]).max() < 1e-5
+
+    # int8 queries (`serve --query-encoder int8`): the quantized copy, made beside the export; products stay fp32
+    quantized = SentenceTransformerEncoder(device="cpu", query_precision="int8")
+    assert quantized.use_onnx_for_queries(tmp_path) and quantized.query_encoder == "onnx int8"
+    assert list((tmp_path / "onnx").glob("*.int8.onnx"))
+    assert np.abs(quantized.encode_texts([texts[1]])[0] - reference[1]).max() < 1e-5
+    queries = quantized.encode_queries(texts[:2])
+    cosines = (queries * reference[:2]).sum(1)
+    assert cosines.min() > 0.97 and np.abs(queries - reference[:2]).max() > 1e-4  # close, and really the int8 model
 
     # A query embedded alone runs on every core; one embedded while another is under way, on one thread.
     if served._query_onnx_alone is not None:

@@ -1,0 +1,182 @@
+"""The int8 query encoder (`serve --query-encoder`): the quantized copy of the ONNX export, which path embeds what.
+
+A tiny ONNX text model (embedding table -> masked mean -> dense layer) stands in for MiniLM, so these run in
+well under a second; tests/indexer/test_text_encoding.py checks the real model (slow).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from indexer import onnx_text
+from indexer.encoder_cache import CachingTextEncoder
+from indexer.encoders import SentenceTransformerEncoder
+from indexer.errors import ModelLoadError
+from indexer.onnx_text import (
+    DEFAULT_QUERY_PRECISION,
+    QUERY_PRECISION_ENV,
+    OnnxTextBackend,
+    onnx_path,
+    quantized_path,
+    query_precision,
+)
+
+IDENTITY = "toy-text@0"
+VOCAB, WIDTH, DIM = 50, 16, 32
+
+
+def write_toy_model(path: Path) -> None:
+    """input_ids, attention_mask (int64, [batch, tokens]) -> the masked mean of token vectors times a dense layer."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    table = numpy_helper.from_array(rng.normal(size=(VOCAB, WIDTH)).astype(np.float32), "table")
+    dense = numpy_helper.from_array(rng.normal(size=(WIDTH, DIM)).astype(np.float32), "dense")
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["tokens"]),
+        helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["maskf", "last"], ["mask3"]),
+        helper.make_node("Mul", ["tokens", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axes"], ["summed"], keepdims=0),
+        helper.make_node("MatMul", ["summed", "dense"], ["embedding"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "toy", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "t"]),
+                       helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "t"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["b", DIM])],
+        initializer=[table, dense, axes, numpy_helper.from_array(np.array([2], np.int64), "last")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+
+
+class ToyTokenizer:
+    def __call__(self, texts, **_):  # type: ignore[no-untyped-def]
+        ids = [[1 + sum(map(ord, word)) % (VOCAB - 1) for word in text.split()] for text in texts]
+        width = max(map(len, ids))
+        return {"input_ids": np.array([row + [0] * (width - len(row)) for row in ids], np.int64),
+                "attention_mask": np.array([[1] * len(row) + [0] * (width - len(row)) for row in ids], np.int64)}
+
+
+TOY_MODEL = SimpleNamespace(tokenizer=ToyTokenizer(), max_seq_length=16)
+TEXTS = ["navy blue shirt", "red dress for women", "black casual shoes", "white cotton tshirt men"]
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    write_toy_model(onnx_path(tmp_path, IDENTITY))
+    return tmp_path
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_precision_from_the_option_the_environment_or_the_default(monkeypatch):
+    monkeypatch.delenv(QUERY_PRECISION_ENV, raising=False)
+    assert query_precision() == DEFAULT_QUERY_PRECISION
+    assert query_precision("FP32") == "fp32"
+    monkeypatch.setenv(QUERY_PRECISION_ENV, "fp32")
+    assert query_precision() == "fp32" and query_precision("int8") == "int8"  # the option wins
+    monkeypatch.setenv(QUERY_PRECISION_ENV, "int4")
+    with pytest.raises(ModelLoadError, match="int8, fp32.*got 'int4'"):
+        query_precision()
+
+
+def test_int8_copy_made_once_beside_the_export_and_close_to_fp32(cache_dir):
+    fp32 = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False)
+    int8 = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False, precision="int8")
+    target = quantized_path(onnx_path(cache_dir, IDENTITY))
+    assert int8.path == target and target.is_file() and target.stat().st_size < onnx_path(cache_dir, IDENTITY).stat().st_size
+    assert not list(target.parent.glob("*.tmp"))
+    made = target.stat().st_mtime_ns
+    OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False, precision="int8")
+    assert target.stat().st_mtime_ns == made  # reused, not made again
+    a, b = unit(fp32.encode(TEXTS)), unit(int8.encode(TEXTS))
+    assert not np.array_equal(a, b) and (a * b).sum(1).min() > 0.98
+    with pytest.raises(ValueError, match="precision must be one of"):
+        OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False, precision="fp16")
+
+
+def test_a_read_only_cache_quantizes_into_a_scratch_folder_removed_after_loading(cache_dir, monkeypatch):
+    real, made_in = onnx_text._quantize, []
+
+    def quantize(source: Path, target: Path) -> None:
+        if target.parent == source.parent:
+            raise PermissionError(13, "read-only file system", str(target))
+        made_in.append(target.parent)
+        real(source, target)
+
+    monkeypatch.setattr(onnx_text, "_quantize", quantize)
+    backend = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False, precision="int8")
+    assert made_in and not made_in[0].exists()  # the scratch copy is gone once the session holds the model
+    assert not quantized_path(onnx_path(cache_dir, IDENTITY)).exists()
+    assert backend.encode(TEXTS[:1]).shape == (1, DIM)
+
+
+def served_toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEncoder:
+    """A `SentenceTransformerEncoder` around the toy model, as a server opens it (no sentence-transformers model)."""
+    encoder = SentenceTransformerEncoder.__new__(SentenceTransformerEncoder)
+    encoder.model, encoder.cache_identity, encoder.device, encoder.dim = TOY_MODEL, IDENTITY, "cpu", DIM
+    encoder.batch_size, encoder.query_batch, encoder._batcher = 64, 1, None
+    encoder._query_cache, encoder._query_lock = OrderedDict(), threading.Lock()
+    encoder._embedding_queries = encoder._searches = 0
+    encoder._query_onnx = encoder._query_onnx_alone = None
+    encoder.query_precision, encoder.query_encoder = precision, "torch fp32"
+    encoder._query_source = encoder._document_onnx = None
+    fp32 = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False)
+    encoder.documents = []  # texts embedded the products' way (the torch/bulk path), recorded
+
+    def bulk(texts):  # type: ignore[no-untyped-def]
+        encoder.documents.extend(texts)
+        return fp32.encode(texts)
+
+    encoder._bulk_forward = bulk  # type: ignore[method-assign]
+    encoder._forward = bulk  # type: ignore[method-assign]
+    assert encoder.use_onnx_for_queries(cache_dir)
+    return encoder
+
+
+def test_int8_embeds_queries_only_products_stay_fp32(cache_dir):
+    int8 = served_toy_encoder(cache_dir, "int8")
+    fp32 = served_toy_encoder(cache_dir, "fp32")
+    assert int8.query_encoder == "onnx int8" and fp32.query_encoder == "onnx fp32"
+    reference = unit(OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False).encode(TEXTS))
+
+    # a product's caption, even alone (a live write), is embedded in fp32: by the fp32 export on one thread
+    assert np.allclose(int8.encode_texts(TEXTS[:1]), reference[:1], atol=1e-6)
+    assert int8._document_onnx is not None and int8._document_onnx.precision == "fp32" and int8.documents == []
+    assert np.allclose(int8.encode_texts(TEXTS), reference, atol=1e-6) and int8.documents == TEXTS  # a batch: bulk
+    # queries by the int8 copy: one at a time even in a batch (activations are quantized per run)
+    alone = np.stack([int8.encode_queries([t])[0] for t in TEXTS])
+    assert not np.allclose(alone, reference, atol=1e-6) and (alone * reference).sum(1).min() > 0.98
+    assert np.array_equal(int8.encode_queries(TEXTS), alone)
+    # fp32 queries: the fp32 export, equal to the products' path
+    assert np.allclose(fp32.encode_queries(TEXTS), reference, atol=1e-6)
+    assert np.allclose(fp32.encode_queries(TEXTS[:1]), reference[:1], atol=1e-6)
+
+
+def test_int8_falls_back_to_the_fp32_export_when_it_cannot_be_made(cache_dir, monkeypatch):
+    def broken(source: Path, target: Path) -> None:
+        raise RuntimeError("quantizer failed")
+
+    monkeypatch.setattr(onnx_text, "_quantize", broken)
+    encoder = served_toy_encoder(cache_dir, "int8")
+    assert encoder.query_encoder == "onnx fp32"
+
+
+def test_the_eval_cache_primes_and_answers_queries_in_their_precision(cache_dir):
+    inner = served_toy_encoder(cache_dir, "int8")
+    cached = CachingTextEncoder(inner)
+    cached.prime(TEXTS)
+    assert inner.documents == []  # primed through encode_queries, not the products' path
+    expected = np.stack([inner.encode_queries([t])[0] for t in TEXTS])
+    assert np.array_equal(cached.encode_queries(TEXTS), expected) and cached.misses == 0
