@@ -31,6 +31,7 @@ It ends with a table of every target and its figure from the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -103,6 +104,15 @@ class PhotoMaker:
         return str(path)
 
 
+def rss_bytes(process) -> int:  # type: ignore[no-untyped-def]
+    """The server's resident memory with its children's (the embedding worker, `--live-embed-worker`)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(Exception):  # exited meanwhile
+            total += child.memory_info().rss
+    return total
+
+
 def new_product(i: int, photo: str, template: dict) -> dict:  # type: ignore[type-arg]
     word = f"livebench{i}x"
     return {"id": f"live-{i}", "title": f"{template['title']} {word}", "brand": template.get("brand", ""),
@@ -158,6 +168,8 @@ def main() -> int:
     parser.add_argument("--writes-per-second", type=float, default=10)
     parser.add_argument("--reader-qps", type=float, default=2.0,
                         help="searches per second of each reader (0: flat out); see the module docstring")
+    parser.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
+                        help="one more `prodsearch serve` argument (repeatable), e.g. --serve-arg=--no-live-embed-worker")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
 
@@ -179,7 +191,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PRODSEARCH_ADMIN_TOKEN": TOKEN}
         proc = subprocess.Popen([sys.executable, "-m", "prodsearch", "serve", "--index", str(index_dir), "--port",
-                                 str(port), "--images-root", str(scratch / "photos")], env=env, cwd=REPO,
+                                 str(port), "--images-root", str(scratch / "photos"), *args.serve_arg], env=env, cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=open(scratch / "server.log", "w"))  # noqa: SIM115
         client = httpx.Client(base_url=url, timeout=120)
         deadline = time.monotonic() + 600
@@ -300,7 +312,7 @@ def main() -> int:
                 th.start()
             while time.perf_counter() - t0 < seconds:
                 time.sleep(min(5.0, max(0.0, seconds - (time.perf_counter() - t0))))
-                rss.append(server.memory_info().rss)
+                rss.append(rss_bytes(server))
             stop.set()
             for th in threads:
                 th.join()
@@ -310,9 +322,9 @@ def main() -> int:
         readers_only = pct(lat)
         lat.clear()
         rss.clear()
-        rss_start = server.memory_info().rss
+        rss_start = rss_bytes(server)
         elapsed = run(args.concurrent_seconds, with_writer=True)
-        rss_end = server.memory_info().rss
+        rss_end = rss_bytes(server)
         idle_p95 = figures["idle_search"]["p95_ms"]  # type: ignore[index]
         search = pct(lat)
         warm = rss[max(0, len(rss) // 10)] if rss else rss_start  # after the first tenth (allocator warm-up)
