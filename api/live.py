@@ -242,7 +242,10 @@ class LiveService:
                 "last_compaction": self.last_compaction.at if self.last_compaction else None,
                 "compacting": self._compacting.locked(),
                 "last_compaction_error": self.last_compaction_error,
-                "last_compaction_error_at": self.last_compaction_error_at}
+                "last_compaction_error_at": self.last_compaction_error_at,
+                "embedding_worker": self.worker.state if self.worker is not None else
+                ("starting" if self.settings.live_embed_worker and self._embedder is None
+                 and self.settings.admin_token is not None else "off")}
 
     # -- compaction --------------------------------------------------------------------------
     def compact(self, reloader: Any = None, reason: str = "requested") -> dict[str, Any]:

@@ -204,6 +204,10 @@ def main() -> int:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"server did not start: {(scratch / 'server.log').read_text()[-2000:]}")
             time.sleep(0.5)
+        while client.get("/health").json().get("embedding_worker") == "starting":  # its models load (~10 s)
+            if time.monotonic() > deadline:
+                raise SystemExit("the embedding worker did not start")
+            time.sleep(0.5)
         import psutil
 
         server = psutil.Process(proc.pid)

@@ -28,6 +28,7 @@ class Health(BaseModel):
     last_compaction: str | None = None
     compacting: bool = False  # a compaction (background or POST /admin/compact) is running
     last_compaction_error: str | None = None  # the last compaction failed (the served index is untouched)
+    embedding_worker: str = "off"  # live writes' model process: off, starting, ready or failed (api/live.py)
 
 
 @router.get("/health", response_model=Health, responses=error_responses(503))
@@ -43,4 +44,5 @@ def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Heal
                   built_at=manifest.built_at, format_version=manifest.format_version,
                   version=info.version if info else None, loaded_at=info.loaded_at if info else "",
                   pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"],
-                  compacting=live["compacting"], last_compaction_error=live["last_compaction_error"])
+                  compacting=live["compacting"], last_compaction_error=live["last_compaction_error"],
+                  embedding_worker=live["embedding_worker"])

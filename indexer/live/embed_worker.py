@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 WORKER_NICE = 19  # the lowest priority: any runnable search thread gets the core first
 PARENT_CHECK_S = 1.0  # how often the worker looks whether the server still lives
+WORKER_THREADS = 1  # torch threads: see `_start_worker`
 CALL_TIMEOUT_S = 600.0  # one model call (a 1,000-photo batch is seconds; model loading at start is more)
 
 _encoders: Any = None  # in the worker process: the loaded encoders
@@ -61,14 +62,19 @@ def _start_worker(parent: int, factory: Callable[[], Any], nice: int, threads: i
     if nice:
         os.nice(nice)
     _encoders = factory()
-    if "torch" in sys.modules and threads > 0:
+    if "torch" in sys.modules:
+        # One thread: a niced thread that a search preempts just pauses, while the threads of one torch op
+        # that wait on a preempted sibling spin at its barrier. Measured on 2 cores at load 5-7 (other jobs):
+        # one photo 5.2 ms on one thread vs 752 ms on two; 64 photos in batches of 32, 4.6-6.3 vs 5.8-18 ms
+        # a photo; one text 7.6 vs 125 ms.
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(max(1, threads))
     if onnx_cache:
         from indexer.onnx_text import use_exported_for_queries
 
-        use_exported_for_queries(_encoders.text, onnx_cache)
+        if use_exported_for_queries(_encoders.text, onnx_cache):
+            _encoders.text._query_onnx_alone = None  # its one-thread session only, as torch
 
 
 def _identities() -> tuple[str, str]:
@@ -110,9 +116,9 @@ class EmbeddingWorker:
     """One niced worker process running the encoders' model calls; restarted after it dies."""
 
     def __init__(self, encoders: Any, factory: Callable[[], Any], *, nice: int = WORKER_NICE,
-                 threads: int | None = None, onnx_cache: str | None = None):
+                 threads: int = WORKER_THREADS, onnx_cache: str | None = None):
         self.local = encoders
-        self._args = (os.getpid(), factory, nice, threads if threads is not None else os.cpu_count() or 1, onnx_cache)
+        self._args = (os.getpid(), factory, nice, threads, onnx_cache)
         self._pool: ProcessPoolExecutor | None = None
         self._ready: Future | None = None
         self._lock = threading.Lock()
@@ -138,6 +144,16 @@ class EmbeddingWorker:
             if self._pool is pool:
                 self._pool, self._ready = None, None
         pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def state(self) -> str:
+        """"starting" (models loading), "ready", "failed" (the next write starts another) or "stopped"."""
+        ready = self._ready
+        if self._closed or ready is None:
+            return "stopped"
+        if not ready.done():
+            return "starting"
+        return "failed" if ready.exception() is not None else "ready"
 
     @property
     def pid(self) -> int | None:

@@ -88,6 +88,7 @@ def test_writes_through_the_api_use_the_worker_and_survive_its_death(template, t
         live = client.app.state.live
         assert client.put("/products/w-1", json=body, headers=AUTH).status_code == 200
         assert live.worker is not None and live.worker.pid is not None
+        assert client.get("/health").json()["embedding_worker"] == "ready"
         hits = client.get("/search", params={"q": "quuxworker"}).json()["hits"]
         assert hits[0]["product"]["id"] == "w-1"
         snapshot = client.app.state.searcher.snapshot
