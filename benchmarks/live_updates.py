@@ -17,7 +17,8 @@ written), serves the copy with `prodsearch serve`, and measures:
      10 % after the first tenth of the run, the allocator's warm-up). The readers are paced because the
      target compares with idle: 8 readers flat out on 2 cores queue behind each other (p95 several times
      idle with no writer at all) and starve the writer of the GIL; paced, they measure what the writes cost
-     a shopper's search. --reader-qps 0 runs them flat out (the earlier benchmark);
+     a shopper's search. --reader-qps 0 runs them flat out (the earlier benchmark). --alternate K runs the
+     baseline and the writer phase as K alternating rounds, for a machine other jobs load in bursts;
   5. compaction (POST /admin/compact) with every write so far pending, while the readers keep searching
      -- target <= 60 s at 44k products with 5 % changed, no failed request.
 
@@ -168,6 +169,9 @@ def main() -> int:
     parser.add_argument("--writes-per-second", type=float, default=10)
     parser.add_argument("--reader-qps", type=float, default=2.0,
                         help="searches per second of each reader (0: flat out); see the module docstring")
+    parser.add_argument("--alternate", type=int, default=1, metavar="K",
+                        help="run the readers-alone baseline and the with-writer phase as K alternating rounds "
+                             "(a busy machine's bursts then hit both alike); 1: one of each, the baseline first")
     parser.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
                         help="one more `prodsearch serve` argument (repeatable), e.g. --serve-arg=--no-live-embed-worker")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
@@ -284,13 +288,16 @@ def main() -> int:
                     if not ok:
                         failures.append(str(resp)[:200])
 
+        written = [0]  # write bodies used by earlier windows (--alternate)
+
         def writer(worker: int, workers: int) -> None:
             """Upserts (a new product, a new photo) on a fixed schedule of --writes-per-second over all workers."""
             with httpx.Client(base_url=url, timeout=120, headers=AUTH) as c:
                 start = time.perf_counter()
-                k = worker
+                first = written[0]
+                k = first + worker
                 while not stop.is_set() and k < len(write_bodies):
-                    time.sleep(max(0.0, start + k / args.writes_per_second - time.perf_counter()))
+                    time.sleep(max(0.0, start + (k - first) / args.writes_per_second - time.perf_counter()))
                     if stop.is_set():
                         break
                     body = write_bodies[k]
@@ -320,20 +327,33 @@ def main() -> int:
             stop.set()
             for th in threads:
                 th.join()
+            written[0] = len(write_ms)
             return time.perf_counter() - t0
 
-        run(min(60.0, args.concurrent_seconds / 2), with_writer=False)  # the same readers alone: a second baseline
-        readers_only = pct(lat)
-        lat.clear()
-        rss.clear()
-        rss_start = rss_bytes(server)
-        elapsed = run(args.concurrent_seconds, with_writer=True)
+        # The same readers alone (a second baseline), then with the writer; with --alternate K, K rounds of
+        # both, so a burst of outside load falls on both sides alike (the ratio is then side by side).
+        alone_lat: list[float] = []
+        writer_lat: list[float] = []
+        elapsed = 0.0
+        rss_start = 0
+        rounds = max(1, args.alternate)
+        for round_ in range(rounds):
+            lat.clear()
+            run(min(60.0, args.concurrent_seconds / 2) / rounds, with_writer=False)
+            alone_lat += lat
+            lat.clear()
+            if round_ == 0:
+                rss.clear()
+                rss_start = rss_bytes(server)
+            elapsed += run(args.concurrent_seconds / rounds, with_writer=True)
+            writer_lat += lat
+        readers_only = pct(alone_lat)
         rss_end = rss_bytes(server)
         idle_p95 = figures["idle_search"]["p95_ms"]  # type: ignore[index]
-        search = pct(lat)
+        search = pct(writer_lat)
         warm = rss[max(0, len(rss) // 10)] if rss else rss_start  # after the first tenth (allocator warm-up)
         figures["concurrent"] = {
-            "seconds": args.concurrent_seconds, "readers": args.readers,
+            "seconds": args.concurrent_seconds, "readers": args.readers, "alternate": rounds,
             "reader_qps_each": args.reader_qps or "flat out", "writes": len(write_ms),
             "writes_per_second": round(len(write_ms) / elapsed, 2), "writes_per_second_target": args.writes_per_second,
             "write_ack": pct(write_ms), "search": search, "failed_requests": len(failures),
