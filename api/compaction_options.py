@@ -9,7 +9,8 @@ from indexer.live.policy import DEFAULT_CHECK_S, DEFAULT_MAX_AGE_S, DEFAULT_MAX_
 # argparse dest -> Settings field (see `api.cli.OPTION_FIELDS`)
 COMPACTION_OPTION_FIELDS = {"compact_auto": "compact_auto", "compact_max_entries": "compact_max_entries",
                             "compact_max_log_mb": "compact_max_log_mb", "compact_max_age_s": "compact_max_age_s",
-                            "compact_check_s": "compact_check_s"}
+                            "compact_check_s": "compact_check_s",
+                            "live_embed_worker": "live_embed_worker", "live_embed_nice": "live_embed_nice"}
 
 
 def add_compaction_options(parser: argparse.ArgumentParser) -> None:
@@ -29,3 +30,9 @@ def add_compaction_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--compact-check-s", type=float, default=None,
                        help=f"how often the thresholds are checked (env PRODSEARCH_COMPACT_CHECK_S; default "
                             f"{DEFAULT_CHECK_S:g})")
+    live = parser.add_argument_group("embedding of live writes")
+    live.add_argument("--live-embed-worker", action=argparse.BooleanOptionalAction, default=None,
+                      help="embed written products in a separate process at low CPU priority, so searches preempt "
+                           "the models (env PRODSEARCH_LIVE_EMBED_WORKER; default on; off: in the server process)")
+    live.add_argument("--live-embed-nice", type=int, default=None, choices=range(0, 20), metavar="0-19",
+                      help="that process's niceness (env PRODSEARCH_LIVE_EMBED_NICE; default 19, the lowest priority)")

@@ -24,6 +24,7 @@ from indexer.catalog import Product
 from indexer.fetch import FetchPolicy
 from indexer.live.compact import compacted_total_len, write_snapshot
 from indexer.live.embed import EmbeddedProduct, ProductEmbedder, embed_entries, embedder_for_index
+from indexer.live.embed_worker import EmbeddingWorker, worker_encoders, worker_factory
 from indexer.live.log import CompactionMark, LogEntry, WriteLog, utc_now
 from indexer.live.policy import RETRY_AFTER_FAILURE_S, CompactionPolicy
 from indexer.live.segment import LiveState, Snapshot
@@ -69,6 +70,7 @@ class LiveService:
         self.live: LiveState | None = None
         self.base: Searcher | None = None
         self._embedder: ProductEmbedder | None = None
+        self.worker: EmbeddingWorker | None = None  # the low-priority embedding process (`live_embed_worker`)
         self._compacting = threading.Lock()
         self.last_compaction: CompactionMark | None = self.log.read_mark()
         self.last_compaction_error: str | None = None
@@ -90,6 +92,7 @@ class LiveService:
             entries = self.log.unapplied(version_of(searcher))
             self._pending_since = time.monotonic() if entries else None
             self._start_compactor()
+            self._start_worker()
             if entries:
                 start = time.perf_counter()
                 self._apply(embed_entries(self.embedder, entries))
@@ -119,8 +122,30 @@ class LiveService:
         s = self.settings
         policy = FetchPolicy(allow_private_hosts=s.allow_private_hosts,
                              allowed_hosts=tuple(h.strip() for h in s.allowed_hosts.split(",") if h.strip()))
-        return embedder_for_index(searcher.index.manifest, searcher.encoders, self.log.root,
+        encoders = searcher.encoders
+        factory = worker_factory(encoders) if s.live_embed_worker else None
+        if factory is not None:
+            cache = searcher.index.manifest.embedding_cache
+            uses_onnx = getattr(encoders.text, "_query_onnx", None) is not None
+            self.worker = EmbeddingWorker(encoders, factory, nice=s.live_embed_nice,
+                                          onnx_cache=str(cache) if uses_onnx and cache else None)
+            encoders = worker_encoders(encoders, self.worker)
+        elif s.live_embed_worker:
+            logger.info("live writes are embedded in the server process (the encoders cannot run in a worker)")
+        return embedder_for_index(searcher.index.manifest, encoders, self.log.root,
                                   images_root=s.images_root, fetch=policy)
+
+    def _start_worker(self) -> None:
+        """Start the embedding worker now (its models load in the background) when writes are possible."""
+        if self.settings.live_embed_worker and self.settings.admin_token is not None and self._embedder is None:
+            threading.Thread(target=self._warm_embedder, name="prodsearch-embed-warm", daemon=True).start()
+
+    def _warm_embedder(self) -> None:
+        try:
+            if self.embedder is not None and self.worker is not None:
+                self.worker.start()
+        except Exception:  # the first write will try again, and say why
+            logger.exception("starting the embedding worker failed")
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: Sequence[tuple[str, EmbeddedProduct | None]]) -> list[WriteResult]:
@@ -217,7 +242,10 @@ class LiveService:
                 "last_compaction": self.last_compaction.at if self.last_compaction else None,
                 "compacting": self._compacting.locked(),
                 "last_compaction_error": self.last_compaction_error,
-                "last_compaction_error_at": self.last_compaction_error_at}
+                "last_compaction_error_at": self.last_compaction_error_at,
+                "embedding_worker": self.worker.state if self.worker is not None else
+                ("starting" if self.settings.live_embed_worker and self._embedder is None
+                 and self.settings.admin_token is not None else "off")}
 
     # -- compaction --------------------------------------------------------------------------
     def compact(self, reloader: Any = None, reason: str = "requested") -> dict[str, Any]:
@@ -317,4 +345,6 @@ class LiveService:
         self._stop.set()
         if self._compactor is not None:
             self._compactor.join(timeout=60)  # a compaction in progress finishes (or fails) first
+        if self.worker is not None:
+            self.worker.close()
         self.log.close()

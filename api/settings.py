@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     compact_max_log_mb: float = Field(default=DEFAULT_MAX_LOG_MB, ge=0, description="compact at this write log size")
     compact_max_age_s: float = Field(default=DEFAULT_MAX_AGE_S, ge=0, description="compact when a write waits this long")
     compact_check_s: float = Field(default=DEFAULT_CHECK_S, gt=0, description="how often the compactor looks")
+    live_embed_worker: bool = Field(default=True, description="embed live writes in a separate low-priority process "
+                                    "(indexer/live/embed_worker.py), so searches preempt them")
+    live_embed_nice: int = Field(default=19, ge=0, le=19, description="the embedding worker's niceness (19: lowest)")
     log_format: Literal["text", "json"] = Field(default="text", description="log lines as text or one JSON object each")
     access_log: bool = Field(default=True, description="one log line per request (prodsearch.access); off saves "
                              "a formatted line per request")

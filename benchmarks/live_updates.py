@@ -17,7 +17,8 @@ written), serves the copy with `prodsearch serve`, and measures:
      10 % after the first tenth of the run, the allocator's warm-up). The readers are paced because the
      target compares with idle: 8 readers flat out on 2 cores queue behind each other (p95 several times
      idle with no writer at all) and starve the writer of the GIL; paced, they measure what the writes cost
-     a shopper's search. --reader-qps 0 runs them flat out (the earlier benchmark);
+     a shopper's search. --reader-qps 0 runs them flat out (the earlier benchmark). --alternate K runs the
+     baseline and the writer phase as K alternating rounds, for a machine other jobs load in bursts;
   5. compaction (POST /admin/compact) with every write so far pending, while the readers keep searching
      -- target <= 60 s at 44k products with 5 % changed, no failed request.
 
@@ -31,6 +32,7 @@ It ends with a table of every target and its figure from the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -103,6 +105,15 @@ class PhotoMaker:
         return str(path)
 
 
+def rss_bytes(process) -> int:  # type: ignore[no-untyped-def]
+    """The server's resident memory with its children's (the embedding worker, `--live-embed-worker`)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(Exception):  # exited meanwhile
+            total += child.memory_info().rss
+    return total
+
+
 def new_product(i: int, photo: str, template: dict) -> dict:  # type: ignore[type-arg]
     word = f"livebench{i}x"
     return {"id": f"live-{i}", "title": f"{template['title']} {word}", "brand": template.get("brand", ""),
@@ -158,6 +169,11 @@ def main() -> int:
     parser.add_argument("--writes-per-second", type=float, default=10)
     parser.add_argument("--reader-qps", type=float, default=2.0,
                         help="searches per second of each reader (0: flat out); see the module docstring")
+    parser.add_argument("--alternate", type=int, default=1, metavar="K",
+                        help="run the readers-alone baseline and the with-writer phase as K alternating rounds "
+                             "(a busy machine's bursts then hit both alike); 1: one of each, the baseline first")
+    parser.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
+                        help="one more `prodsearch serve` argument (repeatable), e.g. --serve-arg=--no-live-embed-worker")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
 
@@ -179,7 +195,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PRODSEARCH_ADMIN_TOKEN": TOKEN}
         proc = subprocess.Popen([sys.executable, "-m", "prodsearch", "serve", "--index", str(index_dir), "--port",
-                                 str(port), "--images-root", str(scratch / "photos")], env=env, cwd=REPO,
+                                 str(port), "--images-root", str(scratch / "photos"), *args.serve_arg], env=env, cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=open(scratch / "server.log", "w"))  # noqa: SIM115
         client = httpx.Client(base_url=url, timeout=120)
         deadline = time.monotonic() + 600
@@ -191,6 +207,10 @@ def main() -> int:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"server did not start: {(scratch / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        while client.get("/health").json().get("embedding_worker") == "starting":  # its models load (~10 s)
+            if time.monotonic() > deadline:
+                raise SystemExit("the embedding worker did not start")
             time.sleep(0.5)
         import psutil
 
@@ -268,13 +288,16 @@ def main() -> int:
                     if not ok:
                         failures.append(str(resp)[:200])
 
+        written = [0]  # write bodies used by earlier windows (--alternate)
+
         def writer(worker: int, workers: int) -> None:
             """Upserts (a new product, a new photo) on a fixed schedule of --writes-per-second over all workers."""
             with httpx.Client(base_url=url, timeout=120, headers=AUTH) as c:
                 start = time.perf_counter()
-                k = worker
+                first = written[0]
+                k = first + worker
                 while not stop.is_set() and k < len(write_bodies):
-                    time.sleep(max(0.0, start + k / args.writes_per_second - time.perf_counter()))
+                    time.sleep(max(0.0, start + (k - first) / args.writes_per_second - time.perf_counter()))
                     if stop.is_set():
                         break
                     body = write_bodies[k]
@@ -300,24 +323,37 @@ def main() -> int:
                 th.start()
             while time.perf_counter() - t0 < seconds:
                 time.sleep(min(5.0, max(0.0, seconds - (time.perf_counter() - t0))))
-                rss.append(server.memory_info().rss)
+                rss.append(rss_bytes(server))
             stop.set()
             for th in threads:
                 th.join()
+            written[0] = len(write_ms)
             return time.perf_counter() - t0
 
-        run(min(60.0, args.concurrent_seconds / 2), with_writer=False)  # the same readers alone: a second baseline
-        readers_only = pct(lat)
-        lat.clear()
-        rss.clear()
-        rss_start = server.memory_info().rss
-        elapsed = run(args.concurrent_seconds, with_writer=True)
-        rss_end = server.memory_info().rss
+        # The same readers alone (a second baseline), then with the writer; with --alternate K, K rounds of
+        # both, so a burst of outside load falls on both sides alike (the ratio is then side by side).
+        alone_lat: list[float] = []
+        writer_lat: list[float] = []
+        elapsed = 0.0
+        rss_start = 0
+        rounds = max(1, args.alternate)
+        for round_ in range(rounds):
+            lat.clear()
+            run(min(60.0, args.concurrent_seconds / 2) / rounds, with_writer=False)
+            alone_lat += lat
+            lat.clear()
+            if round_ == 0:
+                rss.clear()
+                rss_start = rss_bytes(server)
+            elapsed += run(args.concurrent_seconds / rounds, with_writer=True)
+            writer_lat += lat
+        readers_only = pct(alone_lat)
+        rss_end = rss_bytes(server)
         idle_p95 = figures["idle_search"]["p95_ms"]  # type: ignore[index]
-        search = pct(lat)
+        search = pct(writer_lat)
         warm = rss[max(0, len(rss) // 10)] if rss else rss_start  # after the first tenth (allocator warm-up)
         figures["concurrent"] = {
-            "seconds": args.concurrent_seconds, "readers": args.readers,
+            "seconds": args.concurrent_seconds, "readers": args.readers, "alternate": rounds,
             "reader_qps_each": args.reader_qps or "flat out", "writes": len(write_ms),
             "writes_per_second": round(len(write_ms) / elapsed, 2), "writes_per_second_target": args.writes_per_second,
             "write_ack": pct(write_ms), "search": search, "failed_requests": len(failures),

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from indexer.catalog import Product
+from indexer.live.kernels import delta_top
 from indexer.live.lexical import score_delta, score_main
 from indexer.live.segment import Snapshot, main_vectors
 from indexer.manifest import Manifest
@@ -40,19 +41,6 @@ def merge_by_score(rows: list[np.ndarray], scores: list[np.ndarray], k: int) -> 
     all_rows, all_scores = all_rows[keep], all_scores[keep]
     order = np.argsort(-all_scores, kind="stable")[:k]
     return all_rows[order], all_scores[order]
-
-
-def _top(scores: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and scores of the best ``k`` allowed entries of ``scores``."""
-    positions = np.arange(len(scores)) if allowed is None else np.flatnonzero(allowed)
-    if not len(positions) or k <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
-    values = scores[positions]
-    if len(values) > k:
-        part = np.argpartition(-values, k - 1)[:k]
-        positions, values = positions[part], values[part]
-    order = np.argsort(-values, kind="stable")
-    return positions[order], values[order].astype(np.float64)
 
 
 class LiveStore:
@@ -148,7 +136,7 @@ class LiveIndexView:
                                         None if main_allowed.all() else main_allowed,
                                         filters=filters, exclude_rows=tuple(r for r in exclude_rows if r < n_main))
         query = np.asarray(queries, np.float32).reshape(1, -1)[0]
-        positions, scores = _top(snap.delta_vectors[field_name] @ query, allowed[n_main:], k)
+        positions, scores = delta_top(snap.delta_vectors[field_name], query, allowed[n_main:], k)
         rows, merged = merge_by_score([I[0], positions + n_main], [D[0], scores], k)
         return merged[None, :].astype(np.float32), rows[None, :]
 

@@ -53,10 +53,15 @@ def copy_index(template: Path, to: Path) -> Path:
 
 def make_app(index_dir: Path, images_root: Path, enc=None, token: str | None = TOKEN,  # type: ignore[no-untyped-def]
              **settings: object):
-    """An app over ``index_dir`` (``settings``: more `api.settings.Settings` fields, e.g. compaction thresholds)."""
+    """An app over ``index_dir`` (``settings``: more `api.settings.Settings` fields, e.g. compaction thresholds).
+
+    Writes embed in process unless ``live_embed_worker=True`` is given: a worker process per test app would
+    cost each test a spawn, and `CountingEncoder` counts only in-process calls (tests/api/test_live_embed_worker.py
+    and the kill -9 test's server run the worker)."""
     from api.app import create_app
     from api.settings import Settings
     from search.searcher import Searcher
 
+    settings.setdefault("live_embed_worker", False)
     config = Settings(index_dir=index_dir, admin_token=token, images_root=images_root, **settings)
     return create_app(config, Searcher.open(index_dir, enc or encoders()))

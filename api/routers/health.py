@@ -29,6 +29,7 @@ class Health(BaseModel):
     compacting: bool = False  # a compaction (background or POST /admin/compact) is running
     last_compaction_error: str | None = None  # the last compaction failed (the served index is untouched)
     query_encoder: str | None = None  # what embeds query texts: "onnx int8", "onnx fp32" or "torch fp32" (serve --query-encoder)
+    embedding_worker: str = "off"  # live writes' model process: off, starting, ready or failed (api/live.py)
 
 
 @router.get("/health", response_model=Health, responses=error_responses(503))
@@ -45,4 +46,5 @@ def health(request: Request, searcher: Searcher = Depends(get_searcher)) -> Heal
                   version=info.version if info else None, loaded_at=info.loaded_at if info else "",
                   pending_log_entries=live["pending_log_entries"], last_compaction=live["last_compaction"],
                   compacting=live["compacting"], last_compaction_error=live["last_compaction_error"],
-                  query_encoder=getattr(searcher.encoders.text, "query_encoder", None))
+                  query_encoder=getattr(searcher.encoders.text, "query_encoder", None),
+                  embedding_worker=live["embedding_worker"])

@@ -21,6 +21,7 @@ from api.errors import ErrorItem, ErrorResponse, error_response, error_responses
 from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
 from indexer.catalog import Product
 from indexer.live.embed import EmbeddedProduct, PhotoError
+from indexer.live.embed_worker import EmbeddingWorkerError
 from indexer.live.log import WriterLockedError
 
 router = APIRouter(tags=["product writes"])
@@ -33,8 +34,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out = {**error_responses(*statuses), **AUTH}
     out[422] = {"model": ErrorResponse, "description": "an invalid product: `detail` names the field and the reason; "
                 "nothing changed"}
-    out[503] = {"model": ErrorResponse, "description": "the index is not loaded, or another process holds the "
-                "index directory's writer lock"}
+    out[503] = {"model": ErrorResponse, "description": "the index is not loaded, another process holds the "
+                "index directory's writer lock, or the embedding worker stopped (nothing was written: send it again)"}
     return out
 
 PATCHABLE = ("price", "currency", "attributes")
@@ -147,6 +148,8 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     except PhotoError as exc:
         bad = _photo_invalid(exc)
         return error_response(422, bad.detail, bad.errors)
+    except EmbeddingWorkerError as exc:
+        raise HTTPException(503, detail=str(exc)) from None
     assert isinstance(embedded, EmbeddedProduct)
     return _ack(live, (await _write(live, [(product.id, embedded)]))[0])
 
@@ -171,7 +174,7 @@ async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
         result = await run_in_threadpool(live.patch, product_id, body, _validate)
     except Invalid as exc:
         return error_response(422, exc.detail, exc.errors)
-    except WriterLockedError as exc:
+    except (WriterLockedError, EmbeddingWorkerError) as exc:
         raise HTTPException(503, detail=str(exc)) from None
     return _ack(live, result)
 
@@ -214,7 +217,10 @@ async def batch(request: Request, _: AdminAuth) -> Any:
         except Invalid as exc:
             results[n] = BatchLine(line=n, id=str(row.get("id"))[:200] if isinstance(row, dict) else None,
                                    status="error", error=exc.detail)
-    embedded = await run_in_threadpool(live.embedder.embed, [p for _, p in products], None, None, None, "return")
+    try:
+        embedded = await run_in_threadpool(live.embedder.embed, [p for _, p in products], None, None, None, "return")
+    except EmbeddingWorkerError as exc:
+        raise HTTPException(503, detail=str(exc)) from None
     items: list[tuple[int, str, EmbeddedProduct | None]] = []
     for (n, product), emb in zip(products, embedded, strict=True):
         if isinstance(emb, PhotoError):

@@ -13,7 +13,6 @@ the README); compaction rebuilds the statistics.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ import numpy as np
 
 from indexer.catalog import Product, product_text
 from indexer.lexical import LexicalIndex, tokenize
+from indexer.live.arrays import GrowingRows, Postings
 
 EMPTY_DOC = "<empty>"  # what `LexicalIndex.build` indexes for a text without tokens
 
@@ -48,28 +48,42 @@ class MainStats:
         return 0 if tid is None or tid + 1 >= len(self.indptr) else int(self.indptr[tid + 1] - self.indptr[tid])
 
 
-@dataclass
 class DeltaTerms:
-    """The delta's documents, append-only: postings (ascending delta positions), term counts, lengths.
+    """The delta's documents, append-only: per term its postings (ascending delta positions, with the term's
+    count in each), and each document's length, as numpy arrays (`indexer.live.arrays`): a search reads
+    a term's postings as array prefixes, with no Python loop over the documents that hold it.
 
     A snapshot reads the first ``n`` documents; appending never changes what it sees.
     """
 
-    postings: dict[str, list[int]]
-    counts: list[Counter]
-    lengths: list[int]
+    def __init__(self) -> None:
+        self.postings: dict[str, Postings] = {}
+        self.lengths = GrowingRows((), np.float64)
 
     @classmethod
     def empty(cls) -> DeltaTerms:
-        return cls({}, [], [])
+        return cls()
 
     def append(self, tokens: list[str]) -> None:
-        position = len(self.counts)
-        counts = Counter(tokens)
-        for term in counts:
-            self.postings.setdefault(term, []).append(position)
-        self.counts.append(counts)
-        self.lengths.append(len(tokens))
+        position = self.lengths.n
+        for term, count in Counter(tokens).items():
+            posting = self.postings.get(term)
+            if posting is None:
+                posting = self.postings[term] = Postings()
+            posting.add(position, count)
+        self.lengths.append_one(len(tokens))
+
+    def length(self, position: int) -> int:
+        return int(self.lengths.view()[position])
+
+    def term_rows(self, term: str, n: int, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(live delta positions among the first ``n`` holding ``term``, the term's count in each)."""
+        posting = self.postings.get(term)
+        if posting is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        rows, tf = posting.below(n)
+        keep = live[rows]
+        return rows[keep], tf[keep]
 
 
 @dataclass(frozen=True)
@@ -86,15 +100,6 @@ class LiveLexicalStats:
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
 
-def _delta_rows(terms: DeltaTerms, n: int, live: np.ndarray, term: str) -> np.ndarray:
-    """Live delta positions (among the first ``n``) holding ``term``."""
-    posting = terms.postings.get(term)
-    if not posting:
-        return np.zeros(0, np.int64)
-    rows = np.asarray(posting[:bisect.bisect_left(posting, n)], np.int64)
-    return rows[live[rows]]
-
-
 def score_delta(query: str, terms: DeltaTerms, n: int, live: np.ndarray, allowed: np.ndarray,
                 stats: LiveLexicalStats) -> tuple[np.ndarray, np.ndarray]:
     """(scores, delta positions) of the delta's first ``n`` documents with a positive score among ``allowed``.
@@ -109,13 +114,13 @@ def score_delta(query: str, terms: DeltaTerms, n: int, live: np.ndarray, allowed
     k1, b = stats.main.k1, stats.main.b
     avg_len = stats.total_len / stats.n_docs
     scores = np.zeros(n, np.float64)
+    doc_lengths = terms.lengths.view()
     for term, times in Counter(tokens).items():
-        rows = _delta_rows(terms, n, live, term)
+        rows, tf = terms.term_rows(term, n, live)
         if not len(rows):
             continue
         idf = stats.idf(term, len(rows))
-        tf = np.array([terms.counts[r][term] for r in rows], np.float64)
-        lengths = np.array([terms.lengths[r] for r in rows], np.float64)
+        lengths = doc_lengths[rows]
         scores[rows] += times * idf * tf / (tf + k1 * (1 - b + b * lengths / avg_len))
     hit = np.flatnonzero((scores > 0) & allowed[:n])
     return scores[hit].astype(np.float32), hit.astype(np.int64)
@@ -135,5 +140,5 @@ def score_main(query: str, lexical: LexicalIndex, k: int, allowed: np.ndarray, t
             continue
         build_idf = math.log(1 + (main.n_docs - df + 0.5) / (df + 0.5))
         ids.append(tid)
-        weights.append(times * stats.idf(term, len(_delta_rows(terms, n, live, term))) / build_idf)
+        weights.append(times * stats.idf(term, len(terms.term_rows(term, n, live)[0])) / build_idf)
     return lexical.search_ids(np.array(ids, np.int64), np.array(weights, np.float64), k, allowed)

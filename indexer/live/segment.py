@@ -16,37 +16,18 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
 from indexer.catalog import Product
+from indexer.live.arrays import GrowingRows
 from indexer.live.embed import EmbeddedProduct
 from indexer.live.lexical import DeltaTerms, LiveLexicalStats, MainStats, doc_tokens
 from indexer.live.log import LogEntry
 from indexer.loaded import LoadedIndex
 
 VECTOR_FIELDS = ("text", "clip_text", "image")
-
-
-class GrowingRows:
-    """An append-only array; a view of its first rows stays valid and unchanged as it grows."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: Any):
-        self._data = np.zeros((16, *shape), dtype)
-        self.n = 0
-
-    def append(self, rows: np.ndarray) -> None:
-        k = len(rows)
-        if self.n + k > len(self._data):
-            grown = np.zeros((max(2 * len(self._data), self.n + k), *self._data.shape[1:]), self._data.dtype)
-            grown[:self.n] = self._data[:self.n]
-            self._data = grown  # snapshots keep the old array
-        self._data[self.n:self.n + k] = rows
-        self.n += k
-
-    def view(self) -> np.ndarray:
-        return self._data[:self.n]
 
 
 class ProductsView(Sequence[Product]):
@@ -277,7 +258,7 @@ class LiveState:
             self._dead_df.update(set(tokens))
             self._total_len -= len(tokens)
         else:
-            self._total_len -= self._terms.lengths[row - n_main]
+            self._total_len -= self._terms.length(row - n_main)
 
     def _append(self, entry: LogEntry, embedded: EmbeddedProduct,
                 kept: tuple[np.ndarray, tuple[str, ...], bytes | None] | None) -> int:

@@ -1,4 +1,5 @@
-"""A real server process over an index with the fake encoders (the crash-after-ack test kills it with SIGKILL).
+"""A real server process over an index with the fake encoders, its writes embedded in the low-priority worker
+process (the crash-after-ack test kills it with SIGKILL).
 
 Usage: python live_server_main.py INDEX_DIR IMAGES_ROOT PORT
 """
@@ -15,4 +16,4 @@ from live_writes_support import make_app
 
 if __name__ == "__main__":
     index_dir, images_root, port = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    uvicorn.run(make_app(index_dir, images_root), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(make_app(index_dir, images_root, live_embed_worker=True), host="127.0.0.1", port=port, log_level="warning")

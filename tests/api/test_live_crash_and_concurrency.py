@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 from live import free_port, serve
@@ -54,8 +55,12 @@ def test_a_write_acknowledged_before_kill_9_is_there_after_restart(template, tmp
         r = httpx.put(f"{url}/products/crash-1", json={"title": "Survivor of a crash", "price": 3.0}, headers=AUTH,
                       timeout=30)
         assert r.status_code == 200, r.text
+        children = psutil.Process(proc.pid).children(recursive=True)  # the embedding worker (it embedded the write)
+        assert children
         os.kill(proc.pid, signal.SIGKILL)  # at once: no shutdown, no flush beyond what the ack waited for
         proc.wait(timeout=10)
+        _, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, f"processes outlived the killed server: {alive}"
     finally:
         if proc.poll() is None:
             proc.kill()
