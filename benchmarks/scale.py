@@ -16,6 +16,7 @@ configuration's fields are built from its vectors and searched through the same 
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import logging
@@ -117,15 +118,22 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     previous = h.install_store(loaded, built.store)
     try:
         logger.info("config %s: whole queries", config.name)
-        out["query"] = {}
-        for kind, flt in (("plain", None), ("filtered", filters)):
-            q = h.searcher_latency(searcher, texts[:args.timed], flt)
-            pages = q.pop("_pages")
-            if flt is not None:
-                q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
-                                                 for page in pages for pid in page)
-            q["empty_pages"] = sum(not p for p in pages)
-            out["query"][kind] = q
+        out["query"], out["query_variants"] = {}, {}
+        first_pages: dict[str, list] = {}
+        for label, variant in query_variants(searcher, args):
+            measured = {}
+            for kind, flt in (("plain", None), ("filtered", filters)):
+                q = h.searcher_latency(variant, texts[:args.timed], flt)
+                pages = q.pop("_pages")
+                if flt is not None:
+                    q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
+                                                     for page in pages for pid in page)
+                q["empty_pages"] = sum(not p for p in pages)
+                q["pages_as_first_variant"] = first_pages.setdefault(kind, pages) == pages
+                measured[kind] = q
+            out["query_variants"][label] = measured
+            if not out["query"]:
+                out["query"] = measured
     finally:
         h.install_store(loaded, previous)
         if built is not flat:
@@ -133,6 +141,21 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     del built
     gc.collect()
     out["rss_after_mb"] = h.rss_mb()
+    return out
+
+
+def query_variants(searcher: Searcher, args: argparse.Namespace) -> list[tuple[str, Searcher]]:
+    """The Searchers whole queries are timed with, in turn (the first is the configuration's figure): one per
+    ``--signal-threads`` value, and with ``--reference-attributes`` the numpy attribute scoring on one thread
+    (the code before issue #11's third round), for old/new ratios measured side by side."""
+    out = []
+    for threads in (int(t) for t in str(args.signal_threads).split(",")):
+        out.append((f"signal threads {threads}", searcher.with_signal_threads(threads)))
+    if args.reference_attributes:
+        reference = searcher.with_signal_threads(1)
+        reference.understanding = copy.copy(searcher.understanding)  # a cached property: this copy only
+        reference.understanding.compiled = False
+        out.append(("numpy attributes, signal threads 1", reference))
     return out
 
 
@@ -231,6 +254,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--depth", type=int, default=SearchConfig().candidate_depth, help="Searcher candidate depth")
     ap.add_argument("--ivf-nprobe", type=int, default=32,
                     help="nprobe of the ivf-sq8 configuration (default 32; at 1M the image field needs ~128 for recall 0.95)")
+    ap.add_argument("--signal-threads", default="1",
+                    help="comma-separated Searcher signal_threads values to time whole queries with (default 1)")
+    ap.add_argument("--reference-attributes", action="store_true",
+                    help="also time whole queries with the numpy attribute scoring (old vs new, side by side)")
     ap.add_argument("--filter-share", type=float, default=0.01, help="selectivity of the filter (default 0.01)")
     ap.add_argument("--query-vectors", choices=("auto", "encoder", "perturbed"), default="auto")
     ap.add_argument("--milvus-max-n", type=int, default=50_000,

@@ -46,9 +46,10 @@ class Postings:
 
     rows: np.ndarray  # int64, all fields' lists one after the other
     starts: dict[str, int]  # field -> where its lists begin in `rows`
-    field_number: dict[str, int]  # field -> its row of `row_ptr`
-    row_ptr: np.ndarray  # int64 (fields, n + 1): row r's codes in field f are codes[row_ptr[f, r]:row_ptr[f, r + 1]]
-    codes: np.ndarray  # int64, ascending per row and field
+    field_number: dict[str, int]  # field -> its row of `single` (>= 0) or -1 - its row of `row_ptr`
+    single: np.ndarray  # int32 (fields holding at most one value a row, n): the code row r holds, -1 for none
+    row_ptr: np.ndarray  # int64 (other fields, n + 1): row r's codes in field f are codes[row_ptr[f, r]:row_ptr[f, r + 1]]
+    codes: np.ndarray  # int32, ascending per row and field
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,29 @@ def build_postings(fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     """``fields``: name -> (rows sorted by code, code offsets into them, the code of each of those rows)."""
     names = list(fields)
     flat = np.ascontiguousarray(np.concatenate([fields[f][0] for f in names]) if names else np.zeros(0), np.int64)
-    starts, at = {}, 0
-    row_ptr = np.zeros((max(len(names), 1), n + 1), np.int64)
-    codes = np.zeros(len(flat), np.int64)
-    for i, name in enumerate(names):
+    starts, number, at = {}, {}, 0
+    single, multi = [], []
+    for name in names:
         rows, _, row_codes = fields[name]
         starts[name] = at
-        order = np.lexsort((row_codes, rows))
-        codes[at:at + len(rows)] = row_codes[order]
-        row_ptr[i] = at + np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n)[:n])])
         at += len(rows)
-    return Postings(flat, starts, {name: i for i, name in enumerate(names)}, row_ptr, codes)
+        per_row = np.bincount(rows, minlength=n)[:n]
+        if not len(per_row) or per_row.max() <= 1:
+            codes = np.full(n, -1, np.int32)
+            codes[rows] = row_codes
+            number[name] = len(single)
+            single.append(codes)
+        else:
+            order = np.lexsort((row_codes, rows))
+            number[name] = -1 - len(multi)
+            multi.append((np.concatenate([[0], np.cumsum(per_row)]), row_codes[order].astype(np.int32)))
+    base = np.cumsum([0] + [len(c) for _, c in multi])
+    row_ptr = np.zeros((max(len(multi), 1), n + 1), np.int64)
+    for i, (ptr, _) in enumerate(multi):
+        row_ptr[i] = base[i] + ptr
+    codes = np.concatenate([c for _, c in multi]) if multi else np.zeros(0, np.int32)
+    return Postings(flat, starts, number, np.stack(single) if single else np.zeros((1, n), np.int32), row_ptr,
+                    codes)
 
 
 class ScratchPool:
@@ -103,7 +116,11 @@ class ScratchPool:
 
 
 @_jit(inline="always")
-def _holds(row_ptr, codes, f, code, r):  # pragma: no cover - compiled
+def _holds(single, row_ptr, codes, f, code, r):  # pragma: no cover - compiled
+    """Whether row r holds value ``code`` of field ``f`` (`Postings.field_number`)."""
+    if f >= 0:
+        return single[f, r] == code
+    f = -1 - f
     for j in range(row_ptr[f, r], row_ptr[f, r + 1]):
         if codes[j] >= code:
             return codes[j] == code
@@ -111,14 +128,14 @@ def _holds(row_ptr, codes, f, code, r):  # pragma: no cover - compiled
 
 
 @_jit(inline="always")
-def _row_score(r, field, code, conf, group_start, factor, row_ptr, codes):  # pragma: no cover - compiled
+def _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes):  # pragma: no cover - compiled
     """Row r's `match_scores` sum: group by group in order, factor x the best confidence among the group's values
     it holds (the same float64 additions; a zero contribution, which changes no sum, is left out)."""
     total = 0.0
     for g in range(len(group_start) - 1):
         best = 0.0
         for li in range(group_start[g], group_start[g + 1]):
-            if conf[li] > best and _holds(row_ptr, codes, field[li], code[li], r):
+            if conf[li] > best and _holds(single, row_ptr, codes, field[li], code[li], r):
                 best = conf[li]
         if best > 0.0:
             total += best * factor[g]
@@ -145,7 +162,7 @@ def _threshold(values, depth):  # pragma: no cover - compiled
 
 
 @_jit
-def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, row_ptr, codes, n, mask,
+def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, single, row_ptr, codes, n, mask,
                has_mask, depth, score):  # pragma: no cover - compiled
     """The rows (ascending) below ``n`` the mask allows, scoring above 0 and at least the ``depth``-th best score,
     and their scores. Rows are scored from the seed groups' lists only, adding seeds (largest weight first) until
@@ -167,7 +184,7 @@ def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, 
                 r = rows[i]
                 if r >= n or score[r] > 0.0 or (has_mask and not mask[r]):
                     continue
-                score[r] = _row_score(r, field, code, conf, group_start, factor, row_ptr, codes)
+                score[r] = _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes)
                 reached[c] = r
                 c += 1
         if k == groups - 1:  # every group walked: every row scoring above 0 is reached
@@ -213,7 +230,7 @@ def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, 
 
 
 @_jit
-def _holding_all(rows, begin, end, field, code, group_start, row_ptr, codes, smallest, size):  # pragma: no cover
+def _holding_all(rows, begin, end, field, code, group_start, single, row_ptr, codes, smallest, size):  # pragma: no cover
     """Per row (``size`` rows): whether it holds a value of every group. Walks the lists of the group with the
     fewest rows (``smallest``) and tests the others' values row by row."""
     out = np.zeros(size, np.bool_)
@@ -232,7 +249,7 @@ def _holding_all(rows, begin, end, field, code, group_start, row_ptr, codes, sma
                     continue
                 held = False
                 for lj in range(group_start[g], group_start[g + 1]):
-                    if _holds(row_ptr, codes, field[lj], code[lj], r):
+                    if _holds(single, row_ptr, codes, field[lj], code[lj], r):
                         held = True
                         break
                 if not held:
@@ -254,7 +271,8 @@ def top_tiers(postings: Postings, lists: QueryLists, n: int, mask: np.ndarray | 
     score = scratch.take()
     m = mask if mask is not None else np.zeros(0, np.bool_)
     out = _top_tiers(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.confidence,
-                     lists.group_start, lists.factor, lists.seeds, _weights(lists), postings.row_ptr, postings.codes,
+                     lists.group_start, lists.factor, lists.seeds, _weights(lists), postings.single, postings.row_ptr,
+                     postings.codes,
                      n, m, mask is not None, depth, score)
     scratch.give(score)  # not given back when the kernel raised: it may not be zeroed
     return out
@@ -266,7 +284,7 @@ def holding_all(postings: Postings, lists: QueryLists, size: int) -> np.ndarray:
                   - lists.begin[lists.group_start[g]:lists.group_start[g + 1]]).sum()) for g in range(groups)]
     smallest = int(np.argmin(sizes)) if groups else 0
     return _holding_all(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.group_start,
-                        postings.row_ptr, postings.codes, smallest, size)
+                        postings.single, postings.row_ptr, postings.codes, smallest, size)
 
 
 def query_lists(postings: Postings, groups: list[list[tuple[str, int, float, int, int]]],

@@ -7,6 +7,7 @@ this") is left out of its own results.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -67,6 +68,13 @@ def single_thread_search_here() -> None:
         _this_thread.single_thread_search = True
 
 
+def _signal_pool(threads: int) -> ThreadPoolExecutor | None:
+    """The pool a request's other signals run on (the calling thread runs one itself: one thread fewer)."""
+    if threads <= 1:
+        return None
+    return ThreadPoolExecutor(threads - 1, thread_name_prefix="signals", initializer=single_thread_search_here)
+
+
 class ProductNotFoundError(ProdsearchError, KeyError):
     """No product with that id in the index."""
 
@@ -114,10 +122,7 @@ class Searcher:
         self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
         self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
         self.signal_threads = signal_threads_setting(signal_threads)
-        # The calling thread runs one signal itself, so the pool needs one thread fewer.
-        self._pool = (ThreadPoolExecutor(self.signal_threads - 1, thread_name_prefix="signals",
-                                         initializer=single_thread_search_here)
-                      if self.signal_threads > 1 else None)
+        self._pool = _signal_pool(self.signal_threads)
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -132,6 +137,13 @@ class Searcher:
             encoders = load_encoders_for_index(index.manifest.model_specs, text_model, clip_model, clip_pretrained,
                                                device)
         return cls(index, encoders, config, signal_threads)
+
+    def with_signal_threads(self, signal_threads: int) -> Searcher:
+        """This Searcher (the same index, encoders, config and built state) with its own signal thread pool."""
+        other = copy.copy(self)
+        other.signal_threads = signal_threads_setting(signal_threads)
+        other._pool = _signal_pool(other.signal_threads)
+        return other
 
     @cached_property
     def facet_index(self) -> FacetIndex:

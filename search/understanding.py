@@ -266,10 +266,12 @@ class QueryUnderstanding:
     def _scratch(self) -> ScratchPool:
         return ScratchPool(self.vocabulary.n)
 
+    compiled = True  # False: the numpy reference versions score (benchmarks compare the two)
+
     def _compiled(self) -> bool:
         """Whether the compiled kernels read the holders: not when `_holders` is replaced (`search.live` adds the
         live rows' values that way), which the numpy versions call."""
-        return "_holders" not in self.__dict__
+        return self.compiled and "_holders" not in self.__dict__
 
     def _query_lists(self, groups: tuple[Group, ...], factors: list[float]) -> QueryLists:
         """The posting lists of ``groups`` (one per match, in order) as the kernels take them."""
