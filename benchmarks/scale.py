@@ -16,6 +16,7 @@ configuration's fields are built from its vectors and searched through the same 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import gc
 import json
@@ -38,6 +39,7 @@ import numpy as np  # noqa: E402
 import scale_harness as h  # noqa: E402
 from scale_report import write_outputs  # noqa: E402
 from synthetic_catalog import DEFAULT_BASE_INDEX, grow, load_base, make_queries, perturbed_query_vectors, pick_filter  # noqa: E402
+from threadpoolctl import ThreadpoolController  # noqa: E402
 
 from indexer.loaded import load_index  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
@@ -119,21 +121,20 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     try:
         logger.info("config %s: whole queries", config.name)
         out["query"], out["query_variants"] = {}, {}
-        first_pages: dict[str, list] = {}
-        for label, variant in query_variants(searcher, args):
-            measured = {}
-            for kind, flt in (("plain", None), ("filtered", filters)):
-                q = h.searcher_latency(variant, texts[:args.timed], flt)
+        variants = query_variants(searcher, args)
+        for kind, flt in (("plain", None), ("filtered", filters)):
+            measured = h.searchers_latency(variants, texts[:args.timed], flt)
+            first = None
+            for label, q in measured.items():
                 pages = q.pop("_pages")
+                first = pages if first is None else first
                 if flt is not None:
                     q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
                                                      for page in pages for pid in page)
                 q["empty_pages"] = sum(not p for p in pages)
-                q["pages_as_first_variant"] = first_pages.setdefault(kind, pages) == pages
-                measured[kind] = q
-            out["query_variants"][label] = measured
-            if not out["query"]:
-                out["query"] = measured
+                q["pages_as_first_variant"] = pages == first
+                out["query_variants"].setdefault(label, {})[kind] = q
+        out["query"] = next(iter(out["query_variants"].values()))
     finally:
         h.install_store(loaded, previous)
         if built is not flat:
@@ -144,18 +145,21 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     return out
 
 
-def query_variants(searcher: Searcher, args: argparse.Namespace) -> list[tuple[str, Searcher]]:
-    """The Searchers whole queries are timed with, in turn (the first is the configuration's figure): one per
-    ``--signal-threads`` value, and with ``--reference-attributes`` the numpy attribute scoring on one thread
-    (the code before issue #11's third round), for old/new ratios measured side by side."""
-    out = []
+def query_variants(searcher: Searcher, args: argparse.Namespace) -> dict[str, tuple[Searcher, Any]]:
+    """The Searchers whole queries are timed with, interleaved query by query (the first is the configuration's
+    figure): one per ``--signal-threads`` value, and with ``--reference-attributes`` the code before issue #11's
+    third round (numpy attribute scoring and relevant-set mask, signals one after the other, numpy's BLAS on
+    every core), for old/new ratios measured side by side."""
+    out: dict[str, tuple[Searcher, Any]] = {}
     for threads in (int(t) for t in str(args.signal_threads).split(",")):
-        out.append((f"signal threads {threads}", searcher.with_signal_threads(threads)))
+        out[f"signal threads {threads}"] = (searcher.with_signal_threads(threads), contextlib.nullcontext)
     if args.reference_attributes:
         reference = searcher.with_signal_threads(1)
         reference.understanding = copy.copy(searcher.understanding)  # a cached property: this copy only
         reference.understanding.compiled = False
-        out.append(("numpy attributes, signal threads 1", reference))
+        blas = ThreadpoolController()
+        out["before (numpy attributes, 1 signal thread, BLAS on every core)"] = (
+            reference, lambda: blas.limit(limits=os.cpu_count(), user_api="blas"))
     return out
 
 

@@ -99,7 +99,7 @@ def variants(result: dict[str, Any]) -> list[str]:
         found = c.get("query_variants") or {}
         if len(found) < 2:
             continue
-        lines += ["", f"## Whole query variants, {name} (same run, one after the other)", "",
+        lines += ["", f"## Whole query variants, {name} (same run, interleaved query by query)", "",
                   "| variant | query p50/p95 | 1% filter p50/p95 | attributes p50/p95 | semantic/visual p95 | "
                   "total_estimate p95 | same pages as the first |", "|---|---|---|---|---|---|---|"]
         for label, q in found.items():
