@@ -187,7 +187,9 @@ class Searcher:
     @cached_property
     def understanding(self) -> QueryUnderstanding:
         """The catalog's vocabulary and synonyms (query understanding), built on first use."""
-        return QueryUnderstanding.build(self.index.store.products, self.synonyms)
+        understanding = QueryUnderstanding.build(self.index.store.products, self.synonyms)
+        understanding.prepare()
+        return understanding
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:

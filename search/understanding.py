@@ -262,6 +262,11 @@ class QueryUnderstanding:
         attribute_kernels.warm()
         return postings
 
+    def prepare(self) -> None:
+        """Build the kernels' lists and load the compiled kernels now (the Searcher does, when it builds this), not on
+        a shopper's first query (~0.3 s at 44k products)."""
+        self._postings  # noqa: B018 - a cached property, built here
+
     @functools.cached_property
     def _scratch(self) -> ScratchPool:
         return ScratchPool(self.vocabulary.n)
