@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numba import njit
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 MAX_TIERS = 8  # score tiers found one by one from the top; more (rare: many groups) and the kernel sorts the scores
 
 
-def _jit(fn=None, *, inline: str = "never"):
+def _jit(fn=None, *, inline: Literal["never", "always"] = "never"):
     """``njit(nogil=True, cache=True)``; ``inline="always"`` for helpers of the hot loops (a call to another compiled
     function taking arrays costs reference counting, ~60 ns, more than the helper's work)."""
     if fn is None:
@@ -72,7 +73,8 @@ def build_postings(fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     names = list(fields)
     flat = np.ascontiguousarray(np.concatenate([fields[f][0] for f in names]) if names else np.zeros(0), np.int64)
     starts, number, at = {}, {}, 0
-    single, multi = [], []
+    single: list[np.ndarray] = []
+    multi: list[tuple[np.ndarray, np.ndarray]] = []
     for name in names:
         rows, _, row_codes = fields[name]
         starts[name] = at
