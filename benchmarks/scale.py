@@ -16,6 +16,8 @@ configuration's fields are built from its vectors and searched through the same 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import gc
 import json
 import logging
@@ -37,6 +39,7 @@ import numpy as np  # noqa: E402
 import scale_harness as h  # noqa: E402
 from scale_report import write_outputs  # noqa: E402
 from synthetic_catalog import DEFAULT_BASE_INDEX, grow, load_base, make_queries, perturbed_query_vectors, pick_filter  # noqa: E402
+from threadpoolctl import ThreadpoolController  # noqa: E402
 
 from indexer.loaded import load_index  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
@@ -117,15 +120,21 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     previous = h.install_store(loaded, built.store)
     try:
         logger.info("config %s: whole queries", config.name)
-        out["query"] = {}
+        out["query"], out["query_variants"] = {}, {}
+        variants = query_variants(searcher, args)
         for kind, flt in (("plain", None), ("filtered", filters)):
-            q = h.searcher_latency(searcher, texts[:args.timed], flt)
-            pages = q.pop("_pages")
-            if flt is not None:
-                q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
-                                                 for page in pages for pid in page)
-            q["empty_pages"] = sum(not p for p in pages)
-            out["query"][kind] = q
+            measured = h.searchers_latency(variants, texts[:args.timed], flt)
+            first = None
+            for label, q in measured.items():
+                pages = q.pop("_pages")
+                first = pages if first is None else first
+                if flt is not None:
+                    q["hits_violating_filter"] = sum(not satisfies(searcher.product(pid), args.filter)
+                                                     for page in pages for pid in page)
+                q["empty_pages"] = sum(not p for p in pages)
+                q["pages_as_first_variant"] = pages == first
+                out["query_variants"].setdefault(label, {})[kind] = q
+        out["query"] = next(iter(out["query_variants"].values()))
     finally:
         h.install_store(loaded, previous)
         if built is not flat:
@@ -133,6 +142,24 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
     del built
     gc.collect()
     out["rss_after_mb"] = h.rss_mb()
+    return out
+
+
+def query_variants(searcher: Searcher, args: argparse.Namespace) -> dict[str, tuple[Searcher, Any]]:
+    """The Searchers whole queries are timed with, interleaved query by query (the first is the configuration's
+    figure): one per ``--signal-threads`` value, and with ``--reference-attributes`` the code before issue #11's
+    third round (numpy attribute scoring and relevant-set mask, signals one after the other, numpy's BLAS on
+    every core), for old/new ratios measured side by side."""
+    out: dict[str, tuple[Searcher, Any]] = {}
+    for threads in (int(t) for t in str(args.signal_threads).split(",")):
+        out[f"signal threads {threads}"] = (searcher.with_signal_threads(threads), contextlib.nullcontext)
+    if args.reference_attributes:
+        reference = searcher.with_signal_threads(1)
+        reference.understanding = copy.copy(searcher.understanding)  # a cached property: this copy only
+        reference.understanding.compiled = False
+        blas = ThreadpoolController()
+        out["before (numpy attributes, 1 signal thread, BLAS on every core)"] = (
+            reference, lambda: blas.limit(limits=os.cpu_count(), user_api="blas"))
     return out
 
 
@@ -231,6 +258,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--depth", type=int, default=SearchConfig().candidate_depth, help="Searcher candidate depth")
     ap.add_argument("--ivf-nprobe", type=int, default=32,
                     help="nprobe of the ivf-sq8 configuration (default 32; at 1M the image field needs ~128 for recall 0.95)")
+    ap.add_argument("--signal-threads", default="1",
+                    help="comma-separated Searcher signal_threads values to time whole queries with (default 1)")
+    ap.add_argument("--reference-attributes", action="store_true",
+                    help="also time whole queries with the numpy attribute scoring (old vs new, side by side)")
     ap.add_argument("--filter-share", type=float, default=0.01, help="selectivity of the filter (default 0.01)")
     ap.add_argument("--query-vectors", choices=("auto", "encoder", "perturbed"), default="auto")
     ap.add_argument("--milvus-max-n", type=int, default=50_000,

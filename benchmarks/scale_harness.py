@@ -7,12 +7,13 @@ look up vectors made beforehand (by the real text encoder, timed apart, or a sta
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,23 +226,34 @@ def searcher_latency(searcher: Searcher, texts: Sequence[str], filters: Filters 
                      warmup: int = 5) -> dict[str, Any]:
     """Whole text queries through `Searcher.search` (3 signals, fusion, paging: every other query asks
     for page 2): p50/p95 per stage and of the total without query encoding; fused results kept for checks."""
+    return searchers_latency({"": (searcher, contextlib.nullcontext)}, texts, filters, warmup)[""]
+
+
+def searchers_latency(searchers: dict[str, tuple[Searcher, Callable[[], Any]]], texts: Sequence[str],
+                      filters: Filters | None, warmup: int = 5) -> dict[str, dict[str, Any]]:
+    """`searcher_latency` for several Searchers, interleaved query by query (each query goes to every Searcher in
+    turn, each inside its context), so that they are compared under the same machine load."""
     for text in texts[:warmup]:
-        searcher.search(SearchRequest(text=text, k=K, filters=filters))
-    stages: dict[str, list[float]] = {}
-    totals: list[float] = []
-    pages: list[list[str]] = []
+        for searcher, context in searchers.values():
+            with context():
+                searcher.search(SearchRequest(text=text, k=K, filters=filters))
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name in searchers}
+    totals: dict[str, list[float]] = {name: [] for name in searchers}
+    pages: dict[str, list[list[str]]] = {name: [] for name in searchers}
     for i, text in enumerate(texts):
-        response = searcher.search(SearchRequest(text=text, k=K, offset=K * (i % 2), filters=filters))
-        timings = response.timings_ms
-        encode = sum(v for k, v in timings.items() if k.startswith("encode"))
-        totals.append(timings["total"] - encode)
-        for stage, value in timings.items():
-            stages.setdefault(stage, []).append(value)
-        pages.append([h.product.id for h in response.hits])
-    out = {"total": {"p50_ms": pct(totals, 50), "p95_ms": pct(totals, 95)},
-           "stages": {s: {"p50_ms": pct(v, 50), "p95_ms": pct(v, 95)} for s, v in stages.items()
-                      if not s.startswith("encode") and s != "total"}}
-    return {**out, "_pages": pages}
+        for name, (searcher, context) in searchers.items():
+            with context():
+                response = searcher.search(SearchRequest(text=text, k=K, offset=K * (i % 2), filters=filters))
+            timings = response.timings_ms
+            encode = sum(v for k, v in timings.items() if k.startswith("encode"))
+            totals[name].append(timings["total"] - encode)
+            for stage, value in timings.items():
+                stages[name].setdefault(stage, []).append(value)
+            pages[name].append([h.product.id for h in response.hits])
+    return {name: {"total": {"p50_ms": pct(totals[name], 50), "p95_ms": pct(totals[name], 95)},
+                   "stages": {s: {"p50_ms": pct(v, 50), "p95_ms": pct(v, 95)} for s, v in stages[name].items()
+                              if not s.startswith("encode") and s != "total"},
+                   "_pages": pages[name]} for name in searchers}
 
 
 def scratch_dir(parent: Path | None) -> tempfile.TemporaryDirectory:

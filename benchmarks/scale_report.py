@@ -89,7 +89,30 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = [_row(name, c, n) for name, c in result["configs"].items()]
-    return "\n".join(head + rows + ["", "## Targets", "", *targets(result), ""])
+    return "\n".join(head + rows + variants(result) + ["", "## Targets", "", *targets(result), ""])
+
+
+def variants(result: dict[str, Any]) -> list[str]:
+    """Whole queries per Searcher variant (`--signal-threads`, `--reference-attributes`), timed in the same run."""
+    lines = []
+    for name, c in result["configs"].items():
+        found = c.get("query_variants") or {}
+        if len(found) < 2:
+            continue
+        lines += ["", f"## Whole query variants, {name} (same run, interleaved query by query)", "",
+                  "| variant | query p50/p95 | 1% filter p50/p95 | attributes p50/p95 | semantic/visual p95 | "
+                  "total_estimate p95 | same pages as the first |", "|---|---|---|---|---|---|---|"]
+        for label, q in found.items():
+            p, f = q["plain"], q["filtered"]
+            st = p["stages"]
+            lines.append(
+                f"| {label} | {_f(p['total']['p50_ms'])}/{_f(p['total']['p95_ms'])} | "
+                f"{_f(f['total']['p50_ms'])}/{_f(f['total']['p95_ms'])} | "
+                f"{_f(st.get('attributes', {}).get('p50_ms'))}/{_f(st.get('attributes', {}).get('p95_ms'))} | "
+                f"{_f(st.get('semantic', {}).get('p95_ms'))}/{_f(st.get('visual', {}).get('p95_ms'))} | "
+                f"{_f(st.get('total_estimate', {}).get('p95_ms'))} | "
+                f"{'yes' if p.get('pages_as_first_variant') and f.get('pages_as_first_variant') else 'NO'} |")
+    return lines
 
 
 def plot(result: dict[str, Any], path: Path) -> Path | None:

@@ -7,9 +7,12 @@ this") is left out of its own results.
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +34,7 @@ from search.filters import FilterIndex
 from search.fusion import Run, fuse
 from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
 from search.relevant import relevant_mask
-from search.signals import QUERY_KINDS, QueryContext, signals_for
+from search.signals import QUERY_KINDS, QueryContext, QueryEncoder, Signal, all_signals, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
 from search.types import Hit, SearchRequest, SearchResponse, SignalHit
@@ -39,6 +42,21 @@ from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_t
 
 logger = logging.getLogger(__name__)
 _this_thread = threading.local()
+SIGNAL_THREADS_ENV = "PRODSEARCH_SIGNAL_THREADS"  # the default of `Searcher(signal_threads=...)`
+DEFAULT_SIGNAL_THREADS = 1
+
+
+def signal_threads_setting(value: int | None = None) -> int:
+    """Threads a Searcher runs one request's signals on: ``value``, else $PRODSEARCH_SIGNAL_THREADS, else 1."""
+    if value is None:
+        raw = os.environ.get(SIGNAL_THREADS_ENV, "").strip()
+        try:
+            value = int(raw) if raw else DEFAULT_SIGNAL_THREADS
+        except ValueError:
+            raise ProdsearchError(f"${SIGNAL_THREADS_ENV}={raw!r}: expected a whole number of threads") from None
+    if not 1 <= value <= 64:
+        raise ProdsearchError(f"signal threads: expected 1 to 64, got {value}")
+    return value
 
 
 def single_thread_search_here() -> None:
@@ -48,6 +66,13 @@ def single_thread_search_here() -> None:
     if not getattr(_this_thread, "single_thread_search", False):
         use_single_thread_search()
         _this_thread.single_thread_search = True
+
+
+def _signal_pool(threads: int) -> ThreadPoolExecutor | None:
+    """The pool a request's other signals run on (the calling thread runs one itself: one thread fewer)."""
+    if threads <= 1:
+        return None
+    return ThreadPoolExecutor(threads - 1, thread_name_prefix="signals", initializer=single_thread_search_here)
 
 
 class ProductNotFoundError(ProdsearchError, KeyError):
@@ -77,7 +102,11 @@ def _ranks_of(docs: np.ndarray, run: Run) -> dict[int, tuple[int, float]]:
 class Searcher:
     """Answers `SearchRequest`s against one loaded index with one pair of encoders."""
 
-    def __init__(self, index: LoadedIndex, encoders: Encoders, config: SearchConfig | None = None):
+    def __init__(self, index: LoadedIndex, encoders: Encoders, config: SearchConfig | None = None,
+                 signal_threads: int | None = None):
+        """``signal_threads``: run one request's signals (and their query encoders) on this many threads at once
+        (FAISS, numba and onnxruntime release the GIL); 1 runs them one after the other. Default:
+        $PRODSEARCH_SIGNAL_THREADS, else 1."""
         check_manifest(index.manifest, text_model=encoders.text.name, text_dim=encoders.text.dim,
                        clip_model=encoders.clip.name, clip_dim=encoders.clip.dim)
         self.index = index
@@ -92,11 +121,14 @@ class Searcher:
         self._images_per_product = int(max(1, counts.max()))
         self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
         self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
+        self.signal_threads = signal_threads_setting(signal_threads)
+        self._pool = _signal_pool(self.signal_threads)
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
              config: SearchConfig | None = None, *, text_model: str | None = None, clip_model: str | None = None,
-             clip_pretrained: str | None = None, device: str | None = None) -> Searcher:
+             clip_pretrained: str | None = None, device: str | None = None,
+             signal_threads: int | None = None) -> Searcher:
         """A Searcher over an index (directory or loaded) with ``encoders``, or else the ones its manifest
         names, each overridable (a mismatch with the index is an error)."""
         if not isinstance(index, LoadedIndex):
@@ -104,7 +136,14 @@ class Searcher:
         if encoders is None:
             encoders = load_encoders_for_index(index.manifest.model_specs, text_model, clip_model, clip_pretrained,
                                                device)
-        return cls(index, encoders, config)
+        return cls(index, encoders, config, signal_threads)
+
+    def with_signal_threads(self, signal_threads: int) -> Searcher:
+        """This Searcher (the same index, encoders, config and built state) with its own signal thread pool."""
+        other = copy.copy(self)
+        other.signal_threads = signal_threads_setting(signal_threads)
+        other._pool = _signal_pool(other.signal_threads)
+        return other
 
     @cached_property
     def facet_index(self) -> FacetIndex:
@@ -148,7 +187,9 @@ class Searcher:
     @cached_property
     def understanding(self) -> QueryUnderstanding:
         """The catalog's vocabulary and synonyms (query understanding), built on first use."""
-        return QueryUnderstanding.build(self.index.store.products, self.synonyms)
+        understanding = QueryUnderstanding.build(self.index.store.products, self.synonyms)
+        understanding.prepare()
+        return understanding
 
     # -- lookups ---------------------------------------------------------------------------------
     def row_of(self, product_id: str) -> int:
@@ -206,21 +247,53 @@ class Searcher:
         with _timed(timings, "understand"):
             text = self.signal_text(request)
         ctx = QueryContext(self, text, image, exclude, depth, mask, timings, filters=filters, typed_text=request.text)
-        runs: dict[str, Run] = {}
-        for kind in QUERY_KINDS:
-            if not ctx.has(kind):
-                continue
-            for signal in signals_for(kind):
-                if signal.name in runs or weights.get(signal.name, 1.0) <= 0:
-                    continue
-                query = ctx.query(signal.queries[kind])
-                if query is None:  # e.g. "more like this" for a product without a photo
-                    continue
-                with _timed(timings, signal.name):
-                    runs[signal.name] = signal.run(ctx, query)
+        plan: dict[str, list[tuple[int, QueryEncoder]]] = {}  # signal -> (kind's place, its encoder) to try in order
+        for at, kind in enumerate(QUERY_KINDS):
+            if ctx.has(kind):
+                for signal in signals_for(kind):
+                    if weights.get(signal.name, 1.0) > 0:
+                        plan.setdefault(signal.name, []).append((at, signal.queries[kind]))
+        ctx.plan([encoder for tries in plan.values() for _, encoder in tries])
+        signals = {s.name: s for s in all_signals() if s.name in plan}
+        waiting = [name for name in plan if set(signals[name].after) & set(plan)]  # read others' runs: run last
+        with _timed(timings, "signals"):
+            if self._pool is None or len(plan) - len(waiting) < 2:
+                done = [self._run_signal(ctx, signals[name], plan[name]) for name in plan if name not in waiting]
+            else:  # the first signal in this thread, the others in the pool, all at once
+                names = [name for name in plan if name not in waiting]
+                futures = [self._pool.submit(self._run_signal, ctx, signals[name], plan[name]) for name in names[1:]]
+                first_error: BaseException | None = None
+                try:
+                    done = [self._run_signal(ctx, signals[names[0]], plan[names[0]])]
+                except BaseException as exc:
+                    first_error, done = exc, [None]
+                for future in futures:  # wait for every signal: none may outlive the request
+                    try:
+                        done.append(future.result())
+                    except BaseException as exc:
+                        first_error = first_error or exc
+                if first_error is not None:
+                    raise first_error
+            done += [self._run_signal(ctx, signals[name], plan[name]) for name in waiting]
+        # In the order the one-at-a-time loop ran them: by query kind, then registry order (fusion adds in this order).
+        ran = [d for d in done if d is not None]
+        registry = {name: i for i, name in enumerate(signals)}
+        runs = {name: run for name, _, run in sorted(ran, key=lambda d: (d[1], registry[d[0]]))}
         if not runs:
             raise InvalidQueryError("every signal this query could use has weight 0")
         return runs
+
+    def _run_signal(self, ctx: QueryContext, signal: Signal, tries: list[tuple[int, QueryEncoder]]
+                    ) -> tuple[str, int, Run] | None:
+        """``signal``'s run for the first of its query kinds this request has a query for (timed under its name)."""
+        single_thread_search_here()
+        for at, encoder in tries:
+            query = ctx.query(encoder)
+            if query is None:  # e.g. "more like this" for a product without a photo
+                continue
+            with _timed(ctx.timings, signal.name):
+                return signal.name, at, signal.run(ctx, query)
+        return None
 
     def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
         """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""

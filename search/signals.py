@@ -16,6 +16,7 @@ none fits) and `register` it, or use `registered(...)` for the length of a ``wit
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ class SignalError(ProdsearchError, ValueError):
 @dataclass
 class QueryContext:
     """One request as the signals see it: its inputs, where to search, and the query embeddings made so far
-    (each encoder runs at most once per request: one photo embedding serves `image` and `cross_modal`)."""
+    (each encoder runs at most once per request: one photo embedding serves `image` and `cross_modal`).
+    Thread-safe: a request's signals may run in parallel (`Searcher(signal_threads=...)`); an embedding or a
+    BM25 run two signals need is made by the first to ask while the other waits for it."""
 
     searcher: Searcher
     text: str | None
@@ -62,6 +65,10 @@ class QueryContext:
     _embedded: dict[str, Any] = field(default_factory=dict)
     filters: dict[str, Any] | None = None  # the request's filters `mask` was made from (for native filtering)
     typed_text: str | None = None  # the query as typed, when `text` is its rewrite (`search.understanding.search_text`)
+    # The query encoders this request's signals use (`plan`): `embedded` waits for one of them still being made.
+    _planned: dict[str, QueryEncoder] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     @property
     def encoders(self) -> Encoders:
@@ -70,21 +77,36 @@ class QueryContext:
     def has(self, kind: QueryKind) -> bool:
         return {"text": self.text, "photo": self.image, "product": self.product_row}[kind] is not None
 
+    def plan(self, encoders: Sequence[QueryEncoder]) -> None:
+        """Say which query encoders this request will use: another encoder reusing one of them (`QueryEncoder.reuses`)
+        then waits for it instead of embedding the query itself, whichever signal asks first."""
+        self._planned.update({e.name: e for e in encoders})
+
+    def _made_once(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
     def embedded(self, encoder: str) -> Any | None:
-        """What ``encoder`` already made for this request, or None."""
-        return self._embedded.get(encoder)
+        """What ``encoder`` made for this request (made now, or waited for, when it is planned), or None."""
+        if encoder in self._embedded:
+            return self._embedded[encoder]
+        planned = self._planned.get(encoder)
+        return None if planned is None else self.query(planned)
 
     def query(self, encoder: QueryEncoder) -> Any | None:
         """``encoder``'s query for this request (made once, timed under its stage); None when there is none."""
-        if encoder.name not in self._embedded:
-            value = encoder.reuse(self) if encoder.reuse is not None else None
-            if value is None:
-                if encoder.stage is None:
-                    value = encoder.embed(self)
-                else:
-                    with timed(self.timings, encoder.stage):
+        if encoder.name in self._embedded:
+            return self._embedded[encoder.name]
+        with self._made_once(encoder.name):
+            if encoder.name not in self._embedded:
+                value = encoder.reuse(self) if encoder.reuse is not None else None
+                if value is None:
+                    if encoder.stage is None:
                         value = encoder.embed(self)
-            self._embedded[encoder.name] = value
+                    else:
+                        with timed(self.timings, encoder.stage):
+                            value = encoder.embed(self)
+                self._embedded[encoder.name] = value
         return self._embedded[encoder.name]
 
     def search_field(self, field_name: str, vector: np.ndarray) -> Run:
@@ -98,8 +120,10 @@ class QueryContext:
         """BM25 over the products (filters applied), once per text and request (`attributes` reuses it)."""
         key = "_lexical:" + text
         if key not in self._embedded:
-            scores, docs = self.searcher.index.lexical.search(text, self.depth, self.mask)
-            self._embedded[key] = Run(docs, scores.astype(np.float64))
+            with self._made_once(key):
+                if key not in self._embedded:
+                    scores, docs = self.searcher.index.lexical.search(text, self.depth, self.mask)
+                    self._embedded[key] = Run(docs, scores.astype(np.float64))
         return self._embedded[key]
 
 
@@ -138,6 +162,9 @@ class Signal:
     # The single-signal eval mode it belongs to: "" = a mode of its own name; None = only in the fused modes.
     eval_mode: str | None = ""
     retrieve: Retrieve | None = None  # default: BM25 or nearest neighbours in `searches`
+    # Signals whose runs this one's query reads (e.g. `matched_product` reads the `image` run): it runs after them,
+    # also when a request's signals run in parallel (`Searcher(signal_threads=...)`).
+    after: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -171,7 +198,9 @@ def _stored_vector(field_index: int) -> Embed:
         if ctx.product_row is None:
             return None
         if "_product_vectors" not in ctx._embedded:  # the product's text and photo vectors, read once
-            ctx._embedded["_product_vectors"] = ctx.searcher._product_vectors(ctx.product_row)
+            with ctx._made_once("_product_vectors"):
+                if "_product_vectors" not in ctx._embedded:
+                    ctx._embedded["_product_vectors"] = ctx.searcher._product_vectors(ctx.product_row)
         return ctx._embedded["_product_vectors"][field_index]
     return embed
 
@@ -239,7 +268,8 @@ BUILTIN_SIGNALS = (
            "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
     Signal("matched_product", {"photo": MATCHED_TEXT}, exact_photo.TEXT_FIELD, 0.25,
            "the text vector of the indexed product a photo shows (an exact photo match) against the products' "
-           "text vectors: the same type and colour", eval_mode=None, retrieve=exact_photo.products_like_matched),
+           "text vectors: the same type and colour", eval_mode=None, retrieve=exact_photo.products_like_matched,
+           after=("image",)),
 )
 
 _registry: dict[str, Signal] = {s.name: s for s in BUILTIN_SIGNALS}

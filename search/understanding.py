@@ -26,6 +26,8 @@ import numpy as np
 from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
+from search import attribute_kernels
+from search.attribute_kernels import Postings, QueryLists, ScratchPool, build_postings, holding_all, query_lists, top_tiers
 from search.fusion import Run
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
@@ -292,17 +294,56 @@ class QueryUnderstanding:
         rows, offsets = self._rows[m.field]
         return rows[offsets[m.code]:offsets[m.code + 1]]
 
+    @functools.cached_property
+    def _postings(self) -> Postings:
+        """The value -> rows lists and their transpose for the compiled kernels (`search.attribute_kernels`); `_rows`
+        is re-pointed at views of the flat lists, so they are held once."""
+        fields = {}
+        for name, (rows, offsets) in self._rows.items():
+            fields[name] = (rows, offsets, np.repeat(np.arange(len(offsets) - 1), np.diff(offsets)))
+        postings = build_postings(fields, self.vocabulary.n)
+        for name, (rows, offsets) in list(self._rows.items()):
+            at = postings.starts[name]
+            self._rows[name] = (postings.rows[at:at + len(rows)], offsets)
+        attribute_kernels.warm()
+        return postings
+
+    def prepare(self) -> None:
+        """Build the kernels' lists and load the compiled kernels now (the Searcher does, when it builds this), not on
+        a shopper's first query (~0.3 s at 44k products)."""
+        self._postings  # noqa: B018 - a cached property, built here
+
+    @functools.cached_property
+    def _scratch(self) -> ScratchPool:
+        return ScratchPool(self.vocabulary.n)
+
+    compiled = True  # False: the numpy reference versions score (benchmarks compare the two)
+
+    def _compiled(self) -> bool:
+        """Whether the compiled kernels read the holders: not when `_holders` is replaced (`search.live` adds the
+        live rows' values that way), which the numpy versions call."""
+        return self.compiled and "_holders" not in self.__dict__
+
+    def _query_lists(self, groups: tuple[Group, ...], factors: list[float]) -> QueryLists:
+        """The posting lists of ``groups`` (one per match, in order) as the kernels take them."""
+        spans = [[(m.field, m.code, m.confidence, int(self._rows[m.field][1][m.code]),
+                   int(self._rows[m.field][1][m.code + 1])) for m in group.matches] for group in groups]
+        return query_lists(self._postings, spans, factors)
+
+    def _group_factors(self, parsed: ParsedQuery) -> list[float]:
+        """Each group's weight in `match_scores` (`group_factor`), in order."""
+        return [self.group_factor(parsed, g) for g in parsed.groups]
+
     def match_scores(self, parsed: ParsedQuery, n: int | None = None) -> np.ndarray:
         """Per product row: the sum over the query's groups of the best confidence among the values it holds, a group
         naming a category (the product type: "dress" in "pink dress", the query's head) counting as much as all the
         query's groups together, so that products of the named type come before products of another type that hold
         the other values (a pink dress, then other dresses, then pink shoes). ``n``: the rows of the index searched
         now (rows past the vocabulary's, e.g. live additions, score 0). Built with ``type_first=False``: every group
-        counts 1."""
+        counts 1. The simple dense reference of `top_scored` (which the `attributes` signal uses)."""
         size = max(self.vocabulary.n, n or 0)
         total = np.zeros(size, dtype=np.float64)
-        for group in parsed.groups:
-            factor = self.group_factor(parsed, group)
+        for group, factor in zip(parsed.groups, self._group_factors(parsed), strict=True):
             if len(group.matches) == 1:  # the common case: no per-group array ("men" alone holds ~20k of 44k rows)
                 total[self._holders(group.matches[0])] += group.matches[0].confidence * factor
                 continue
@@ -330,11 +371,35 @@ class QueryUnderstanding:
         rows = np.flatnonzero(scores > 0)
         return rows, scores[rows]
 
+    def top_scored(self, parsed: ParsedQuery, n: int, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows below ``n`` that ``mask`` allows, scoring above 0 in `match_scores` and at least the ``depth``-th
+        best such score (every such row when there are at most ``depth``), ascending, with their scores: exactly
+        `holders_scores` -> mask -> `_best_tiers`, computed over the named values' posting lists only (compiled)."""
+        if not parsed.groups or n <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        if not self._compiled():
+            return _reference_top_scored(self, parsed, n, mask, depth)
+        lists = self._query_lists(parsed.groups, self._group_factors(parsed))
+        return top_tiers(self._postings, lists, n, mask, depth, self._scratch)
+
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
                       n: int | None = None) -> np.ndarray | None:
         """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
         field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
-        facet, decides instead (all rows when every group is left out)."""
+        facet, decides instead (all rows when every group is left out). Compiled: one pass over the named values'
+        posting lists (`reference_matching_mask` is the dense numpy version)."""
+        if not parsed.groups:
+            return None
+        if not self._compiled():
+            return self.reference_matching_mask(parsed, skip_fields, n)
+        size = max(self.vocabulary.n, n or 0)
+        groups = tuple(g for g in parsed.groups if not any(m.field.lower() in skip_fields for m in g.matches))
+        mask = holding_all(self._postings, self._query_lists(groups, [1.0] * len(groups)), size)
+        return mask[:n] if n is not None else mask
+
+    def reference_matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
+                                n: int | None = None) -> np.ndarray | None:
+        """`matching_mask` in numpy, a dense array per group (kept as its reference for tests and benchmarks)."""
         if not parsed.groups:
             return None
         size = max(self.vocabulary.n, n or 0)
@@ -402,20 +467,38 @@ def _best_tiers(values: np.ndarray, depth: int) -> np.ndarray:
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     """Products holding the values the query names, best first: by the summed confidence of the groups they
     match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
-    ranked). Past the per-row sums, everything works on the rows holding a value (never on every row)."""
+    ranked). The tiers come from `QueryUnderstanding.top_scored`, which walks the named values' posting lists only
+    (`reference_retrieve_attributes` is the same with numpy over the holders)."""
     u = ctx.searcher.understanding
-    n = ctx.searcher.index.n_products
+    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
+    return _ranked(ctx, rows, final, u.attributes_scale(parsed))
+
+
+def reference_retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
+    """`retrieve_attributes` with numpy: the holders' scores (`holders_scores`), the mask, then `_best_tiers`."""
+    u = ctx.searcher.understanding
+    rows, values = _reference_top_scored(u, parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
+    return _ranked(ctx, rows, values, u.attributes_scale(parsed))
+
+
+def _reference_top_scored(u: QueryUnderstanding, parsed: ParsedQuery, n: int, mask: np.ndarray | None,
+                          depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """`QueryUnderstanding.top_scored` with numpy over every holder (its reference; live holders go this way)."""
     candidates, values = u.holders_scores(parsed, n)
-    if ctx.mask is not None and len(candidates):
-        allowed = ctx.mask[candidates]
+    if mask is not None and len(candidates):
+        allowed = mask[candidates]
         candidates, values = candidates[allowed], values[allowed]
-    if not len(candidates):
+    if len(candidates) > depth:
+        kept = _best_tiers(values, depth)
+        candidates, values = candidates[kept], values[kept]
+    return candidates, values
+
+
+def _ranked(ctx: QueryContext, rows: np.ndarray, final: np.ndarray, scale: float) -> Run:
+    """The kept tiers' ``rows`` (ascending) with their scores ``final`` (a new array: written here), BM25 breaking
+    ties, best first, at most `depth`, on the absolute ``scale`` (`QueryUnderstanding.attributes_scale`)."""
+    if not len(rows):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
-    rows, final = candidates, values
-    if len(candidates) > ctx.depth:  # only the tiers (equal scores) that fill `depth` are ranked: those scoring
-        # at least the depth-th best score (a partition, not a sort of every holder)
-        kept = _best_tiers(values, ctx.depth)
-        rows, final = candidates[kept], values[kept]
     if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
         lexical = ctx.search_lexical(ctx.text)
         if len(lexical) and float(lexical.scores.max()) > 0:
@@ -427,4 +510,4 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
         top = np.argpartition(-final, ctx.depth - 1)[:ctx.depth]
         rows, final = rows[top], final[top]
     order = np.lexsort((rows, -final))
-    return Run(rows[order].astype(np.int64), final[order], scale=u.attributes_scale(parsed))
+    return Run(rows[order].astype(np.int64), final[order], scale=scale)

@@ -1,0 +1,322 @@
+"""Compiled scoring of the `attributes` signal over the posting lists of the values a query names.
+
+At 1M products a common value ("men", "casual") is held by hundreds of thousands of rows. The numpy
+code (`QueryUnderstanding.match_scores`) added each group into a dense array of every row with fancy
+indexing, then found the rows above 0, then the tiers that fill the candidate depth over all of them:
+~16 ms p50 / 35 ms p95 at 1M. These kernels walk only the query's posting lists (each a sorted slice of
+one flat array of rows, `Postings`), keep the sums in two scratch arrays that they leave all-zero again
+(a pool, so a request never allocates or clears a million-row array), and return only the rows of the
+tiers that fill the depth, ascending, with their scores: the same float64 sums in the same order (so the
+same numbers, bit for bit) and the same rows as `match_scores` -> mask -> `_best_tiers`.
+
+Compiled with numba (``nogil``: other signals of the same request run beside it; ``cache=True``: the
+machine code is kept on disk).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numba import njit
+
+logger = logging.getLogger(__name__)
+
+MAX_TIERS = 8  # score tiers found one by one from the top; more (rare: many groups) and the kernel sorts the scores
+
+
+def _jit(fn=None, *, inline: Literal["never", "always"] = "never"):
+    """``njit(nogil=True, cache=True)``; ``inline="always"`` for helpers of the hot loops (a call to another compiled
+    function taking arrays costs reference counting, ~60 ns, more than the helper's work)."""
+    if fn is None:
+        return lambda f: _jit(f, inline=inline)
+    try:
+        return njit(nogil=True, cache=True, inline=inline)(fn)
+    except RuntimeError as exc:  # no writable cache directory
+        logger.warning("numba cannot cache %s (%s); it will be compiled in each process", fn.__name__, exc)
+        return njit(nogil=True, inline=inline)(fn)
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Every field's value -> rows lists as slices of one flat array (rows ascending within a value), and the
+    transpose, row -> the codes it holds per field (CSR), to test whether a row holds a value without a list."""
+
+    rows: np.ndarray  # int64, all fields' lists one after the other
+    starts: dict[str, int]  # field -> where its lists begin in `rows`
+    field_number: dict[str, int]  # field -> its row of `single` (>= 0) or -1 - its row of `row_ptr`
+    single: np.ndarray  # int32 (fields holding at most one value a row, n): the code row r holds, -1 for none
+    row_ptr: np.ndarray  # int64 (other fields, n + 1): row r's codes in field f are codes[row_ptr[f, r]:row_ptr[f, r + 1]]
+    codes: np.ndarray  # int32, ascending per row and field
+
+
+@dataclass(frozen=True)
+class QueryLists:
+    """A parsed query as the kernels take it: per posting list its slice, value and confidence, per group its lists,
+    factor and weight (its largest possible contribution), and the order groups are tried as seeds."""
+
+    begin: np.ndarray  # int64, per list
+    end: np.ndarray  # int64, per list
+    field: np.ndarray  # int64, per list: the field's number in `Postings.row_ptr`
+    code: np.ndarray  # int64, per list
+    confidence: np.ndarray  # float64, per list
+    group_start: np.ndarray  # int64, per group + 1: the lists of group g are group_start[g]:group_start[g + 1]
+    factor: np.ndarray  # float64, per group
+    seeds: np.ndarray  # int64, the groups by weight (largest first), then by fewer rows to walk
+
+
+def build_postings(fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> Postings:
+    """``fields``: name -> (rows sorted by code, code offsets into them, the code of each of those rows)."""
+    names = list(fields)
+    flat = np.ascontiguousarray(np.concatenate([fields[f][0] for f in names]) if names else np.zeros(0), np.int64)
+    starts, number, at = {}, {}, 0
+    single: list[np.ndarray] = []
+    multi: list[tuple[np.ndarray, np.ndarray]] = []
+    for name in names:
+        rows, _, row_codes = fields[name]
+        starts[name] = at
+        at += len(rows)
+        per_row = np.bincount(rows, minlength=n)[:n]
+        if not len(per_row) or per_row.max() <= 1:
+            codes = np.full(n, -1, np.int32)
+            codes[rows] = row_codes
+            number[name] = len(single)
+            single.append(codes)
+        else:
+            order = np.lexsort((row_codes, rows))
+            number[name] = -1 - len(multi)
+            multi.append((np.concatenate([[0], np.cumsum(per_row)]), row_codes[order].astype(np.int32)))
+    base = np.cumsum([0] + [len(c) for _, c in multi])
+    row_ptr = np.zeros((max(len(multi), 1), n + 1), np.int64)
+    for i, (ptr, _) in enumerate(multi):
+        row_ptr[i] = base[i] + ptr
+    codes = np.concatenate([c for _, c in multi]) if multi else np.zeros(0, np.int32)
+    return Postings(flat, starts, number, np.stack(single) if single else np.zeros((1, n), np.int32), row_ptr,
+                    codes)
+
+
+class ScratchPool:
+    """Zeroed float64 arrays of one size, lent one per call (the kernels give them back zeroed)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> np.ndarray:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return np.zeros(self.size, np.float64)
+
+    def give(self, array: np.ndarray) -> None:
+        with self._lock:
+            self._free.append(array)
+
+
+@_jit(inline="always")
+def _holds(single, row_ptr, codes, f, code, r):  # pragma: no cover - compiled
+    """Whether row r holds value ``code`` of field ``f`` (`Postings.field_number`)."""
+    if f >= 0:
+        return single[f, r] == code
+    f = -1 - f
+    for j in range(row_ptr[f, r], row_ptr[f, r + 1]):
+        if codes[j] >= code:
+            return codes[j] == code
+    return False
+
+
+@_jit(inline="always")
+def _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes):  # pragma: no cover - compiled
+    """Row r's `match_scores` sum: group by group in order, factor x the best confidence among the group's values
+    it holds (the same float64 additions; a zero contribution, which changes no sum, is left out)."""
+    total = 0.0
+    for g in range(len(group_start) - 1):
+        best = 0.0
+        for li in range(group_start[g], group_start[g + 1]):
+            if conf[li] > best and _holds(single, row_ptr, codes, field[li], code[li], r):
+                best = conf[li]
+        if best > 0.0:
+            total += best * factor[g]
+    return total
+
+
+@_jit
+def _threshold(values, depth):  # pragma: no cover - compiled
+    """The ``depth``-th largest of ``values`` (len >= depth): the lowest score tier kept. Scores come in a few
+    tiers (sums of confidences): found from the top, one pass a tier; past `MAX_TIERS`, a sort."""
+    cut = values.max()
+    for _ in range(MAX_TIERS):
+        below = -np.inf  # the best score under `cut`: the next tier
+        count = 0
+        for v in values:
+            if v >= cut:
+                count += 1
+            elif v > below:
+                below = v
+        if count >= depth:
+            return cut
+        cut = below
+    return np.sort(values)[len(values) - depth]
+
+
+@_jit
+def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, single, row_ptr, codes, n, mask,
+               has_mask, depth, score):  # pragma: no cover - compiled
+    """The rows (ascending) below ``n`` the mask allows, scoring above 0 and at least the ``depth``-th best score,
+    and their scores. Rows are scored from the seed groups' lists only, adding seeds (largest weight first) until
+    the depth-th best score among the rows reached beats the most a row holding no seed can score (the other
+    groups' weights): then no other row can be kept. ``score`` (zeroed, one per row) is left zeroed."""
+    total = 0
+    for li in range(len(begin)):
+        total += end[li] - begin[li]
+    reached = np.empty(total, np.int64)
+    c = 0
+    cut = -np.inf
+    groups = len(group_start) - 1
+    for k in range(groups):
+        g = seeds[k]
+        for li in range(group_start[g], group_start[g + 1]):
+            if conf[li] <= 0.0:
+                continue
+            for i in range(begin[li], end[li]):
+                r = rows[i]
+                if r >= n or score[r] > 0.0 or (has_mask and not mask[r]):
+                    continue
+                score[r] = _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes)
+                reached[c] = r
+                c += 1
+        if k == groups - 1:  # every group walked: every row scoring above 0 is reached
+            if c > depth:
+                cut = _threshold(score[reached[:c]], depth)
+            break
+        if c >= depth:
+            rest = 0.0  # the most a row holding none of the seeds so far can score
+            for j in range(k + 1, groups):
+                rest += weight[seeds[j]]
+            best = _threshold(score[reached[:c]], depth)
+            if best > rest * (1.0 + 1e-9) + 1e-12:
+                cut = best
+                break
+    reached = reached[:c]
+    lo, hi, kept = n, -1, 0
+    for j in range(c):
+        r = reached[j]
+        if score[r] >= cut:
+            kept += 1
+            lo, hi = min(lo, r), max(hi, r)
+    out_rows = np.empty(kept, np.int64)
+    out_vals = np.empty(kept, np.float64)
+    k = 0
+    if kept * 16 > hi - lo + 1:  # most of the span: read it in row order
+        for r in range(lo, hi + 1):
+            if score[r] > 0.0 and score[r] >= cut:
+                out_rows[k] = r
+                out_vals[k] = score[r]
+                k += 1
+    else:  # a few rows: sort them
+        for j in range(c):
+            r = reached[j]
+            if score[r] >= cut:
+                out_rows[k] = r
+                out_vals[k] = score[r]
+                k += 1
+        order = np.argsort(out_rows, kind="mergesort")  # numba's quicksort is quadratic on sorted runs
+        out_rows, out_vals = out_rows[order], out_vals[order]
+    for j in range(c):
+        score[reached[j]] = 0.0
+    return out_rows, out_vals
+
+
+@_jit
+def _holding_all(rows, begin, end, field, code, group_start, single, row_ptr, codes, smallest, size):  # pragma: no cover
+    """Per row (``size`` rows): whether it holds a value of every group. Walks the lists of the group with the
+    fewest rows (``smallest``) and tests the others' values row by row."""
+    out = np.zeros(size, np.bool_)
+    groups = len(group_start) - 1
+    if groups == 0:
+        out[:] = True
+        return out
+    for li in range(group_start[smallest], group_start[smallest + 1]):
+        for i in range(begin[li], end[li]):
+            r = rows[i]
+            if out[r]:
+                continue
+            every = True
+            for g in range(groups):
+                if g == smallest:
+                    continue
+                held = False
+                for lj in range(group_start[g], group_start[g + 1]):
+                    if _holds(single, row_ptr, codes, field[lj], code[lj], r):
+                        held = True
+                        break
+                if not held:
+                    every = False
+                    break
+            out[r] = every
+    return out
+
+
+def _weights(lists: QueryLists) -> np.ndarray:
+    g = len(lists.group_start) - 1
+    return np.array([lists.factor[i] * max(lists.confidence[lists.group_start[i]:lists.group_start[i + 1]], default=0.0)
+                     for i in range(g)], np.float64)
+
+
+def top_tiers(postings: Postings, lists: QueryLists, n: int, mask: np.ndarray | None, depth: int,
+              scratch: ScratchPool) -> tuple[np.ndarray, np.ndarray]:
+    """`_top_tiers` with a scratch array from ``scratch`` (``mask``: one bool per row below ``n``, or None)."""
+    score = scratch.take()
+    m = mask if mask is not None else np.zeros(0, np.bool_)
+    out = _top_tiers(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.confidence,
+                     lists.group_start, lists.factor, lists.seeds, _weights(lists), postings.single, postings.row_ptr,
+                     postings.codes,
+                     n, m, mask is not None, depth, score)
+    scratch.give(score)  # not given back when the kernel raised: it may not be zeroed
+    return out
+
+
+def holding_all(postings: Postings, lists: QueryLists, size: int) -> np.ndarray:
+    groups = len(lists.group_start) - 1
+    sizes = [int((lists.end[lists.group_start[g]:lists.group_start[g + 1]]
+                  - lists.begin[lists.group_start[g]:lists.group_start[g + 1]]).sum()) for g in range(groups)]
+    smallest = int(np.argmin(sizes)) if groups else 0
+    return _holding_all(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.group_start,
+                        postings.single, postings.row_ptr, postings.codes, smallest, size)
+
+
+def query_lists(postings: Postings, groups: list[list[tuple[str, int, float, int, int]]],
+                factors: list[float]) -> QueryLists:
+    """``groups``: per group, per value: (field, code, confidence, first, past-the-last index of its list within the
+    field's lists)."""
+    begin, end, field, code, confidence, group_start = [], [], [], [], [], [0]
+    for group in groups:
+        for name, value, conf, first, last in group:
+            base = postings.starts[name]
+            begin.append(base + first)
+            end.append(base + last)
+            field.append(postings.field_number[name])
+            code.append(value)
+            confidence.append(conf)
+        group_start.append(len(begin))
+    i64 = lambda x: np.array(x, np.int64)  # noqa: E731
+    lists = QueryLists(i64(begin), i64(end), i64(field), i64(code), np.array(confidence, np.float64),
+                       i64(group_start), np.array(factors, np.float64), i64([]))
+    weight = _weights(lists)
+    sizes = [sum(last - first for *_, first, last in group) for group in groups]
+    seeds = sorted(range(len(groups)), key=lambda g: (-weight[g], sizes[g], g))
+    return QueryLists(lists.begin, lists.end, lists.field, lists.code, lists.confidence, lists.group_start,
+                      lists.factor, i64(seeds))
+
+
+def warm() -> None:
+    """Compile (or load from the disk cache) the kernels now, not on a shopper's first query."""
+    postings = build_postings({"f": (np.array([0, 0, 1]), np.array([0, 1, 3]), np.array([0, 1, 1]))}, 2)
+    lists = query_lists(postings, [[("f", 0, 1.0, 0, 1)], [("f", 1, 0.9, 1, 3)]], [2.0, 1.0])
+    top_tiers(postings, lists, 2, None, 1, ScratchPool(2))
+    top_tiers(postings, lists, 2, np.ones(2, np.bool_), 1, ScratchPool(2))
+    holding_all(postings, lists, 2)
