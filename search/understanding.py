@@ -310,19 +310,25 @@ class QueryUnderstanding:
 
     def prepare(self) -> None:
         """Build the kernels' lists and load the compiled kernels now (the Searcher does, when it builds this), not on
-        a shopper's first query (~0.3 s at 44k products)."""
-        self._postings  # noqa: B018 - a cached property, built here
+        a shopper's first query (~0.3 s at 44k products); nothing when the numpy versions score (`_compiled`)."""
+        if self._compiled():
+            self._postings  # noqa: B018 - a cached property, built here
 
     @functools.cached_property
     def _scratch(self) -> ScratchPool:
         return ScratchPool(self.vocabulary.n)
 
     compiled = True  # False: the numpy reference versions score (benchmarks compare the two)
+    # Catalogs smaller than this are scored by the numpy versions: at 44k products their tail is the shorter
+    # (`benchmarks/understanding_latency.py`, quiet, the same queries: `attributes` p95 0.93 ms numpy vs 1.3-2.0 ms
+    # compiled, p50 0.50 vs 0.41), at 1M the compiled one (`benchmarks/scale.py --reference-attributes`: p95 11.7
+    # vs 19.3 ms). Only those two sizes were measured; the switch lies between them.
+    compiled_from_rows = 200_000
 
     def _compiled(self) -> bool:
-        """Whether the compiled kernels read the holders: not when `_holders` is replaced (`search.live` adds the
-        live rows' values that way), which the numpy versions call."""
-        return self.compiled and "_holders" not in self.__dict__
+        """Whether the compiled kernels read the holders: from `compiled_from_rows` products, and not when `_holders`
+        is replaced (`search.live` adds the live rows' values that way), which the numpy versions call."""
+        return self.compiled and self.vocabulary.n >= self.compiled_from_rows and "_holders" not in self.__dict__
 
     def _query_lists(self, groups: tuple[Group, ...], factors: list[float]) -> QueryLists:
         """The posting lists of ``groups`` (one per match, in order) as the kernels take them."""

@@ -15,7 +15,21 @@ from search.understanding import Group, Match, ParsedQuery, QueryUnderstanding, 
 def qu() -> QueryUnderstanding:
     from search.synonyms import parse_synonyms
 
-    return QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
+    understanding = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
+    understanding.compiled_from_rows = 0  # the kernels at any size (a catalog this small is scored by numpy)
+    assert understanding._compiled()
+    return understanding
+
+
+def test_small_catalogs_are_scored_by_numpy_and_large_ones_by_the_kernels():
+    from search.synonyms import parse_synonyms
+
+    understanding = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
+    assert len(PRODUCTS) < QueryUnderstanding.compiled_from_rows and not understanding._compiled()
+    understanding.prepare()
+    assert "_postings" not in understanding.__dict__  # no kernel lists built for it
+    understanding.compiled_from_rows = len(PRODUCTS)
+    assert understanding._compiled()
 
 
 def _values(qu: QueryUnderstanding) -> list[tuple[str, int]]:
