@@ -65,6 +65,7 @@ class QueryLists:
     confidence: np.ndarray  # float64, per list
     group_start: np.ndarray  # int64, per group + 1: the lists of group g are group_start[g]:group_start[g + 1]
     factor: np.ndarray  # float64, per group
+    weight: np.ndarray  # float64, per group: factor x its best confidence (the most it adds to a row's score)
     seeds: np.ndarray  # int64, the groups by weight (largest first), then by fewer rows to walk
 
 
@@ -261,19 +262,13 @@ def _holding_all(rows, begin, end, field, code, group_start, single, row_ptr, co
     return out
 
 
-def _weights(lists: QueryLists) -> np.ndarray:
-    g = len(lists.group_start) - 1
-    return np.array([lists.factor[i] * max(lists.confidence[lists.group_start[i]:lists.group_start[i + 1]], default=0.0)
-                     for i in range(g)], np.float64)
-
-
 def top_tiers(postings: Postings, lists: QueryLists, n: int, mask: np.ndarray | None, depth: int,
               scratch: ScratchPool) -> tuple[np.ndarray, np.ndarray]:
     """`_top_tiers` with a scratch array from ``scratch`` (``mask``: one bool per row below ``n``, or None)."""
     score = scratch.take()
     m = mask if mask is not None else np.zeros(0, np.bool_)
     out = _top_tiers(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.confidence,
-                     lists.group_start, lists.factor, lists.seeds, _weights(lists), postings.single, postings.row_ptr,
+                     lists.group_start, lists.factor, lists.seeds, lists.weight, postings.single, postings.row_ptr,
                      postings.codes,
                      n, m, mask is not None, depth, score)
     scratch.give(score)  # not given back when the kernel raised: it may not be zeroed
@@ -304,13 +299,12 @@ def query_lists(postings: Postings, groups: list[list[tuple[str, int, float, int
             confidence.append(conf)
         group_start.append(len(begin))
     i64 = lambda x: np.array(x, np.int64)  # noqa: E731
-    lists = QueryLists(i64(begin), i64(end), i64(field), i64(code), np.array(confidence, np.float64),
-                       i64(group_start), np.array(factors, np.float64), i64([]))
-    weight = _weights(lists)
+    weight = np.array([factor * max((conf for _, _, conf, _, _ in group), default=0.0)
+                       for group, factor in zip(groups, factors, strict=True)], np.float64)
     sizes = [sum(last - first for *_, first, last in group) for group in groups]
     seeds = sorted(range(len(groups)), key=lambda g: (-weight[g], sizes[g], g))
-    return QueryLists(lists.begin, lists.end, lists.field, lists.code, lists.confidence, lists.group_start,
-                      lists.factor, i64(seeds))
+    return QueryLists(i64(begin), i64(end), i64(field), i64(code), np.array(confidence, np.float64),
+                      i64(group_start), np.array(factors, np.float64), weight, i64(seeds))
 
 
 def warm() -> None:
