@@ -180,3 +180,28 @@ def test_the_eval_cache_primes_and_answers_queries_in_their_precision(cache_dir)
     assert inner.documents == []  # primed through encode_queries, not the products' path
     expected = np.stack([inner.encode_queries([t])[0] for t in TEXTS])
     assert np.array_equal(cached.encode_queries(TEXTS), expected) and cached.misses == 0
+
+
+def test_the_quantizers_root_logger_notes_are_dropped_and_real_warnings_kept(tmp_path, monkeypatch, caplog):
+    """onnxruntime's quantizer logs ~36 INFO lines on the root logger (a new user's first `prodsearch demo` showed
+    them all) and a warning to pre-process the model at every call: neither reaches the log; a real warning does."""
+    import logging
+
+    import onnxruntime.quantization
+
+    def chatty_quantize(source, target, **_):  # type: ignore[no-untyped-def]
+        logging.info('Quantization parameters for tensor:"/x" not specified')
+        logging.info("Ignore MatMul due to non constant B: /[/y]")
+        logging.warning("Please consider to run pre-processing before quantization.")
+        logging.warning("something the user must see")
+        Path(target).write_bytes(Path(source).read_bytes())
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", chatty_quantize)
+    source = tmp_path / "m.onnx"
+    source.write_bytes(b"model")
+    with caplog.at_level(logging.INFO):
+        onnx_text._quantize(source, tmp_path / "m.int8.onnx")
+        logging.info("after quantizing: root INFO is logged again")
+    root = [r.getMessage() for r in caplog.records if r.name == "root"]
+    assert root == ["something the user must see", "after quantizing: root INFO is logged again"]
+    assert (tmp_path / "m.int8.onnx").read_bytes() == b"model"
