@@ -2,9 +2,10 @@
 
 A fused mode that wins on the mix of kinds can lose on one of them (each single signal cannot answer
 some kinds at all), so the targets are checked per kind and per family (the derived sets' attribute
-combinations, "colour+gender+type"): the best fused mode must beat that group's best single signal,
-significantly where the group has at least `MIN_N_FOR_P` queries. Perturbed variants (`eval.perturb`)
-are set beside the queries they came from: their metric must keep a share of the clean queries'.
+combinations, "colour+gender+type"): the engine's default (else the best fused mode) must beat that group's
+best single signal, significantly where the group has at least `MIN_N_FOR_P` queries (`eval.significance`).
+Perturbed variants (`eval.perturb`) are set beside the queries they came from:
+their metric must keep a share of the clean queries'.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from eval.metrics import compare_runs
 from eval.relevance import Query
+from eval.significance import MIN_N_FOR_P, group_comparisons, render_comparisons
 
 logger = logging.getLogger(__name__)
 
-MIN_N_FOR_P = 50  # a group smaller than this need only score higher (too few queries for a p-value to mean much)
 ROBUSTNESS_TARGETS = {"typos": 0.95, "synonyms": 0.97}  # variant / clean nDCG@10 (issue #13)
 
 
@@ -52,37 +52,32 @@ def perturbation_scores(queries: Sequence[Query], per_query: dict[str, np.ndarra
     return out
 
 
-def _p_value(qrels: dict[str, dict[str, int]], ranked: dict[str, dict[str, list[str]]], a: str, b: str,
-             metric: str, max_p: float) -> float | None:
-    try:
-        comparison = compare_runs(qrels, {a: ranked[a], b: ranked[b]}, [metric], max_p=max_p)
-    except Exception as exc:  # ranx refuses some tiny groups; the comparison then has no p-value
-        logger.info("no p-value for %s vs %s on %d queries: %s", a, b, len(qrels), exc)
-        return None
-    return float(comparison[a]["comparisons"][b][metric])
+def reference_mode(modes: Sequence[str], fused: Sequence[str], score) -> str | None:
+    """The mode the per-group targets judge: the engine's `default` when it was run, else the best fused mode."""
+    if "default" in modes:
+        return "default"
+    return max(fused, key=score) if fused else None
 
 
-def group_targets(report: dict[str, Any], queries: Sequence[Query], qrels: dict[str, dict[str, int]],
-                  ranked: dict[str, dict[str, list[str]]], singles: Sequence[str], fused: Sequence[str],
-                  metric: str = "ndcg@10") -> dict[str, Any]:
-    """Per kind and per family: the best fused mode against that group's best single mode (with a p-value)."""
+def group_targets(report: dict[str, Any], queries: Sequence[Query], scores: dict[str, np.ndarray],
+                  singles: Sequence[str], fused: Sequence[str], metric: str = "ndcg@10") -> dict[str, Any]:
+    """Per kind and per family: the default (else the best fused mode) against that group's best single mode.
+
+    ``scores`` holds each mode's per-query ``metric`` in ``queries`` order; the comparison is paired
+    (`eval.significance`): both means, the mean difference, p-values, and whether the target is met.
+    """
     modes, max_p = report["modes"], report["meta"]["max_p"]
     out: dict[str, Any] = {}
     for attribute, key in (("kind", "by_kind"), ("family", "by_family")):
-        rows = {}
-        for group, mask in group_masks(queries, attribute).items():
-            score = lambda m: modes[m][key].get(group, {}).get(metric, 0.0)  # noqa: E731, B023
-            if not singles or not fused:
-                continue
-            best_single, best_fused = max(singles, key=score), max(fused, key=score)
-            ids = [q.id for q, keep in zip(queries, mask, strict=True) if keep]
-            n = len(ids)
-            p = _p_value({q: qrels[q] for q in ids}, ranked, best_fused, best_single, metric, max_p) \
-                if best_fused != best_single else None
-            beats = score(best_fused) > score(best_single)
-            rows[group] = {"n": n, "best_single": best_single, "best_fused": best_fused,
-                           "fused_minus_single": score(best_fused) - score(best_single), "p_value": p,
-                           "met": bool(beats and (n < MIN_N_FOR_P or (p is not None and p < max_p)))}
+        rows: dict[str, Any] = {}
+        masks = group_masks(queries, attribute)
+        if singles and fused:
+            for group, mask in masks.items():
+                reference = reference_mode(list(modes), fused,
+                                           lambda m: modes[m][key].get(group, {}).get(metric, 0.0))  # noqa: B023
+                row = group_comparisons(scores, {group: mask}, reference, singles, max_p=max_p)[group]
+                # `best_fused` / `fused_minus_single` keep the names earlier reports used
+                rows[group] = {**row, "best_fused": reference, "fused_minus_single": row["delta"]}
         out[key] = rows
     robust: dict[str, dict[str, Any]] = {}
     for name in fused:
@@ -120,17 +115,16 @@ def render_groups(report: dict[str, Any], metric: str = "ndcg@10") -> list[str]:
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     groups = report.get("targets", {}).get("groups", {})
-    rows = [(f"kind {g}", r) for g, r in groups.get("by_kind", {}).items()] + \
-           [(f"family {g}", r) for g, r in groups.get("by_family", {}).items()]
-    if rows:
-        lines += [f"## Targets per group ({metric}: best fused vs that group's best single mode; p-value needed "
-                  f"where n >= {MIN_N_FOR_P})", "", "| group | n | best fused | best single | delta | p | met |",
-                  "|---|---|---|---|---|---|---|"]
-        for label, r in rows:
-            p = "-" if r["p_value"] is None else f"{r['p_value']:.3g}"
-            lines.append(f"| {label} | {r['n']} | {r['best_fused']} | {r['best_single']} | "
-                         f"{r['fused_minus_single']:+.4f} | {p} | {'yes' if r['met'] else 'NO'} |")
+    if groups.get("by_kind") or groups.get("by_family"):
+        lines += [f"## Targets per group ({metric}: the default against that group's best single mode, paired; "
+                  f"p < {report['meta']['max_p']} needed where n >= {MIN_N_FOR_P})", ""]
+        lines += render_comparisons(groups.get("by_kind", {}), "kind", metric)
         lines.append("")
+        if groups.get("by_family"):
+            lines += render_comparisons(groups["by_family"], "family", metric) + [""]
+        lines += ["Paired two-sided randomisation (sign-flip) test on the per-query differences (exact up to 13 "
+                  "queries, else 10,000 seeded draws); the paired t-test's p beside it. A group with fewer than "
+                  f"{MIN_N_FOR_P} queries is not tested: its p-value is shown, not judged.", ""]
     for kind, per_mode in groups.get("robustness", {}).items():
         for name, r in per_mode.items():
             lines.append(f"- {kind} robustness of `{name}`: {r['ratio']:.3f} (target >= {r['target']}) -> "

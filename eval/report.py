@@ -51,9 +51,11 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
     masks = group_masks(relevance.queries, "kind")  # clean queries only: perturbed variants are judged apart
     families = group_masks(relevance.queries, "family")
     group_metrics = list(dict.fromkeys([*metrics, "ndcg@10"]))
+    ndcg: dict[str, Any] = {}  # per-query nDCG@10 of each mode, for the paired per-group targets
     for name, run in result.runs.items():
         # one ranx evaluation per mode: the report's metrics and the recall curve together
         per_query = evaluate(qrels, run.ranked, list(dict.fromkeys([*metrics, "ndcg@10", *curve_metrics])), per_query=True)
+        ndcg[name] = per_query["ndcg@10"]
         modes[name] = {
             "config": run.mode.to_dict(),
             "metrics": {m: float(per_query[m].mean()) for m in metrics},
@@ -86,8 +88,7 @@ def build_report(result: EvalRun, relevance: RelevanceSet, *, baseline: str | No
     report["targets"] = check_targets(report)
     singles = [m for m in modes if m in single_mode_names()]
     fused = [m for m in modes if m not in singles]  # fused-*, default, tuned, config:PATH (named by the file)
-    report["targets"]["groups"] = group_targets(report, relevance.queries, qrels,
-                                                {name: r.ranked for name, r in result.runs.items()}, singles, fused)
+    report["targets"]["groups"] = group_targets(report, relevance.queries, ndcg, singles, fused)
     return report
 
 
