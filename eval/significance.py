@@ -50,9 +50,12 @@ def randomisation_p(differences: Sequence[float] | np.ndarray, n_permutations: i
 
 
 def paired_t_p(reference: np.ndarray, other: np.ndarray) -> float | None:
-    """ranx's paired two-sided Student t-test; None where it is undefined (fewer than 2 queries, no variance)."""
-    if len(reference) < 2 or np.allclose(np.asarray(reference) - np.asarray(other), 0.0):
+    """ranx's paired two-sided Student t-test; None where it is undefined (fewer than 2 queries, no difference)."""
+    diff = np.asarray(reference, dtype=np.float64) - np.asarray(other, dtype=np.float64)
+    if len(diff) < 2 or np.allclose(diff, 0.0):
         return None
+    if np.ptp(diff) <= 1e-12 * max(1.0, float(np.abs(diff).max())):  # one constant, non-zero difference: t is infinite
+        return 0.0
     from ranx.statistical_tests import paired_student_t_test
 
     p, _ = paired_student_t_test(np.asarray(reference, dtype=np.float64), np.asarray(other, dtype=np.float64), 1.0)

@@ -99,11 +99,17 @@ def test_build_qrels_with_typos_then_a_report_per_kind_family_and_perturbation(f
     assert typo["n"] == len(variants) and typo["ratio"] == pytest.approx(typo["ndcg@10"] / typo["clean_ndcg@10"])
     groups = report["targets"]["groups"]
     assert set(groups["by_kind"]) == {"text", "image"} and set(groups["by_family"]) == families
-    assert all(g["best_fused"] == "default" for g in groups["by_kind"].values())
+    assert all(g["best_fused"] == "default" == g["reference_mode"] for g in groups["by_kind"].values())
+    text = groups["by_kind"]["text"]
+    single = report["modes"][text["best_single"]]["by_kind"]["text"]["ndcg@10"]
+    assert text["reference"] == pytest.approx(default["by_kind"]["text"]["ndcg@10"])
+    assert text["other"] == pytest.approx(single) and text["delta"] == pytest.approx(text["reference"] - single)
+    assert text["n"] < 50 and not text["tested"] and text["verdict"].startswith("n < 50: not tested")
+    assert 0 < text["p_value"] <= 1
     assert groups["robustness"]["typos"]["default"]["target"] == 0.95
     assert groups["robustness"]["synonyms"]["default"]["target"] == 0.97
     md = (out / "report.md").read_text()
-    assert "## ndcg@10 by query family" in md and "## Robustness" in md and "| kind text |" in md
+    assert "## ndcg@10 by query family" in md and "## Robustness" in md and "| text |" in md and "n < 50: not tested" in md
 
 
 def test_synonym_variants_mean_the_same_thing():
