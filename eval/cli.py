@@ -78,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="a ranker.json (`eval train-ranker`) the budgeted search may turn on or off")
     tune.add_argument("--latency-queries", type=int, default=30,
                       help="train queries timed per trial with --latency-budget-ms (default 30)")
+    tune.add_argument("--no-ann", action="store_true",
+                      help="with --latency-budget-ms: leave the ANN search parameters (nprobe / efSearch per "
+                           "approximate vector field) as the index records them instead of searching them too")
+    tune.add_argument("--min-recall", type=float, default=None,
+                      help="recall@10 floor for the ANN search parameters tried (default: the build's, 0.95)")
     tune.add_argument("--seed", type=int, default=13)
     tune.set_defaults(func=run_tune)
 
@@ -226,12 +231,14 @@ def _run_tune_budget(args: argparse.Namespace) -> int:
 
     if args.latency_budget_ms <= 0 or args.trials < 1 or args.latency_queries < 1:
         raise BudgetError("--latency-budget-ms must be > 0, --trials and --latency-queries at least 1")
+    if args.min_recall is not None and not 0 <= args.min_recall <= 1:
+        raise BudgetError(f"--min-recall {args.min_recall}: expected a number between 0 and 1")
     searcher, relevance = _open(args)
     config, summary, report = tune_budget_and_evaluate(
         searcher, relevance, args.out, args.latency_budget_ms, metric=args.metric, config_out=args.config_out,
         trials=args.trials, ranker_path=args.ranker, latency_queries=args.latency_queries, seed=args.seed,
         baseline=args.baseline, progress=not args.no_progress, plots=not args.no_plots,
-        metrics=args.metrics or DEFAULT_METRICS)
+        metrics=args.metrics or DEFAULT_METRICS, tune_ann=not args.no_ann, min_recall=args.min_recall)
     if report is not None:
         print(render_markdown(report))
     best = summary["best"]

@@ -35,6 +35,7 @@ class Mode:
     # (`eval.runner.mode_settings`): the second-stage model and the candidate depth (None: the Searcher's).
     ranker: str | None = None
     candidate_depth: int | None = None
+    search_params: dict[str, dict[str, float]] = field(default_factory=dict)  # ANN parameters per vector field
 
     def request_overrides(self) -> dict[str, Any]:
         """The `SearchRequest` fields that select this mode."""
@@ -47,7 +48,8 @@ class Mode:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "weights": self.weights, "fusion": self.fusion, "rrf_k": self.rrf_k,
                 "norm": self.norm, "description": self.description, "ranker": self.ranker,
-                "candidate_depth": self.candidate_depth}
+                "candidate_depth": self.candidate_depth, **({"search_params": self.search_params}
+                                                             if self.search_params else {})}
 
 
 def _only(*signals: str) -> dict[str, float]:
@@ -106,7 +108,8 @@ def mode_from_config(config: SearchConfig, name: str = "tuned") -> Mode:
     weights = {s: float(config.weights.get(s, 1.0)) for s in signal_names()}
     source = "the engine's defaults" if config.source == "defaults" else f"config {config.source}"
     return Mode(name, weights, config.fusion, config.rrf_k, config.norm, description=source, ranker=config.ranker,
-                candidate_depth=None if config.source == "defaults" else config.candidate_depth)
+                candidate_depth=None if config.source == "defaults" else config.candidate_depth,
+                search_params=config.search_params)
 
 
 def resolve_modes(names: list[str] | tuple[str, ...], config_path: str | Path | None = None) -> list[Mode]:

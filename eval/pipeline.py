@@ -93,10 +93,16 @@ def tune_budget_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_di
                              metric: str = "ndcg@10", config_out: Path | None = None, trials: int = 40,
                              ranker_path: Path | None = None, latency_queries: int = 30, seed: int = 13,
                              modes: Sequence[Mode] = (), baseline: str | None = None, progress: bool = True,
-                             plots: bool = True, metrics: Sequence[str] = DEFAULT_METRICS
+                             plots: bool = True, metrics: Sequence[str] = DEFAULT_METRICS,
+                             tune_ann: bool = True, min_recall: float | None = None
                              ) -> tuple[SearchConfig | None, dict, dict | None]:
-    """`eval tune --latency-budget-ms`: the optuna study on train, then (when a trial fits) the test report."""
+    """`eval tune --latency-budget-ms`: the optuna study on train, then (when a trial fits) the test report.
+
+    With ``tune_ann`` (and an approximate vector field) the study also picks each field's ANN search parameter
+    among the values whose recall@10 reaches ``min_recall`` (default: the build's floor)."""
+    from eval.tune_ann import ann_space, using_search_params
     from eval.tune_budget import BudgetError, tune_with_budget, write_study
+    from indexer.index_specs import DEFAULT_MIN_RECALL
     from search.ranker import load_ranker
 
     ranker = load_ranker(ranker_path) if ranker_path else None
@@ -107,16 +113,23 @@ def tune_budget_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_di
     images = load_query_images(train.queries)
     runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
     qrels = {q.id: train.qrels[q.id] for q in train.queries}
+    ann = ann_space(searcher.index.vector_store, DEFAULT_MIN_RECALL if min_recall is None else min_recall) \
+        if tune_ann else None
     best, trials_done = tune_with_budget(searcher, train.queries, runs, images, qrels, budget_ms, metric=metric,
-                                         trials=trials, ranker=ranker, latency_queries=latency_queries, seed=seed)
+                                         trials=trials, ranker=ranker, latency_queries=latency_queries, seed=seed,
+                                         ann=ann)
     config_out = config_out or out_dir / "search_config.json"
     summary = write_study(out_dir, trials_done, best, budget_ms, metric,
                           {"train_queries": len(qrels), "config": str(config_out) if best else None,
-                           "ranker": str(ranker_path) if ranker_path else None})
+                           "ranker": str(ranker_path) if ranker_path else None,
+                           "ann": ann.to_dict() if ann is not None else None})
     if best is None:
         fastest = min(t.p95_ms for t in trials_done) if trials_done else float("nan")
         raise BudgetError(f"no setting tried has p95 <= {budget_ms:g} ms (fastest: {fastest:.2f} ms); "
                           f"see {out_dir / 'pareto.png'} and {out_dir / 'tune.json'}")
+    if best.config.search_params:  # the cutoff is calibrated on runs retrieved as the chosen config will search
+        with using_search_params(searcher.index.vector_store, best.config.search_params):
+            runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
     cutoff, summary["relevance_cutoff"] = calibrate_cutoff(searcher, best.config, train.queries, runs, images, qrels)
     best.config = best.config.model_copy(update={"relevance_cutoff": cutoff})
     save_search_config(best.config, config_out)

@@ -95,7 +95,9 @@ def can_serve(mode: Mode, query: Query) -> bool:
 
 @contextmanager
 def mode_settings(searcher: Searcher, mode: Mode) -> Iterator[Searcher]:
-    """The Searcher with the mode's engine-side settings (its ranker or none, its candidate depth) for a block."""
+    """The Searcher with the mode's engine-side settings (its ranker or none, its candidate depth, its ANN search
+    parameters) for a block."""
+    from eval.tune_ann import using_search_params
     from search.ranker import load_ranker
 
     saved = searcher.config, searcher.ranker
@@ -110,7 +112,8 @@ def mode_settings(searcher: Searcher, mode: Mode) -> Iterator[Searcher]:
             _rankers[key] = load_ranker(mode.ranker)
         searcher.ranker = _rankers[key]
     try:
-        yield searcher
+        with using_search_params(searcher.index.vector_store, mode.search_params):
+            yield searcher
     finally:
         searcher.config, searcher.ranker = saved
 

@@ -28,7 +28,8 @@ from eval.metrics import query_metric
 from eval.relevance import Query
 from eval.runner import request_for
 from eval.train_ranker import engine_fuse, engine_runs, using_ranker
-from eval.tune import NORMS, RRF_KS, SignalRuns
+from eval.tune import NORMS, RRF_KS, SignalRuns, collect_signal_runs
+from eval.tune_ann import AnnSpace, using_search_params
 from indexer.errors import InvalidQueryError, ProdsearchError
 from search.config import SearchConfig
 from search.fusion import Run
@@ -108,7 +109,7 @@ def trial_latency(searcher: Searcher, config: SearchConfig, ranker: Ranker | Non
 
 
 def suggest_config(trial: Any, base: SearchConfig, signals: Sequence[str], depths: Sequence[int],
-                   ranker_choices: Sequence[bool]) -> tuple[SearchConfig, bool]:
+                   ranker_choices: Sequence[bool], ann: AnnSpace | None = None) -> tuple[SearchConfig, bool]:
     fusion = trial.suggest_categorical("fusion", ["rrf", "weighted"])
     update: dict[str, Any] = {"fusion": fusion}
     if fusion == "rrf":
@@ -118,6 +119,9 @@ def suggest_config(trial: Any, base: SearchConfig, signals: Sequence[str], depth
     update["weights"] = {s: trial.suggest_float(f"w_{s}", 0.0, MAX_WEIGHT, step=WEIGHT_STEP) for s in signals}
     update["candidate_depth"] = trial.suggest_categorical("candidate_depth", list(depths))
     use_ranker = trial.suggest_categorical("ranker", list(ranker_choices))
+    if ann is not None:
+        update["search_params"] = {f: {p: float(trial.suggest_categorical(f"{p}_{f}", ann.choices[f]))}
+                                   for f, p in ann.params.items()}
     return base.model_copy(update=update), bool(use_ranker)
 
 
@@ -149,8 +153,12 @@ def plot_pareto(trials: Sequence[Trial], front: Sequence[Trial], budget_ms: floa
 def tune_with_budget(searcher: Searcher, queries: Sequence[Query], runs: SignalRuns, images: dict[str, Image.Image],
                      qrels: dict[str, dict[str, int]], budget_ms: float, *, metric: str = "ndcg@10",
                      trials: int = 40, ranker: Ranker | None = None, depths: Sequence[int] = DEPTHS,
-                     latency_queries: int = 30, seed: int = 13) -> tuple[Trial | None, list[Trial]]:
-    """Run the study; the best trial within ``budget_ms`` (None when none fits) and every trial."""
+                     latency_queries: int = 30, seed: int = 13, ann: AnnSpace | None = None,
+                     progress: bool = False) -> tuple[Trial | None, list[Trial]]:
+    """Run the study; the best trial within ``budget_ms`` (None when none fits) and every trial.
+
+    With ``ann`` each trial also picks every approximate field's search parameter among the values that keep its
+    recall floor (`eval.tune_ann`); its runs are retrieved again under a combination not seen before."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -162,21 +170,30 @@ def tune_with_budget(searcher: Searcher, queries: Sequence[Query], runs: SignalR
     ranker_choices = [False, True] if ranker is not None else [False]
     study = optuna.create_study(directions=["maximize", "minimize"],
                                 sampler=optuna.samplers.NSGAIISampler(seed=seed))
+    recorded = {f"{p}_{f}": ann.recorded[f] if ann.recorded[f] in ann.choices[f] else max(ann.choices[f])
+                for f, p in ann.params.items()} if ann is not None else {}
     study.enqueue_trial({"fusion": base.fusion, "rrf_k": base.rrf_k, "norm": base.norm,
                          **{f"w_{s}": min(base.weights.get(s, 1.0), MAX_WEIGHT) for s in signals},
-                         "candidate_depth": max_depth, "ranker": ranker_choices[-1]})
+                         "candidate_depth": max_depth, "ranker": ranker_choices[-1], **recorded})
+    # `runs` were retrieved with the values the index was opened with
+    runs_by_params: dict[tuple, SignalRuns] = {
+        _key({f"{p}_{f}": ann.recorded[f] for f, p in ann.params.items()} if ann is not None else {}): runs}
     # one-off costs (exact-photo calibration, the ranker's word matrix, first calls) out of the timings
     _ = searcher.exact_photo_rule(), searcher._ranker_inputs
     trial_latency(searcher, base, ranker, timing_sample, images, repeats=1)
     done: list[Trial] = []
 
     def objective(trial: Any) -> tuple[float, float]:
-        config, use_ranker = suggest_config(trial, base, signals, depths, ranker_choices)
+        config, use_ranker = suggest_config(trial, base, signals, depths, ranker_choices, ann)
         if not any(w > 0 for w in config.weights.values()):
             raise optuna.TrialPruned()
         model = ranker if use_ranker else None
-        quality = trial_quality(searcher, config, model, queries, runs, images, qrels, metric)
-        p95 = trial_latency(searcher, config, model, timing_sample, images)
+        with using_search_params(searcher.index.vector_store, config.search_params):
+            key = _key({f"{p}_{f}": v for f, pv in config.search_params.items() for p, v in pv.items()})
+            if key not in runs_by_params:
+                runs_by_params[key] = collect_signal_runs(searcher, queries, images, progress=progress)
+            quality = trial_quality(searcher, config, model, queries, runs_by_params[key], images, qrels, metric)
+            p95 = trial_latency(searcher, config, model, timing_sample, images)
         if use_ranker and ranker is not None:
             config = config.model_copy(update={"ranker": str(ranker.path) if ranker.path else None})
         done.append(Trial(trial.number, config, quality, p95))
@@ -189,13 +206,18 @@ def tune_with_budget(searcher: Searcher, queries: Sequence[Query], runs: SignalR
     return best, done
 
 
+def _key(params: dict[str, float]) -> tuple:
+    return tuple(sorted((k, float(v)) for k, v in params.items()))
+
+
 def write_study(out_dir: Path, trials: Sequence[Trial], best: Trial | None, budget_ms: float, metric: str,
                 extra: dict[str, Any]) -> dict[str, Any]:
     """``tune.json`` (every trial, the front, the best) and ``pareto.png`` under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     front = pareto_front(trials)
     plot_pareto(trials, front, budget_ms, best, metric, out_dir / "pareto.png")
-    summary = {"search": "optuna NSGA-II over fusion, RRF k / normalisation, weights, candidate depth, ranker on/off",
+    summary = {"search": "optuna NSGA-II over fusion, RRF k / normalisation, weights, candidate depth, ranker on/off"
+               + (", ANN search parameters" if extra.get("ann") else ""),
                "metric": metric, "latency_budget_ms": budget_ms, "latency": "p95 wall ms of Searcher.search, "
                "query embeddings cached", "trials": len(trials), "best": best.to_dict() if best else None,
                "pareto_front": [t.to_dict() for t in front], "all_trials": [t.to_dict() for t in trials], **extra}

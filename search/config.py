@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from indexer.errors import ProdsearchError
+from indexer.errors import IndexError_, ProdsearchError
+from indexer.vector_index import apply_params
 from search import signals as _signals
 
 # The signal names and default weights are declared in `search.signals`; these names stay importable
@@ -40,6 +41,29 @@ MAX_RRF_K = 1_000_000.0
 # `total` and the facets of a query naming no catalog value count the fused candidates scoring at least this share
 # of the best fused score (`search.relevant`); `eval tune` and `eval train-ranker` calibrate it (`eval.cutoff`).
 RELEVANCE_CUTOFF = 0.5
+
+
+# ANN search parameters a config may set per vector field (`faiss.ParameterSpace` names), and their bound.
+SEARCH_PARAMS = ("nprobe", "efSearch", "quantizer_efSearch", "max_codes")
+MAX_SEARCH_PARAM = 1_000_000
+
+
+def apply_search_params(store: object, params: dict[str, dict[str, float]]) -> None:
+    """Set ``params`` on the fields of a vector store (faiss backend), or `ConfigError` saying what does not apply.
+
+    The CPU index is changed in place: every Searcher over this loaded index searches with them (a GPU copy keeps
+    the nprobe recorded at build time)."""
+    if not params:
+        return
+    faiss_index = getattr(store, "faiss_index", None)
+    if faiss_index is None:
+        raise ConfigError(f"search_params need the faiss vector backend (this index uses "
+                          f"{getattr(store, 'backend', '?')}): set them in the index specs instead")
+    for field_name, values in params.items():
+        try:
+            apply_params(faiss_index(field_name), values, what=f"search_params.{field_name}")
+        except IndexError_ as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def check_signal_names(weights: dict[str, float]) -> dict[str, float]:
@@ -75,12 +99,28 @@ class SearchConfig(BaseModel):
     exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
     exact_photo_gap: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
     relevance_cutoff: float = Field(default=RELEVANCE_CUTOFF, ge=0.0, le=1.0, allow_inf_nan=False)
+    # ANN search parameters per vector field ({"image": {"nprobe": 16}}), set on the index when the Searcher opens
+    # it, over the ones its manifest records (`apply_search_params`); `eval tune --latency-budget-ms` chooses them.
+    search_params: dict[str, dict[str, float]] = Field(default_factory=dict)
     source: str = "defaults"
 
     @field_validator("weights")
     @classmethod
     def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
         return check_signal_names(value)
+
+    @field_validator("search_params")
+    @classmethod
+    def _check_search_params(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for field_name, params in value.items():
+            unknown = sorted(set(params) - set(SEARCH_PARAMS))
+            if unknown:
+                raise ValueError(f"search_params.{field_name}: unknown parameter(s) {unknown}; valid: "
+                                 f"{', '.join(SEARCH_PARAMS)}")
+            bad = {k: v for k, v in params.items() if not (math.isfinite(v) and 1 <= v <= MAX_SEARCH_PARAM)}
+            if bad:
+                raise ValueError(f"search_params.{field_name}: values must be from 1 to {MAX_SEARCH_PARAM}, got {bad}")
+        return value
 
 
 def load_search_config(path: str | Path | None) -> SearchConfig:

@@ -28,7 +28,7 @@ from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import use_single_thread_search
 from search import exact_photo
-from search.config import SearchConfig
+from search.config import SearchConfig, apply_search_params
 from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
@@ -112,6 +112,7 @@ class Searcher:
         self.index = index
         self.encoders = encoders
         self.config = config or SearchConfig()
+        apply_search_params(index.vector_store, self.config.search_params)  # sig13: ANN parameters a config sets
         self.filter_index = FilterIndex(index.store.products)
         self._shared_text_tower = shared_text_tower(encoders)
         use_exported_for_queries(encoders.text, index.manifest.embedding_cache)
