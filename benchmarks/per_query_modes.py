@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         for attribute in ("kind", "family"):
             rows = group_comparisons(per_query, group_masks(queries, attribute), reference, singles)
             result[attribute] = rows
+            if not rows:  # photo and product queries have no family
+                continue
             print(f"\n{reference} against each {attribute}'s best single signal ({args.split} split):")
             print("\n".join(render_comparisons(rows, attribute)))
     if args.json:
