@@ -198,13 +198,30 @@ class SentenceTransformerEncoder:
         logger.info("queries embedded with torch (no usable ONNX export)")
         return False
 
+    def use_onnx_for_documents(self, cache_dir: Path) -> bool:
+        """Embed single product texts with the build's fp32 ONNX export under ``cache_dir`` on one thread, and open
+        no query session (a live-write worker embeds products only: the int8 query copy would cost it ~2 s and
+        ~25 MB at start for nothing). False, and the torch path stays, when the export cannot be loaded."""
+        from indexer.onnx_text import OnnxTextBackend
+
+        if self.device != "cpu":
+            return False
+        try:
+            self._document_onnx = OnnxTextBackend(self.model, self.cache_identity, Path(cache_dir), threads=1,
+                                                  export=False)
+        except Exception as exc:  # missing or unreadable export: torch embeds them
+            logger.warning("product texts cannot be embedded by the fp32 ONNX model (%s)", exc)
+            return False
+        self._query_source = Path(cache_dir)
+        return True
+
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts stored in an index (product captions), always in fp32; a single one goes through the query
-        path only when that is fp32 too (the same vectors, to 1e-6)."""
+        path only when that is fp32 too (the same vectors, to 1e-6) and no products' session is open."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:
-            if self.query_encoder != "onnx int8":
+            if self.query_encoder != "onnx int8" and self._document_onnx is None:
                 return self.encode_query(texts[0])[None, :]
             return l2_normalize(self._document_forward(list(texts)))
         chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
