@@ -9,11 +9,13 @@ in place. The encoders are reused: an index built with other models is refused (
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +28,21 @@ from api.settings import Settings
 from search.searcher import Searcher
 
 logger = logging.getLogger(__name__)
+
+
+_closing: weakref.WeakKeyDictionary[Searcher, weakref.finalize] = weakref.WeakKeyDictionary()
+
+
+def close_when_unused(searcher: Searcher) -> None:
+    """Close a replaced ``searcher`` (`Searcher.close`) once nothing uses it any more, at exit at the latest.
+
+    A request that took it before the swap still holds it (a live snapshot's Searcher holds it as its
+    ``base``) and finishes on it; it is closed when the last such holder lets go, which is also when the
+    faiss path's replaced index is freed. The finalizer calls ``close`` on a shallow copy (the same pool
+    and index), since it must not keep the Searcher itself alive. Asking twice closes once."""
+    if searcher in _closing:
+        return
+    _closing[searcher] = weakref.finalize(searcher, copy.copy(searcher).close)
 
 
 class ReloadBusyError(RuntimeError):
@@ -77,7 +94,13 @@ class IndexReloader:
         self._on_reload = on_reload or (lambda result: None)  # "ok", "failed" or "busy" (for metrics)
         self.info: LoadedState | None = None
         # How a Searcher is served: one assignment, or the live service's (which replays the write log on top).
-        self.publish: Callable[[Searcher], None] = lambda searcher: setattr(self._state, "searcher", searcher)
+        self.publish: Callable[[Searcher], None] = self._assign
+
+    def _assign(self, searcher: Searcher) -> None:
+        previous = getattr(self._state, "searcher", None)
+        self._state.searcher = searcher  # one attribute store: atomic for every reader
+        if previous is not None and previous is not searcher:
+            close_when_unused(previous)
 
     def install(self, searcher: Searcher) -> LoadedState:
         """Serve ``searcher`` from now on; the reload count and the last error carry over."""
