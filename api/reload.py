@@ -9,6 +9,7 @@ in place. The encoders are reused: an index built with other models is refused (
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import logging
 import os
@@ -34,15 +35,42 @@ _closing: weakref.WeakKeyDictionary[Searcher, weakref.finalize] = weakref.WeakKe
 
 
 def close_when_unused(searcher: Searcher) -> None:
-    """Close a replaced ``searcher`` (`Searcher.close`) once nothing uses it any more, at exit at the latest.
+    """Close a replaced ``searcher`` (`Searcher.close`: its signal threads, its index's stores) once nothing
+    uses it any more, at exit at the latest.
 
     A request that took it before the swap still holds it (a live snapshot's Searcher holds it as its
     ``base``) and finishes on it; it is closed when the last such holder lets go, which is also when the
-    faiss path's replaced index is freed. The finalizer calls ``close`` on a shallow copy (the same pool
-    and index), since it must not keep the Searcher itself alive. Asking twice closes once."""
+    faiss path frees a replaced index. The close runs in a thread of its own (stopping a Milvus Lite server
+    takes a while; the last holder may be a request, or a write holding the write lock), on a shallow copy
+    of the Searcher (the same pool and index): the finalizer must not keep the Searcher itself alive.
+    Asking twice closes once."""
     if searcher in _closing:
         return
-    _closing[searcher] = weakref.finalize(searcher, copy.copy(searcher).close)
+    finalizer = weakref.finalize(searcher, _close_soon, copy.copy(searcher))
+    finalizer.atexit = False  # `_close_at_exit` closes what is still held then, in order, before logging stops
+    _closing[searcher] = finalizer
+
+
+def _close_now(searcher: Searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # a failed close leaks what the old version held; serving goes on
+        logger.exception("closing a replaced index version (%s) failed", searcher.index.directory)
+
+
+def _close_soon(searcher: Searcher) -> None:
+    try:
+        threading.Thread(target=_close_now, args=(searcher,), name="prodsearch-close-version").start()
+    except RuntimeError:  # no new threads at interpreter shutdown
+        _close_now(searcher)
+
+
+@atexit.register  # registered after logging's own shutdown hook, so it runs before it
+def _close_at_exit() -> None:
+    for finalizer in list(_closing.values()):
+        detached = finalizer.detach()
+        if detached is not None:
+            _close_now(detached[2][0])
 
 
 class ReloadBusyError(RuntimeError):

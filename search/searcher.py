@@ -146,10 +146,12 @@ class Searcher:
         return other
 
     def close(self) -> None:
-        """Stop this Searcher's signal threads. Only once no search uses it: whoever replaces a served Searcher
-        calls it then (`api.reload.close_when_unused`). A LiveSearcher shares its base's and is not closed."""
+        """Stop this Searcher's signal threads and close its index (vector and product stores). Only once no search
+        uses it: whoever replaces a served Searcher calls it then (`api.reload.close_when_unused`). A LiveSearcher
+        shares its base's and is not closed."""
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+        self.index.close()
 
     @cached_property
     def facet_index(self) -> FacetIndex:

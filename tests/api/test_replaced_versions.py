@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 
 import httpx
 import pytest
@@ -33,9 +34,21 @@ def _pool_of(app):  # type: ignore[no-untyped-def]
     return pool
 
 
+def _eventually(check, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """``check()`` within ``seconds`` (a replaced version is closed in a thread of its own)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        gc.collect()
+        time.sleep(0.05)
+    return True
+
+
 def _stopped(pool) -> bool:  # type: ignore[no-untyped-def]
     """Whether ``pool`` was shut down and its threads ended (a pool nobody shuts down keeps them while it is held)."""
-    gc.collect()
+    if not _eventually(lambda: pool._shutdown):
+        return False
     for thread in list(pool._threads):
         thread.join(timeout=10)
     return pool._shutdown and not any(t.is_alive() for t in pool._threads)
@@ -109,3 +122,45 @@ def test_a_request_still_running_on_the_replaced_searcher_keeps_it_open(template
         assert result["r"].status_code == 200 and len(result["r"].json()["hits"]) == 3
         original = slow_search = None  # the test's own last hold on the old Searcher
         assert _stopped(pool)
+
+
+@pytest.fixture(scope="module")
+def milvus_template(tmp_path_factory):
+    pytest.importorskip("milvus_lite")
+    from live_writes_support import encoders
+    from support import write_synthetic_catalog
+
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+    from indexer.index_specs import VectorBuild
+
+    root = tmp_path_factory.mktemp("replaced-milvus-template")
+    catalog = write_synthetic_catalog(root / "catalog")
+    build_index(load_catalog(catalog), root / "index", encoders(), progress=False,
+                vector_build=VectorBuild(backend="milvus"))
+    return catalog.parent, root / "index"
+
+
+def test_milvus_lite_versions_replaced_by_a_compaction_or_a_reload_are_closed(milvus_template, tmp_path):
+    from indexer import milvus_setup
+
+    images_root, index = milvus_template
+    app = make_app(copy_index(index, tmp_path / "index"), images_root)
+    first = json.loads((images_root / "catalog.jsonl").read_text().splitlines()[0])
+    with TestClient(app) as client:
+        built = app.state.live.base.index.vector_store
+        assert built.backend == "milvus" and built._client is not None
+        assert client.put("/products/new-1", json={**first, "id": "new-1", "title": "zebra velvet hat"},
+                          headers=AUTH).status_code == 200
+        compacted = client.post("/admin/compact", headers=AUTH)
+        assert compacted.status_code == 200 and compacted.json()["status"] == "compacted", compacted.text
+        # the built version's store is closed and its embedded Milvus Lite server stopped (no user left)
+        assert _eventually(lambda: built._client is None and built.location not in milvus_setup._lite_users)
+        served = app.state.live.base.index.vector_store
+        assert served.location != built.location and served._client is not None
+
+        # a reload opens the same version again: the replaced copy is closed, the server stays for the new one
+        assert client.post("/admin/reload", headers=AUTH).status_code == 200
+        assert _eventually(lambda: served._client is None)
+        assert milvus_setup._lite_users[served.location] == 1
+        assert client.get("/search", params={"q": "zebra velvet hat"}).json()["hits"][0]["product"]["id"] == "new-1"
