@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 _closing: weakref.WeakKeyDictionary[Searcher, weakref.finalize] = weakref.WeakKeyDictionary()
+_closing_lock = threading.Lock()  # reloads, compactions and writes replace versions from their own threads
 
 
 def close_when_unused(searcher: Searcher) -> None:
@@ -44,11 +45,12 @@ def close_when_unused(searcher: Searcher) -> None:
     takes a while; the last holder may be a request, or a write holding the write lock), on a shallow copy
     of the Searcher (the same pool and index): the finalizer must not keep the Searcher itself alive.
     Asking twice closes once."""
-    if searcher in _closing:
-        return
-    finalizer = weakref.finalize(searcher, _close_soon, copy.copy(searcher))
-    finalizer.atexit = False  # `_close_at_exit` closes what is still held then, in order, before logging stops
-    _closing[searcher] = finalizer
+    with _closing_lock:
+        if searcher in _closing:
+            return
+        finalizer = weakref.finalize(searcher, _close_soon, copy.copy(searcher))
+        finalizer.atexit = False  # `_close_at_exit` closes what is still held then, in order, before logging stops
+        _closing[searcher] = finalizer
 
 
 def _close_now(searcher: Searcher) -> None:
@@ -67,7 +69,9 @@ def _close_soon(searcher: Searcher) -> None:
 
 @atexit.register  # registered after logging's own shutdown hook, so it runs before it
 def _close_at_exit() -> None:
-    for finalizer in list(_closing.values()):
+    with _closing_lock:
+        held = list(_closing.values())
+    for finalizer in held:
         detached = finalizer.detach()
         if detached is not None:
             _close_now(detached[2][0])

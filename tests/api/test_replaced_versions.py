@@ -141,7 +141,7 @@ def milvus_template(tmp_path_factory):
     return catalog.parent, root / "index"
 
 
-def test_milvus_lite_versions_replaced_by_a_compaction_or_a_reload_are_closed(milvus_template, tmp_path):
+def test_milvus_lite_versions_replaced_by_a_compaction_or_a_reload_are_closed(milvus_template, tmp_path, caplog):
     from indexer import milvus_setup
 
     images_root, index = milvus_template
@@ -164,3 +164,4 @@ def test_milvus_lite_versions_replaced_by_a_compaction_or_a_reload_are_closed(mi
         assert _eventually(lambda: served._client is None)
         assert milvus_setup._lite_users[served.location] == 1
         assert client.get("/search", params={"q": "zebra velvet hat"}).json()["hits"][0]["product"]["id"] == "new-1"
+    assert not [r for r in caplog.records if r.name == "api.reload"]  # no close failed
