@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from api.reload import close_when_unused
 from api.settings import Settings
 from indexer.catalog import Product
 from indexer.fetch import FetchPolicy
@@ -88,7 +89,8 @@ class LiveService:
             if isinstance(searcher, LiveSearcher):
                 self._state.searcher = searcher
                 return
-            self.base, self.live = searcher, None
+            self._replace_base(searcher)
+            self.live = None
             entries = self.log.unapplied(version_of(searcher))
             self._pending_since = time.monotonic() if entries else None
             self._start_compactor()
@@ -100,6 +102,12 @@ class LiveService:
                             time.perf_counter() - start)
             else:
                 self._state.searcher = searcher
+
+    def _replace_base(self, searcher: Searcher) -> None:
+        """Serve from ``searcher``'s index version from now on; the one it replaces is closed once unused."""
+        previous, self.base = self.base, searcher
+        if previous is not None and previous is not searcher:
+            close_when_unused(previous)
 
     def _apply(self, batch: Sequence[tuple[LogEntry, EmbeddedProduct | None]]) -> Snapshot:
         assert self.base is not None
@@ -272,7 +280,7 @@ class LiveService:
             total_len = compacted_total_len(snapshot)
             fresh_live = LiveState(index, total_len=total_len)
             fresh_live.warm()  # the new version's BM25 statistics, before taking the write lock
-            fresh = Searcher(index, base.encoders, base.config)
+            fresh = Searcher(index, base.encoders, base.config, signal_threads=base.signal_threads)
             fresh.synonyms = base.synonyms
             _ = fresh.understanding  # built now, not by the first query after the switch
             with self.lock:
@@ -282,7 +290,8 @@ class LiveService:
                 # (a reload meanwhile replayed the log onto its own live state: its entries are as good)
                 applied = self.live.entries if self.live is not None else []
                 later = [(e, m) for e, m in applied if e.seq > snapshot.seq]
-                self.base, self.live = fresh, fresh_live
+                self._replace_base(fresh)
+                self.live = fresh_live
                 self._pending_since = time.monotonic() if later else None
                 if later:
                     self._apply(later)
@@ -348,3 +357,5 @@ class LiveService:
         if self.worker is not None:
             self.worker.close()
         self.log.close()
+        if self.base is not None:  # the served version: once its last request ends (at exit at the latest)
+            close_when_unused(self.base)

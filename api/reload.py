@@ -9,11 +9,14 @@ in place. The encoders are reused: an index built with other models is refused (
 from __future__ import annotations
 
 import asyncio
+import atexit
+import copy
 import logging
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +29,52 @@ from api.settings import Settings
 from search.searcher import Searcher
 
 logger = logging.getLogger(__name__)
+
+
+_closing: weakref.WeakKeyDictionary[Searcher, weakref.finalize] = weakref.WeakKeyDictionary()
+_closing_lock = threading.Lock()  # reloads, compactions and writes replace versions from their own threads
+
+
+def close_when_unused(searcher: Searcher) -> None:
+    """Close a replaced ``searcher`` (`Searcher.close`: its signal threads, its index's stores) once nothing
+    uses it any more, at exit at the latest.
+
+    A request that took it before the swap still holds it (a live snapshot's Searcher holds it as its
+    ``base``) and finishes on it; it is closed when the last such holder lets go, which is also when the
+    faiss path frees a replaced index. The close runs in a thread of its own (stopping a Milvus Lite server
+    takes a while; the last holder may be a request, or a write holding the write lock), on a shallow copy
+    of the Searcher (the same pool and index): the finalizer must not keep the Searcher itself alive.
+    Asking twice closes once."""
+    with _closing_lock:
+        if searcher in _closing:
+            return
+        finalizer = weakref.finalize(searcher, _close_soon, copy.copy(searcher))
+        finalizer.atexit = False  # `_close_at_exit` closes what is still held then, in order, before logging stops
+        _closing[searcher] = finalizer
+
+
+def _close_now(searcher: Searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # a failed close leaks what the old version held; serving goes on
+        logger.exception("closing a replaced index version (%s) failed", searcher.index.directory)
+
+
+def _close_soon(searcher: Searcher) -> None:
+    try:
+        threading.Thread(target=_close_now, args=(searcher,), name="prodsearch-close-version").start()
+    except RuntimeError:  # no new threads at interpreter shutdown
+        _close_now(searcher)
+
+
+@atexit.register  # registered after logging's own shutdown hook, so it runs before it
+def _close_at_exit() -> None:
+    with _closing_lock:
+        held = list(_closing.values())
+    for finalizer in held:
+        detached = finalizer.detach()
+        if detached is not None:
+            _close_now(detached[2][0])
 
 
 class ReloadBusyError(RuntimeError):
@@ -77,7 +126,13 @@ class IndexReloader:
         self._on_reload = on_reload or (lambda result: None)  # "ok", "failed" or "busy" (for metrics)
         self.info: LoadedState | None = None
         # How a Searcher is served: one assignment, or the live service's (which replays the write log on top).
-        self.publish: Callable[[Searcher], None] = lambda searcher: setattr(self._state, "searcher", searcher)
+        self.publish: Callable[[Searcher], None] = self._assign
+
+    def _assign(self, searcher: Searcher) -> None:
+        previous = getattr(self._state, "searcher", None)
+        self._state.searcher = searcher  # one attribute store: atomic for every reader
+        if previous is not None and previous is not searcher:
+            close_when_unused(previous)
 
     def install(self, searcher: Searcher) -> LoadedState:
         """Serve ``searcher`` from now on; the reload count and the last error carry over."""

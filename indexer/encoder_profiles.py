@@ -33,7 +33,8 @@ PROFILE_FIELDS = ("name", "dim", "cache_identity", "preprocessing", "spec", "tex
 # Libraries whose versions can change what a model file loads into.
 MODEL_LIBRARIES = ("torch", "open_clip_torch", "transformers", "sentence-transformers", "timm", "safetensors")
 # The code that turns model files into an encoder and its profile.
-MODEL_CODE = ("encoders.py", "clip_models.py", "clip_towers.py", "encoder_profiles.py")
+MODEL_CODE = ("encoders.py", "encoder_parts.py", "text_encoder.py", "clip_encoder.py", "clip_models.py", "clip_towers.py",
+              "encoder_profiles.py")
 
 
 def profile_of(encoder: Any) -> dict[str, Any]:

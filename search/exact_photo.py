@@ -136,7 +136,7 @@ def rule(config: SearchConfig, calibration: Callable[[], Calibration | None]) ->
 def remember_image_run(ctx: QueryContext, query: np.ndarray) -> Run:
     """The `image` signal's retrieval (nearest product photos), kept on the request for `matched_text_vector`."""
     run = ctx.search_field(SIGNAL, query)
-    ctx._embedded[_IMAGE_RUN] = run
+    ctx.remember(_IMAGE_RUN, run)
     return run
 
 

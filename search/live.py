@@ -277,6 +277,9 @@ class LiveSearcher(Searcher):
     def snapshot(self) -> Snapshot:
         return self.index.live  # type: ignore[attr-defined]
 
+    def close(self) -> None:
+        """Nothing of its own: its signal threads and main index are its base's, closed with the base."""
+
     @cached_property
     def facet_index(self) -> FacetIndex:
         """The main segment's facet index extended by the delta rows (incrementally from the last snapshot's)."""

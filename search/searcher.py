@@ -146,6 +146,14 @@ class Searcher:
         other._pool = _signal_pool(other.signal_threads)
         return other
 
+    def close(self) -> None:
+        """Stop this Searcher's signal threads and close its index (vector and product stores). Only once no search
+        uses it: whoever replaces a served Searcher calls it then (`api.reload.close_when_unused`). A LiveSearcher
+        shares its base's and is not closed."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+        self.index.close()
+
     @cached_property
     def facet_index(self) -> FacetIndex:
         """Facet codes per product, built on first use (by `GET /facets`)."""

@@ -93,6 +93,11 @@ class QueryContext:
         planned = self._planned.get(encoder)
         return None if planned is None else self.query(planned)
 
+    def remember(self, key: str, value: Any) -> None:
+        """Keep ``value`` on this request under ``key`` for another signal to read with `embedded` (e.g. the
+        `image` run `matched_product` reuses); that signal declares ``after=`` the one remembering it."""
+        self._embedded[key] = value
+
     def query(self, encoder: QueryEncoder) -> Any | None:
         """``encoder``'s query for this request (made once, timed under its stage); None when there is none."""
         if encoder.name in self._embedded:

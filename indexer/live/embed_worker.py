@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,13 @@ def _start_worker(parent: int, factory: Callable[[], Any], nice: int, threads: i
     threading.Thread(target=_exit_with, args=(parent,), name="exit-with-server", daemon=True).start()
     if nice:
         os.nice(nice)
-    _encoders = factory()
+    _encoders = _for_products(factory(), threads, onnx_cache)
+
+
+def _for_products(encoders: Any, threads: int, onnx_cache: str | None) -> Any:
+    """``encoders`` set up to embed products as the server does: on ``threads`` torch threads, a single product
+    text by the build's fp32 ONNX export (under ``onnx_cache``) when the server has it. No query session is
+    opened: the worker never embeds a query."""
     if "torch" in sys.modules:
         # One thread: a niced thread that a search preempts just pauses, while the threads of one torch op
         # that wait on a preempted sibling spin at its barrier. Measured on 2 cores at load 5-7 (other jobs):
@@ -70,11 +77,9 @@ def _start_worker(parent: int, factory: Callable[[], Any], nice: int, threads: i
         import torch
 
         torch.set_num_threads(max(1, threads))
-    if onnx_cache:
-        from indexer.onnx_text import use_exported_for_queries
-
-        if use_exported_for_queries(_encoders.text, onnx_cache):
-            _encoders.text._query_onnx_alone = None  # its one-thread session only, as torch
+    if onnx_cache and hasattr(encoders.text, "use_onnx_for_documents"):
+        encoders.text.use_onnx_for_documents(Path(onnx_cache))
+    return encoders
 
 
 def _identities() -> tuple[str, str]:

@@ -84,9 +84,9 @@ def _assert_same_results(got: list[tuple[str, float]], want: list[tuple[str, flo
 
 def _filters_as_expressions(monkeypatch):
     """Make the milvus backend run every filter as a Milvus expression (no exact scoring of small masks)."""
-    from indexer import milvus_store
+    from indexer import milvus_collections
 
-    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", 0)
+    monkeypatch.setattr(milvus_collections, "EXACT_MAX_ROWS", 0)
 
 
 REQUESTS = [

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer import milvus_setup, milvus_store
+from indexer import milvus_collections, milvus_setup, milvus_store
 from indexer.catalog import Product
 from indexer.milvus_filters import (
     filter_expression,
@@ -198,9 +198,9 @@ def test_native_filters_equal_the_mask(catalog, filters):
 def test_mask_alone_and_excluded_rows(catalog, monkeypatch, exact_rows, max_ids):
     """Every plan for a mask (exact scoring, `row not in`, `row in` chunks, a deeper search) gives the exact answer."""
     products, text, _, _, store = catalog
-    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", exact_rows)
-    monkeypatch.setattr(milvus_store, "MAX_IDS", max_ids)
-    monkeypatch.setattr(milvus_store, "MAX_ID_CHUNKS", 2)
+    monkeypatch.setattr(milvus_collections, "EXACT_MAX_ROWS", exact_rows)
+    monkeypatch.setattr(milvus_collections, "MAX_IDS", max_ids)
+    monkeypatch.setattr(milvus_collections, "MAX_ID_CHUNKS", 2)
     rng = np.random.default_rng(1)
     for share in (0.02, 0.2, 0.5, 0.97):
         mask = rng.random(len(text)) < share
@@ -313,7 +313,7 @@ def test_an_approximate_index_short_of_the_mask_is_completed_exactly(lite_uri, m
         D[:, 2:], I[:, 2:] = -np.inf, -1
         return D, I
 
-    monkeypatch.setattr(milvus_store, "EXACT_MAX_ROWS", 0)
+    monkeypatch.setattr(milvus_collections, "EXACT_MAX_ROWS", 0)
     monkeypatch.setattr(milvus_store.MilvusVectorStore, "_search_expressions", short)
     try:
         mask = rng.random(400) < 0.3

@@ -122,8 +122,9 @@ def test_a_read_only_cache_quantizes_into_a_scratch_folder_removed_after_loading
     assert backend.encode(TEXTS[:1]).shape == (1, DIM)
 
 
-def served_toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEncoder:
-    """A `SentenceTransformerEncoder` around the toy model, as a server opens it (no sentence-transformers model)."""
+def toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEncoder:
+    """A `SentenceTransformerEncoder` around the toy model as loaded, before any ONNX session (no sentence-transformers
+    model); ``documents`` records the texts embedded the products' bulk way."""
     encoder = SentenceTransformerEncoder.__new__(SentenceTransformerEncoder)
     encoder.model, encoder.cache_identity, encoder.device, encoder.dim = TOY_MODEL, IDENTITY, "cpu", DIM
     encoder.batch_size, encoder.query_batch, encoder._batcher = 64, 1, None
@@ -141,8 +142,33 @@ def served_toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEn
 
     encoder._bulk_forward = bulk  # type: ignore[method-assign]
     encoder._forward = bulk  # type: ignore[method-assign]
+    return encoder
+
+
+def served_toy_encoder(cache_dir: Path, precision: str) -> SentenceTransformerEncoder:
+    """`toy_encoder` as a server opens it: queries by the ONNX export in ``precision``."""
+    encoder = toy_encoder(cache_dir, precision)
     assert encoder.use_onnx_for_queries(cache_dir)
     return encoder
+
+
+def test_the_live_write_worker_opens_only_the_products_fp32_session(cache_dir):
+    """The embedding worker (`indexer.live.embed_worker`) embeds products only: no int8 copy made, no query session."""
+    from indexer.live.embed_worker import _for_products
+
+    encoders = SimpleNamespace(text=toy_encoder(cache_dir, "int8"), clip=None)
+    text = _for_products(encoders, 1, str(cache_dir)).text
+    assert text._query_onnx is None and text._query_onnx_alone is None and text.query_encoder == "torch fp32"
+    assert not quantized_path(onnx_path(cache_dir, IDENTITY)).exists()  # the int8 copy was never made or loaded
+    assert text._document_onnx is not None and text._document_onnx.precision == "fp32"
+    reference = unit(OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False).encode(TEXTS))
+    # a single product's text by that session, as the server (int8 queries) embeds it in process
+    assert np.allclose(text.encode_texts(TEXTS[:1]), reference[:1], atol=1e-6) and text.documents == []
+    assert np.array_equal(text.encode_texts(TEXTS[:1]), served_toy_encoder(cache_dir, "int8").encode_texts(TEXTS[:1]))
+    assert np.allclose(text.encode_texts(TEXTS), reference, atol=1e-6) and text.documents == TEXTS  # a batch: bulk
+    # no export under the cache: torch (here the recorded bulk path) embeds them
+    bare = toy_encoder(cache_dir, "int8")
+    assert not bare.use_onnx_for_documents(cache_dir / "elsewhere") and bare._document_onnx is None
 
 
 def test_int8_embeds_queries_only_products_stay_fp32(cache_dir):

@@ -94,6 +94,7 @@ def test_every_fixture_photo_uploaded_returns_its_product_first(real_fixture_ind
 
 class _Index:
     n_products = 5
+    vector_fields = {"text": "text", "image": "image"}
 
     def stored_vectors(self, field_name, rows):
         return np.full((len(rows), 2), float(rows[0]), np.float32)
@@ -120,7 +121,7 @@ def _ctx(image_run, image=True, mask=None):
     ctx = QueryContext(_Searcher(), None, Image.new("RGB", (4, 4)) if image else None, None, 3, mask, {},
                        filters={"brand": "x"})
     if image_run is not None:
-        ctx._embedded[_IMAGE_RUN] = image_run
+        ctx.remember(_IMAGE_RUN, image_run)
     return ctx
 
 
@@ -141,6 +142,17 @@ def test_matched_product_is_the_exact_photo_match_with_its_text_vector_and_searc
     assert matched_product(_ctx(_run([3, 1], [0.90, 0.5]))) is None  # no exact match: the signal is skipped
     assert matched_product(_ctx(None)) is None  # the image signal off
     assert matched_product(_ctx(_run([3, 1], [0.99, 0.5]), image=False)) is None  # no photo
+
+
+def test_the_image_run_is_remembered_on_the_request_through_its_public_method():
+    from search.exact_photo import _IMAGE_RUN, matched_product, remember_image_run
+
+    ctx = _ctx(None)
+    assert ctx.embedded(_IMAGE_RUN) is None and matched_product(ctx) is None  # no image run yet: no match
+    run = remember_image_run(ctx, np.array([1.0, 0.0], np.float32))
+    assert ctx.embedded(_IMAGE_RUN) is run and ctx.searcher.searched[0][0] == "image"
+    ctx.remember("other", 7)
+    assert ctx.embedded("other") == 7
 
 
 @pytest.mark.slow
