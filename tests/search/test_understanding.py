@@ -195,3 +195,45 @@ def test_typos_of_joined_values_description_words_and_ambiguous_typos():
     assert {("category", "Kurtas"), ("category", "Kurtis")} <= values
     values = {(m.field, m.value) for m in qu.parse("black fla").groups[1].matches}  # flat or fila, a letter lost
     assert {("category", "Flats"), ("brand", "FILA")} <= values
+
+
+SHOE_PRODUCTS = [
+    Product(id="s0", title="Acme Grey Casual Shoes", brand="Acme", category=["Footwear", "Shoes", "Casual Shoes"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s1", title="Acme Grey Formal Shoes", brand="Acme", category=["Footwear", "Shoes", "Formal Shoes"],
+            attributes={"usage": "Formal", "colour": "Grey"}),
+    Product(id="s2", title="Acme Grey Heels", brand="Acme", category=["Footwear", "Shoes", "Heels"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s3", title="Acme Lounge Pants", brand="Acme", category=["Apparel", "Lounge Pants"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s4", title="Sports Station Grey Tee", brand="Sports Station", category=["Apparel", "Tshirts"],
+            attributes={"usage": "Sports", "colour": "Grey"}),
+]
+SHOE_SYNONYMS = "lounge, everyday => Casual\noffice, work wear => Formal\ngym => Sports\ngrey, gray\n"
+
+
+def test_a_synonym_composed_with_the_next_word_names_another_product_type():
+    qu = QueryUnderstanding.build(SHOE_PRODUCTS, parse_synonyms(SHOE_SYNONYMS))
+    # "lounge" means the usage Casual and "casual shoes" is a category: the span names Casual Shoes, not usage
+    # Casual + Shoes (which the heels s2 hold as well), and the signals search the catalog's type, not "lounge"
+    (group,) = qu.parse("lounge shoes").groups
+    assert group.words == "lounge shoes"
+    assert {(m.field, m.value, m.confidence, m.via) for m in group.matches} == {
+        ("category", "Casual Shoes", 0.9, "synonym")}
+    assert qu.parse("lounge shoes").text == "Casual Shoes"
+    np.testing.assert_allclose(qu.match_scores(qu.parse("lounge shoes")), [0.9, 0.0, 0.0, 0.0, 0.0])
+    # a synonym of several words, and a colour named beside it
+    assert qu.parse("grey work wear shoes").understood() == {"colour": "Grey", "category": "Formal Shoes"}
+    assert qu.parse("everyday shoes for men").understood()["category"] == "Casual Shoes"
+    # the composed phrase must be a product type: "gym station" is no category (Sports Station is a brand)
+    assert qu.parse("gym station").understood() == {"usage": "Sports"}
+    # a span the catalog names literally is never composed; nor where no type results ("lounge pants" is a value)
+    assert qu.parse("lounge pants").understood() == {"category": "Lounge Pants"}
+    assert qu.parse("casual shoes").groups[0].matches[0].via == "value"
+    assert qu.parse("lounge heels").understood() == {"usage": "Casual", "category": "Heels"}
+
+
+def test_composed_types_are_off_under_the_old_rules():
+    qu = QueryUnderstanding.build(SHOE_PRODUCTS, parse_synonyms(SHOE_SYNONYMS))
+    old = QueryUnderstanding(qu.vocabulary, qu.synonyms, compose=False)
+    assert old.parse("lounge shoes").understood() == {"usage": "Casual", "category": "Shoes"}
