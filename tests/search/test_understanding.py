@@ -237,3 +237,35 @@ def test_composed_types_are_off_under_the_old_rules():
     qu = QueryUnderstanding.build(SHOE_PRODUCTS, parse_synonyms(SHOE_SYNONYMS))
     old = QueryUnderstanding(qu.vocabulary, qu.synonyms, compose=False)
     assert old.parse("lounge shoes").understood() == {"usage": "Casual", "category": "Shoes"}
+
+
+SHOP_PRODUCTS = [
+    Product(id="d0", title="Acme Shorts", category=["Apparel", "Bottomwear", "Shorts"],
+            attributes={"gender": "Men", "colour": "Purple", "usage": "Casual"}),
+    Product(id="d1", title="Acme Trousers", category=["Apparel", "Bottomwear", "Trousers"],
+            attributes={"gender": "Women", "colour": "Black", "usage": "Formal"}),
+    Product(id="d2", title="Acme Shirt", category=["Apparel", "Topwear", "Shirts"],
+            attributes={"gender": "Men", "colour": "White", "usage": "Formal"}),
+    Product(id="d3", title="Acme Formal Shoes", category=["Footwear", "Shoes", "Formal Shoes"],
+            attributes={"gender": "Men", "colour": "Black", "usage": "Formal"}),
+    Product(id="d4", title="Acme Jhumka Earrings", category=["Accessories", "Jewellery", "Earrings"],
+            attributes={"gender": "Women", "colour": "Gold", "usage": "Ethnic"}),
+]
+
+
+def test_shipped_synonyms_know_everyday_shop_words():
+    from search.synonyms import load_synonyms
+
+    qu = QueryUnderstanding.build(SHOP_PRODUCTS, load_synonyms())
+    assert qu.parse("half pants for guys").understood() == {"category": "Shorts", "gender": "Men"}  # not Trousers
+    assert qu.parse("aubergine pants").understood() == {"colour": "Purple", "category": "Trousers"}
+    assert qu.parse("formal shirts").understood() == {"usage": "Formal", "category": "Shirts"}  # no Formal Shoes
+    assert qu.parse("office shoes").understood() == {"category": "Formal Shoes"}
+    assert qu.parse("sangeet jhumkas").understood() == {"usage": "Ethnic", "category": "Earrings"}
+    assert qu.parse("shoes for men").groups[-1].matches[0].via == "value"  # a catalog word stays the catalog's
+
+
+def test_the_plural_of_a_known_word_is_no_typo():
+    qu = QueryUnderstanding.build(SHOP_PRODUCTS, parse_synonyms("stud earrings => Earrings\n"))
+    assert qu.parse("gold studs").text is None  # "stud" is a known word (of a synonym): "studs" stays as typed
+    assert qu.parse("gold stdus").groups[0].matches[0].value == "Gold"
