@@ -136,3 +136,55 @@ TYPE: dict[str, tuple[str, ...]] = {
 }
 
 FIELDS = {"colour": COLOUR, "gender": AUDIENCE, "usage": OCCASION, "article_type": TYPE}
+
+# -- a second list, written after the shipped synonyms were extended and committed (7b9ec89), and never used to
+# change them: the probe's `--words fresh` measures what the synonyms' authors did not write for ------------------
+FRESH_COLOUR: dict[str, tuple[str, ...]] = {
+    "coal": ("Black",), "licorice": ("Black",), "porcelain": ("White", "Off White"), "alabaster": ("White", "Off White"),
+    "frost white": ("White",), "midnight navy": ("Navy Blue",), "sapphire blue": ("Blue",), "ocean": ("Blue", "Teal"),
+    "sea blue": ("Blue", "Turquoise Blue"), "cerulean": ("Blue",), "robin egg blue": ("Turquoise Blue", "Blue"),
+    "brick": ("Red", "Rust"), "rosewood": ("Maroon", "Burgundy", "Brown"), "lipstick red": ("Red",),
+    "strawberry": ("Red", "Pink"), "peony": ("Pink",), "powder pink": ("Pink",), "millennial pink": ("Pink", "Peach"),
+    "royal purple": ("Purple",), "mulberry": ("Purple", "Burgundy", "Maroon"), "wisteria": ("Lavender", "Purple"),
+    "latte": ("Beige", "Brown"), "toffee": ("Brown", "Tan"), "hazelnut": ("Brown", "Tan"),
+    "espresso brown": ("Brown", "Coffee Brown"), "olive drab": ("Olive",), "avocado": ("Green", "Olive"),
+    "seafoam": ("Sea Green", "Green", "Turquoise Blue"), "teal green": ("Teal", "Green", "Sea Green"),
+    "iron grey": ("Grey", "Charcoal"), "pewter": ("Grey", "Silver", "Steel"), "cement grey": ("Grey",),
+    "lemon yellow": ("Yellow",), "honey": ("Yellow", "Mustard", "Gold"), "saffron": ("Orange", "Yellow", "Mustard"),
+    "marigold": ("Yellow", "Orange", "Mustard"), "peach pink": ("Peach", "Pink"), "antique gold": ("Gold",),
+    "copper tone": ("Copper",),
+}
+FRESH_AUDIENCE: dict[str, tuple[str, ...]] = {
+    "mum": ("Women",), "mom": ("Women",), "mother": ("Women",), "sister": ("Women",), "grandma": ("Women",),
+    "bride": ("Women",), "dad": ("Men",), "father": ("Men",), "brother": ("Men",), "grandpa": ("Men",),
+    "groom": ("Men",), "schoolboy": ("Boys",), "schoolboys": ("Boys",), "schoolgirl": ("Girls",),
+    "schoolgirls": ("Girls",), "kiddos": ("Boys", "Girls"), "preteens": ("Boys", "Girls"), "couples": ("Unisex",),
+}
+FRESH_OCCASION: dict[str, tuple[str, ...]] = {
+    "presentation": ("Formal",), "conference": ("Formal",), "commute": ("Casual", "Formal"),
+    "running errands": ("Casual",), "lazy sunday": ("Casual",), "shopping trip": ("Casual",), "school": ("Casual",),
+    "pilates": ("Sports",), "zumba": ("Sports",), "crossfit": ("Sports",), "squash": ("Sports",),
+    "sprinting": ("Sports",), "weightlifting": ("Sports",), "dance class": ("Sports",),
+    "karwa chauth": ("Ethnic",), "reception": ("Ethnic", "Party"), "engagement": ("Ethnic", "Party"),
+    "temple": ("Ethnic",), "holi": ("Ethnic", "Casual"), "pongal": ("Ethnic",),
+    "bachelorette": ("Party",), "birthday party": ("Party",), "disco": ("Party",), "gala": ("Party", "Formal"),
+    "road trip": ("Travel", "Casual"), "sightseeing": ("Travel", "Casual"),
+}
+FRESH_TYPE: dict[str, tuple[str, ...]] = {
+    "henley": ("Tshirts",), "v neck tee": ("Tshirts",), "muscle tee": ("Tshirts", "Innerwear Vests"),
+    "overshirt": ("Shirts", "Jackets"), "flannel shirt": ("Shirts",), "linen shirt": ("Shirts",),
+    "denim shirt": ("Shirts",), "high tops": ("Casual Shoes",), "skate shoes": ("Casual Shoes",),
+    "court shoes": ("Heels",), "chelsea boots": ("Casual Shoes", "Formal Shoes", "Booties"),
+    "ankle boots": ("Booties", "Casual Shoes"), "slingbacks": ("Heels", "Sandals"), "gladiators": ("Sandals", "Flats"),
+    "kolhapuris": ("Sandals", "Flats"), "house slippers": ("Flip Flops",), "fanny pack": ("Waist Pouch",),
+    "bum bag": ("Waist Pouch",), "wristlet": ("Clutches", "Wallets"), "coin purse": ("Wallets",),
+    "suitcase": ("Trolley Bag",), "sweats": ("Track Pants", "Sweatshirts"), "tube top": ("Tops",),
+    "fleece": ("Sweatshirts", "Jackets"), "anorak": ("Jackets", "Rain Jacket"), "trench coat": ("Jackets",),
+    "peacoat": ("Jackets",), "loungewear": ("Lounge Pants", "Night suits", "Lounge Shorts"),
+    "dressing gown": ("Bath Robe", "Robe"), "onesie": ("Rompers", "Jumpsuit"), "lip balm": ("Lip Care",),
+    "lip tint": ("Lipstick", "Lip Gloss"), "moisturizer": ("Face Moisturisers",), "face cream": ("Face Moisturisers",),
+    "sunblock": ("Sunscreen",), "face wash": ("Face Wash and Cleanser",), "cleanser": ("Face Wash and Cleanser",),
+    "hair dye": ("Hair Colour",), "hair band": ("Headband",), "pantyhose": ("Stockings", "Tights"),
+    "thong": ("Briefs",), "boxer shorts": ("Boxers",), "y fronts": ("Briefs",),
+}
+FRESH = {"colour": FRESH_COLOUR, "gender": FRESH_AUDIENCE, "usage": FRESH_OCCASION, "article_type": FRESH_TYPE}
