@@ -20,7 +20,10 @@ that lose most. Asserts nothing. Needs the fashion catalog and an index built fr
 
     git show 50d0d85:search/default_synonyms.txt > /tmp/before_synonyms.txt
     .venv/bin/python benchmarks/shopper_wording.py --catalog /tmp/br3/catalog.jsonl --index /tmp/m/br/index \\
-        --before-synonyms /tmp/before_synonyms.txt [--per-family 60] [--seed 13] [--write DIR]
+        --before-synonyms /tmp/before_synonyms.txt [--words core|fresh] [--per-family 60] [--seed 13] [--write DIR]
+
+``--words fresh`` draws the everyday phrases from the second list of `benchmarks/shopper_words.py`, written after
+the shipped synonyms were extended and never used to change them: the measure that no one fitted.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, OCCASION, TYPE  # noqa: E402
+from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, FRESH, OCCASION, TYPE  # noqa: E402
 
 from search.synonyms import Synonyms  # noqa: E402
 
 GRADED = ("article_type", "colour", "gender", "usage")
 SLOT_WORDS = {"colour": COLOUR, "gender": AUDIENCE, "usage": OCCASION, "article_type": TYPE}
+WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH}
 LITERAL_GENDER = {"Men": ("men's", "for men"), "Women": ("women's", "for women"), "Boys": ("boys'", "for boys"),
                   "Girls": ("girls'", "for girls")}
 
@@ -89,9 +93,10 @@ def _everyday(words: dict[str, tuple[str, ...]], value: str, rng: random.Random)
     return rng.choice(options) if options else None
 
 
-def _slot(name: str, value: str, everyday: bool, rng: random.Random) -> tuple[str, frozenset[str], str | None] | None:
+def _slot(name: str, value: str, everyday: bool, rng: random.Random,
+          lists: dict[str, dict[str, tuple[str, ...]]]) -> tuple[str, frozenset[str], str | None] | None:
     """(text, accepted values, the everyday phrase or None) for one slot of a query naming ``value``."""
-    words = SLOT_WORDS[name]
+    words = lists[name]
     if everyday:
         phrase = _everyday(words, value, rng)
         if phrase is None:
@@ -116,8 +121,8 @@ FAMILIES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
 }
 
 
-def build_probe(products: Sequence, per_family: int, seed: int, min_support: int = 3,
-                max_judged: int = 1500) -> tuple[list[Probe], dict[str, dict[str, int]]]:
+def build_probe(products: Sequence, per_family: int, seed: int, min_support: int = 3, max_judged: int = 1500,
+                lists: dict[str, dict[str, tuple[str, ...]]] = SLOT_WORDS) -> tuple[list[Probe], dict[str, dict[str, int]]]:
     """Queries per family from random products' values, each phrased with everyday words, and their grades."""
     rng = random.Random(seed)
     values = product_values(products)
@@ -133,7 +138,7 @@ def build_probe(products: Sequence, per_family: int, seed: int, min_support: int
         # the family's first everyday slot is its focus: a phrase drawn uniformly, then a product it describes, so
         # every phrase is asked about alike (not 78% "Casual" as the catalog's products would have it)
         focus = next(name for name, mode in slots if mode == "yes")
-        words = SLOT_WORDS[focus]
+        words = lists[focus]
         made, tries = 0, 0
         while made < per_family and tries < per_family * 200:
             tries += 1
@@ -150,14 +155,15 @@ def build_probe(products: Sequence, per_family: int, seed: int, min_support: int
                 if name == focus:
                     slot: tuple[str, frozenset[str], str | None] | None = (chosen, frozenset(words[chosen]), chosen)
                 else:
-                    slot = _slot(name, v[name], everyday, rng) if v[name] else None
+                    slot = _slot(name, v[name], everyday, rng, lists) if v[name] else None
                 if slot is None or not slot[0]:
                     break
                 parts[name], intent[name], phrase = slot
                 phrases += [phrase] if phrase else []
             else:
                 template = rng.choice(templates)
-                if "gender" in parts and parts["gender"] in AUDIENCE_AFTER_ONLY and template.startswith("{gender}"):
+                after_only = AUDIENCE_AFTER_ONLY if lists is SLOT_WORDS else lists["gender"]  # fresh: "for mum"
+                if "gender" in parts and parts["gender"] in after_only and template.startswith("{gender}"):
                     template = next((t for t in templates if not t.startswith("{gender}")), template)
                     if template.startswith("{gender}"):
                         continue
@@ -182,7 +188,7 @@ def build_probe(products: Sequence, per_family: int, seed: int, min_support: int
 def in_file(phrase: str, synonyms: Synonyms) -> bool:
     """Whether the shipped synonyms name ``phrase`` as a source (by key: case and plurals do not matter); an
     audience word also as "for <word>" ("for him"), as the probe's templates put it after the type."""
-    return phrase in synonyms or (phrase in AUDIENCE and f"for {phrase}" in synonyms)
+    return phrase in synonyms or (phrase in {**AUDIENCE, **FRESH["gender"]} and f"for {phrase}" in synonyms)
 
 
 def write_probe(probes: list[Probe], qrels: dict[str, dict[str, int]], out: Path) -> None:
@@ -204,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also the rules of before: this synonyms file (no defaults), no composed phrases")
     parser.add_argument("--per-family", type=int, default=60)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--words", choices=sorted(WORD_LISTS), default="core",
+                        help="core: the first word list; fresh: the one written after the synonyms (held out)")
     parser.add_argument("--modes", default="default", help="comma-separated eval modes")
     parser.add_argument("--write", type=Path, default=None, help="also write queries.jsonl + qrels.txt here")
     parser.add_argument("--show", type=int, default=12, help="queries listed that lose most / gain most")
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     from search.understanding import QueryUnderstanding
 
     products = load_catalog(args.catalog, skip_invalid=True).products
-    probes, qrels = build_probe(products, args.per_family, args.seed)
+    probes, qrels = build_probe(products, args.per_family, args.seed, lists=WORD_LISTS[args.words])
     if args.write:
         write_probe(probes, qrels, args.write)
     searcher = open_searcher(args.index)

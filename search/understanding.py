@@ -171,9 +171,7 @@ class QueryUnderstanding:
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
         known = word in self._known and word not in self._described_only
-        one = singular(word)  # the plural of a known word is no typo ("studs" is never "stud" misspelt)
-        known = known or (one != word and one in self._known and one not in self._described_only)
-        return not (known or one in self._keys or not word.isalpha()
+        return not (known or singular(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
     def _corrections(self, word: str) -> tuple[str, ...]:

@@ -264,8 +264,3 @@ def test_shipped_synonyms_know_everyday_shop_words():
     assert qu.parse("sangeet jhumkas").understood() == {"usage": "Ethnic", "category": "Earrings"}
     assert qu.parse("shoes for men").groups[-1].matches[0].via == "value"  # a catalog word stays the catalog's
 
-
-def test_the_plural_of_a_known_word_is_no_typo():
-    qu = QueryUnderstanding.build(SHOP_PRODUCTS, parse_synonyms("stud earrings => Earrings\n"))
-    assert qu.parse("gold studs").text is None  # "stud" is a known word (of a synonym): "studs" stays as typed
-    assert qu.parse("gold stdus").groups[0].matches[0].value == "Gold"
