@@ -31,7 +31,7 @@ from search.attribute_kernels import Postings, QueryLists, ScratchPool, build_po
 from search.fusion import Run
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
-from search.vocabulary import CATEGORY, Vocabulary
+from search.vocabulary import CATEGORY, Vocabulary, common_english_words
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -104,11 +104,14 @@ class QueryUnderstanding:
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
     def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
-                 title_words: bool = True, rewrite: bool = True, type_first: bool = True, compose: bool = True):
+                 title_words: bool = True, rewrite: bool = True, type_first: bool = True, compose: bool = True,
+                 english: bool = True):
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
         signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
-        `_composed`. The last five exist to compare with the old rules."""
+        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more is never corrected,
+        unless the catalog's descriptions use it (those follow their own rule, `_corrections`). The last six exist to
+        compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
         self.min_corrected = min_corrected
@@ -152,6 +155,7 @@ class QueryUnderstanding:
             self._described_only = described - self._known
             self._known |= described
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
+        self._english = common_english_words() if english else frozenset()
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for w, count in spell_words.items():
@@ -170,7 +174,8 @@ class QueryUnderstanding:
 
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
-        known = word in self._known and word not in self._described_only
+        english = len(word) >= SHORT_WORD and word in self._english  # "fla" is no word a shopper means
+        known = (word in self._known or english) and word not in self._described_only
         return not (known or singular(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 

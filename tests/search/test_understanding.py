@@ -264,3 +264,18 @@ def test_shipped_synonyms_know_everyday_shop_words():
     assert qu.parse("sangeet jhumkas").understood() == {"usage": "Ethnic", "category": "Earrings"}
     assert qu.parse("shoes for men").groups[-1].matches[0].via == "value"  # a catalog word stays the catalog's
 
+
+
+def test_common_english_words_are_never_corrected_towards_catalog_words():
+    from search.vocabulary import common_english_words
+
+    assert {"gala", "bride", "father"} <= common_english_words() and "snekaers" not in common_english_words()
+    products = [*SHOP_PRODUCTS, Product(id="d5", title="Brie Gals Feather Top", brand="Brie",
+                                        category=["Apparel", "Tops"], attributes={"gender": "Women"})]
+    qu = QueryUnderstanding.build(products, parse_synonyms("gals => Women\n"))
+    for text in ("gala trousers", "shorts for bride", "shirts for father"):
+        assert qu.parse(text).text is None, text  # not "gals", "brie", "feather"
+    assert qu.parse("trousers for gals").understood() == {"category": "Trousers", "gender": "Women"}
+    assert qu.parse("trosers").text == "trousers"  # typos still are
+    old = QueryUnderstanding(qu.vocabulary, qu.synonyms, english=False)
+    assert old.parse("gala trousers").text == "Women trousers"  # "gala" taken for "gals"
