@@ -109,8 +109,8 @@ class QueryUnderstanding:
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
         signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
-        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more is never corrected,
-        unless the catalog's descriptions use it (those follow their own rule, `_corrections`). The last six exist to
+        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more that the catalog
+        does not use is corrected only to a catalog value's word one slip away (`_corrections`). The last six exist to
         compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
@@ -127,6 +127,7 @@ class QueryUnderstanding:
         spell_words = dict(vocabulary.value_words)
         for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
             spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
+        catalog_words = set(spell_words) | {key for key in vocabulary.by_key if key.isalpha()}  # not synonyms'
         self._synonym_words: dict[str, list[list[str]]] = {}  # source key -> its targets' words (`_composed`)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
@@ -155,7 +156,11 @@ class QueryUnderstanding:
             self._described_only = described - self._known
             self._known |= described
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
-        self._english = common_english_words() if english else frozenset()
+        # a common English word the catalog does not use: what the shopper meant, unless one slip from a catalog
+        # value's word ("bets" for belts, "sorts" for sports; "gala" stays, though one slip from the synonym "gals")
+        self._english = frozenset(w for w in common_english_words() if len(w) >= SHORT_WORD and w not in self._known
+                                  ) if english else frozenset()
+        self._catalog_words = catalog_words
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for w, count in spell_words.items():
@@ -174,8 +179,7 @@ class QueryUnderstanding:
 
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
-        english = len(word) >= SHORT_WORD and word in self._english  # "fla" is no word a shopper means
-        known = (word in self._known or english) and word not in self._described_only
+        known = word in self._known and word not in self._described_only
         return not (known or singular(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
@@ -192,6 +196,8 @@ class QueryUnderstanding:
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
         if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
             found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)]
+        elif word in self._english:  # a common English word: a catalog value's slip, or itself ("gala", "father")
+            found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)]
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
