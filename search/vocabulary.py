@@ -27,7 +27,8 @@ ID_LIKE_SHARE = 0.5
 MIN_ID_LIKE = 200
 DESCRIPTION_SAMPLE = 5000
 # An English word seen this often in symspellpy's frequency list (82k words, shipped with the package) is a word
-# the shopper meant ("gala", "bride", "father"), never a typo of a catalog word ("gals", "brie", "feather").
+# the shopper meant ("gala", "bride", "father"), not a typo of a catalog word ("gals", "brie", "feather"), unless
+# one slip from a catalog value's word ("bets": belts; `search.understanding`).
 COMMON_ENGLISH_COUNT = 1_000_000
 
 
