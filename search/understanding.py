@@ -31,7 +31,7 @@ from search.attribute_kernels import Postings, QueryLists, ScratchPool, build_po
 from search.fusion import Run
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
-from search.vocabulary import CATEGORY, Vocabulary
+from search.vocabulary import CATEGORY, Vocabulary, common_english_words
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -104,16 +104,20 @@ class QueryUnderstanding:
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
     def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
-                 title_words: bool = True, rewrite: bool = True, type_first: bool = True):
+                 title_words: bool = True, rewrite: bool = True, type_first: bool = True, compose: bool = True,
+                 english: bool = True):
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
-        signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`. The last four exist
-        to compare with the old rules."""
+        signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
+        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more that the catalog
+        does not use is corrected only to a catalog value's word one slip away (`_corrections`). The last six exist to
+        compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
         self.min_corrected = min_corrected
         self.rewrite = rewrite
         self.type_first = type_first
+        self.compose = compose
         self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (rows sorted by code, offsets)
         for name, f in vocabulary.fields.items():
             order = np.argsort(f.codes, kind="stable")
@@ -123,10 +127,13 @@ class QueryUnderstanding:
         spell_words = dict(vocabulary.value_words)
         for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
             spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
+        catalog_words = set(spell_words) | {key for key in vocabulary.by_key if key.isalpha()}  # not synonyms'
+        self._synonym_words: dict[str, list[list[str]]] = {}  # source key -> its targets' words (`_composed`)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
             if found:
                 self._synonym_targets[key] = list(dict.fromkeys(found))
+            self._synonym_words[key] = [words(t) for t in targets]
         for key in self._synonym_targets:
             for w in words(synonyms.phrase(key)):
                 spell_words[w] = spell_words.get(w, 0) + 1
@@ -149,6 +156,11 @@ class QueryUnderstanding:
             self._described_only = described - self._known
             self._known |= described
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
+        # a common English word the catalog does not use: what the shopper meant, unless one slip from a catalog
+        # value's word ("bets" for belts, "sorts" for sports; "gala" stays, though one slip from the synonym "gals")
+        self._english = frozenset(w for w in common_english_words() if len(w) >= SHORT_WORD and w not in self._known
+                                  ) if english else frozenset()
+        self._catalog_words = catalog_words
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for w, count in spell_words.items():
@@ -184,6 +196,8 @@ class QueryUnderstanding:
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
         if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
             found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)]
+        elif word in self._english:  # a common English word: a catalog value's slip, or itself ("gala", "father")
+            found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)]
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
@@ -202,6 +216,27 @@ class QueryUnderstanding:
             if (name, code) not in out:
                 out[(name, code)] = Match(name, self.vocabulary.value(name, code), code, CONFIDENCE["synonym"],
                                           "synonym")
+        return tuple(out.values())
+
+    def _composed(self, span: list[str]) -> tuple[Match, ...]:
+        """The product type a span of several words names once a synonym inside it is read as what it stands for:
+        "lounge shoes" -> Casual Shoes ("lounge" means the usage Casual, and "casual shoes" is a category of the
+        catalog), "office shoes" -> Formal Shoes, "gym sandals" -> Sports Sandals. Only a category (a product type)
+        is composed so: the span then names that type, where its words one by one named another ("shoes") and an
+        attribute. Confidence as a synonym's; () when no such type."""
+        if not self.compose or len(span) < 2:
+            return ()
+        out: dict[tuple[str, int], Match] = {}
+        for a in range(len(span)):
+            for b in range(a + 1, len(span) + 1):
+                if b - a == len(span) or (b - a == 1 and span[a] in STOP_WORDS):
+                    continue
+                for target in self._synonym_words.get(key_of_words(span[a:b]), ()):
+                    pairs = self.vocabulary.lookup(key_of_words([*span[:a], *target, *span[b:]]))
+                    if any(name == CATEGORY for name, _ in pairs):
+                        for name, code in pairs:
+                            out.setdefault((name, code), Match(name, self.vocabulary.value(name, code), code,
+                                                               CONFIDENCE["synonym"], "synonym"))
         return tuple(out.values())
 
     def _parse(self, text: str) -> ParsedQuery:
@@ -224,9 +259,12 @@ class QueryUnderstanding:
                 if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
                     more = [m for w in others[i] for m in self._candidates(key_of_words([w]))]
                     matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
+                composed = not matches and length > 1
+                if composed:
+                    matches = self._composed(span)
                 if not matches:
                     continue
-                said[i:i + length] = self._said(span, matches)
+                said[i:i + length] = self._said(span, matches, lead=not composed)
                 n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
                 if n_fixed:
                     factor = CORRECTED_FACTOR ** n_fixed
@@ -243,14 +281,15 @@ class QueryUnderstanding:
                 i += 1
         return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched)
 
-    def _said(self, span: list[str], matches: tuple[Match, ...]) -> list[str]:
+    def _said(self, span: list[str], matches: tuple[Match, ...], lead: bool = True) -> list[str]:
         """What the signals search for a matched span: a synonym span becomes the catalog values it names (led by
-        its own words when the catalog's titles use them all: "tote" -> "tote Handbags"), anything else its
-        (corrected) words."""
+        its own words when ``lead`` and the catalog's titles use them all: "tote" -> "tote Handbags"; a composed type
+        never: "lounge shoes" -> "Casual Shoes", not Lounge Pants' words), anything else its (corrected) words."""
         if not any(m.via == "synonym" for m in matches) or any(m.via == "value" for m in matches):
             return list(span)
         values = " ".join(dict.fromkeys(m.value for m in matches))
-        lead = " ".join(span) + " " if all(w in self._title_known for w in span) else ""
+        lead = lead and all(w in self._title_known for w in span)
+        lead = " ".join(span) + " " if lead else ""
         return [lead + values] + [""] * (len(span) - 1)
 
     @staticmethod

@@ -195,3 +195,90 @@ def test_typos_of_joined_values_description_words_and_ambiguous_typos():
     assert {("category", "Kurtas"), ("category", "Kurtis")} <= values
     values = {(m.field, m.value) for m in qu.parse("black fla").groups[1].matches}  # flat or fila, a letter lost
     assert {("category", "Flats"), ("brand", "FILA")} <= values
+
+
+SHOE_PRODUCTS = [
+    Product(id="s0", title="Acme Grey Casual Shoes", brand="Acme", category=["Footwear", "Shoes", "Casual Shoes"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s1", title="Acme Grey Formal Shoes", brand="Acme", category=["Footwear", "Shoes", "Formal Shoes"],
+            attributes={"usage": "Formal", "colour": "Grey"}),
+    Product(id="s2", title="Acme Grey Heels", brand="Acme", category=["Footwear", "Shoes", "Heels"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s3", title="Acme Lounge Pants", brand="Acme", category=["Apparel", "Lounge Pants"],
+            attributes={"usage": "Casual", "colour": "Grey"}),
+    Product(id="s4", title="Sports Station Grey Tee", brand="Sports Station", category=["Apparel", "Tshirts"],
+            attributes={"usage": "Sports", "colour": "Grey"}),
+]
+SHOE_SYNONYMS = "lounge, everyday => Casual\noffice, work wear => Formal\ngym => Sports\ngrey, gray\n"
+
+
+def test_a_synonym_composed_with_the_next_word_names_another_product_type():
+    qu = QueryUnderstanding.build(SHOE_PRODUCTS, parse_synonyms(SHOE_SYNONYMS))
+    # "lounge" means the usage Casual and "casual shoes" is a category: the span names Casual Shoes, not usage
+    # Casual + Shoes (which the heels s2 hold as well), and the signals search the catalog's type, not "lounge"
+    (group,) = qu.parse("lounge shoes").groups
+    assert group.words == "lounge shoes"
+    assert {(m.field, m.value, m.confidence, m.via) for m in group.matches} == {
+        ("category", "Casual Shoes", 0.9, "synonym")}
+    assert qu.parse("lounge shoes").text == "Casual Shoes"
+    np.testing.assert_allclose(qu.match_scores(qu.parse("lounge shoes")), [0.9, 0.0, 0.0, 0.0, 0.0])
+    # a synonym of several words, and a colour named beside it
+    assert qu.parse("grey work wear shoes").understood() == {"colour": "Grey", "category": "Formal Shoes"}
+    assert qu.parse("everyday shoes for men").understood()["category"] == "Casual Shoes"
+    # the composed phrase must be a product type: "gym station" is no category (Sports Station is a brand)
+    assert qu.parse("gym station").understood() == {"usage": "Sports"}
+    # a span the catalog names literally is never composed; nor where no type results ("lounge pants" is a value)
+    assert qu.parse("lounge pants").understood() == {"category": "Lounge Pants"}
+    assert qu.parse("casual shoes").groups[0].matches[0].via == "value"
+    assert qu.parse("lounge heels").understood() == {"usage": "Casual", "category": "Heels"}
+
+
+def test_composed_types_are_off_under_the_old_rules():
+    qu = QueryUnderstanding.build(SHOE_PRODUCTS, parse_synonyms(SHOE_SYNONYMS))
+    old = QueryUnderstanding(qu.vocabulary, qu.synonyms, compose=False)
+    assert old.parse("lounge shoes").understood() == {"usage": "Casual", "category": "Shoes"}
+
+
+SHOP_PRODUCTS = [
+    Product(id="d0", title="Acme Shorts", category=["Apparel", "Bottomwear", "Shorts"],
+            attributes={"gender": "Men", "colour": "Purple", "usage": "Casual"}),
+    Product(id="d1", title="Acme Trousers", category=["Apparel", "Bottomwear", "Trousers"],
+            attributes={"gender": "Women", "colour": "Black", "usage": "Formal"}),
+    Product(id="d2", title="Acme Shirt", category=["Apparel", "Topwear", "Shirts"],
+            attributes={"gender": "Men", "colour": "White", "usage": "Formal"}),
+    Product(id="d3", title="Acme Formal Shoes", category=["Footwear", "Shoes", "Formal Shoes"],
+            attributes={"gender": "Men", "colour": "Black", "usage": "Formal"}),
+    Product(id="d4", title="Acme Jhumka Earrings", category=["Accessories", "Jewellery", "Earrings"],
+            attributes={"gender": "Women", "colour": "Gold", "usage": "Ethnic"}),
+]
+
+
+def test_shipped_synonyms_know_everyday_shop_words():
+    from search.synonyms import load_synonyms
+
+    qu = QueryUnderstanding.build(SHOP_PRODUCTS, load_synonyms())
+    assert qu.parse("half pants for guys").understood() == {"category": "Shorts", "gender": "Men"}  # not Trousers
+    assert qu.parse("aubergine pants").understood() == {"colour": "Purple", "category": "Trousers"}
+    assert qu.parse("formal shirts").understood() == {"usage": "Formal", "category": "Shirts"}  # no Formal Shoes
+    assert qu.parse("office shoes").understood() == {"category": "Formal Shoes"}
+    assert qu.parse("sangeet jhumkas").understood() == {"usage": "Ethnic", "category": "Earrings"}
+    assert qu.parse("shoes for men").groups[-1].matches[0].via == "value"  # a catalog word stays the catalog's
+
+
+
+def test_common_english_words_are_corrected_only_to_a_catalog_value_one_slip_away():
+    from search.vocabulary import common_english_words
+
+    assert {"gala", "bride", "father"} <= common_english_words() and "snekaers" not in common_english_words()
+    products = [*SHOP_PRODUCTS, Product(id="d5", title="Brie Gals Feather Top", category=["Apparel", "Tops"],
+                                        attributes={"gender": "Women"}),
+                Product(id="d6", title="Acme Belt", category=["Accessories", "Belts"], attributes={"usage": "Sports"})]
+    qu = QueryUnderstanding.build(products, parse_synonyms("gals => Women\n"))
+    for text in ("gala trousers", "shorts for bride", "shirts for father"):
+        assert qu.parse(text).text is None, text  # not "gals" (a synonym's word), "brie", "feather" (title words)
+    # one slip from a catalog value's word, a common word is still that value misspelt
+    assert qu.parse("women's bets").text == "women's belts"
+    assert qu.parse("trousers for gals").understood() == {"category": "Trousers", "gender": "Women"}
+    assert qu.parse("trosers").text == "trousers"  # typos still are
+    old = QueryUnderstanding(qu.vocabulary, qu.synonyms, english=False)
+    assert old.parse("gala trousers").text == "Women trousers"  # "gala" taken for "gals"

@@ -1,0 +1,295 @@
+"""Shopper wording probe (issue #13): text queries phrased with everyday words, graded by catalog attributes.
+
+The derived relevance sets (`eval build-qrels`) phrase queries with the catalog's own labels ("navy blue
+tshirts for women"), which flatters query understanding. This probe asks for the same attribute combinations
+in the words shoppers use ("navy tees for ladies", "office shoes", "joggers for guys"), drawn from
+`benchmarks/shopper_words.py`, a word list kept apart from the shipped synonyms, and grades the results by the
+products' attributes, like `eval.derive`: grade 2 = the article type and every other named value match,
+1 = the type matches and one other value fails (a Unisex product suits a query for men or women, and a
+kids' Unisex product one for boys or girls). Families: colour+audience+type, occasion+type (usage),
+shade+type, audience+type, everyday type names (+ a plain colour or gender).
+
+Each query's everyday phrases are looked up in the synonyms the engine ships (`search/default_synonyms.txt`):
+the table splits every family into queries whose phrases are all in that file and queries with a phrase the
+file does not hold. With ``--words core`` the synonyms were extended after that list was written, by the same
+hand, so its "in file" part flatters them; ``--words fresh`` (below) is the held-out measure.
+
+Side by side in one process: the query understanding of before (``--before-synonyms``, a synonyms file, e.g.
+main's, loaded without the defaults, and the parser's older rules: no phrase composed from a synonym and common
+English words corrected too, see `QueryUnderstanding(compose=..., english=...)`) and of now. Prints per family
+nDCG@10 of the default mode, then the queries that lose most. Asserts nothing. Needs the fashion catalog and an
+index built from it (~2 GB RAM at 44k).
+
+    git show 50d0d85:search/default_synonyms.txt > /tmp/before_synonyms.txt
+    .venv/bin/python benchmarks/shopper_wording.py --catalog /tmp/br3/catalog.jsonl --index /tmp/m/br/index \\
+        --before-synonyms /tmp/before_synonyms.txt [--words core|fresh] [--per-family 60] [--seed 13] [--write DIR]
+
+``--words fresh`` draws the everyday phrases from the second list of `benchmarks/shopper_words.py`, written after
+the shipped synonyms were extended and never used to change them: the measure that no one fitted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, FRESH, OCCASION, TYPE  # noqa: E402
+
+from search.synonyms import Synonyms  # noqa: E402
+
+GRADED = ("article_type", "colour", "gender", "usage")
+SLOT_WORDS = {"colour": COLOUR, "gender": AUDIENCE, "usage": OCCASION, "article_type": TYPE}
+WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH}
+LITERAL_GENDER = {"Men": ("men's", "for men"), "Women": ("women's", "for women"), "Boys": ("boys'", "for boys"),
+                  "Girls": ("girls'", "for girls")}
+
+
+@dataclass
+class Probe:
+    id: str
+    family: str
+    text: str
+    intent: dict[str, frozenset[str]]  # field -> the values a shopper would accept
+    phrases: list[str] = field(default_factory=list)  # the everyday phrases the text uses
+
+
+def product_values(products: Sequence) -> list[dict[str, str]]:
+    return [{k: p.attributes.get(k, "") for k in (*GRADED, "age_group")} for p in products]
+
+
+def holds(values: dict[str, str], name: str, wanted: frozenset[str]) -> bool:
+    actual = values[name]
+    if actual in wanted:
+        return True
+    if name == "gender" and actual == "Unisex":
+        kids = values["age_group"].startswith("Kids")
+        return bool(wanted & ({"Boys", "Girls"} if kids else {"Men", "Women"}))
+    return False
+
+
+def grade(values: dict[str, str], intent: dict[str, frozenset[str]]) -> int:
+    if values["article_type"] not in intent["article_type"]:
+        return 0
+    misses = sum(not holds(values, k, v) for k, v in intent.items() if k != "article_type")
+    return 2 if misses == 0 else 1 if misses == 1 else 0
+
+
+def _everyday(words: dict[str, tuple[str, ...]], value: str, rng: random.Random) -> str | None:
+    options = sorted(p for p, vals in words.items() if value in vals)
+    return rng.choice(options) if options else None
+
+
+def _slot(name: str, value: str, everyday: bool, rng: random.Random,
+          lists: dict[str, dict[str, tuple[str, ...]]]) -> tuple[str, frozenset[str], str | None] | None:
+    """(text, accepted values, the everyday phrase or None) for one slot of a query naming ``value``."""
+    words = lists[name]
+    if everyday:
+        phrase = _everyday(words, value, rng)
+        if phrase is None:
+            return None
+        return phrase, frozenset(words[phrase]), phrase
+    if name == "gender":
+        return (LITERAL_GENDER[value][0] if value in LITERAL_GENDER else None) or "", frozenset({value}), None
+    return value.lower(), frozenset({value}), None
+
+
+# family -> (slots naming values: (field, everyday?) with "?" = either), templates
+FAMILIES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+    "colour+audience+type": ((("colour", "yes"), ("gender", "yes"), ("article_type", "either")),
+                             ("{colour} {article_type} for {gender}", "{gender} {colour} {article_type}")),
+    "occasion+type": ((("usage", "yes"), ("article_type", "either")),
+                      ("{usage} {article_type}", "{article_type} for {usage}")),
+    "shade+type": ((("colour", "yes"), ("article_type", "no")), ("{colour} {article_type}", "{article_type} in {colour}")),
+    "audience+type": ((("gender", "yes"), ("article_type", "no")),
+                      ("{gender} {article_type}", "{article_type} for {gender}")),
+    "everyday type": ((("article_type", "yes"), ("gender", "no")), ("{gender} {article_type}",)),
+    "everyday type+colour": ((("article_type", "yes"), ("colour", "no")), ("{colour} {article_type}",)),
+}
+
+
+def build_probe(products: Sequence, per_family: int, seed: int, min_support: int = 3, max_judged: int = 1500,
+                lists: dict[str, dict[str, tuple[str, ...]]] = SLOT_WORDS) -> tuple[list[Probe], dict[str, dict[str, int]]]:
+    """Queries per family from random products' values, each phrased with everyday words, and their grades."""
+    rng = random.Random(seed)
+    values = product_values(products)
+    by_value: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row, v in enumerate(values):
+        for name in GRADED:
+            if v[name]:
+                by_value[(name, v[name])].append(row)
+    probes: list[Probe] = []
+    qrels: dict[str, dict[str, int]] = {}
+    seen: set[str] = set()
+    for family, (slots, templates) in FAMILIES.items():
+        # the family's first everyday slot is its focus: a phrase drawn uniformly, then a product it describes, so
+        # every phrase is asked about alike (not 78% "Casual" as the catalog's products would have it)
+        focus = next(name for name, mode in slots if mode == "yes")
+        words = lists[focus]
+        made, tries = 0, 0
+        while made < per_family and tries < per_family * 200:
+            tries += 1
+            chosen = rng.choice(sorted(words))
+            rows = [r for value in words[chosen] for r in by_value[(focus, value)]]
+            if not rows:
+                continue
+            v = values[rng.choice(rows)]
+            parts: dict[str, str] = {}
+            intent: dict[str, frozenset[str]] = {}
+            phrases: list[str] = []
+            for name, mode in slots:
+                everyday = mode == "yes" or (mode == "either" and rng.random() < 0.5)
+                if name == focus:
+                    slot: tuple[str, frozenset[str], str | None] | None = (chosen, frozenset(words[chosen]), chosen)
+                else:
+                    slot = _slot(name, v[name], everyday, rng, lists) if v[name] else None
+                if slot is None or not slot[0]:
+                    break
+                parts[name], intent[name], phrase = slot
+                phrases += [phrase] if phrase else []
+            else:
+                template = rng.choice(templates)
+                after_only = AUDIENCE_AFTER_ONLY if lists is SLOT_WORDS else lists["gender"]  # fresh: "for mum"
+                if "gender" in parts and parts["gender"] in after_only and template.startswith("{gender}"):
+                    template = next((t for t in templates if not t.startswith("{gender}")), template)
+                    if template.startswith("{gender}"):
+                        continue
+                if template.endswith("for {gender}") and "gender" in parts and parts["gender"] in (
+                        g for g, _ in LITERAL_GENDER.values()):
+                    continue
+                text = " ".join(template.format(**parts).split())
+                if text in seen:
+                    continue
+                grades = {products[r].id: g for t in intent["article_type"] for r in by_value[("article_type", t)]
+                          if (g := grade(values[r], intent))}
+                if sum(g == 2 for g in grades.values()) < min_support or len(grades) > max_judged:
+                    continue
+                seen.add(text)
+                qid = f"s{len(probes):04d}"
+                probes.append(Probe(qid, family, text, intent, phrases))
+                qrels[qid] = grades
+                made += 1
+    return probes, qrels
+
+
+def in_file(phrase: str, synonyms: Synonyms) -> bool:
+    """Whether the shipped synonyms name ``phrase`` as a source (by key: case and plurals do not matter); an
+    audience word also as "for <word>" ("for him"), as the probe's templates put it after the type."""
+    return phrase in synonyms or (phrase in {**AUDIENCE, **FRESH["gender"]} and f"for {phrase}" in synonyms)
+
+
+def write_probe(probes: list[Probe], qrels: dict[str, dict[str, int]], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "queries.jsonl").open("w", encoding="utf-8") as fh:
+        for p in probes:
+            fh.write(json.dumps({"id": p.id, "text": p.text, "kind": "text", "family": p.family, "split": "test",
+                                 "intent": {k: sorted(v) for k, v in p.intent.items()}}) + "\n")
+    with (out / "qrels.txt").open("w", encoding="utf-8") as fh:
+        for qid, grades in qrels.items():
+            fh.writelines(f"{qid} 0 {doc} {g}\n" for doc, g in grades.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument("--index", type=Path, required=True, help="an index built from --catalog")
+    parser.add_argument("--before-synonyms", type=Path, default=None,
+                        help="also the rules of before: this synonyms file (no defaults), no composed phrases")
+    parser.add_argument("--per-family", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--words", choices=sorted(WORD_LISTS), default="core",
+                        help="core: the first word list; fresh: the one written after the synonyms (held out)")
+    parser.add_argument("--modes", default="default", help="comma-separated eval modes")
+    parser.add_argument("--write", type=Path, default=None, help="also write queries.jsonl + qrels.txt here")
+    parser.add_argument("--show", type=int, default=12, help="queries listed that lose most / gain most")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    if not args.catalog.is_file():
+        print(f"skipped: no catalog at {args.catalog}")
+        return 0
+    from eval.metrics import query_metric
+    from eval.modes import resolve_modes
+    from eval.relevance import Query
+    from eval.runner import open_searcher, run_modes
+    from indexer.catalog import load_catalog
+    from search.synonyms import load_synonyms
+    from search.understanding import QueryUnderstanding
+
+    products = load_catalog(args.catalog, skip_invalid=True).products
+    probes, qrels = build_probe(products, args.per_family, args.seed, lists=WORD_LISTS[args.words])
+    if args.write:
+        write_probe(probes, qrels, args.write)
+    searcher = open_searcher(args.index)
+    if searcher.index.n_products != len(products):
+        raise SystemExit(f"the index holds {searcher.index.n_products} products, the catalog {len(products)}")
+    now = searcher.understanding
+    shipped = now.synonyms
+    rules = {"now": now}
+    if args.before_synonyms:
+        rules = {"before": QueryUnderstanding(now.vocabulary, load_synonyms(args.before_synonyms, defaults=False),
+                                              compose=False, english=False), **rules}
+    queries = [Query(id=p.id, text=p.text, split="test", family=p.family) for p in probes]
+    modes = resolve_modes(args.modes.split(","))
+    ndcg: dict[tuple[str, str], dict[str, float]] = {}
+    searched: dict[str, dict[str, str]] = {}
+    for name, qu in rules.items():
+        searcher.__dict__["understanding"] = qu
+        run = run_modes(searcher, modes, queries, k=10, progress=False)
+        searched[name] = {p.id: qu.parse(p.text).text or "(as typed)" for p in probes}
+        for mode in modes:
+            ranked = run.runs[mode.name].ranked
+            ndcg[(name, mode.name)] = {p.id: query_metric("ndcg@10", ranked[p.id], qrels[p.id]) for p in probes}
+    searcher.__dict__["understanding"] = now
+    held = {p.id: not all(in_file(w, shipped) for w in p.phrases) for p in probes}
+    print(f"{len(probes)} probe queries on {len(products)} products; everyday phrases: "
+          f"{sum(len(p.phrases) for p in probes)} uses of {len({w for p in probes for w in p.phrases})} phrases, "
+          f"queries with a phrase the shipped synonyms lack: {sum(held.values())}\n")
+    cols = [f"{r} {m.name}" for m in modes for r in rules]
+    print("| family | part | n | " + " | ".join(cols) + " |\n|---|---|---|" + "---|" * len(cols))
+    families = [*FAMILIES, "all"]
+    for family in families:
+        for part, keep in (("all", lambda q: True), ("in file", lambda q: not held[q]),
+                           ("NOT in file (held out)", lambda q: held[q])):
+            ids = [p.id for p in probes if (family == "all" or p.family == family) and keep(p.id)]
+            if not ids:
+                continue
+            row = [f"{np.mean([ndcg[(r, m.name)][i] for i in ids]):.3f}" for m in modes for r in rules]
+            print(f"| {family} | {part} | {len(ids)} | " + " | ".join(row) + " |")
+    words = sorted({w for p in probes for w in p.phrases})
+    print(f"\nphrases in the shipped synonyms ({sum(in_file(w, shipped) for w in words)}): "
+          + ", ".join(w for w in words if in_file(w, shipped)))
+    print(f"\nphrases NOT in the shipped synonyms ({sum(not in_file(w, shipped) for w in words)}): "
+          + ", ".join(w for w in words if not in_file(w, shipped)))
+    mode = modes[0].name
+    last = next(reversed(rules))
+    first = next(iter(rules))
+    per = {p.id: p for p in probes}
+    for title, order in (("worst now", lambda i: ndcg[(last, mode)][i]),
+                         ("lost most against before", lambda i: ndcg[(last, mode)][i] - ndcg[(first, mode)][i]),
+                         ("gained most against before", lambda i: ndcg[(first, mode)][i] - ndcg[(last, mode)][i])):
+        if title != "worst now" and first == last:
+            continue
+        print(f"\n{title} ({mode}; before -> now nDCG@10, typed | searched now):")
+        for i in sorted(per, key=order)[:args.show]:
+            print(f"  {ndcg[(first, mode)][i]:.3f} -> {ndcg[(last, mode)][i]:.3f}  [{per[i].family}] "
+                  f"{per[i].text!r} | {searched[last][i]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
