@@ -66,7 +66,7 @@ class QueryLists:
     group_start: np.ndarray  # int64, per group + 1: the lists of group g are group_start[g]:group_start[g + 1]
     factor: np.ndarray  # float64, per group
     weight: np.ndarray  # float64, per group: factor x its best confidence (the most it adds to a row's score)
-    seeds: np.ndarray  # int64, the groups by weight (largest first), then by fewer rows to walk
+    seeds: np.ndarray  # int64, the group with the fewest rows, then the others by weight (largest first), then rows
 
 
 def build_postings(fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> Postings:
@@ -168,7 +168,7 @@ def _threshold(values, depth):  # pragma: no cover - compiled
 def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, single, row_ptr, codes, n, mask,
                has_mask, depth, score):  # pragma: no cover - compiled
     """The rows (ascending) below ``n`` the mask allows, scoring above 0 and at least the ``depth``-th best score,
-    and their scores. Rows are scored from the seed groups' lists only, adding seeds (largest weight first) until
+    and their scores. Rows are scored from the seed groups' lists only, adding seeds (in `QueryLists.seeds` order) until
     the depth-th best score among the rows reached beats the most a row holding no seed can score (the other
     groups' weights): then no other row can be kept. ``score`` (zeroed, one per row) is left zeroed."""
     total = 0
@@ -357,6 +357,14 @@ def query_lists(postings: Postings, groups: list[list[tuple[str, int, float, int
                        for group, factor in zip(groups, factors, strict=True)], np.float64)
     sizes = [sum(last - first for *_, first, last in group) for group in groups]
     seeds = sorted(range(len(groups)), key=lambda g: (-weight[g], sizes[g], g))
+    # The group with the shortest lists walked first: when the depth-th best row holding it holds (nearly) every
+    # value, no row without it can reach the depth (the stop rule holds for any order), so only that list is walked
+    # (a brand's ~10k rows at 1M products instead of its product type's ~100k); else the others follow as before,
+    # at the cost of that shortest walk.
+    scoring = [g for g in seeds if weight[g] > 0]
+    if len(scoring) > 1:
+        first = min(scoring, key=lambda g: (sizes[g], g))
+        seeds = [first] + [g for g in seeds if g != first]
     return QueryLists(i64(begin), i64(end), i64(field), i64(code), np.array(confidence, np.float64),
                       i64(group_start), np.array(factors, np.float64), weight, i64(seeds))
 
