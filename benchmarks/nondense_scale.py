@@ -50,6 +50,7 @@ from search.types import SearchRequest  # noqa: E402
 
 DENSE = ("semantic", "visual", "encode")  # stages stubbed here (measured by benchmarks/scale.py)
 K = 10
+SLOWEST = ("attributes", "lexical", "total_estimate")  # stages whose slowest queries are printed
 
 
 class StubVectors:
@@ -169,6 +170,7 @@ def run(variants: dict[str, Any], stub: StubVectors, flt: dict | None, texts: li
         profile: cProfile.Profile | None) -> dict[str, dict[str, list[float]]]:
     """Every query through every variant in turn (pages alternate 1 and 2); stage timings per variant."""
     stages: dict[str, dict[str, list[float]]] = {name: {} for name in variants}
+    slowest: dict[tuple[str, str], list[tuple[float, str]]] = {}
     for i, text in enumerate(texts):
         answers = {}
         for name, (searcher, filters_cls, request_cls) in variants.items():
@@ -189,10 +191,15 @@ def run(variants: dict[str, Any], stub: StubVectors, flt: dict | None, texts: li
                 stages[name].setdefault(stage, []).append(ms)
             rest = timings["total"] - sum(v for k, v in timings.items() if k.startswith(DENSE))
             stages[name].setdefault("non-dense", []).append(rest)
+            for stage in SLOWEST:
+                slowest.setdefault((name, stage), []).append((timings.get(stage, 0.0), text))
         first = next(iter(answers.values()))
         for name, answer in answers.items():
             if answer != first:
                 raise SystemExit(f"{name} answers {text!r} differently: {answer} vs {first}")
+    for (name, stage), seen in slowest.items():
+        worst = sorted(seen, reverse=True)[:3]
+        print(f"  slowest {stage} ({name}): " + "; ".join(f"{ms:.1f} ms {text!r}" for ms, text in worst))
     return stages
 
 
