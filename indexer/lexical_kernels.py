@@ -141,14 +141,16 @@ def top_k_positive(values, k):  # pragma: no cover - compiled
 
 
 @_jit
-def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, track, k):  # pragma: no cover
+def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, track, k, acc):  # pragma: no cover
     """Top k (scores, rows) over the postings of ``term_ids`` (each scaled by its weight), rows refused
     by ``mask`` skipped when ``use_mask``; only positive contributions count.
 
     ``track``: remember the rows reached and select among them (when few are: few postings, or few
     allowed rows); else add into the dense array alone and scan it once in row order (cheaper when a
-    large share of the rows is reached: no branch per posting, a sequential scan)."""
-    acc = np.zeros(n_docs, np.float32)
+    large share of the rows is reached: no branch per posting, a sequential scan).
+
+    ``acc``: float32 zeros, one per row (``n_docs``), the sums' scratch, left zeroed again: a request does
+    not allocate (and fault in) a fresh array of every row (4 MB at 1M products)."""
     total = 0
     if track:
         for t in term_ids:
@@ -170,8 +172,21 @@ def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_m
                 n_reached += 1
             acc[d] += v
     if track:
-        return top_k(acc, reached[:n_reached], k)
-    return top_k_positive(acc, k)
+        out = top_k(acc, reached[:n_reached], k)
+        for j in range(n_reached):
+            acc[reached[j]] = 0
+        return out
+    out = top_k_positive(acc, k)
+    walked = 0
+    for t in term_ids:
+        walked += indptr[t + 1] - indptr[t]
+    if walked * 16 < n_docs:  # few rows touched: clear those
+        for t in term_ids:
+            for j in range(indptr[t], indptr[t + 1]):
+                acc[indices[j]] = 0
+    else:
+        acc[:] = 0
+    return out
 
 
 @_jit(inline="always")

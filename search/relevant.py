@@ -23,7 +23,7 @@ from search.understanding import ATTRIBUTES_SIGNAL
 if TYPE_CHECKING:
     from search.searcher import Searcher
 
-__all__ = ["RELEVANCE_CUTOFF", "above_cutoff", "filtered_fields", "relevant_mask", "understood_mask"]
+__all__ = ["RELEVANCE_CUTOFF", "above_cutoff", "filtered_fields", "relevant_count", "relevant_mask", "understood_mask"]
 
 
 def filtered_fields(filters: Filters | None) -> set[str]:
@@ -38,15 +38,22 @@ def filtered_fields(filters: Filters | None) -> set[str]:
     return out
 
 
-def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool = False,
-                    skip_field: str | None = None) -> np.ndarray | None:
-    """Rows holding every understood value of a text-only query, within its filters; None when the query
-    is not text-only or names no value. ``skip_field``: a facet counted without the span naming it."""
+def _understood_query(searcher: Searcher, request: SearchRequest, has_image: bool):
+    """The parse of a text-only query with understanding on, else None."""
     if request.text is None or has_image or request.product_id is not None:
         return None
     if {**searcher.config.weights, **(request.weights or {})}.get(ATTRIBUTES_SIGNAL, 1.0) <= 0:
         return None  # understanding turned off for this request
-    parsed = searcher.understanding.parse(request.text)
+    return searcher.understanding.parse(request.text)
+
+
+def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool = False,
+                    skip_field: str | None = None) -> np.ndarray | None:
+    """Rows holding every understood value of a text-only query, within its filters; None when the query
+    is not text-only or names no value. ``skip_field``: a facet counted without the span naming it."""
+    parsed = _understood_query(searcher, request, has_image)
+    if parsed is None:
+        return None
     skip = filtered_fields(request.filters) | ({skip_field.lower()} if skip_field else set())
     mask = searcher.understanding.matching_mask(parsed, skip, searcher.index.n_products)
     if mask is None:
@@ -67,3 +74,21 @@ def above_cutoff(fused: Run, n: int, cutoff: float = RELEVANCE_CUTOFF) -> np.nda
 def relevant_mask(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False) -> np.ndarray:
     mask = understood_mask(searcher, request, has_image)
     return mask if mask is not None else above_cutoff(fused, searcher.index.n_products, searcher.config.relevance_cutoff)
+
+
+def relevant_count(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False,
+                   allowed: np.ndarray | None = None) -> int:
+    """``relevant_mask(...).sum()`` (the response's `total`) without an array of every row: the understood rows
+    counted over the named values' posting lists within ``allowed`` (the request's filter mask, computed once by
+    the Searcher), else the fused candidates above the cutoff (``fused``: one entry per product)."""
+    parsed = _understood_query(searcher, request, has_image)
+    if parsed is not None:
+        count = searcher.understanding.matching_count(parsed, filtered_fields(request.filters),
+                                                      searcher.index.n_products, allowed)
+        if count is not None:
+            return count
+    if not len(fused):
+        return 0
+    top = float(fused.scores[0])
+    cutoff = searcher.config.relevance_cutoff
+    return int(np.count_nonzero(fused.scores >= cutoff * top)) if top > 0 else len(fused)

@@ -33,7 +33,7 @@ from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
 from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
-from search.relevant import relevant_mask
+from search.relevant import relevant_count
 from search.signals import QUERY_KINDS, QueryContext, QueryEncoder, Signal, all_signals, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
@@ -240,13 +240,19 @@ class Searcher:
         """One run per active signal (a signal with weight 0 is not computed), for each kind of query given
         in `QUERY_KINDS` order and each registered signal answering it (`search.signals`), once per signal."""
         timings = {} if timings is None else timings
+        with _timed(timings, "filter"):
+            allowed = self.filter_index.mask(request.filters)
+        return self._retrieve(request, image, timings, allowed)
+
+    def _retrieve(self, request: SearchRequest, image: Image.Image | None, timings: dict[str, float],
+                  allowed: np.ndarray | None) -> dict[str, Run]:
+        """`retrieve` with the filters' mask made by the caller (``allowed``: not written to)."""
         single_thread_search_here()
         weights = {**self.config.weights, **(request.weights or {})}
         if request.text is None and image is None and request.product_id is None:
             raise InvalidQueryError("give a text query, an image, or a product_id")
         depth = min(self.config.candidate_depth, self.index.n_products)
-        with _timed(timings, "filter"):
-            mask = self.filter_index.mask(request.filters)
+        mask = allowed
         exclude = None
         if request.product_id is not None:
             exclude = self.row_of(request.product_id)
@@ -312,7 +318,9 @@ class Searcher:
     def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:
         timings: dict[str, float] = {}
         t_start = time.perf_counter()
-        runs = self.retrieve(request, image, timings)
+        with _timed(timings, "filter"):
+            allowed = self.filter_index.mask(request.filters)
+        runs = self._retrieve(request, image, timings, allowed)
         depth = min(self.config.candidate_depth, self.index.n_products)
         if request.offset + request.k > depth:
             raise InvalidQueryError(f"offset + k = {request.offset + request.k} is beyond the {depth} candidates "
@@ -336,7 +344,7 @@ class Searcher:
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
         with _timed(timings, "total_estimate"):
-            total = int(relevant_mask(self, request, fused, image is not None).sum())
+            total = relevant_count(self, request, fused, image is not None, allowed)
             understood = self.understanding.parse(request.text).understood() if request.text else {}
             rewritten = self.signal_text(request)
         timings["total"] = (time.perf_counter() - t_start) * 1000

@@ -442,6 +442,21 @@ class QueryUnderstanding:
         mask = holding_all(self._postings, self._query_lists(groups, [1.0] * len(groups)), size)
         return mask[:n] if n is not None else mask
 
+    def matching_count(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
+                       n: int | None = None, allowed: np.ndarray | None = None) -> int | None:
+        """How many rows (below ``n``) that ``allowed`` allows (one bool per row, or None: all) `matching_mask` holds:
+        ``(matching_mask(...) & allowed).sum()``, compiled without an array of every row (the relevant set's
+        `total`); None when nothing is understood."""
+        if not parsed.groups:
+            return None
+        size = max(self.vocabulary.n, n or 0)
+        rows = size if n is None else n
+        if not self._compiled() or (allowed is not None and len(allowed) < rows):
+            mask = self.matching_mask(parsed, skip_fields, n)
+            return None if mask is None else int(np.count_nonzero(mask if allowed is None else mask & allowed))
+        groups = tuple(g for g in parsed.groups if not any(m.field.lower() in skip_fields for m in g.matches))
+        return attribute_kernels.count_holding_all(self._postings, self._query_lists(groups, [1.0] * len(groups)), rows, allowed)
+
     def reference_matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
                                 n: int | None = None) -> np.ndarray | None:
         """`matching_mask` in numpy, a dense array per group (kept as its reference for tests and benchmarks)."""

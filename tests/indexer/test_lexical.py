@@ -193,3 +193,22 @@ def test_top_k_positive_is_exact_with_ties(k):
         expected = positive[np.lexsort((positive, -values[positive]))][:k]
         assert rows.tolist() == expected.tolist()
         assert np.array_equal(scores, values[expected])
+
+
+def test_searches_leave_the_scratch_zeroed(fixture_index):
+    """Each search borrows one zeroed array of every row for its sums and gives it back zeroed (both the tracked and
+    the dense-scan paths): search after search, results stay the reference's."""
+    from indexer import lexical
+
+    for track_factor in (0, 10**9):  # every search tracks its rows; none does (the dense scan)
+        old, lexical.TRACK_FACTOR = lexical.TRACK_FACTOR, track_factor
+        try:
+            for _ in range(2):
+                for query in _queries():
+                    for allowed in _masks(fixture_index.n_docs):
+                        assert_same_ranking(fixture_index.search(query, 20, allowed),
+                                            fixture_index.reference_search(query, 20, allowed), 20)
+                        assert all(not s.any() for s in fixture_index._scratch)
+        finally:
+            lexical.TRACK_FACTOR = old
+    assert fixture_index._scratch

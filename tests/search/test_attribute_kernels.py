@@ -110,3 +110,26 @@ def test_replaced_holders_are_used(qu):
     rows, _ = live.top_scored(parsed, len(PRODUCTS) + 5, None, 10_000)
     assert len(PRODUCTS) + 3 in rows.tolist()
     assert live.matching_mask(parsed, n=len(PRODUCTS) + 5)[len(PRODUCTS) + 3]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_matching_count_is_the_reference_masks_count(qu, seed):
+    """`matching_count` (the response's `total`, counted over the posting lists) is the reference mask's count within
+    the filter's rows, for random queries whose groups name several values a row may hold together."""
+    rng = np.random.default_rng(100 + seed)
+    values = _values(qu)
+    queries = [qu.parse(t) for t in QUERIES] + [_random_query(qu, rng, values) for _ in range(60)]
+    counted = 0
+    for parsed in queries:
+        for skip in (frozenset(), {"colour"}, {"gender", "brand", "category"}):
+            for n in (None, len(PRODUCTS) + 9, len(PRODUCTS) // 3):
+                rows = len(PRODUCTS) if n is None else n
+                for allowed in (None, rng.random(rows) < 0.5, np.zeros(rows, bool)):
+                    old = qu.reference_matching_mask(parsed, skip, n)
+                    new = qu.matching_count(parsed, skip, n, allowed)
+                    if old is None:
+                        assert new is None
+                        continue
+                    assert new == int(np.count_nonzero(old if allowed is None else old & allowed))
+                    counted += new
+    assert counted > 1000

@@ -174,3 +174,39 @@ def test_products_with_several_photos_appear_once(tmp_path, fake_encoders):
     assert searcher.index.image_rows.tolist() == [0, 0, 1, 2]
     response = searcher.search(SearchRequest(k=3), image=Image.new("RGB", (16, 16), "red"))
     assert ids(response)[0] == "two" and sorted(ids(response)) == ["p2", "p3", "two"]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_total_is_the_relevant_masks_count(synthetic_searcher, compiled):
+    """`total` is counted without a mask of every product (`relevant_count`, the compiled kernels at scale): the
+    same number as the relevant set's mask, with and without filters, for understood and other queries."""
+    import copy
+
+    from search.fusion import fuse
+    from search.relevant import relevant_mask
+
+    searcher = copy.copy(synthetic_searcher)
+    understanding = copy.copy(synthetic_searcher.understanding)
+    understanding.compiled_from_rows = 0 if compiled else 10**9
+    searcher.__dict__["understanding"] = understanding
+    assert understanding._compiled() == compiled
+    products = searcher.index.store.products
+    colours = sorted({p.attributes.get("colour", "") for p in products} - {""})[:3]
+    filters = [None, Filters(brand=[products[0].brand]), Filters(attributes={"colour": colours[:1]}),
+               Filters(attributes={"colour": colours}, price_max=50.0), Filters(brand=["no such brand"])]
+    checked = 0
+    for text in ("red shoes", "shoes", "blue", "red", "women red", "men", "zzz nothing", "red blue shoes"):
+        for flt in filters:
+            for weights in (None, {"attributes": 0}):
+                request = SearchRequest(text=text, k=5, filters=flt, weights=weights)
+                try:
+                    response = searcher.search(request)
+                except InvalidQueryError:
+                    continue
+                runs = searcher.retrieve(request)
+                cfg = searcher.config
+                fused = fuse(runs, method=cfg.fusion, weights={**cfg.weights, **(weights or {})}, rrf_k=cfg.rrf_k,
+                             norm=cfg.norm)
+                assert response.total == int(relevant_mask(searcher, request, fused).sum()), (text, flt, weights)
+                checked += response.total
+    assert checked > 0
