@@ -160,9 +160,9 @@ def query_variants(searcher: Searcher, args: argparse.Namespace) -> dict[str, tu
     for threads in (int(t) for t in str(args.signal_threads).split(",")):
         out[f"signal threads {threads}"] = (searcher.with_signal_threads(threads), contextlib.nullcontext)
     if args.reference_vectors:
-        out["before (filtered rows decoded one by one)"] = (
+        out[f"before (nprobe {h.BEFORE_NPROBE:g} on every field, filtered rows decoded one by one)"] = (
             searcher.with_signal_threads(int(str(args.signal_threads).split(",")[0])),
-            lambda: h.per_row_decoding(searcher.index.vector_store))
+            lambda: h.per_row_decoding(searcher.index.vector_store, h.BEFORE_NPROBE))
     if args.reference_attributes:
         reference = searcher.with_signal_threads(1)
         reference.understanding = copy.copy(searcher.understanding)  # a cached property: this copy only
@@ -221,7 +221,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 loaded.lexical.search(text, args.depth, m)
                 ms.append((time.perf_counter() - t0) * 1000)
             bm25[kind] = {"p50_ms": h.pct(ms, 50), "p95_ms": h.pct(ms, 95)}
-        configs = h.default_configs(args.n, args.ivf_nprobe, args.ivf_lists)
+        try:
+            configs = h.default_configs(args.n, args.ivf_nprobe, args.ivf_lists)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
         results: dict[str, Any] = {}
 
         def summary() -> dict[str, Any]:
@@ -267,12 +270,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--timed", type=int, default=200, help="of which timed one by one (default 200)")
     ap.add_argument("--depth", type=int, default=SearchConfig().candidate_depth, help="Searcher candidate depth")
     ap.add_argument("--ivf-lists", type=int, default=0,
-                    help=f"lists of the ivf-sq8 configuration (default ~4 sqrt(n), at most {h.MAX_IVF_LISTS})")
+                    help=f"lists of the ivf-sq8 configuration (default ~sqrt(n), at most {h.MAX_IVF_LISTS})")
     ap.add_argument("--ivf-nprobe", default="",
-                    help="nprobe of the ivf-sq8 configuration, one value or per field: text=96,image=160 (default "
+                    help="nprobe of the ivf-sq8 configuration, one value or per field: text=48,image=128 (default "
                          + ",".join(f"{f}={v:g}" for f, v in h.DEFAULT_IVF_NPROBE.items()) + ")")
     ap.add_argument("--reference-vectors", action="store_true",
-                    help="also time whole queries with a filter's rows decoded one by one (old vs new, side by side)")
+                    help=f"also time whole queries as before per-field nprobe and row codes (nprobe {h.BEFORE_NPROBE:g} on every "
+                         "IVF field, a filter's rows decoded one by one): old vs new, side by side")
     ap.add_argument("--signal-threads", default="1",
                     help="comma-separated Searcher signal_threads values to time whole queries with (default 1)")
     ap.add_argument("--reference-attributes", action="store_true",
@@ -285,7 +289,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--work", type=Path, default=None, help="scratch parent for the index (default $TMPDIR)")
     ap.add_argument("--out", type=Path, default=REPO / ".prodsearch" / "scale")
     ap.add_argument("--partial", action="store_true", help="rewrite the outputs after each configuration")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    try:
+        h.parse_nprobe(args.ivf_nprobe or "1")  # a bad value fails now, not after growing the catalog
+    except ValueError as exc:
+        ap.error(str(exc))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

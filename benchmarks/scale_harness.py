@@ -121,21 +121,24 @@ class Config:
         return f"{self.backend}:{self.factory}{extra}{per_field}"
 
 
-# IVF: ~4 sqrt(n) lists (a power of two in [16, 4096]) and a fixed nprobe per field. At 1M that is 4096 lists:
-# more, smaller lists scan fewer codes for the same recall than IVF1024 (measured in the sweep of scale.py).
-MAX_IVF_LISTS = 4096
-DEFAULT_IVF_NPROBE = {"text": 96.0, "image": 160.0}
-# The configuration issue #11's third round measured at 1M (IVF1024 at nprobe 128): old vs new side by side.
-BEFORE_IVF = ("IVF1024,SQ8", {"nprobe": 128.0})
+# IVF: ~sqrt(n) lists (a power of two in [16, 1024]; --ivf-lists sets another count) and an nprobe per field.
+# At 1M the text field's recall@10 plateaus by nprobe 32-48 (the SQ8 codes' own error), while the image field
+# needs 128 for 0.95: one nprobe for both made the semantic signal scan 2.7x more codes than it needed.
+# More lists were not measured at 1M: k-means for 4096 lists took over 10 min per field on the 2 busy cores.
+MAX_IVF_LISTS = 1024
+DEFAULT_IVF_NPROBE = {"text": 48.0, "image": 128.0}
+# What issue #11's third round served at 1M: IVF1024,SQ8 at nprobe 128 on every field, and a selective filter's
+# rows decoded one by one (`--reference-vectors` times whole queries that way too, side by side).
+BEFORE_NPROBE = 128.0
 
 
 def ivf_lists(n: int, cap: int = MAX_IVF_LISTS) -> int:
-    """~4 sqrt(n) lists, a power of two in [16, cap] (k-means is trained on a subsample, see `ivf_train_points`)."""
-    return int(min(cap, max(16, 2 ** round(np.log2(4 * max(n, 1) ** 0.5)))))
+    """~sqrt(n) lists, a power of two in [16, cap] (k-means beyond 1024 lists costs many minutes on 2 cores)."""
+    return int(min(cap, max(16, 2 ** round(np.log2(max(n, 1) ** 0.5)))))
 
 
 def parse_nprobe(text: str | float | dict[str, float]) -> dict[str, float]:
-    """``--ivf-nprobe``: one value for every field (``128``) or one per field (``text=96,image=160``)."""
+    """``--ivf-nprobe``: one value for every field (``128``) or one per field (``text=48,image=128``)."""
     if isinstance(text, dict):
         return {f: float(v) for f, v in text.items()}
     text = str(text).strip()
@@ -145,7 +148,7 @@ def parse_nprobe(text: str | float | dict[str, float]) -> dict[str, float]:
         pairs = dict(part.split("=", 1) for part in text.split(","))
         out = {f.strip(): float(v) for f, v in pairs.items()}
     except ValueError:
-        raise ValueError(f"--ivf-nprobe {text!r}: expected a number or FIELD=N,... (e.g. text=96,image=160)") from None
+        raise ValueError(f"--ivf-nprobe {text!r}: expected a number or FIELD=N,... (e.g. text=48,image=128)") from None
     unknown = set(out) - set(FIELDS)
     if unknown or any(v < 1 for v in out.values()):
         raise ValueError(f"--ivf-nprobe {text!r}: fields are {', '.join(FIELDS)}, each nprobe >= 1")
@@ -156,15 +159,11 @@ def default_configs(n: int, ivf_nprobe: str | float | dict[str, float] = "", ivf
     nlist = ivf_list_count or ivf_lists(n)
     nprobe = {**DEFAULT_IVF_NPROBE, **(parse_nprobe(ivf_nprobe) if ivf_nprobe else {})}
     nprobe = {f: min(v, nlist) for f, v in nprobe.items()}
-    before_factory, before_params = BEFORE_IVF
-    before_lists = min(int(before_factory[3:before_factory.index(",")]), ivf_lists(n, 1024))
     return {
         "flat": Config("flat", "Flat"),
         "hnsw": Config("hnsw", "HNSW32", {"efSearch": 96}, sweep=("efSearch", (16, 32, 64, 96, 128, 256))),
         "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {}, field_params={f: {"nprobe": v} for f, v in nprobe.items()},
-                          sweep=("nprobe", (16, 32, 64, 96, 128, 160, 256))),
-        "ivf1024-sq8": Config("ivf1024-sq8", f"IVF{before_lists},SQ8", {"nprobe": min(before_params["nprobe"], before_lists)},
-                              sweep=("nprobe", (16, 32, 64, 128))),
+                          sweep=("nprobe", (16, 32, 48, 64, 96, 128, 160))),
         "milvus-hnsw": Config("milvus-hnsw", "HNSW32", {"efConstruction": 80, "efSearch": 96}, backend="milvus"),
     }
 
@@ -259,19 +258,27 @@ def sweep(built: BuiltField, config: Config, queries: np.ndarray, truth: np.ndar
 
 
 @contextlib.contextmanager
-def per_row_decoding(store: Any) -> Iterator[None]:
+def per_row_decoding(store: Any, nprobe: float | None = None) -> Iterator[None]:
     """Within: the faiss store scores a selective filter's rows by decoding them one by one
-    (`reconstruct_batch`), as before `indexer.ivf_codes`, for old/new figures side by side in one run."""
+    (`reconstruct_batch`), as before `indexer.ivf_codes`, and with ``nprobe`` every IVF field searches that many
+    lists (the settings before per-field nprobe): old/new figures side by side in one run. Benchmarks only."""
     codes = getattr(store, "_codes", None)
     if codes is None:
         yield
         return
     saved = dict(codes)
+    ivfs = {f: faiss.extract_index_ivf(store.faiss_index(f)) for f in store.fields()
+            if "IVF" in store.spec(f).factory} if nprobe else {}
+    probes = {f: ivf.nprobe for f, ivf in ivfs.items()}
     codes.clear()
+    for ivf in ivfs.values():
+        ivf.nprobe = int(nprobe)  # type: ignore[arg-type]
     try:
         yield
     finally:
         codes.update(saved)
+        for f, ivf in ivfs.items():
+            ivf.nprobe = probes[f]
 
 
 def install_store(loaded: LoadedIndex, store: Any) -> Any:
