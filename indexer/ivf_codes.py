@@ -15,6 +15,7 @@ table only ever grows: `RowCodes.extend` appends the rows added since it was mad
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import faiss
 import numpy as np
@@ -35,7 +36,7 @@ class RowCodes:
     def __init__(self, index: faiss.Index, ivf: faiss.IndexIVF) -> None:
         self._index = index
         self._ivf = ivf
-        self._coarse = int(ivf.coarse_code_size())
+        self._coarse = int(ivf.coarse_code_size())  # type: ignore[attr-defined]  # in faiss, not in its stubs
         self._code = int(ivf.code_size)
         self.table = np.zeros((0, self._coarse + self._code), np.uint8)
         self.extend()
@@ -56,7 +57,7 @@ class RowCodes:
         table[:start] = self.table
         filled = np.zeros(end, bool)
         filled[:start] = True
-        invlists = self._ivf.invlists
+        invlists: Any = self._ivf.invlists
         for list_no in range(self._ivf.nlist):
             size = invlists.list_size(list_no)
             if not size:
