@@ -117,6 +117,12 @@ def measure_config(config: h.Config, loaded: Any, searcher: Searcher, flat: h.Bu
         out["fields"][f] = {"disk_bytes": b.disk_bytes, "recall": {
             kind: h.field_recall_and_latency(b, queries, truth[f][kind], masks[f][kind], args.timed)
             for kind in ("plain", "filtered")}, "sweep": h.sweep(b, config, queries, truth[f]["plain"], args.timed)}
+        stats = built.store.stats().get(f, {}) if hasattr(built.store, "stats") else {}
+        out["fields"][f]["ram_bytes"] = stats.get("bytes", 0) + stats.get("row_codes_bytes", 0)
+        if stats.get("row_codes_bytes"):  # the filtered search as before row codes, timed in turn with it
+            with h.per_row_decoding(built.store):
+                out["fields"][f]["recall"]["filtered_per_row"] = h.field_recall_and_latency(
+                    b, queries, truth[f]["filtered"], masks[f]["filtered"], args.timed)
     previous = h.install_store(loaded, built.store)
     try:
         logger.info("config %s: whole queries", config.name)
@@ -153,6 +159,10 @@ def query_variants(searcher: Searcher, args: argparse.Namespace) -> dict[str, tu
     out: dict[str, tuple[Searcher, Any]] = {}
     for threads in (int(t) for t in str(args.signal_threads).split(",")):
         out[f"signal threads {threads}"] = (searcher.with_signal_threads(threads), contextlib.nullcontext)
+    if args.reference_vectors:
+        out[f"before (nprobe {h.BEFORE_NPROBE:g} on every field, filtered rows decoded one by one)"] = (
+            searcher.with_signal_threads(int(str(args.signal_threads).split(",")[0])),
+            lambda: h.per_row_decoding(searcher.index.vector_store, h.BEFORE_NPROBE))
     if args.reference_attributes:
         reference = searcher.with_signal_threads(1)
         reference.understanding = copy.copy(searcher.understanding)  # a cached property: this copy only
@@ -211,7 +221,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 loaded.lexical.search(text, args.depth, m)
                 ms.append((time.perf_counter() - t0) * 1000)
             bm25[kind] = {"p50_ms": h.pct(ms, 50), "p95_ms": h.pct(ms, 95)}
-        configs = h.default_configs(args.n, args.ivf_nprobe)
+        try:
+            configs = h.default_configs(args.n, args.ivf_nprobe, args.ivf_lists)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
         results: dict[str, Any] = {}
 
         def summary() -> dict[str, Any]:
@@ -256,8 +269,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--queries", type=int, default=300, help="queries for recall (default 300)")
     ap.add_argument("--timed", type=int, default=200, help="of which timed one by one (default 200)")
     ap.add_argument("--depth", type=int, default=SearchConfig().candidate_depth, help="Searcher candidate depth")
-    ap.add_argument("--ivf-nprobe", type=int, default=32,
-                    help="nprobe of the ivf-sq8 configuration (default 32; at 1M the image field needs ~128 for recall 0.95)")
+    ap.add_argument("--ivf-lists", type=int, default=0,
+                    help=f"lists of the ivf-sq8 configuration (default ~sqrt(n), at most {h.MAX_IVF_LISTS})")
+    ap.add_argument("--ivf-nprobe", default="",
+                    help="nprobe of the ivf-sq8 configuration, one value or per field: text=48,image=128 (default "
+                         + ",".join(f"{f}={v:g}" for f, v in h.DEFAULT_IVF_NPROBE.items()) + ")")
+    ap.add_argument("--reference-vectors", action="store_true",
+                    help=f"also time whole queries as before per-field nprobe and row codes (nprobe {h.BEFORE_NPROBE:g} on every "
+                         "IVF field, a filter's rows decoded one by one): old vs new, side by side")
     ap.add_argument("--signal-threads", default="1",
                     help="comma-separated Searcher signal_threads values to time whole queries with (default 1)")
     ap.add_argument("--reference-attributes", action="store_true",
@@ -270,7 +289,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--work", type=Path, default=None, help="scratch parent for the index (default $TMPDIR)")
     ap.add_argument("--out", type=Path, default=REPO / ".prodsearch" / "scale")
     ap.add_argument("--partial", action="store_true", help="rewrite the outputs after each configuration")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    try:
+        h.parse_nprobe(args.ivf_nprobe or "1")  # a bad value fails now, not after growing the catalog
+    except ValueError as exc:
+        ap.error(str(exc))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

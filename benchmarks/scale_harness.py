@@ -13,7 +13,7 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,31 +100,70 @@ def _disk_bytes(path: Path) -> int:
 # -- configurations ---------------------------------------------------------------------------------------
 @dataclass
 class Config:
-    """One way to index the vector fields: a backend and a factory + search parameters per field."""
+    """One way to index the vector fields: a backend and a factory + search parameters, with per-field
+    overrides of the parameters (``field_params``, e.g. a lower nprobe for the text field)."""
 
     name: str
     factory: str
     params: dict[str, float] = field(default_factory=dict)
     backend: str = "faiss"
     sweep: tuple[str, tuple[float, ...]] | None = None  # a search parameter to sweep for the plot
+    field_params: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def params_of(self, field_name: str) -> dict[str, float]:
+        return {**self.params, **self.field_params.get(field_name, {})}
 
     @property
     def spec(self) -> str:
         extra = "".join(f",{k}={v:g}" for k, v in self.params.items())
-        return f"{self.backend}:{self.factory}{extra}"
+        per_field = "".join(f"; {f}:" + ",".join(f"{k}={v:g}" for k, v in p.items())
+                            for f, p in self.field_params.items() if p)
+        return f"{self.backend}:{self.factory}{extra}{per_field}"
 
 
-def ivf_lists(n: int) -> int:
-    """~sqrt(n) lists, a power of two in [16, 1024] (k-means beyond that costs minutes on 2 cores)."""
-    return int(min(1024, max(16, 2 ** round(np.log2(max(n, 1) ** 0.5)))))
+# IVF: ~sqrt(n) lists (a power of two in [16, 1024]; --ivf-lists sets another count) and an nprobe per field.
+# At 1M the text field's recall@10 plateaus by nprobe 32-48 (the SQ8 codes' own error), while the image field
+# needs 128 for 0.95: one nprobe for both made the semantic signal scan 2.7x more codes than it needed.
+# More lists were not measured at 1M: k-means for 4096 lists took over 10 min per field on the 2 busy cores.
+MAX_IVF_LISTS = 1024
+DEFAULT_IVF_NPROBE = {"text": 48.0, "image": 128.0}
+# What issue #11's third round served at 1M: IVF1024,SQ8 at nprobe 128 on every field, and a selective filter's
+# rows decoded one by one (`--reference-vectors` times whole queries that way too, side by side).
+BEFORE_NPROBE = 128.0
 
 
-def default_configs(n: int, ivf_nprobe: int = 32) -> dict[str, Config]:
-    nlist = ivf_lists(n)
+def ivf_lists(n: int, cap: int = MAX_IVF_LISTS) -> int:
+    """~sqrt(n) lists, a power of two in [16, cap] (k-means beyond 1024 lists costs many minutes on 2 cores)."""
+    return int(min(cap, max(16, 2 ** round(np.log2(max(n, 1) ** 0.5)))))
+
+
+def parse_nprobe(text: str | float | dict[str, float]) -> dict[str, float]:
+    """``--ivf-nprobe``: one value for every field (``128``) or one per field (``text=48,image=128``)."""
+    if isinstance(text, dict):
+        return {f: float(v) for f, v in text.items()}
+    text = str(text).strip()
+    try:
+        if "=" not in text:
+            return dict.fromkeys(FIELDS, float(text))
+        pairs = dict(part.split("=", 1) for part in text.split(","))
+        out = {f.strip(): float(v) for f, v in pairs.items()}
+    except ValueError:
+        raise ValueError(f"--ivf-nprobe {text!r}: expected a number or FIELD=N,... (e.g. text=48,image=128)") from None
+    unknown = set(out) - set(FIELDS)
+    if unknown or any(v < 1 for v in out.values()):
+        raise ValueError(f"--ivf-nprobe {text!r}: fields are {', '.join(FIELDS)}, each nprobe >= 1")
+    return out
+
+
+def default_configs(n: int, ivf_nprobe: str | float | dict[str, float] = "", ivf_list_count: int = 0) -> dict[str, Config]:
+    nlist = ivf_list_count or ivf_lists(n)
+    nprobe = {**DEFAULT_IVF_NPROBE, **(parse_nprobe(ivf_nprobe) if ivf_nprobe else {})}
+    nprobe = {f: min(v, nlist) for f, v in nprobe.items()}
     return {
         "flat": Config("flat", "Flat"),
         "hnsw": Config("hnsw", "HNSW32", {"efSearch": 96}, sweep=("efSearch", (16, 32, 64, 96, 128, 256))),
-        "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {"nprobe": ivf_nprobe}, sweep=("nprobe", (4, 8, 16, 32, 64, 128))),
+        "ivf-sq8": Config("ivf-sq8", f"IVF{nlist},SQ8", {}, field_params={f: {"nprobe": v} for f, v in nprobe.items()},
+                          sweep=("nprobe", (16, 32, 48, 64, 96, 128, 160))),
         "milvus-hnsw": Config("milvus-hnsw", "HNSW32", {"efConstruction": 80, "efSearch": 96}, backend="milvus"),
     }
 
@@ -161,7 +200,7 @@ def build_store(config: Config, vectors: dict[str, np.ndarray], scratch: Path, *
         raise NotAvailable(f"backend {config.backend!r} is not on this branch (have: {', '.join(names) or 'none'})")
     directory = scratch / config.name
     directory.mkdir()
-    specs = {f: FieldSpec(config.factory, dict(config.params)) for f in vectors}
+    specs = {f: FieldSpec(config.factory, config.params_of(f)) for f in vectors}
     before = rss_mb()
     t0 = time.perf_counter()
     store = create_store(config.backend, vectors, specs, directory, device="cpu", build_id=f"scale_{config.name}",
@@ -208,12 +247,38 @@ def sweep(built: BuiltField, config: Config, queries: np.ndarray, truth: np.ndar
         return []
     index = built.store.faiss_index(built.name)
     name, values = config.sweep
+    if name == "nprobe":  # no more lists than the index has
+        values = tuple(v for v in values if v <= faiss.extract_index_ivf(index).nlist)
     points = []
     for value in values:
         set_param(index, name, value)
         points.append({name: value, **field_recall_and_latency(built, queries, truth, None, timed_queries)})
-    set_param(index, name, config.params[name])
+    set_param(index, name, config.params_of(built.name)[name])
     return points
+
+
+@contextlib.contextmanager
+def per_row_decoding(store: Any, nprobe: float | None = None) -> Iterator[None]:
+    """Within: the faiss store scores a selective filter's rows by decoding them one by one
+    (`reconstruct_batch`), as before `indexer.ivf_codes`, and with ``nprobe`` every IVF field searches that many
+    lists (the settings before per-field nprobe): old/new figures side by side in one run. Benchmarks only."""
+    codes = getattr(store, "_codes", None)
+    if codes is None:
+        yield
+        return
+    saved = dict(codes)
+    ivfs = {f: faiss.extract_index_ivf(store.faiss_index(f)) for f in store.fields()
+            if "IVF" in store.spec(f).factory} if nprobe else {}
+    probes = {f: ivf.nprobe for f, ivf in ivfs.items()}
+    codes.clear()
+    for ivf in ivfs.values():
+        ivf.nprobe = int(nprobe)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        codes.update(saved)
+        for f, ivf in ivfs.items():
+            ivf.nprobe = probes[f]
 
 
 def install_store(loaded: LoadedIndex, store: Any) -> Any:

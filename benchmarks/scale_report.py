@@ -89,7 +89,43 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = [_row(name, c, n) for name, c in result["configs"].items()]
-    return "\n".join(head + rows + variants(result) + ["", "## Targets", "", *targets(result), ""])
+    return "\n".join(head + rows + dense_fields(result) + sweeps(result) + variants(result)
+                     + ["", "## Targets", "", *targets(result), ""])
+
+
+def dense_fields(result: dict[str, Any]) -> list[str]:
+    """Per dense field: RAM, and the 1% filter's search with row-ordered codes vs rows decoded one by one."""
+    lines = ["", "## Dense fields (k=10, one query, one thread)", "",
+             "| config | field | KB/product disk / RAM | recall@10 | p50/p95 | 1% filter recall@10 | "
+             "1% filter p50/p95 | 1% filter, rows decoded one by one, p50/p95 |", "|---|---|---|---|---|---|---|---|"]
+    n = result["n"]
+    for name, c in result["configs"].items():
+        for f, x in (c.get("fields") or {}).items():
+            r = x["recall"]
+            p, fl, old = r["plain"], r["filtered"], r.get("filtered_per_row")
+            ram = x.get("ram_bytes")
+            lines.append(f"| {name} | {f} | {_f(x['disk_bytes'] / n / 1024, 2)} / {_f(ram / n / 1024 if ram else None, 2)} | "
+                         f"{_f(p['recall'], 3)} | {_f(p['p50_ms'], 2)}/{_f(p['p95_ms'], 2)} | {_f(fl['recall'], 3)} | "
+                         f"{_f(fl['p50_ms'], 2)}/{_f(fl['p95_ms'], 2)} | "
+                         + (f"{_f(old['p50_ms'], 2)}/{_f(old['p95_ms'], 2)} (recall {_f(old['recall'], 3)})" if old else "—")
+                         + " |")
+    return lines
+
+
+def sweeps(result: dict[str, Any]) -> list[str]:
+    """The recall-latency trade-off of each swept search parameter (the plot's points, as a table)."""
+    lines: list[str] = []
+    for name, c in result["configs"].items():
+        for f, x in (c.get("fields") or {}).items():
+            points = x.get("sweep") or []
+            if not points:
+                continue
+            param = next(k for k in points[0] if k not in ("recall", "p50_ms", "p95_ms"))
+            if not lines:
+                lines = ["", "## Search parameter sweeps (unfiltered, k=10, one query, one thread)", ""]
+            lines.append(f"- {name} {f}: " + "; ".join(
+                f"{param} {pt[param]:g}: recall {pt['recall']:.3f}, p95 {pt['p95_ms']:.2f} ms" for pt in points))
+    return lines
 
 
 def variants(result: dict[str, Any]) -> list[str]:
@@ -101,7 +137,8 @@ def variants(result: dict[str, Any]) -> list[str]:
             continue
         lines += ["", f"## Whole query variants, {name} (same run, interleaved query by query)", "",
                   "| variant | query p50/p95 | 1% filter p50/p95 | attributes p50/p95 | semantic/visual p95 | "
-                  "total_estimate p95 | same pages as the first |", "|---|---|---|---|---|---|---|"]
+                  "1% filter semantic/visual p95 | total_estimate p95 | same pages as the first |",
+                  "|---|---|---|---|---|---|---|---|"]
         for label, q in found.items():
             p, f = q["plain"], q["filtered"]
             st = p["stages"]
@@ -110,6 +147,7 @@ def variants(result: dict[str, Any]) -> list[str]:
                 f"{_f(f['total']['p50_ms'])}/{_f(f['total']['p95_ms'])} | "
                 f"{_f(st.get('attributes', {}).get('p50_ms'))}/{_f(st.get('attributes', {}).get('p95_ms'))} | "
                 f"{_f(st.get('semantic', {}).get('p95_ms'))}/{_f(st.get('visual', {}).get('p95_ms'))} | "
+                f"{_f(f['stages'].get('semantic', {}).get('p95_ms'))}/{_f(f['stages'].get('visual', {}).get('p95_ms'))} | "
                 f"{_f(st.get('total_estimate', {}).get('p95_ms'))} | "
                 f"{'yes' if p.get('pages_as_first_variant') and f.get('pages_as_first_variant') else 'NO'} |")
     return lines

@@ -7,7 +7,9 @@ rows are a tombstone bitmap per field, combined with the request's mask and save
 (``FIELD.deleted.npy``); rows keep their numbers, so `add` appends after the last row. `upsert` writes a Flat field's vectors in
 place; in any other index a replaced row could be unreachable (an HNSW graph keeps its old neighbours,
 an IVF list its old centroid), so the row is masked out of the index and its new vector kept in a small
-exact *overlay* searched beside it (``FIELD.overlay.npz``; a rebuild folds it in). With
+exact *overlay* searched beside it (``FIELD.overlay.npz``; a rebuild folds it in). An IVF field also
+keeps its codes in row order in memory (`indexer.ivf_codes`), so a selective filter's rows are decoded in
+one call. With
 ``device="cuda"`` (or ``"auto"`` where faiss-gpu sees a GPU) each field also gets a GPU copy, all on
 one shared `StandardGpuResources`, used for unfiltered searches.
 """
@@ -22,8 +24,11 @@ from typing import Any
 import faiss
 import numpy as np
 
-from indexer.errors import IndexError_, InvalidArrayError, ProdsearchError
+from indexer.errors import IndexError_, InvalidArrayError
+from indexer.faiss_gpu import DEVICES, gpu_available, gpu_copy, resolve_device
+from indexer.faiss_reuse import index_file, overlay_file, previous_overlay_matches, read_overlay, reuse_previous
 from indexer.integrity import load_part
+from indexer.ivf_codes import RowCodes, row_codes
 from indexer.rwlock import ReadWriteLock
 from indexer.vector_index import (
     apply_params,
@@ -38,20 +43,12 @@ from indexer.vector_store import FieldSpec, RowFilter, register_backend
 logger = logging.getLogger(__name__)
 
 BACKEND = "faiss"
-DEVICES = ("auto", "cpu", "cuda")
-_gpu_resources: Any = None
-
-
-def index_file(field_name: str) -> str:
-    return f"{field_name}.faiss"
+__all__ = ["DEVICES", "FaissVectorStore", "check_spec", "check_specs", "create", "gpu_available", "open_",
+           "resolve_device"]
 
 
 def deleted_file(field_name: str) -> str:
     return f"{field_name}.deleted.npy"
-
-
-def overlay_file(field_name: str) -> str:
-    return f"{field_name}.overlay.npz"
 
 
 def _merge(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
@@ -63,45 +60,6 @@ def _merge(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.nd
     order = np.argsort(-D, axis=1, kind="stable")[:, :k]
     D, I = np.take_along_axis(D, order, axis=1), np.take_along_axis(I, order, axis=1)
     return D.astype(np.float32), np.where(np.isfinite(D), I, -1).astype(np.int64)
-
-
-def gpu_available() -> bool:
-    """True when this faiss is faiss-gpu and sees at least one CUDA device."""
-    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
-
-
-def resolve_device(device: str | None) -> str:
-    """``cpu`` or ``cuda`` for the vector indexes; ``cuda`` without a GPU is an error, ``auto`` falls back."""
-    device = device or "auto"
-    if device.startswith("cuda"):
-        if gpu_available():
-            return "cuda"
-        if not hasattr(faiss, "StandardGpuResources") and _torch_sees_gpu():
-            logger.warning("--device %s: this faiss is faiss-cpu, so the vector indexes stay on the CPU "
-                           "(install faiss-gpu to search on the GPU)", device)
-            return "cpu"
-        raise IndexError_(f"--device {device}: no CUDA GPU is visible (faiss {faiss.__version__}"
-                          f"{'' if hasattr(faiss, 'StandardGpuResources') else ', CPU-only build'}); "
-                          "use --device auto or cpu")
-    if device not in DEVICES:
-        raise IndexError_(f"--device {device!r}: expected one of {', '.join(DEVICES)}")
-    return "cuda" if device == "auto" and gpu_available() else "cpu"
-
-
-def _torch_sees_gpu() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def _shared_gpu_resources() -> Any:
-    """One `StandardGpuResources` for every GPU copy in the process (each one reserves scratch memory)."""
-    global _gpu_resources
-    if _gpu_resources is None:
-        _gpu_resources = faiss.StandardGpuResources()
-    return _gpu_resources
 
 
 def check_spec(spec: FieldSpec, dim: int, what: str = "index spec") -> None:
@@ -152,6 +110,8 @@ class FaissVectorStore:
         self.device = resolve_device(device)
         self._lock = ReadWriteLock()
         self._gpu: dict[str, faiss.Index] = {}
+        # An IVF field's codes in row order: a selective filter's rows decoded in one call (`indexer.ivf_codes`).
+        self._codes: dict[str, RowCodes | None] = {}
         self.recall: dict[str, float] = {}
         self.reused: list[str] = []  # fields `create` took from the previous version's index (`reuse`)
         self.unchanged: list[str] = []  # ... of which nothing changed (their measured recall still holds)
@@ -198,12 +158,12 @@ class FaissVectorStore:
         if (deleted.any() or overlay) and (mask is None or mask.shape == deleted.shape):
             mask = ~deleted if mask is None else mask & ~deleted
         if not overlay:
-            return search_vectors(index, queries, k, mask, self._gpu.get(field_name))
+            return search_vectors(index, queries, k, mask, self._gpu.get(field_name), self._codes.get(field_name))
         rows = np.fromiter(overlay, np.int64, len(overlay))
         live = rows[mask[rows]] if mask is not None else rows
         in_index = mask.copy() if mask is not None else np.ones(index.ntotal, bool)
         in_index[rows] = False
-        D, I = search_vectors(index, queries, k, in_index, self._gpu.get(field_name))
+        D, I = search_vectors(index, queries, k, in_index, self._gpu.get(field_name), self._codes.get(field_name))
         if not len(live):
             return D, I
         scores = check_vectors(queries, index.d, "queries") @ np.stack([overlay[int(r)] for r in live]).T
@@ -221,8 +181,10 @@ class FaissVectorStore:
             raise InvalidArrayError(f"{field_name}: rows outside [0, {index.ntotal})")
         if not len(rows):
             return np.zeros((0, index.d), np.float32)
+        codes = self._codes.get(field_name)
         try:
-            out = np.asarray(index.reconstruct_batch(rows), np.float32)
+            out = codes.vectors(rows) if codes is not None and len(codes) == index.ntotal \
+                else np.asarray(index.reconstruct_batch(rows), np.float32)
         except RuntimeError as exc:
             raise IndexError_(f"{field_name}: this index ({self._specs[field_name].factory}) cannot return its "
                               f"vectors: {str(exc).strip().splitlines()[-1]}") from None
@@ -327,77 +289,33 @@ class FaissVectorStore:
     def stats(self) -> dict[str, Any]:
         return {name: {"rows": int(index.ntotal), "deleted": int(self._deleted[name].sum()),
                        "overlay": len(self._overlay[name]),
-                       "bytes": _estimated_bytes(index), "factory": self._specs[name].factory,
+                       "bytes": _estimated_bytes(index), "row_codes_bytes": self._row_codes_bytes(name),
+                       "factory": self._specs[name].factory,
                        "params": dict(self._specs[name].params), "device": "cuda" if name in self._gpu else "cpu",
                        **({"recall_at_10": self.recall[name]} if name in self.recall else {})}
                 for name, index in self._indexes.items()}
 
+    def _row_codes_bytes(self, field_name: str) -> int:
+        codes = self._codes.get(field_name)
+        return 0 if codes is None else codes.nbytes
+
     def close(self) -> None:
         self._gpu.clear()
+        self._codes.clear()
 
     def _to_device(self, field_name: str) -> None:
-        """(Re)make the GPU copy of a field after a change; an index type without a GPU version stays on the CPU."""
+        """(Re)make the GPU copy of a field after a change, and bring its row-ordered IVF codes up to date."""
+        index = self._indexes[field_name]
+        codes = self._codes.get(field_name)
+        if codes is not None:
+            codes.extend()
+        else:
+            self._codes[field_name] = row_codes(index)
         self._gpu.pop(field_name, None)
-        if self.device != "cuda":
-            return
-        try:
-            gpu = faiss.index_cpu_to_gpu(_shared_gpu_resources(), 0, self._indexes[field_name])
-        except RuntimeError as exc:  # e.g. HNSW has no GPU version
-            logger.info("field %s stays on the CPU: %s", field_name, str(exc).strip().splitlines()[-1])
-            return
-        params = {k: v for k, v in self._specs[field_name].params.items() if k in ("nprobe", "max_codes")}
-        if params:
-            space = faiss.GpuParameterSpace()
-            for key, value in params.items():
-                space.set_index_parameter(gpu, key, float(value))
-        self._gpu[field_name] = gpu
-
-
-# A rebuild reuses the previous version's approximate index of a field when at most this fraction of
-# its rows changed (the changed rows go to the exact overlay); more, and the field is built afresh,
-# which also folds earlier overlays back in.
-REUSE_MAX_CHANGED = 0.05
-
-
-def _reuse_previous(path: Path, x: np.ndarray, spec: FieldSpec) -> tuple[faiss.Index, np.ndarray] | None:
-    """The previous version's index at ``path`` and the rows of ``x`` it holds other vectors for (to upsert),
-    when it was built with ``spec``, holds no more rows than ``x`` and stores its vectors exactly; else None."""
-    try:
-        index = load_vector_index(path)
-        n_old = index.ntotal
-        if index.d != x.shape[1] or n_old > len(x) or n_old == 0:
-            return None
-        old = index.reconstruct_n(0, n_old)
-    except (RuntimeError, OSError, ProdsearchError) as exc:  # unreadable, or no exact reconstruction (PQ, SQ)
-        logger.info("not reusing %s: %s", path, exc)
-        return None
-    changed = np.flatnonzero((old != x[:n_old]).any(axis=1))
-    if len(changed) > REUSE_MAX_CHANGED * len(x):
-        return None
-    if spec.params:
-        apply_params(index, spec.params, str(path))
-    return index, np.concatenate([changed, np.arange(n_old, len(x))])
-
-
-def read_overlay(path: Path) -> dict[int, np.ndarray]:
-    """An exact overlay file `save` wrote: row -> its float32 vector."""
-    with np.load(path, allow_pickle=False) as saved:
-        return {int(r): v.astype(np.float32) for r, v in zip(saved["rows"], saved["vectors"], strict=True)}
-
-
-def _previous_overlay_matches(path: Path, x: np.ndarray, rows: np.ndarray) -> bool:
-    """Whether the previous version (its graph at ``path`` plus the exact overlay beside it) held exactly ``x``:
-    ``rows``, where the graph holds other vectors, must all be overlay rows, and every overlay row must equal
-    ``x``. Then the field is unchanged and keeps its recorded recall."""
-    overlay_path = path.parent / overlay_file(path.name.removesuffix(index_file("")))
-    if not overlay_path.exists():
-        return not len(rows)
-    try:
-        held = read_overlay(overlay_path)
-    except (OSError, ValueError, KeyError):
-        return False
-    return (all(int(r) in held for r in rows)
-            and all(r < len(x) and np.array_equal(v, x[r]) for r, v in held.items()))
+        if self.device == "cuda":
+            gpu = gpu_copy(index, self._specs[field_name].params, field_name)
+            if gpu is not None:
+                self._gpu[field_name] = gpu
 
 
 def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], directory: Path | None = None,
@@ -412,7 +330,7 @@ def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], di
     for name, x in vectors.items():
         spec = specs.get(name) or FieldSpec()
         x = np.ascontiguousarray(x, np.float32)
-        reused = _reuse_previous(Path(reuse[name]), x, spec) if reuse and name in reuse else None
+        reused = reuse_previous(Path(reuse[name]), x, spec) if reuse and name in reuse else None
         if reused is not None:
             indexes[name], rows = reused
             pending[name] = (rows, x[rows])
@@ -426,7 +344,7 @@ def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], di
             store.upsert(name, rows, x)
     store.reused = sorted(pending)
     store.unchanged = sorted(name for name, (rows, x) in pending.items()
-                             if _previous_overlay_matches(Path(reuse[name]), vectors[name], rows))  # type: ignore[index]
+                             if previous_overlay_matches(Path(reuse[name]), vectors[name], rows))  # type: ignore[index]
     return store
 
 

@@ -105,3 +105,18 @@ def test_grows_from_the_real_fashion_index_when_present(synthetic):
     filters, share = synthetic.pick_filter(grown)
     assert 0.002 < share < 0.05 and filters
     assert grown.text_vectors.shape == (len(base.products) + 2000, base.text_vectors.shape[1])
+
+
+def test_ivf_configuration_has_an_nprobe_per_field():
+    harness = _load("scale_harness")
+    ivf = harness.default_configs(1_000_000)["ivf-sq8"]
+    assert ivf.factory == "IVF1024,SQ8"
+    assert ivf.params_of("text") == {"nprobe": 48} and ivf.params_of("image") == {"nprobe": 128}
+    assert "text:nprobe=48" in ivf.spec and "image:nprobe=128" in ivf.spec
+    one = harness.default_configs(1_000_000, "64", 2048)["ivf-sq8"]
+    assert one.factory == "IVF2048,SQ8" and one.params_of("text") == one.params_of("image") == {"nprobe": 64}
+    small = harness.default_configs(20_000, "image=500")["ivf-sq8"]  # never more lists probed than there are
+    assert small.factory == "IVF128,SQ8" and small.params_of("image") == {"nprobe": 128}
+    for bad in ("photo=3", "text=0", "text=x", "fast"):
+        with pytest.raises(ValueError, match="--ivf-nprobe"):
+            harness.parse_nprobe(bad)

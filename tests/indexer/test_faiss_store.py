@@ -199,7 +199,7 @@ def test_an_index_from_before_the_seam_loads_as_faiss(tmp_path, synthetic_index)
 # -- devices ---------------------------------------------------------------------------------------------
 @pytest.mark.skipif(gpu_available(), reason="checks the machine without a GPU")
 def test_cuda_without_a_gpu_fails_clearly_and_auto_falls_back(monkeypatch):
-    monkeypatch.setattr("indexer.faiss_store._torch_sees_gpu", lambda: False)
+    monkeypatch.setattr("indexer.faiss_gpu._torch_sees_gpu", lambda: False)
     with pytest.raises(IndexError_, match="--device cuda: no CUDA GPU is visible.*use --device auto or cpu"):
         resolve_device("cuda")
     assert resolve_device("auto") == resolve_device(None) == resolve_device("cpu") == "cpu"
@@ -239,7 +239,7 @@ def test_cli_rejects_bad_vector_options_before_loading_models(extra, message, ca
 def test_cli_device_cuda_without_a_gpu_fails_before_loading_models(capsys, tmp_path, monkeypatch):
     from prodsearch.cli import main
 
-    monkeypatch.setattr("indexer.faiss_store._torch_sees_gpu", lambda: False)
+    monkeypatch.setattr("indexer.faiss_gpu._torch_sees_gpu", lambda: False)
     code = main(["index", "build", "--catalog", "fixtures/catalog.jsonl", "--out", str(tmp_path / "x"),
                  "--device", "cuda"])
     assert code == 2 and "--device cuda: no CUDA GPU is visible" in capsys.readouterr().err

@@ -1,0 +1,106 @@
+"""An IVF index's codes kept in row order, so that a selective filter's rows are decoded in one call.
+
+An IVF index stores each row's code in the inverted list of its centroid. Scoring a 1% filter's rows
+exactly needs their vectors; `faiss.Index.reconstruct_batch` finds and decodes them one by one (about
+2 us a row: 22 ms for the 10k allowed rows of 1M, IVF1024,SQ8, 384-d). With the codes copied once into
+a row-ordered table (``sa_encode``'s layout: the list number, then the code), the allowed rows are one
+numpy gather and one ``sa_decode`` (4-5 ms for the same rows, the same vectors: to the bit for a plain
+IVF index, to float rounding behind a pre-transform such as PCA). The table
+costs one more code per row in memory (``sa_code_size`` bytes: 386 B for SQ8 at 384-d), nothing on disk.
+
+Rows keep their numbers in this engine (deletes are tombstones, upserts go to an exact overlay), so the
+table only ever grows: `RowCodes.extend` appends the rows added since it was made.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faiss
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def _ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None
+
+
+class RowCodes:
+    """The codes of an IVF index's rows ``0 .. len(self) - 1``, in row order, decodable with ``index.sa_decode``."""
+
+    def __init__(self, index: faiss.Index, ivf: faiss.IndexIVF) -> None:
+        self._index = index
+        self._ivf = ivf
+        self._coarse = int(ivf.coarse_code_size())  # type: ignore[attr-defined]  # in faiss, not in its stubs
+        self._code = int(ivf.code_size)
+        self.table = np.zeros((0, self._coarse + self._code), np.uint8)
+        self.extend()
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes)
+
+    def extend(self) -> None:
+        """Append the codes of the rows added to the index since the table was last filled."""
+        start, end = len(self.table), int(self._index.ntotal)
+        if end == start:
+            return
+        table = np.empty((end, self._coarse + self._code), np.uint8)
+        table[:start] = self.table
+        filled = np.zeros(end, bool)
+        filled[:start] = True
+        invlists: Any = self._ivf.invlists
+        for list_no in range(self._ivf.nlist):
+            size = invlists.list_size(list_no)
+            if not size:
+                continue
+            ids = faiss.rev_swig_ptr(invlists.get_ids(list_no), size)
+            new = ids >= start
+            if not new.any():
+                continue
+            rows = ids[new]
+            if rows.max() >= end:
+                raise RuntimeError(f"IVF list {list_no} holds row {rows.max()} past the index's {end} rows")
+            codes = faiss.rev_swig_ptr(invlists.get_codes(list_no), size * self._code).reshape(size, self._code)
+            table[rows, self._coarse:] = codes[new]
+            table[rows, :self._coarse] = np.frombuffer(list_no.to_bytes(8, "little"), np.uint8)[:self._coarse]
+            filled[rows] = True
+        if not filled.all():
+            raise RuntimeError(f"{int((~filled).sum())} rows of the IVF index are in no inverted list")
+        self.table = table
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The decoded vectors of ``rows`` (int64, each below ``len(self)``), as ``reconstruct_batch`` gives them."""
+        if not len(rows):
+            return np.zeros((0, self._index.d), np.float32)
+        return np.asarray(self._index.sa_decode(self.table[rows]), np.float32)
+
+
+def row_codes(index: faiss.Index) -> RowCodes | None:
+    """A row-ordered code table for an IVF index whose codes ``sa_decode`` reads back as ``reconstruct`` does,
+    else None (Flat and HNSW indexes reconstruct rows cheaply already; an index wrapping the IVF in a way
+    that changes its codes, e.g. a refine stage, keeps the per-row path)."""
+    ivf = _ivf_of(index)
+    if ivf is None or index.ntotal == 0:
+        return None
+    try:
+        if int(index.sa_code_size()) != int(ivf.sa_code_size()):
+            return None
+        codes = RowCodes(index, ivf)
+        probe = np.unique(np.linspace(0, index.ntotal - 1, 4).astype(np.int64))
+        if not np.allclose(codes.vectors(probe), index.reconstruct_batch(probe), rtol=1e-5, atol=1e-5):
+            logger.info("no row-ordered codes for %s: its codes decode differently", type(faiss.downcast_index(index)).__name__)
+            return None
+    except RuntimeError as exc:  # sa_decode or reconstruct not implemented for this type
+        logger.info("no row-ordered codes for %s: %s", type(faiss.downcast_index(index)).__name__,
+                    (str(exc).strip().splitlines() or [""])[-1])
+        return None
+    return codes
