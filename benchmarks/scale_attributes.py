@@ -27,8 +27,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from synthetic_catalog import DEFAULT_BASE_INDEX, filter_mask, grow, load_base, make_queries, pick_filter  # noqa: E402
 
+from search.attribute_scoring import reference_retrieve_attributes, retrieve_attributes  # noqa: E402
 from search.fusion import Run  # noqa: E402
-from search.understanding import QueryUnderstanding, reference_retrieve_attributes, retrieve_attributes  # noqa: E402
+from search.understanding import QueryUnderstanding  # noqa: E402
 
 
 def _ctx(qu: QueryUnderstanding, n: int, depth: int, mask: np.ndarray | None, text: str, lexical: Run) -> SimpleNamespace:

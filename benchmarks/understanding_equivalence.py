@@ -26,12 +26,12 @@ def main() -> int:
     from test_latency_equivalence import assert_same_run, reference_build_features, reference_retrieve_attributes
 
     from benchmarks.understanding_latency import query_texts
+    from search.attribute_scoring import retrieve_attributes
     from search.fusion import Run, fuse
     from search.ranker import QueryInfo, build_features, load_ranker
     from search.searcher import Searcher
     from search.signals import QueryContext
     from search.types import SearchRequest
-    from search.understanding import retrieve_attributes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)

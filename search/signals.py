@@ -26,9 +26,10 @@ import numpy as np
 
 from indexer.errors import ProdsearchError
 from search import exact_photo
+from search.attribute_scoring import retrieve_attributes
 from search.fusion import Run
 from search.timing import timed
-from search.understanding import ATTRIBUTES_SIGNAL, parse_query, retrieve_attributes
+from search.understanding import ATTRIBUTES_SIGNAL, parse_query
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from test_latency_equivalence import PRODUCTS, QUERIES, SYNONYMS
 
-from search.understanding import Group, Match, ParsedQuery, QueryUnderstanding, _reference_top_scored
+from search.attribute_scoring import _reference_top_scored
+from search.understanding import Group, Match, ParsedQuery, QueryUnderstanding
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from indexer.catalog import Product
+from search.attribute_scoring import TIE_BREAK, retrieve_attributes
 from search.fusion import Run
 from search.ranker import ProductWords, QueryInfo, build_features, feature_names, train_ranker
 from search.synonyms import parse_synonyms
-from search.understanding import TIE_BREAK, ParsedQuery, QueryUnderstanding, retrieve_attributes
+from search.understanding import ParsedQuery, QueryUnderstanding
 
 GENDERS = ("Men", "Women", "Unisex", "Boys")
 COLOURS = ("Red", "Navy Blue", "Blue", "Black", "White", "Off White", "Green")
@@ -206,7 +207,7 @@ def test_ranker_features_and_scores_are_unchanged():
 
 @pytest.mark.parametrize("tiers", [1, 3, 8, 9, 50, 10_000])
 def test_best_tiers_is_the_partition_threshold(tiers):
-    from search.understanding import _best_tiers
+    from search.attribute_scoring import _best_tiers
 
     rng = np.random.default_rng(tiers)
     values = rng.integers(1, tiers + 1, 5000) * 0.9 + 0.1

@@ -158,7 +158,7 @@ def test_short_words_only_regain_a_dropped_letter_and_near_keys_win(qu):
 
 
 def test_the_attributes_scale_is_the_best_score_plus_each_word_naming_no_value(qu):
-    from search.understanding import TIE_BREAK
+    from search.attribute_scoring import TIE_BREAK
 
     red_dress = qu.parse("red dress")
     assert red_dress.unmatched == 0 and qu.best_score(red_dress) == pytest.approx(3.0)  # red 1 + dress 2 (the type)
