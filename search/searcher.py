@@ -112,7 +112,7 @@ class Searcher:
         self.index = index
         self.encoders = encoders
         self.config = config or SearchConfig()
-        apply_search_params(index.vector_store, self.config.search_params)  # sig13: ANN parameters a config sets
+        apply_search_params(index.vector_store, self.config.search_params)  # ANN parameters the config sets (tuned)
         self.filter_index = FilterIndex(index.store.products)
         self._shared_text_tower = shared_text_tower(encoders)
         use_exported_for_queries(encoders.text, index.manifest.embedding_cache)
