@@ -282,3 +282,21 @@ def test_common_english_words_are_corrected_only_to_a_catalog_value_one_slip_awa
     assert qu.parse("trosers").text == "trousers"  # typos still are
     old = QueryUnderstanding(qu.vocabulary, qu.synonyms, english=False)
     assert old.parse("gala trousers").text == "Women trousers"  # "gala" taken for "gals"
+
+
+def test_a_common_english_word_never_loses_a_letter_to_become_a_catalog_word():
+    """"pewter sweats" was searched as "peter sweat": "pewter" (3.5M occurrences) one dropped letter from the brand
+    word "peter" (Peter England). A shopper drops letters; one who typed a longer real word meant it."""
+    from search.vocabulary import common_english_words
+
+    assert {"pewter", "latte"} <= common_english_words()  # "latte" (0.8M): not "late", a title word
+    products = [*SHOP_PRODUCTS, *(Product(id=f"d{i}", title="Peter England Late Night Shirt", brand="Peter England",
+                                          category=["Apparel", "Shirts"], attributes={"gender": "Men"})
+                                  for i in range(7, 10))]  # "late" in 3 titles: a spelling target
+    qu = QueryUnderstanding.build(products, parse_synonyms(""))
+    assert qu.parse("pewter shirts").text is None
+    assert qu.parse("latte shirts").text is None
+    assert qu.parse("peterr shirts").text == "peter shirts"  # a typo is still corrected
+    before = QueryUnderstanding(qu.vocabulary, qu.synonyms, english_count=1_000_000, english_added=True)
+    assert before.parse("pewter shirts").text == "peter shirts"
+    assert before.parse("latte shirts").text == "late shirts"
