@@ -110,10 +110,11 @@ class QueryUnderstanding:
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
         signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
-        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more that the catalog
-        does not use is corrected only to a catalog value's word one slip away (`_corrections`), ``english_count`` times in
-        the frequency list at least, and (unless ``english_added``) never by dropping a letter the shopper would have
-        added ("pewter" stays, never the brand word "peter"). The last eight exist to compare with the old rules."""
+        `_composed`; ``english``: a common English word (`common_english_words`, ``english_count`` times in its list at
+        least) of 4 letters or more that the catalog does not use is corrected only to a catalog value's word one slip
+        away (`_corrections`); such a word, or a word of the descriptions, never by dropping a letter the shopper would
+        have added ("pewter" stays, never the brand word "peter"), unless ``english_added``. The last eight exist to
+        compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
         self.min_corrected = min_corrected
@@ -206,7 +207,8 @@ class QueryUnderstanding:
         if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
         if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
-            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)]
+            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)
+                     and (self._english_added or len(f.term) >= len(word))]
         elif word in self._english:  # a common English word: a catalog value's slip, or itself ("gala", "father")
             found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)
                      and (self._english_added or len(f.term) >= len(word))]

@@ -71,6 +71,11 @@ class ValueInference:
         self._cache: dict[str, tuple[Inferred, ...]] = {}
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        """Forget the texts seen (benchmarks time cold parses)."""
+        with self._lock:
+            self._cache.clear()
+
     def _guesses(self, texts: list[str]) -> dict[str, tuple[Inferred, ...]]:
         """Per text, per field, its best value when above the similarity and the margin, best first; the texts not
         seen before are encoded in one call."""

@@ -29,7 +29,7 @@ DESCRIPTION_SAMPLE = 5000
 # An English word seen this often in symspellpy's frequency list (82k words, shipped with the package) is a word
 # the shopper meant ("gala", "bride", "father"), not a typo of a catalog word ("gals", "brie", "feather"), unless
 # one slip from a catalog value's word ("bets": belts; `search.understanding`).
-COMMON_ENGLISH_COUNT = 300_000
+COMMON_ENGLISH_COUNT = 1_000_000
 
 
 @dataclass
