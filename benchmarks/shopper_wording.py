@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     rules = {"now": now}
     if args.before_synonyms:
         rules = {"before": QueryUnderstanding(now.vocabulary, load_synonyms(args.before_synonyms, defaults=False),
-                                              compose=False, english=False), **rules}
+                                              compose=False, english=False, english_added=True), **rules}
     if args.infer:  # the same rules, plus values inferred from the text model for words no rule covers
         inferred = QueryUnderstanding(now.vocabulary, shipped)
         inferred.infer_with(searcher.encoders.text.encode_texts)
