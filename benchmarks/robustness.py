@@ -8,7 +8,7 @@ signal searched. Asserts nothing. A relevance set with variants comes from `prod
 --perturb typos,synonyms` or `benchmarks/fashion_ranker.py`.
 
     .venv/bin/python benchmarks/robustness.py --index IDX --queries REL/queries.jsonl --qrels REL/qrels.txt \\
-        [--config RANKER/search_config.json] [--split test] [--legacy] [--show 15]
+        [--config RANKER/search_config.json] [--split test] [--legacy] [--guard-before] [--infer] [--show 15]
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=None, help="also a mode with this search config (a ranker)")
     parser.add_argument("--split", default="test", choices=["all", "train", "test"])
     parser.add_argument("--legacy", action="store_true", help="also the understanding rules of before (side by side)")
+    parser.add_argument("--guard-before", action="store_true", help="also now with main's English-word guard")
+    parser.add_argument("--infer", action="store_true", help="also now + inferred values (side by side)")
     parser.add_argument("--show", type=int, default=15, help="worst variants listed per rules x mode x kind")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -56,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.legacy:
         rules = {"legacy": QueryUnderstanding(now.vocabulary, now.synonyms, min_corrected=5, title_words=False,
                                               rewrite=False, type_first=False), **rules}
+    if args.guard_before:  # now's rules with main's English-word guard (a longer English word may lose a letter)
+        rules = {"guard before": QueryUnderstanding(now.vocabulary, now.synonyms, english_added=True), **rules}
+    if args.infer:  # now + values inferred from the text model for words no rule covers (`search.value_inference`)
+        rules["inferred"] = QueryUnderstanding(now.vocabulary, now.synonyms)
+        rules["inferred"].infer_with(searcher.encoders.text.encode_texts)
     print(f"{len(queries)} text queries ({args.split} split) on {searcher.index.n_products} products")
     print("| rules | mode | kind | n | clean nDCG@10 | variant nDCG@10 | ratio | target |")
     print("|---|---|---|---|---|---|---|---|")

@@ -217,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="default", help="comma-separated eval modes")
     parser.add_argument("--write", type=Path, default=None, help="also write queries.jsonl + qrels.txt here")
     parser.add_argument("--show", type=int, default=12, help="queries listed that lose most / gain most")
+    parser.add_argument("--infer", action="store_true",
+                        help="also now + inferred values (`search.value_inference`), side by side")
+    parser.add_argument("--guard-before", type=int, default=0, metavar="COUNT",
+                        help="also now with the English-word guard of before: this many occurrences, any slip")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if not args.catalog.is_file():
@@ -242,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     rules = {"now": now}
     if args.before_synonyms:
         rules = {"before": QueryUnderstanding(now.vocabulary, load_synonyms(args.before_synonyms, defaults=False),
-                                              compose=False, english=False), **rules}
+                                              compose=False, english=False, english_added=True), **rules}
+    if args.infer:  # the same rules, plus values inferred from the text model for words no rule covers
+        inferred = QueryUnderstanding(now.vocabulary, shipped)
+        inferred.infer_with(searcher.encoders.text.encode_texts)
+        rules["inferred"] = inferred
+    if args.guard_before:  # now's rules with the English-word guard of before (1M occurrences, any slip)
+        rules = {"guard before": QueryUnderstanding(now.vocabulary, shipped, english_count=args.guard_before,
+                                                    english_added=True), **rules}
     queries = [Query(id=p.id, text=p.text, split="test", family=p.family) for p in probes]
     modes = resolve_modes(args.modes.split(","))
     ndcg: dict[tuple[str, str], dict[str, float]] = {}
@@ -277,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(w for w in words if not in_file(w, shipped)))
     mode = modes[0].name
     last = next(reversed(rules))
-    first = next(iter(rules))
+    first = "now" if "inferred" in rules else next(iter(rules))
     per = {p.id: p for p in probes}
     for title, order in (("worst now", lambda i: ndcg[(last, mode)][i]),
                          ("lost most against before", lambda i: ndcg[(last, mode)][i] - ndcg[(first, mode)][i]),

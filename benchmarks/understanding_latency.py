@@ -5,7 +5,7 @@ stages of `Searcher.search`, wall p50/p95 over distinct text queries, every pars
 nothing.
 
     .venv/bin/python benchmarks/understanding_latency.py --index IDX --catalog CATALOG.jsonl \\
-        [--ranker RANKER/ranker.json [--ranker-depths 200,100]] [--limit 300]   # queries derived from the catalog
+        [--ranker RANKER/ranker.json [--ranker-depths 200,100]] [--limit 300] [--infer]   # queries derived from the catalog
                                                                               # (+ typo and synonym variants)
     .venv/bin/python benchmarks/understanding_latency.py --index IDX --queries REL/queries.jsonl [--ranker ...]
 """
@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(e.g. 200,100), timed side by side query by query (default: the model's own depth)")
     parser.add_argument("--limit", type=int, default=300, help="distinct text queries")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--infer", action="store_true",
+                        help="also time cold parses with and without inferred values (`search.value_inference`)")
     args = parser.parse_args(argv)
     from search.ranker import load_ranker
     from search.searcher import Searcher
@@ -137,6 +139,28 @@ def main(argv: list[str] | None = None) -> int:
         searcher.understanding.parse(text)
         parse_only.append((time.perf_counter() - t0) * 1000)
     print(f"  parse alone     p50 {np.percentile(parse_only, 50):7.3f} ms   p95 {np.percentile(parse_only, 95):7.3f} ms")
+    if args.infer:  # the same parses, cold, with and without inferred values, query by query (one machine load)
+        from search.understanding import QueryUnderstanding
+
+        plain = searcher.understanding
+        inferring = QueryUnderstanding(plain.vocabulary, plain.synonyms)
+        t0 = time.perf_counter()
+        inference = inferring.infer_with(searcher.encoders.text.encode_texts)
+        print(f"inferred values: {sum(map(len, inference.names.values()))} value names of {len(inference.names)} "
+              f"fields embedded in {time.perf_counter() - t0:.2f} s")
+        pairs: dict[str, list[float]] = {"parse": [], "parse + inferred": []}
+        inferred_queries = 0
+        for text in texts:
+            for name, qu in (("parse", plain), ("parse + inferred", inferring)):
+                qu.parse.cache_clear()
+                inference.clear()
+                t0 = time.perf_counter()
+                parsed = qu.parse(text)
+                pairs[name].append((time.perf_counter() - t0) * 1000)
+                inferred_queries += qu is inferring and any(m.via == "inferred" for g in parsed.groups for m in g.matches)
+        for name, v in pairs.items():
+            print(f"  {name:17s} p50 {np.percentile(v, 50):7.3f} ms   p95 {np.percentile(v, 95):7.3f} ms")
+        print(f"  queries with an inferred value: {inferred_queries}/{len(texts)}")
     return 0
 
 

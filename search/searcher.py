@@ -27,7 +27,7 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import use_single_thread_search
-from search import exact_photo
+from search import exact_photo, value_inference
 from search.config import SearchConfig, apply_search_params
 from search.facets import FacetIndex
 from search.filters import FilterIndex
@@ -198,6 +198,8 @@ class Searcher:
         """The catalog's vocabulary and synonyms (query understanding), built on first use."""
         understanding = QueryUnderstanding.build(self.index.store.products, self.synonyms)
         understanding.prepare()
+        if value_inference.enabled():  # off by default: see `search.value_inference`
+            understanding.infer_with(self.encoders.text.encode_texts)
         return understanding
 
     # -- lookups ---------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
 from search.synonyms import Synonyms, load_synonyms
-from search.vocabulary import CATEGORY, Vocabulary, common_english_words
+from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
+from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, common_english_words
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -53,7 +54,7 @@ size pair pairs set one two very nice good quality under over below above than l
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
 
-Via = Literal["value", "synonym", "spelling"]
+Via = Literal["value", "synonym", "spelling", "inferred"]
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,14 @@ class QueryUnderstanding(AttributeScoring):
 
     def __init__(self, vocabulary: Vocabulary, synonyms: Synonyms, *, min_corrected: int = MIN_CORRECTED,
                  title_words: bool = True, rewrite: bool = True, type_first: bool = True, compose: bool = True,
-                 english: bool = True):
+                 english: bool = True, english_count: int = COMMON_ENGLISH_COUNT, english_added: bool = False):
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
         signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
-        `_composed`; ``english``: a common English word (`common_english_words`) of 4 letters or more that the catalog
-        does not use is corrected only to a catalog value's word one slip away (`_corrections`). The last six exist to
+        `_composed`; ``english``: a common English word (`common_english_words`, ``english_count`` times in its list at
+        least) of 4 letters or more that the catalog does not use is corrected only to a catalog value's word one slip
+        away (`_corrections`); such a word, or a word of the descriptions, never by dropping a letter the shopper would
+        have added ("pewter" stays, never the brand word "peter"), unless ``english_added``. The last eight exist to
         compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
@@ -155,8 +158,10 @@ class QueryUnderstanding(AttributeScoring):
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
         # a common English word the catalog does not use: what the shopper meant, unless one slip from a catalog
         # value's word ("bets" for belts, "sorts" for sports; "gala" stays, though one slip from the synonym "gals")
-        self._english = frozenset(w for w in common_english_words() if len(w) >= SHORT_WORD and w not in self._known
-                                  ) if english else frozenset()
+        self._english = frozenset(w for w in common_english_words(english_count)
+                                  if len(w) >= SHORT_WORD and w not in self._known) if english else frozenset()
+        self._english_added = english_added
+        self.inference: ValueInference | None = None  # `infer_with`
         self._catalog_words = catalog_words
         self._keys = set(vocabulary.by_key) | {key for key, _ in synonyms.sources()}
         self._spell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
@@ -164,6 +169,13 @@ class QueryUnderstanding(AttributeScoring):
             if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
+
+    def infer_with(self, encode: Encode) -> ValueInference:
+        """Name values for words no rule covers, by their embedding (`search.value_inference`), from now on."""
+        fields = {name: list(f.values) for name, f in self.vocabulary.fields.items()}
+        self.inference = ValueInference(fields, encode)
+        self.parse.cache_clear()
+        return self.inference
 
     @classmethod
     def build(cls, products: list[Product], synonyms: Synonyms | None = None) -> QueryUnderstanding:
@@ -192,9 +204,11 @@ class QueryUnderstanding(AttributeScoring):
         if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
         if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
-            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)]
+            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)
+                     and (self._english_added or len(f.term) >= len(word))]
         elif word in self._english:  # a common English word: a catalog value's slip, or itself ("gala", "father")
-            found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)]
+            found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)
+                     and (self._english_added or len(f.term) >= len(word))]
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
@@ -246,6 +260,7 @@ class QueryUnderstanding(AttributeScoring):
             fixed.append(options[0])
             others.append(options[1:])
         groups: list[Group] = []
+        unknown: list[int] = []  # positions of the words that named nothing (not stop words)
         i = unmatched = 0
         while i < len(fixed):
             for length in range(min(MAX_PHRASE_WORDS, len(fixed) - i), 0, -1):
@@ -274,9 +289,31 @@ class QueryUnderstanding(AttributeScoring):
                 break
             else:
                 said[i] = fixed[i]
-                unmatched += fixed[i] not in STOP_WORDS and len(fixed[i]) > 1
+                if fixed[i] not in STOP_WORDS and len(fixed[i]) > 1:
+                    unmatched += 1
+                    unknown.append(i)
                 i += 1
+        if self.inference is not None and unknown:
+            unmatched -= self._inferred(self.inference, typed, unknown, groups)
         return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched)
+
+    @staticmethod
+    def _inferred(inference: ValueInference, typed: list[str], unknown: list[int], groups: list[Group]) -> int:
+        """Add a low-confidence group per run of unknown words whose embedding names a value of a field no group
+        names (`ValueInference`); the words now understood."""
+        spans: list[list[int]] = []
+        for at in unknown:
+            if spans and spans[-1][-1] == at - 1 and len(spans[-1]) < MAX_SPAN_WORDS:
+                spans[-1].append(at)
+            else:
+                spans.append([at])
+        named = {m.field for g in groups for m in g.matches}
+        understood = 0
+        for span, guess, n_words in inference.infer([typed[s[0]:s[-1] + 1] for s in spans], named):
+            groups.append(Group(span, None, (Match(guess.field, guess.value, guess.code, INFERRED_CONFIDENCE,
+                                                   "inferred"),)))
+            understood += n_words
+        return understood
 
     def _said(self, span: list[str], matches: tuple[Match, ...], lead: bool = True) -> list[str]:
         """What the signals search for a matched span: a synonym span becomes the catalog values it names (led by

@@ -282,3 +282,27 @@ def test_common_english_words_are_corrected_only_to_a_catalog_value_one_slip_awa
     assert qu.parse("trosers").text == "trousers"  # typos still are
     old = QueryUnderstanding(qu.vocabulary, qu.synonyms, english=False)
     assert old.parse("gala trousers").text == "Women trousers"  # "gala" taken for "gals"
+
+
+def test_a_common_english_word_never_loses_a_letter_to_become_a_catalog_word():
+    """"pewter sweats" was searched as "peter sweat": "pewter" (3.5M occurrences) one dropped letter from the brand
+    word "peter" (Peter England). A shopper drops letters; one who typed a longer real word meant it."""
+    from search.vocabulary import common_english_words
+
+    assert "pewter" in common_english_words()
+
+    def catalog(description: str) -> QueryUnderstanding:
+        return QueryUnderstanding.build([*SHOP_PRODUCTS, *(
+            Product(id=f"d{i}", title="Peter England Night Shirt", brand="Peter England", category=["Apparel", "Shirts"],
+                    attributes={"gender": "Men"}, description=description) for i in range(7, 10))], parse_synonyms(""))
+
+    qu = catalog("")
+    assert qu.parse("pewter shirts").text is None
+    assert qu.parse("peterr shirts").text == "peter shirts"  # a typo is still corrected
+    # "pewter" in the descriptions (as in the 44k catalog's): a word of the descriptions only, the same rule
+    described = catalog("pewter buttons")
+    assert "pewter" in described._described_only and described.parse("pewter shirts").text is None
+    assert QueryUnderstanding(described.vocabulary, described.synonyms, english_added=True).parse(
+        "pewter shirts").text == "peter shirts"
+    before = QueryUnderstanding(qu.vocabulary, qu.synonyms, english_added=True)
+    assert before.parse("pewter shirts").text == "peter shirts"
