@@ -272,7 +272,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ivf-lists", type=int, default=0,
                     help=f"lists of the ivf-sq8 configuration (default ~sqrt(n), at most {h.MAX_IVF_LISTS})")
     ap.add_argument("--ivf-nprobe", default="",
-                    help="nprobe of the ivf-sq8 configuration, one value or per field: text=48,image=128 (default "
+                    help="nprobe of the ivf-sq8 configuration, one value or per field: text=32,image=96 (default "
                          + ",".join(f"{f}={v:g}" for f, v in h.DEFAULT_IVF_NPROBE.items()) + ")")
     ap.add_argument("--reference-vectors", action="store_true",
                     help=f"also time whole queries as before per-field nprobe and row codes (nprobe {h.BEFORE_NPROBE:g} on every "

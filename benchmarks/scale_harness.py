@@ -122,11 +122,11 @@ class Config:
 
 
 # IVF: ~sqrt(n) lists (a power of two in [16, 1024]; --ivf-lists sets another count) and an nprobe per field.
-# At 1M the text field's recall@10 plateaus by nprobe 32-48 (the SQ8 codes' own error), while the image field
-# needs 128 for 0.95: one nprobe for both made the semantic signal scan 2.7x more codes than it needed.
+# At 1M the text field's recall@10 plateaus by nprobe 32-48 (the SQ8 codes' own error: 0.966 at 32), while the image
+# field needs 96 (0.964; 0.950 at 64): one nprobe of 128 for both scanned 4x / 1.3x more codes than needed.
 # More lists were not measured at 1M: k-means for 4096 lists took over 10 min per field on the 2 busy cores.
 MAX_IVF_LISTS = 1024
-DEFAULT_IVF_NPROBE = {"text": 48.0, "image": 128.0}
+DEFAULT_IVF_NPROBE = {"text": 32.0, "image": 96.0}
 # What issue #11's third round served at 1M: IVF1024,SQ8 at nprobe 128 on every field, and a selective filter's
 # rows decoded one by one (`--reference-vectors` times whole queries that way too, side by side).
 BEFORE_NPROBE = 128.0

@@ -111,8 +111,8 @@ def test_ivf_configuration_has_an_nprobe_per_field():
     harness = _load("scale_harness")
     ivf = harness.default_configs(1_000_000)["ivf-sq8"]
     assert ivf.factory == "IVF1024,SQ8"
-    assert ivf.params_of("text") == {"nprobe": 48} and ivf.params_of("image") == {"nprobe": 128}
-    assert "text:nprobe=48" in ivf.spec and "image:nprobe=128" in ivf.spec
+    assert ivf.params_of("text") == {"nprobe": 32} and ivf.params_of("image") == {"nprobe": 96}
+    assert "text:nprobe=32" in ivf.spec and "image:nprobe=96" in ivf.spec
     one = harness.default_configs(1_000_000, "64", 2048)["ivf-sq8"]
     assert one.factory == "IVF2048,SQ8" and one.params_of("text") == one.params_of("image") == {"nprobe": 64}
     small = harness.default_configs(20_000, "image=500")["ivf-sq8"]  # never more lists probed than there are
