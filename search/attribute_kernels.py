@@ -131,6 +131,22 @@ def _holds(single, row_ptr, codes, f, code, r):  # pragma: no cover - compiled
 
 
 @_jit(inline="always")
+def _in_every_other_group(r, field, code, group_start, single, row_ptr, codes, smallest):  # pragma: no cover - compiled
+    """Whether row r holds a value of every group but ``smallest`` (the one whose lists are walked)."""
+    for g in range(len(group_start) - 1):
+        if g == smallest:
+            continue
+        held = False
+        for lj in range(group_start[g], group_start[g + 1]):
+            if _holds(single, row_ptr, codes, field[lj], code[lj], r):
+                held = True
+                break
+        if not held:
+            return False
+    return True
+
+
+@_jit(inline="always")
 def _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes):  # pragma: no cover - compiled
     """Row r's `match_scores` sum: group by group in order, factor x the best confidence among the group's values
     it holds (the same float64 additions; a zero contribution, which changes no sum, is left out)."""
@@ -246,19 +262,7 @@ def _holding_all(rows, begin, end, field, code, group_start, single, row_ptr, co
             r = rows[i]
             if out[r]:
                 continue
-            every = True
-            for g in range(groups):
-                if g == smallest:
-                    continue
-                held = False
-                for lj in range(group_start[g], group_start[g + 1]):
-                    if _holds(single, row_ptr, codes, field[lj], code[lj], r):
-                        held = True
-                        break
-                if not held:
-                    every = False
-                    break
-            out[r] = every
+            out[r] = _in_every_other_group(r, field, code, group_start, single, row_ptr, codes, smallest)
     return out
 
 
@@ -269,7 +273,6 @@ def _count_holding_all(rows, begin, end, field, code, group_start, single, row_p
     its array of every row. A row on several of the smallest group's lists is counted on the first only (it
     holds none of that group's earlier values)."""
     count = 0
-    groups = len(group_start) - 1
     for li in range(group_start[smallest], group_start[smallest + 1]):
         for i in range(begin[li], end[li]):
             r = rows[i]
@@ -282,19 +285,7 @@ def _count_holding_all(rows, begin, end, field, code, group_start, single, row_p
                     break
             if seen:
                 continue
-            every = True
-            for g in range(groups):
-                if g == smallest:
-                    continue
-                held = False
-                for lj in range(group_start[g], group_start[g + 1]):
-                    if _holds(single, row_ptr, codes, field[lj], code[lj], r):
-                        held = True
-                        break
-                if not held:
-                    every = False
-                    break
-            if every:
+            if _in_every_other_group(r, field, code, group_start, single, row_ptr, codes, smallest):
                 count += 1
     return count
 
