@@ -18,7 +18,7 @@ from search.config import RELEVANCE_CUTOFF
 from search.filters import Filters
 from search.fusion import Run
 from search.types import SearchRequest
-from search.understanding import ATTRIBUTES_SIGNAL
+from search.understanding import ATTRIBUTES_SIGNAL, ParsedQuery
 
 if TYPE_CHECKING:
     from search.searcher import Searcher
@@ -38,7 +38,7 @@ def filtered_fields(filters: Filters | None) -> set[str]:
     return out
 
 
-def _understood_query(searcher: Searcher, request: SearchRequest, has_image: bool):
+def _understood_query(searcher: Searcher, request: SearchRequest, has_image: bool) -> ParsedQuery | None:
     """The parse of a text-only query with understanding on, else None."""
     if request.text is None or has_image or request.product_id is not None:
         return None
@@ -65,10 +65,16 @@ def understood_mask(searcher: Searcher, request: SearchRequest, has_image: bool 
 def above_cutoff(fused: Run, n: int, cutoff: float = RELEVANCE_CUTOFF) -> np.ndarray:
     """Rows of the fused candidates scoring at least ``cutoff`` x the best one."""
     out = np.zeros(n, dtype=bool)
-    if len(fused):
-        top = float(fused.scores[0])
-        out[fused.docs[fused.scores >= cutoff * top] if top > 0 else fused.docs] = True
+    out[_docs_above_cutoff(fused, cutoff)] = True
     return out
+
+
+def _docs_above_cutoff(fused: Run, cutoff: float) -> np.ndarray:
+    """The fused candidates scoring at least ``cutoff`` x the best one (all of them when the best is not positive)."""
+    if not len(fused):
+        return fused.docs
+    top = float(fused.scores[0])
+    return fused.docs[fused.scores >= cutoff * top] if top > 0 else fused.docs
 
 
 def relevant_mask(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False) -> np.ndarray:
@@ -87,8 +93,4 @@ def relevant_count(searcher: Searcher, request: SearchRequest, fused: Run, has_i
                                                       searcher.index.n_products, allowed)
         if count is not None:
             return count
-    if not len(fused):
-        return 0
-    top = float(fused.scores[0])
-    cutoff = searcher.config.relevance_cutoff
-    return int(np.count_nonzero(fused.scores >= cutoff * top)) if top > 0 else len(fused)
+    return len(_docs_above_cutoff(fused, searcher.config.relevance_cutoff))
