@@ -203,11 +203,12 @@ class QueryUnderstanding(AttributeScoring):
         found = [f for f in found if f.term[0] == word[0]]
         if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
             found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
-        if word in self._described_only:  # a word of the descriptions only: a value's slip, or itself
-            found = [f for f in found if f.term in self._value_words and _plausible(word, f.term)
-                     and (self._english_added or len(f.term) >= len(word))]
-        elif word in self._english:  # a common English word: a catalog value's slip, or itself ("gala", "father")
-            found = [f for f in found if f.term in self._catalog_words and _plausible(word, f.term)
+        # a word of the descriptions only: a value's slip, or itself; a common English word: a catalog value's
+        # slip, or itself ("gala", "father"); neither ever by dropping a letter the shopper would have added
+        targets = self._value_words if word in self._described_only else \
+            self._catalog_words if word in self._english else None
+        if targets is not None:
+            found = [f for f in found if f.term in targets and _plausible(word, f.term)
                      and (self._english_added or len(f.term) >= len(word))]
         if not found:
             return (word,)
@@ -322,9 +323,8 @@ class QueryUnderstanding(AttributeScoring):
         if not any(m.via == "synonym" for m in matches) or any(m.via == "value" for m in matches):
             return list(span)
         values = " ".join(dict.fromkeys(m.value for m in matches))
-        lead = lead and all(w in self._title_known for w in span)
-        lead = " ".join(span) + " " if lead else ""
-        return [lead + values] + [""] * (len(span) - 1)
+        prefix = " ".join(span) + " " if lead and all(w in self._title_known for w in span) else ""
+        return [prefix + values] + [""] * (len(span) - 1)
 
     @staticmethod
     def _rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
