@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 
 from indexer.index_specs import DEFAULT_MIN_RECALL
+from indexer.ivf_codes import ivf_of
 from indexer.recall import recall_at_k, recall_queries
 from search.config import apply_search_params
 
@@ -50,11 +51,9 @@ class AnnSpace:
 
 def search_param_of(index: faiss.Index) -> tuple[str, int] | None:
     """The index's ANN search parameter and its current value, or None for an exact (Flat) index."""
-    try:
-        ivf = faiss.extract_index_ivf(index)
+    ivf = ivf_of(index)
+    if ivf is not None:
         return "nprobe", int(ivf.nprobe)
-    except RuntimeError:
-        pass
     hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
     return ("efSearch", int(hnsw.efSearch)) if hnsw is not None else None
 

@@ -23,7 +23,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
-def _ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
+def ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
+    """The IVF index inside ``index`` (behind any pre-transform), or None when it has none."""
     try:
         return faiss.extract_index_ivf(index)
     except RuntimeError:
@@ -88,7 +89,7 @@ def row_codes(index: faiss.Index) -> RowCodes | None:
     """A row-ordered code table for an IVF index whose codes ``sa_decode`` reads back as ``reconstruct`` does,
     else None (Flat and HNSW indexes reconstruct rows cheaply already; an index wrapping the IVF in a way
     that changes its codes, e.g. a refine stage, keeps the per-row path)."""
-    ivf = _ivf_of(index)
+    ivf = ivf_of(index)
     if ivf is None or index.ntotal == 0:
         return None
     try:

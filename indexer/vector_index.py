@@ -15,7 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from indexer.errors import IndexError_, InvalidArrayError
-from indexer.ivf_codes import RowCodes
+from indexer.ivf_codes import RowCodes, ivf_of
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +97,10 @@ def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY,
         index.train(vectors)
     if n:
         index.add(vectors)
-    ivf = _ivf_of(index)
+    ivf = ivf_of(index)
     if ivf is not None:
         ivf.make_direct_map()  # lets a selective filter score its few rows exactly
     return index
-
-
-def _ivf_of(index: faiss.Index) -> faiss.IndexIVF | None:
-    try:
-        return faiss.extract_index_ivf(index)
-    except RuntimeError:
-        return None
 
 
 def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters | None:
@@ -116,7 +109,7 @@ def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None
     An HNSW search keeps only efSearch candidates, and FAISS does not widen that to k: asked for
     1000 hits with efSearch=128 it returned ~540 on the 44k index (recall@1000 0.41). So efSearch is
     raised to k for deep searches (the Searcher asks candidate_depth hits per signal)."""
-    ivf = _ivf_of(index)
+    ivf = ivf_of(index)
     if ivf is not None:
         return None if selector is None else faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
     hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
