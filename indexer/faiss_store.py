@@ -28,7 +28,7 @@ from indexer.errors import IndexError_, InvalidArrayError
 from indexer.faiss_gpu import DEVICES, gpu_available, gpu_copy, resolve_device
 from indexer.faiss_reuse import index_file, overlay_file, previous_overlay_matches, read_overlay, reuse_previous
 from indexer.integrity import load_part
-from indexer.ivf_codes import RowCodes, row_codes
+from indexer.ivf_codes import RowCodes, decode_rows, row_codes
 from indexer.rwlock import ReadWriteLock
 from indexer.vector_index import (
     apply_params,
@@ -116,7 +116,7 @@ class FaissVectorStore:
         self.reused: list[str] = []  # fields `create` took from the previous version's index (`reuse`)
         self.unchanged: list[str] = []  # ... of which nothing changed (their measured recall still holds)
         for name in indexes:
-            self._to_device(name)
+            self._refresh_field(name)
 
     # -- reading ---------------------------------------------------------------------------------
     def fields(self) -> tuple[str, ...]:
@@ -181,10 +181,8 @@ class FaissVectorStore:
             raise InvalidArrayError(f"{field_name}: rows outside [0, {index.ntotal})")
         if not len(rows):
             return np.zeros((0, index.d), np.float32)
-        codes = self._codes.get(field_name)
         try:
-            out = codes.vectors(rows) if codes is not None and len(codes) == index.ntotal \
-                else np.asarray(index.reconstruct_batch(rows), np.float32)
+            out = decode_rows(index, rows, self._codes.get(field_name))
         except RuntimeError as exc:
             raise IndexError_(f"{field_name}: this index ({self._specs[field_name].factory}) cannot return its "
                               f"vectors: {str(exc).strip().splitlines()[-1]}") from None
@@ -206,7 +204,7 @@ class FaissVectorStore:
         if len(vectors):
             index.add(vectors)
         self._deleted[field_name] = np.concatenate([self._deleted[field_name], np.zeros(len(vectors), bool)])
-        self._to_device(field_name)
+        self._refresh_field(field_name)
         return np.arange(start, start + len(vectors), dtype=np.int64)
 
     def upsert(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
@@ -233,7 +231,7 @@ class FaissVectorStore:
         if len(new_rows):
             order = np.argsort(rows[~old], kind="stable")
             self._add(field_name, vectors[~old][order])
-        self._to_device(field_name)
+        self._refresh_field(field_name)
 
     def _replace(self, field_name: str, rows: np.ndarray, vectors: np.ndarray) -> None:
         """Overwrite a Flat field's vectors in place; in any other index, move the rows to the exact overlay."""
@@ -303,7 +301,7 @@ class FaissVectorStore:
         self._gpu.clear()
         self._codes.clear()
 
-    def _to_device(self, field_name: str) -> None:
+    def _refresh_field(self, field_name: str) -> None:
         """(Re)make the GPU copy of a field after a change, and bring its row-ordered IVF codes up to date."""
         index = self._indexes[field_name]
         codes = self._codes.get(field_name)

@@ -105,3 +105,11 @@ def row_codes(index: faiss.Index) -> RowCodes | None:
                     (str(exc).strip().splitlines() or [""])[-1])
         return None
     return codes
+
+
+def decode_rows(index: faiss.Index, rows: np.ndarray, codes: RowCodes | None) -> np.ndarray:
+    """The vectors of ``rows`` (int64): from ``codes`` in one call when they cover every row of ``index``, else
+    `reconstruct_batch` (one by one; RuntimeError for an index that cannot reconstruct)."""
+    if codes is not None and len(codes) == index.ntotal:
+        return codes.vectors(rows)
+    return np.asarray(index.reconstruct_batch(rows), np.float32)

@@ -15,7 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from indexer.errors import IndexError_, InvalidArrayError
-from indexer.ivf_codes import RowCodes, ivf_of
+from indexer.ivf_codes import RowCodes, decode_rows, ivf_of
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +126,7 @@ def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None
 def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray,
                   codes: RowCodes | None = None) -> tuple[np.ndarray, np.ndarray]:
     rows = rows.astype(np.int64)
-    if codes is not None and len(codes) == index.ntotal:
-        return exact_over_rows(queries, codes.vectors(rows), rows, k)
-    return exact_over_rows(queries, index.reconstruct_batch(rows), rows, k)
+    return exact_over_rows(queries, decode_rows(index, rows, codes), rows, k)
 
 
 def exact_over_rows(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
