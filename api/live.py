@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from api.reload import close_when_unused
+from api.reload import close_replaced, close_when_unused
 from api.settings import Settings
 from indexer.catalog import Product
 from indexer.fetch import FetchPolicy
@@ -106,8 +106,7 @@ class LiveService:
     def _replace_base(self, searcher: Searcher) -> None:
         """Serve from ``searcher``'s index version from now on; the one it replaces is closed once unused."""
         previous, self.base = self.base, searcher
-        if previous is not None and previous is not searcher:
-            close_when_unused(previous)
+        close_replaced(previous, searcher)
 
     def _apply(self, batch: Sequence[tuple[LogEntry, EmbeddedProduct | None]]) -> Snapshot:
         assert self.base is not None

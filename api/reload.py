@@ -53,6 +53,12 @@ def close_when_unused(searcher: Searcher) -> None:
         _closing[searcher] = finalizer
 
 
+def close_replaced(previous: Searcher | None, current: Searcher) -> None:
+    """`close_when_unused` the Searcher ``current`` replaced (none when it was nothing, or ``current`` itself)."""
+    if previous is not None and previous is not current:
+        close_when_unused(previous)
+
+
 def _close_now(searcher: Searcher) -> None:
     try:
         searcher.close()
@@ -131,8 +137,7 @@ class IndexReloader:
     def _assign(self, searcher: Searcher) -> None:
         previous = getattr(self._state, "searcher", None)
         self._state.searcher = searcher  # one attribute store: atomic for every reader
-        if previous is not None and previous is not searcher:
-            close_when_unused(previous)
+        close_replaced(previous, searcher)
 
     def install(self, searcher: Searcher) -> LoadedState:
         """Serve ``searcher`` from now on; the reload count and the last error carry over."""
