@@ -4,10 +4,11 @@ The parser (`search.understanding`) names a value only when a span is a value, a
 either; a shopper's word no rule holds ("peony", "toffee", "pewter", "henley") names nothing. Here each such span
 (consecutive words that named no value and are not stop words) is embedded with the text encoder the Searcher
 already runs, and compared with every value name of the catalog's small fields (embedded once, when the parser
-turns inference on: `QueryUnderstanding.infer_with`; not kept on disk). A span names the best value of a field the parser left unnamed only when its cosine is at
-least `MIN_SIMILARITY` and `MIN_MARGIN` above that field's runner-up (chosen on `benchmarks/shopper_words.py`'s
-`core` list: 92% of accepted words right there), with the low confidence `INFERRED_CONFIDENCE`: it feeds the
-`attributes` signal and the ranker like a parsed value, never a filter, never a rewrite of the searched text.
+turns inference on: `QueryUnderstanding.infer_with`; not kept on disk). A span names the best value of a field the
+parser left unnamed only when its cosine is at least `MIN_SIMILARITY` and `MIN_MARGIN` above that field's runner-up
+(chosen on `benchmarks/shopper_words.py`'s `core` list: 92% of accepted words right there), with the low confidence
+`INFERRED_CONFIDENCE`: it feeds the `attributes` signal and the ranker like a parsed value, never a filter, never a
+rewrite of the searched text.
 
 Off by default (`PRODSEARCH_INFER_VALUES=1` turns it on in the Searcher): on the held-out `fresh` word list it helped
 little (nDCG@10 0.644 -> 0.655; README, "Inferred values") for its cost: one extra encoder call per query with unknown
