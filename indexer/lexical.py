@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import bm25s
 import numpy as np
 
 from indexer import lexical_kernels as kernels
+from indexer.scratch import ScratchPool
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import; keep its per-build chatter out of our logs.
@@ -63,8 +63,7 @@ class LexicalIndex:
         # BM25L/BM25+ add a score to documents without the term; our kernels score postings only.
         self._compiled = getattr(retriever, "nonoccurrence_array", None) is None
         self._rows_sorted: bool | None = None  # checked on first filtered search (or warm-up)
-        self._scratch: list[np.ndarray] = []  # zeroed float32 arrays of n_docs, lent one per search
-        self._scratch_lock = threading.Lock()
+        self._scratch = ScratchPool(n_docs, np.float32)  # the kernels' per-document sums, lent one per search
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -112,22 +111,11 @@ class LexicalIndex:
             return kernels.score_rows(self._data, self._indices, indptr, term_ids, weights, rows, k)
         mask = np.zeros(0, np.bool_) if allowed is None else np.ascontiguousarray(allowed, np.bool_)
         track = min(postings, n_allowed) * TRACK_FACTOR < self.n_docs
-        acc = self._take_scratch()
+        acc = self._scratch.take()
         result = kernels.score_postings(self._data, self._indices, indptr, term_ids, weights, self.n_docs,
                                         mask, allowed is not None, track, k, acc)
-        self._give_scratch(acc)  # not given back when the kernel raised: it may not be zeroed
+        self._scratch.give(acc)  # not given back when the kernel raised: it may not be zeroed
         return result
-
-    def _take_scratch(self) -> np.ndarray:
-        """A float32 array of zeros, one per document (the kernel leaves it zeroed: `_give_scratch` it back)."""
-        with self._scratch_lock:
-            if self._scratch:
-                return self._scratch.pop()
-        return np.zeros(self.n_docs, np.float32)
-
-    def _give_scratch(self, acc: np.ndarray) -> None:
-        with self._scratch_lock:
-            self._scratch.append(acc)
 
     def _use_rows(self, lengths: np.ndarray, n_allowed: int, postings: int) -> bool:
         """Whether intersecting each term's postings with the allowed rows (binary searches of the longer
@@ -167,10 +155,10 @@ class LexicalIndex:
         ids, one = np.zeros(1, np.int64), np.ones(1)
         mask = np.ones(self.n_docs, bool)
         for track in (False, True):
-            acc = self._take_scratch()
+            acc = self._scratch.take()
             kernels.score_postings(self._data, self._indices, self._indptr, ids, one, self.n_docs, mask, True, track, 1,
                                    acc)
-            self._give_scratch(acc)
+            self._scratch.give(acc)
         kernels.score_rows(self._data, self._indices, self._indptr, ids, one, np.zeros(1, np.int64), 1)
         if self._rows_sorted is None:
             self._rows_sorted = bool(kernels.postings_sorted(self._indices, self._indptr))

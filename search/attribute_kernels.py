@@ -16,12 +16,13 @@ machine code is kept on disk).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numba import njit
+
+from indexer.scratch import ScratchPool
 
 logger = logging.getLogger(__name__)
 
@@ -97,25 +98,6 @@ def build_postings(fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     codes = np.concatenate([c for _, c in multi]) if multi else np.zeros(0, np.int32)
     return Postings(flat, starts, number, np.stack(single) if single else np.zeros((1, n), np.int32), row_ptr,
                     codes)
-
-
-class ScratchPool:
-    """Zeroed float64 arrays of one size, lent one per call (the kernels give them back zeroed)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._free: list[np.ndarray] = []
-        self._lock = threading.Lock()
-
-    def take(self) -> np.ndarray:
-        with self._lock:
-            if self._free:
-                return self._free.pop()
-        return np.zeros(self.size, np.float64)
-
-    def give(self, array: np.ndarray) -> None:
-        with self._lock:
-            self._free.append(array)
 
 
 @_jit(inline="always")

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer.scratch import ScratchPool
 from search import attribute_kernels
-from search.attribute_kernels import Postings, QueryLists, ScratchPool, build_postings, holding_all, query_lists, top_tiers
+from search.attribute_kernels import Postings, QueryLists, build_postings, holding_all, query_lists, top_tiers
 from search.fusion import Run
 
 if TYPE_CHECKING:

@@ -208,7 +208,7 @@ def test_searches_leave_the_scratch_zeroed(fixture_index):
                     for allowed in _masks(fixture_index.n_docs):
                         assert_same_ranking(fixture_index.search(query, 20, allowed),
                                             fixture_index.reference_search(query, 20, allowed), 20)
-                        assert all(not s.any() for s in fixture_index._scratch)
+                        assert all(not s.any() for s in fixture_index._scratch.idle)
         finally:
             lexical.TRACK_FACTOR = old
-    assert fixture_index._scratch
+    assert fixture_index._scratch.idle
