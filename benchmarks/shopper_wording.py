@@ -25,7 +25,15 @@ index built from it (~2 GB RAM at 44k).
         --before-synonyms /tmp/before_synonyms.txt [--words core|fresh] [--per-family 60] [--seed 13] [--write DIR]
 
 ``--words fresh`` draws the everyday phrases from the second list of `benchmarks/shopper_words.py`, written after
-the shipped synonyms were extended and never used to change them: the measure that no one fitted.
+the shipped synonyms were extended and never used to change them: the measure that no one fitted. ``--words fresh2``
+draws them from `benchmarks/shopper_words_fresh2.py`, written on 2026-12-01 before that day's synonyms extension by a
+writer who had not seen the synonyms (and unseen by the extension's author): held out from both sides.
+
+``--check`` (no index, no search) validates the ``--words`` list against ``--catalog`` with
+`benchmarks/shopper_words_check.py` (values the catalog lacks, phrases an older list holds, probe queries without
+a grade-2 product), prints the probe it builds per family, and exits 1 on a problem:
+
+    .venv/bin/python benchmarks/shopper_wording.py --catalog /tmp/br3/catalog.jsonl --check --words fresh2
 """
 
 from __future__ import annotations
@@ -50,12 +58,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, FRESH, OCCASION, TYPE  # noqa: E402
+from shopper_words_check import catalog_values, list_problems, overlap_problems  # noqa: E402
+from shopper_words_fresh2 import FRESH2  # noqa: E402
 
 from search.synonyms import Synonyms  # noqa: E402
 
 GRADED = ("article_type", "colour", "gender", "usage")
 SLOT_WORDS = {"colour": COLOUR, "gender": AUDIENCE, "usage": OCCASION, "article_type": TYPE}
-WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH}
+WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH, "fresh2": FRESH2}
 LITERAL_GENDER = {"Men": ("men's", "for men"), "Women": ("women's", "for women"), "Boys": ("boys'", "for boys"),
                   "Girls": ("girls'", "for girls")}
 
@@ -190,7 +200,8 @@ def build_probe(products: Sequence, per_family: int, seed: int, min_support: int
 def in_file(phrase: str, synonyms: Synonyms) -> bool:
     """Whether the shipped synonyms name ``phrase`` as a source (by key: case and plurals do not matter); an
     audience word also as "for <word>" ("for him"), as the probe's templates put it after the type."""
-    return phrase in synonyms or (phrase in {**AUDIENCE, **FRESH["gender"]} and f"for {phrase}" in synonyms)
+    audience = {w for words in WORD_LISTS.values() for w in words["gender"]}
+    return phrase in synonyms or (phrase in audience and f"for {phrase}" in synonyms)
 
 
 def write_probe(probes: list[Probe], qrels: dict[str, dict[str, int]], out: Path) -> None:
@@ -204,16 +215,50 @@ def write_probe(probes: list[Probe], qrels: dict[str, dict[str, int]], out: Path
             fh.writelines(f"{qid} 0 {doc} {g}\n" for doc, g in grades.items())
 
 
+def check(catalog: Path, name: str, per_family: int, seed: int) -> int:
+    """``--check``: the word list's values against the catalog, its phrases against the lists before it, and the
+    probe it builds (queries and phrases per family); searches nothing. 1 when a problem is found."""
+    from indexer.catalog import load_catalog
+
+    products = load_catalog(catalog, skip_invalid=True).products
+    words = WORD_LISTS[name]
+    older = {n: lst for n, lst in WORD_LISTS.items() if n != name and list(WORD_LISTS).index(n) < list(WORD_LISTS).index(name)}
+    problems = list_problems(words, catalog_values(p.attributes for p in products)) + overlap_problems(words, older)
+    probes, qrels = build_probe(products, per_family, seed, lists=words)
+    print(f"word list {name!r}: " + ", ".join(f"{f} {len(words[f])}" for f in GRADED if f in words)
+          + f" phrases ({sum(len(v) for v in words.values())} in all), checked against {len(products)} products "
+          f"and the lists {sorted(older) or 'none'}")
+    print("| family | queries | phrases used | median judged | min grade-2 |\n|---|---|---|---|---|")
+    for family in FAMILIES:
+        ids = [p.id for p in probes if p.family == family]
+        used = {w for p in probes if p.family == family for w in p.phrases}
+        judged = sorted(len(qrels[i]) for i in ids)
+        best = min((sum(g == 2 for g in qrels[i].values()) for i in ids), default=0)
+        print(f"| {family} | {len(ids)} | {len(used)} | {judged[len(judged) // 2] if judged else 0} | {best} |")
+    unused = sorted(p for phrases in words.values() for p in phrases if all(p not in q.phrases for q in probes))
+    print(f"phrases in no probe query at --per-family {per_family} ({len(unused)}): {', '.join(unused) or '-'}")
+    empty = [q.id for q in probes if not any(g == 2 for g in qrels[q.id].values())]
+    problems += [f"probe query {q} has no grade-2 product" for q in empty]
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print(f"check {'FAILED' if problems else 'passed'}: {len(problems)} problem(s), {len(probes)} probe queries")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, required=True)
-    parser.add_argument("--index", type=Path, required=True, help="an index built from --catalog")
+    parser.add_argument("--index", type=Path, default=None, help="an index built from --catalog (not with --check)")
     parser.add_argument("--before-synonyms", type=Path, default=None,
                         help="also the rules of before: this synonyms file (no defaults), no composed phrases")
     parser.add_argument("--per-family", type=int, default=60)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--words", choices=sorted(WORD_LISTS), default="core",
-                        help="core: the first word list; fresh: the one written after the synonyms (held out)")
+                        help="core: the first word list; fresh: the one written after the synonyms (held out); "
+                             "fresh2: written before the synonyms extension of 2026-12-01, unseen by its writer")
+    parser.add_argument("--check", action="store_true",
+                        help="only check --words against --catalog (values it lacks, phrases an older list holds) "
+                             "and build its probe queries; no index, no search; exits 1 on a problem")
     parser.add_argument("--modes", default="default", help="comma-separated eval modes")
     parser.add_argument("--write", type=Path, default=None, help="also write queries.jsonl + qrels.txt here")
     parser.add_argument("--show", type=int, default=12, help="queries listed that lose most / gain most")
@@ -226,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.catalog.is_file():
         print(f"skipped: no catalog at {args.catalog}")
         return 0
+    if args.check:
+        return check(args.catalog, args.words, args.per_family, args.seed)
+    if args.index is None:
+        parser.error("--index is required (unless --check)")
     from eval.metrics import query_metric
     from eval.modes import resolve_modes
     from eval.relevance import Query
