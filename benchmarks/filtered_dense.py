@@ -152,21 +152,26 @@ def time_ways(ways: dict[str, Search], queries: np.ndarray, mask: np.ndarray | N
     rows = np.flatnonzero(mask) if mask is not None else np.zeros(0, np.int64)
     ms: dict[str, list[float]] = {w: [] for w in ways}
     found: dict[str, list[np.ndarray]] = {w: [] for w in ways}
+    scores: dict[str, list[np.ndarray]] = {w: [] for w in ways}
     for i in range(len(queries)):
         q = queries[i:i + 1]
         for name, way in ways.items():
             t0 = time.perf_counter()
             if mask is not None:
-                _, I = way(q, mask, np.flatnonzero(mask), k)  # flatnonzero timed: every way needs the rows or mask
+                D, I = way(q, mask, np.flatnonzero(mask), k)  # flatnonzero timed: every way needs the rows or mask
             else:
-                _, I = way(q, None, rows, k)
+                D, I = way(q, None, rows, k)
             ms[name].append((time.perf_counter() - t0) * 1000)
             found[name].append(I[0])
+            scores[name].append(D[0])
     first = next(iter(ways))
     out = {}
     for name in ways:
         same = np.mean([np.array_equal(a, b) for a, b in zip(found[name], found[first], strict=True)])
-        out[name] = {"p50_ms": pct(ms[name], 50), "p95_ms": pct(ms[name], 95), "same_as_" + first: float(same)}
+        # Where the rows differ from the first way's, do the sorted scores differ by more than float rounding?
+        gap = max(float(np.max(np.abs(a - b), initial=0.0)) for a, b in zip(scores[name], scores[first], strict=True))
+        out[name] = {"min_ms": min(ms[name]), "p50_ms": pct(ms[name], 50), "p95_ms": pct(ms[name], 95),
+                     "same_as_" + first: float(same), "max_score_gap": gap}
         if truth is not None:
             out[name]["recall@10"] = recall_at_10(np.stack(found[name]), truth)
     return out

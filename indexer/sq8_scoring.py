@@ -30,33 +30,62 @@ logger = logging.getLogger(__name__)
 _AFFINE_8BIT = {int(faiss.ScalarQuantizer.QT_8bit): False, int(faiss.ScalarQuantizer.QT_8bit_uniform): True}
 
 
-def _jit(fn):
+def _jit(fn=None, *, inline: str = "never"):
     """``njit(nogil=True, cache=True, fastmath=True)``; without the disk cache where no cache directory is writable.
-    fastmath lets LLVM reorder the dot product's sum into SIMD lanes (the one thing it relaxes here)."""
+    fastmath lets LLVM reorder the dot product's sum into SIMD lanes (the one thing it relaxes here);
+    ``inline="always"`` for a small helper taking an array (a call costs reference counting)."""
+    if fn is None:
+        return lambda f: _jit(f, inline=inline)
     try:
-        return njit(nogil=True, cache=True, fastmath=True)(fn)
+        return njit(nogil=True, cache=True, fastmath=True, inline=inline)(fn)
     except RuntimeError as exc:  # numba finds no writable place for its cache
         logger.warning("numba cannot cache %s (%s); it will be compiled in each process", fn.__name__, exc)
-        return njit(nogil=True, fastmath=True)(fn)
+        return njit(nogil=True, fastmath=True, inline=inline)(fn)
+
+
+@_jit(inline="always")
+def _list_of(row, coarse):  # pragma: no cover - compiled
+    """The list number in the first ``coarse`` bytes of a row of `RowCodes.table` (little-endian)."""
+    list_no = 0
+    for b in range(coarse):
+        list_no |= np.int64(row[b]) << (8 * b)
+    return list_no
 
 
 @_jit
 def _score_rows(table, coarse, rows, weights, list_scores, out):  # pragma: no cover - compiled
     """out[i] = list_scores[list of rows[i]] + sum_j weights[j] * code_j of rows[i] (``table``: `RowCodes.table`).
 
-    The row is taken as a 1-d view and its code as a slice of it: indexing ``table[r, coarse + j]`` in the
-    inner loop kept LLVM from vectorising it (15 ms instead of 0.9 ms for 10k random rows of 1M, 384-d)."""
+    Four rows at a time: their codes are loaded side by side, so the CPU waits for four rows' cache misses at
+    once instead of one after the other (a filter's rows are scattered over a table of ~400 MB at 1M). Rows
+    are 1-d views and codes slices of them: indexing ``table[r, coarse + j]`` in the inner loop kept LLVM
+    from vectorising it (15 ms instead of 0.9 ms for 10k random rows of 1M, 384-d)."""
     d = weights.shape[0]
-    for i in range(rows.shape[0]):
-        row = table[rows[i]]
-        code = row[coarse:]
-        list_no = 0
-        for b in range(coarse):
-            list_no |= np.int64(row[b]) << (8 * b)
-        acc = np.float32(0.0)
+    m = rows.shape[0]
+    i = 0
+    while i + 4 <= m:
+        r0, r1, r2, r3 = table[rows[i]], table[rows[i + 1]], table[rows[i + 2]], table[rows[i + 3]]
+        c0, c1, c2, c3 = r0[coarse:], r1[coarse:], r2[coarse:], r3[coarse:]
+        a0 = a1 = a2 = a3 = np.float32(0.0)
         for j in range(d):
-            acc += weights[j] * np.float32(code[j])
-        out[i] = list_scores[list_no] + acc
+            w = weights[j]
+            a0 += w * np.float32(c0[j])
+            a1 += w * np.float32(c1[j])
+            a2 += w * np.float32(c2[j])
+            a3 += w * np.float32(c3[j])
+        out[i] = list_scores[_list_of(r0, coarse)] + a0
+        out[i + 1] = list_scores[_list_of(r1, coarse)] + a1
+        out[i + 2] = list_scores[_list_of(r2, coarse)] + a2
+        out[i + 3] = list_scores[_list_of(r3, coarse)] + a3
+        i += 4
+    while i < m:
+        r0 = table[rows[i]]
+        c0 = r0[coarse:]
+        a0 = np.float32(0.0)
+        for j in range(d):
+            a0 += weights[j] * np.float32(c0[j])
+        out[i] = list_scores[_list_of(r0, coarse)] + a0
+        i += 1
 
 
 class SQ8Scorer:

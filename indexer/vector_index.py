@@ -186,7 +186,8 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
     The filter is applied inside the search (a FAISS ``IDSelectorBitmap``, or exact
     scoring of the allowed rows when they are few), so k hits come back whenever k
     rows are allowed. ``codes`` (an IVF index's codes in row order, `indexer.ivf_codes`)
-    decodes those few rows in one call instead of one by one; the scores are the same.
+    decodes those few rows in one call instead of one by one, or for IVF,SQ8 scores them on
+    their codes; the scores are the same (to float rounding).
     """
     queries = check_vectors(queries, index.d, "queries")
     k = min(k, index.ntotal) if index.ntotal else 0
