@@ -97,7 +97,10 @@ class RowCodes:
         ``len(self)``): computed on the codes when there is a `scorer`, else ``queries @ self.vectors(rows).T``."""
         if self.scorer is None:
             return queries @ self.vectors(rows).T
-        return self.scorer.scores(self.table, queries, np.ascontiguousarray(rows, np.int64))
+        rows = np.ascontiguousarray(rows, np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):  # the compiled kernel does not check
+            raise IndexError(f"rows outside [0, {len(self)}) of the row-ordered codes")
+        return self.scorer.scores(self.table, queries, rows)
 
 
 def row_codes(index: faiss.Index) -> RowCodes | None:
