@@ -30,17 +30,21 @@ logger = logging.getLogger(__name__)
 _AFFINE_8BIT = {int(faiss.ScalarQuantizer.QT_8bit): False, int(faiss.ScalarQuantizer.QT_8bit_uniform): True}
 
 
+# Only reassociation (and fused multiply-adds): LLVM may split the dot product's sum into SIMD lanes. Not the
+# no-NaN/no-inf assumptions of fastmath=True: a non-finite query still gives NaN scores, as the decoded path does.
+_FASTMATH = {"reassoc", "contract"}
+
+
 def _jit(fn=None, *, inline: str = "never"):
-    """``njit(nogil=True, cache=True, fastmath=True)``; without the disk cache where no cache directory is writable.
-    fastmath lets LLVM reorder the dot product's sum into SIMD lanes (the one thing it relaxes here);
-    ``inline="always"`` for a small helper taking an array (a call costs reference counting)."""
+    """``njit(nogil=True, cache=True, fastmath=_FASTMATH)``; without the disk cache where no cache directory is
+    writable; ``inline="always"`` for a small helper taking an array (a call costs reference counting)."""
     if fn is None:
         return lambda f: _jit(f, inline=inline)
     try:
-        return njit(nogil=True, cache=True, fastmath=True, inline=inline)(fn)
+        return njit(nogil=True, cache=True, fastmath=_FASTMATH, inline=inline)(fn)
     except RuntimeError as exc:  # numba finds no writable place for its cache
         logger.warning("numba cannot cache %s (%s); it will be compiled in each process", fn.__name__, exc)
-        return njit(nogil=True, fastmath=True, inline=inline)(fn)
+        return njit(nogil=True, fastmath=_FASTMATH, inline=inline)(fn)
 
 
 @_jit(inline="always")

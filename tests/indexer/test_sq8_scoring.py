@@ -79,6 +79,9 @@ def test_scores_on_the_codes_are_the_decoded_vectors_scores(dataset, indexes, na
     rows = np.array([0, 1, 7, 3999, 7, 2500], np.int64)  # any order, repeats allowed
     np.testing.assert_allclose(codes.scores(q, rows), q @ index.reconstruct_batch(rows).T, rtol=1e-5, atol=2e-6)
     assert codes.scores(q, np.zeros(0, np.int64)).shape == (len(q), 0)
+    nan_query = q[:1].copy()
+    nan_query[0, 3] = np.nan  # a non-finite query scores NaN, as the decoded path does (no fastmath no-NaN assumption)
+    assert np.isnan(codes.scores(nan_query, rows)).all()
     for outside in (-1, len(x)):  # the compiled kernel reads without checking: refused before it
         with pytest.raises(IndexError, match="outside"):
             codes.scores(q, np.array([0, outside], np.int64))
