@@ -19,6 +19,7 @@ Compiled with numba (``cache=True``), as the BM25 and attributes kernels are.
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -35,7 +36,7 @@ _AFFINE_8BIT = {int(faiss.ScalarQuantizer.QT_8bit): False, int(faiss.ScalarQuant
 _FASTMATH = {"reassoc", "contract"}
 
 
-def _jit(fn=None, *, inline: str = "never"):
+def _jit(fn=None, *, inline: Literal["never", "always"] = "never"):
     """``njit(nogil=True, cache=True, fastmath=_FASTMATH)``; without the disk cache where no cache directory is
     writable; ``inline="always"`` for a small helper taking an array (a call costs reference counting)."""
     if fn is None:
