@@ -9,7 +9,7 @@ place; in any other index a replaced row could be unreachable (an HNSW graph kee
 an IVF list its old centroid), so the row is masked out of the index and its new vector kept in a small
 exact *overlay* searched beside it (``FIELD.overlay.npz``; a rebuild folds it in). An IVF field also
 keeps its codes in row order in memory (`indexer.ivf_codes`), so a selective filter's rows are decoded in
-one call. With
+one call (an IVF,SQ8 field's are scored on their codes, without decoding: `indexer.sq8_scoring`). With
 ``device="cuda"`` (or ``"auto"`` where faiss-gpu sees a GPU) each field also gets a GPU copy, all on
 one shared `StandardGpuResources`, used for unfiltered searches.
 """

@@ -125,20 +125,56 @@ def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None
 
 def _exact_search(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray,
                   codes: RowCodes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of ``rows`` scored exactly: on the row-ordered codes when they cover the index (`RowCodes.scores`:
+    an IVF,SQ8 field's inner products straight from its uint8 codes), else as `exact_search_decoded`."""
+    rows = rows.astype(np.int64)
+    if codes is not None and len(codes) == index.ntotal and codes.scorer is not None:
+        return top_k_of_rows(codes.scores(queries, rows), rows, k)
+    return exact_search_decoded(index, queries, k, rows, codes)
+
+
+def exact_search_decoded(index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray,
+                         codes: RowCodes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of ``rows`` scored against their decoded vectors (`decode_rows`): the reference the faster paths
+    of `_exact_search` must agree with (tests and benchmarks/filtered_dense.py)."""
     rows = rows.astype(np.int64)
     return exact_over_rows(queries, decode_rows(index, rows, codes), rows, k)
 
 
 def exact_over_rows(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k of a few ``rows`` (their ``vectors`` given) scored exactly: ``(D, I)`` padded to k with -inf / -1."""
-    scores = queries @ vectors.T
-    kk = min(k, len(rows))
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
-    D = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    I = np.full((len(queries), k), -1, dtype=np.int64)
-    D[:, :kk] = np.take_along_axis(scores, top, axis=1)
-    I[:, :kk] = rows[top]
+    return top_k_of_rows(queries @ vectors.T, rows, k)
+
+
+def top_k_of_rows(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of ``scores`` ``(nq, len(rows))`` per query, best first, ties in the order of ``rows`` (as a
+    stable sort of ``-scores`` gives them), padded to k with -inf / -1.
+
+    Selects with ``argpartition`` and sorts only the k kept: 0.1 ms instead of 0.6 ms for the full sort of
+    a 1% filter's 10k rows at 1M."""
+    nq, m = scores.shape
+    kk = min(k, m)
+    D = np.full((nq, k), -np.inf, dtype=np.float32)
+    I = np.full((nq, k), -1, dtype=np.int64)
+    for qi in range(nq):
+        top = _top_positions(scores[qi], kk)
+        D[qi, :kk] = scores[qi, top]
+        I[qi, :kk] = rows[top]
     return D, I
+
+
+def _top_positions(scores: np.ndarray, kk: int) -> np.ndarray:
+    """Positions of the kk best scores, best first, ties by position: ``argsort(-scores, stable)[:kk]``."""
+    m = len(scores)
+    if kk <= 0:
+        return np.zeros(0, np.int64)
+    if 4 * kk >= m:
+        return np.argsort(-scores, kind="stable")[:kk]
+    cut = -np.partition(-scores, kk - 1)[kk - 1]  # the kk-th best score
+    above = np.flatnonzero(scores > cut)
+    tied = np.flatnonzero(scores == cut)[: kk - len(above)]  # the first rows holding the cut score
+    keep = np.concatenate([above, tied])
+    return keep[np.argsort(-scores[keep], kind="stable")]
 
 
 def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
@@ -150,7 +186,8 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
     The filter is applied inside the search (a FAISS ``IDSelectorBitmap``, or exact
     scoring of the allowed rows when they are few), so k hits come back whenever k
     rows are allowed. ``codes`` (an IVF index's codes in row order, `indexer.ivf_codes`)
-    decodes those few rows in one call instead of one by one; the scores are the same.
+    decodes those few rows in one call instead of one by one, or for IVF,SQ8 scores them on
+    their codes; the scores are the same (to float rounding).
     """
     queries = check_vectors(queries, index.d, "queries")
     k = min(k, index.ntotal) if index.ntotal else 0
