@@ -140,6 +140,15 @@ def top_k_positive(values, k):  # pragma: no cover - compiled
     return _drain(heap_s, heap_d, size)
 
 
+@_jit(inline="always")
+def _repeats_end(term_ids, i):  # pragma: no cover - compiled
+    """The end of the run of query terms equal to ``term_ids[i]`` from i on (a word said twice in a row)."""
+    end = i + 1
+    while end < len(term_ids) and term_ids[end] == term_ids[i]:
+        end += 1
+    return end
+
+
 @_jit
 def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, track, k, acc):  # pragma: no cover
     """Top k (scores, rows) over the postings of ``term_ids`` (each scaled by its weight), rows refused
@@ -157,20 +166,70 @@ def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_m
             total += indptr[t + 1] - indptr[t]
     reached = np.empty(total, np.int64)
     n_reached = 0
-    for i in range(len(term_ids)):
+    i = 0
+    while i < len(term_ids):
         t = term_ids[i]
+        end = _repeats_end(term_ids, i)
         w = weights[i]
-        for j in range(indptr[t], indptr[t + 1]):
-            d = indices[j]
-            if use_mask and not mask[d]:
-                continue
-            v = np.float32(data[j] * w)
-            if v <= 0:
-                continue
-            if track and acc[d] == 0:
-                reached[n_reached] = d
-                n_reached += 1
-            acc[d] += v
+        if end == i + 1 and w == 1.0 and not track and not use_mask:
+            # the common cases, their own loops: float32(x * 1.0) is x (no float64 product to round back), and no
+            # flag left to test per posting (a fifth of the walk)
+            for j in range(indptr[t], indptr[t + 1]):
+                v = data[j]
+                if v <= 0:
+                    continue
+                acc[indices[j]] += v
+        elif end == i + 1 and w == 1.0 and not track:
+            for j in range(indptr[t], indptr[t + 1]):
+                d = indices[j]
+                v = data[j]
+                if v <= 0 or not mask[d]:
+                    continue
+                acc[d] += v
+        elif end == i + 1:
+            for j in range(indptr[t], indptr[t + 1]):
+                d = indices[j]
+                if use_mask and not mask[d]:
+                    continue
+                v = np.float32(data[j] * w)
+                if v <= 0:
+                    continue
+                if track and acc[d] == 0:
+                    reached[n_reached] = d
+                    n_reached += 1
+                acc[d] += v
+        elif np.all(weights[i:end] == 1.0) and not use_mask and not track:  # said again right after, common case
+            for j in range(indptr[t], indptr[t + 1]):
+                v = data[j]
+                if v <= 0:
+                    continue
+                d = indices[j]
+                a = acc[d]
+                for _ in range(end - i):  # each occurrence's add in turn: the same float32 adds as walks apart
+                    a += v
+                acc[d] = a
+        else:  # the same term said again right after: one walk adds each occurrence in turn (the same adds)
+            for j in range(indptr[t], indptr[t + 1]):
+                d = indices[j]
+                if use_mask and not mask[d]:
+                    continue
+                a = acc[d]
+                first = a == 0
+                added = False
+                for q in range(i, end):
+                    w = weights[q]
+                    v = data[j] if w == 1.0 else np.float32(data[j] * w)
+                    if v <= 0:
+                        continue
+                    a += v
+                    added = True
+                if not added:
+                    continue
+                if track and first:
+                    reached[n_reached] = d
+                    n_reached += 1
+                acc[d] = a
+        i = end
     if track:
         out = top_k(acc, reached[:n_reached], k)
         for j in range(n_reached):
