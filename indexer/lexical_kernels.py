@@ -259,6 +259,24 @@ def _lower_bound(arr, lo, hi, value):  # pragma: no cover - compiled
     return lo
 
 
+@_jit(inline="always")
+def _gallop(arr, lo, hi, value):  # pragma: no cover - compiled
+    """`_lower_bound` searching forward from ``lo`` in steps of 1, 2, 4, ... then halving: a near answer costs a
+    few steps over nearby memory (the items searched for come in ascending order), a far one twice a binary search."""
+    if lo >= hi or arr[lo] >= value:
+        return lo
+    prev = lo  # arr[prev] < value
+    step = 1
+    while True:
+        nxt = prev + step
+        if nxt >= hi:
+            return _lower_bound(arr, prev + 1, hi, value)
+        if arr[nxt] >= value:
+            return _lower_bound(arr, prev + 1, nxt, value)
+        prev = nxt
+        step <<= 1
+
+
 @_jit
 def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no cover - compiled
     """Top k (scores, rows) among ``rows`` (ascending): each term's sorted postings intersected with them."""
@@ -270,7 +288,7 @@ def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no
         if hi - lo <= len(rows):  # fewer postings: find each posting among the rows
             at = 0
             for j in range(lo, hi):
-                at = _lower_bound(rows, at, len(rows), indices[j])
+                at = _gallop(rows, at, len(rows), indices[j])
                 if at == len(rows):
                     break
                 if rows[at] == indices[j]:
@@ -280,7 +298,7 @@ def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no
         else:  # fewer rows: find each row among the postings
             at = lo
             for r in range(len(rows)):
-                at = _lower_bound(indices, at, hi, rows[r])
+                at = _gallop(indices, at, hi, rows[r])
                 if at == hi:
                     break
                 if indices[at] == rows[r]:

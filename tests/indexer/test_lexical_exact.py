@@ -102,3 +102,13 @@ def test_scratch_left_zeroed(corpus):
         for allowed in _masks():
             corpus.search(query, 20, allowed)
             assert all(not s.any() for s in corpus._scratch.idle)
+
+
+def test_gallop_is_a_lower_bound():
+    from indexer.lexical_kernels import _gallop
+
+    arr = np.array([1, 3, 3, 5, 8, 13, 21, 34, 55, 89], np.int32)
+    for lo in range(len(arr) + 1):
+        for hi in range(lo, len(arr) + 1):
+            for value in range(-1, 92):
+                assert _gallop(arr, lo, hi, value) == lo + int(np.searchsorted(arr[lo:hi], value))
