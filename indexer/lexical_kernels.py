@@ -140,6 +140,85 @@ def top_k_positive(values, k):  # pragma: no cover - compiled
     return _drain(heap_s, heap_d, size)
 
 
+@_jit
+def _add_unit(data, indices, lo, hi, times, acc):  # pragma: no cover - compiled
+    """Add each positive stored score of postings lo:hi to its row, ``times`` times in turn (a word said that many
+    times in a row: the same float32 adds as that many walks)."""
+    if times == 1:
+        for j in range(lo, hi):
+            v = data[j]
+            if v <= 0:
+                continue
+            acc[indices[j]] += v
+        return
+    for j in range(lo, hi):
+        v = data[j]
+        if v <= 0:
+            continue
+        d = indices[j]
+        a = acc[d]
+        for _ in range(times):
+            a += v
+        acc[d] = a
+
+
+@_jit
+def _add_unit_masked(data, indices, lo, hi, times, mask, acc):  # pragma: no cover - compiled
+    """`_add_unit` for the rows ``mask`` allows."""
+    for j in range(lo, hi):
+        d = indices[j]
+        if not mask[d]:
+            continue
+        v = data[j]
+        if v <= 0:
+            continue
+        a = acc[d]
+        for _ in range(times):
+            a += v
+        acc[d] = a
+
+
+@_jit
+def _add_weighted(data, indices, lo, hi, weights, mask, use_mask, track, acc, reached, n_reached):  # pragma: no cover
+    """Add float32(stored score x weight) of postings lo:hi to their rows, once per weight in turn (a word said
+    again right after: one walk, the same adds), the positive ones, rows refused by ``mask`` skipped when
+    ``use_mask``; with ``track``, rows reached for the first time go to ``reached``. The new count reached."""
+    if len(weights) == 1:
+        w = weights[0]
+        for j in range(lo, hi):
+            d = indices[j]
+            if use_mask and not mask[d]:
+                continue
+            v = np.float32(data[j] * w)
+            if v <= 0:
+                continue
+            if track and acc[d] == 0:
+                reached[n_reached] = d
+                n_reached += 1
+            acc[d] += v
+        return n_reached
+    for j in range(lo, hi):
+        d = indices[j]
+        if use_mask and not mask[d]:
+            continue
+        a = acc[d]
+        first = a == 0
+        added = False
+        for w in weights:
+            v = data[j] if w == 1.0 else np.float32(data[j] * w)
+            if v <= 0:
+                continue
+            a += v
+            added = True
+        if not added:
+            continue
+        if track and first:
+            reached[n_reached] = d
+            n_reached += 1
+        acc[d] = a
+    return n_reached
+
+
 @_jit(inline="always")
 def _repeats_end(term_ids, i):  # pragma: no cover - compiled
     """The end of the run of query terms equal to ``term_ids[i]`` from i on (a word said twice in a row)."""
@@ -170,65 +249,17 @@ def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_m
     while i < len(term_ids):
         t = term_ids[i]
         end = _repeats_end(term_ids, i)
-        w = weights[i]
-        if end == i + 1 and w == 1.0 and not track and not use_mask:
+        lo, hi = indptr[t], indptr[t + 1]
+        if np.all(weights[i:end] == 1.0) and not track:
             # the common cases, their own loops: float32(x * 1.0) is x (no float64 product to round back), and no
             # flag left to test per posting (a fifth of the walk)
-            for j in range(indptr[t], indptr[t + 1]):
-                v = data[j]
-                if v <= 0:
-                    continue
-                acc[indices[j]] += v
-        elif end == i + 1 and w == 1.0 and not track:
-            for j in range(indptr[t], indptr[t + 1]):
-                d = indices[j]
-                v = data[j]
-                if v <= 0 or not mask[d]:
-                    continue
-                acc[d] += v
-        elif end == i + 1:
-            for j in range(indptr[t], indptr[t + 1]):
-                d = indices[j]
-                if use_mask and not mask[d]:
-                    continue
-                v = np.float32(data[j] * w)
-                if v <= 0:
-                    continue
-                if track and acc[d] == 0:
-                    reached[n_reached] = d
-                    n_reached += 1
-                acc[d] += v
-        elif np.all(weights[i:end] == 1.0) and not use_mask and not track:  # said again right after, common case
-            for j in range(indptr[t], indptr[t + 1]):
-                v = data[j]
-                if v <= 0:
-                    continue
-                d = indices[j]
-                a = acc[d]
-                for _ in range(end - i):  # each occurrence's add in turn: the same float32 adds as walks apart
-                    a += v
-                acc[d] = a
-        else:  # the same term said again right after: one walk adds each occurrence in turn (the same adds)
-            for j in range(indptr[t], indptr[t + 1]):
-                d = indices[j]
-                if use_mask and not mask[d]:
-                    continue
-                a = acc[d]
-                first = a == 0
-                added = False
-                for q in range(i, end):
-                    w = weights[q]
-                    v = data[j] if w == 1.0 else np.float32(data[j] * w)
-                    if v <= 0:
-                        continue
-                    a += v
-                    added = True
-                if not added:
-                    continue
-                if track and first:
-                    reached[n_reached] = d
-                    n_reached += 1
-                acc[d] = a
+            if use_mask:
+                _add_unit_masked(data, indices, lo, hi, end - i, mask, acc)
+            else:
+                _add_unit(data, indices, lo, hi, end - i, acc)
+        else:
+            n_reached = _add_weighted(data, indices, lo, hi, weights[i:end], mask, use_mask, track, acc, reached,
+                                      n_reached)
         i = end
     if track:
         out = top_k(acc, reached[:n_reached], k)
