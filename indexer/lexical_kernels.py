@@ -185,11 +185,12 @@ def _add_weighted(data, indices, lo, hi, weights, mask, use_mask, track, acc, re
     ``use_mask``; with ``track``, rows reached for the first time go to ``reached``. The new count reached."""
     if len(weights) == 1:
         w = weights[0]
+        unit = w == 1.0
         for j in range(lo, hi):
             d = indices[j]
             if use_mask and not mask[d]:
                 continue
-            v = np.float32(data[j] * w)
+            v = data[j] if unit else np.float32(data[j] * w)
             if v <= 0:
                 continue
             if track and acc[d] == 0:
