@@ -7,8 +7,10 @@ on the same index, query by query in one run (the three interleaved, so machine 
 
 Text only: the catalog is grown with `synthetic_catalog.grow(..., vectors=False)` (the same products as
 benchmarks/scale.py, without vectors) from ``--base-index`` (default .prodsearch/build-rate/index; else the
-fixture catalog, said in the output). Prints build time, RAM, p50/p95 per implementation with and without
-the filter, the ratios, and top-10 agreement with the old implementation; ``--json`` writes them too.
+fixture catalog, said in the output). Prints build time, RAM, p50/p95 (wall and thread CPU) per implementation
+with and without the filter, the ratios, and top-10 agreement with the old implementation; ``--json`` writes
+them too. ``--index DIR`` keeps the built index and reuses it on later runs; ``--baseline main`` also times that
+git revision's LexicalIndex on the same arrays and counts bit-identical results.
 """
 
 from __future__ import annotations
