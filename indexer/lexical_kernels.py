@@ -141,6 +141,95 @@ def top_k_positive(values, k):  # pragma: no cover - compiled
 
 
 @_jit
+def _add_unit(data, indices, lo, hi, times, acc):  # pragma: no cover - compiled
+    """Add each positive stored score of postings lo:hi to its row, ``times`` times in turn (a word said that many
+    times in a row: the same float32 adds as that many walks)."""
+    if times == 1:
+        for j in range(lo, hi):
+            v = data[j]
+            if v <= 0:
+                continue
+            acc[indices[j]] += v
+        return
+    for j in range(lo, hi):
+        v = data[j]
+        if v <= 0:
+            continue
+        d = indices[j]
+        a = acc[d]
+        for _ in range(times):
+            a += v
+        acc[d] = a
+
+
+@_jit
+def _add_unit_masked(data, indices, lo, hi, times, mask, acc):  # pragma: no cover - compiled
+    """`_add_unit` for the rows ``mask`` allows."""
+    for j in range(lo, hi):
+        d = indices[j]
+        if not mask[d]:
+            continue
+        v = data[j]
+        if v <= 0:
+            continue
+        a = acc[d]
+        for _ in range(times):
+            a += v
+        acc[d] = a
+
+
+@_jit
+def _add_weighted(data, indices, lo, hi, weights, mask, use_mask, track, acc, reached, n_reached):  # pragma: no cover
+    """Add float32(stored score x weight) of postings lo:hi to their rows, once per weight in turn (a word said
+    again right after: one walk, the same adds), the positive ones, rows refused by ``mask`` skipped when
+    ``use_mask``; with ``track``, rows reached for the first time go to ``reached``. The new count reached."""
+    if len(weights) == 1:
+        w = weights[0]
+        unit = w == 1.0
+        for j in range(lo, hi):
+            d = indices[j]
+            if use_mask and not mask[d]:
+                continue
+            v = data[j] if unit else np.float32(data[j] * w)
+            if v <= 0:
+                continue
+            if track and acc[d] == 0:
+                reached[n_reached] = d
+                n_reached += 1
+            acc[d] += v
+        return n_reached
+    for j in range(lo, hi):
+        d = indices[j]
+        if use_mask and not mask[d]:
+            continue
+        a = acc[d]
+        first = a == 0
+        added = False
+        for w in weights:
+            v = data[j] if w == 1.0 else np.float32(data[j] * w)
+            if v <= 0:
+                continue
+            a += v
+            added = True
+        if not added:
+            continue
+        if track and first:
+            reached[n_reached] = d
+            n_reached += 1
+        acc[d] = a
+    return n_reached
+
+
+@_jit(inline="always")
+def _repeats_end(term_ids, i):  # pragma: no cover - compiled
+    """The end of the run of query terms equal to ``term_ids[i]`` from i on (a word said twice in a row)."""
+    end = i + 1
+    while end < len(term_ids) and term_ids[end] == term_ids[i]:
+        end += 1
+    return end
+
+
+@_jit
 def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_mask, track, k, acc):  # pragma: no cover
     """Top k (scores, rows) over the postings of ``term_ids`` (each scaled by its weight), rows refused
     by ``mask`` skipped when ``use_mask``; only positive contributions count.
@@ -157,20 +246,22 @@ def score_postings(data, indices, indptr, term_ids, weights, n_docs, mask, use_m
             total += indptr[t + 1] - indptr[t]
     reached = np.empty(total, np.int64)
     n_reached = 0
-    for i in range(len(term_ids)):
+    i = 0
+    while i < len(term_ids):
         t = term_ids[i]
-        w = weights[i]
-        for j in range(indptr[t], indptr[t + 1]):
-            d = indices[j]
-            if use_mask and not mask[d]:
-                continue
-            v = np.float32(data[j] * w)
-            if v <= 0:
-                continue
-            if track and acc[d] == 0:
-                reached[n_reached] = d
-                n_reached += 1
-            acc[d] += v
+        end = _repeats_end(term_ids, i)
+        lo, hi = indptr[t], indptr[t + 1]
+        if np.all(weights[i:end] == 1.0) and not track:
+            # the common cases, their own loops: float32(x * 1.0) is x (no float64 product to round back), and no
+            # flag left to test per posting (a fifth of the walk)
+            if use_mask:
+                _add_unit_masked(data, indices, lo, hi, end - i, mask, acc)
+            else:
+                _add_unit(data, indices, lo, hi, end - i, acc)
+        else:
+            n_reached = _add_weighted(data, indices, lo, hi, weights[i:end], mask, use_mask, track, acc, reached,
+                                      n_reached)
+        i = end
     if track:
         out = top_k(acc, reached[:n_reached], k)
         for j in range(n_reached):
@@ -200,6 +291,24 @@ def _lower_bound(arr, lo, hi, value):  # pragma: no cover - compiled
     return lo
 
 
+@_jit(inline="always")
+def _gallop(arr, lo, hi, value):  # pragma: no cover - compiled
+    """`_lower_bound` searching forward from ``lo`` in steps of 1, 2, 4, ... then halving: a near answer costs a
+    few steps over nearby memory (the items searched for come in ascending order), a far one twice a binary search."""
+    if lo >= hi or arr[lo] >= value:
+        return lo
+    prev = lo  # arr[prev] < value
+    step = 1
+    while True:
+        nxt = prev + step
+        if nxt >= hi:
+            return _lower_bound(arr, prev + 1, hi, value)
+        if arr[nxt] >= value:
+            return _lower_bound(arr, prev + 1, nxt, value)
+        prev = nxt
+        step <<= 1
+
+
 @_jit
 def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no cover - compiled
     """Top k (scores, rows) among ``rows`` (ascending): each term's sorted postings intersected with them."""
@@ -211,7 +320,7 @@ def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no
         if hi - lo <= len(rows):  # fewer postings: find each posting among the rows
             at = 0
             for j in range(lo, hi):
-                at = _lower_bound(rows, at, len(rows), indices[j])
+                at = _gallop(rows, at, len(rows), indices[j])
                 if at == len(rows):
                     break
                 if rows[at] == indices[j]:
@@ -221,7 +330,7 @@ def score_rows(data, indices, indptr, term_ids, weights, rows, k):  # pragma: no
         else:  # fewer rows: find each row among the postings
             at = lo
             for r in range(len(rows)):
-                at = _lower_bound(indices, at, hi, rows[r])
+                at = _gallop(indices, at, hi, rows[r])
                 if at == hi:
                     break
                 if indices[at] == rows[r]:
