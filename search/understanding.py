@@ -27,7 +27,7 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
-from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
+from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, word_key, words
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
 from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, common_english_words
@@ -51,8 +51,11 @@ _STOP = """
 a an the and or for with without in on of to by from at as is are be it its this that these those
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
+colour color colours colors coloured colored wear outfit outfits gift gifts present presents latest trendy stylish
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
+# Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
+HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching"])
 
 Via = Literal["value", "synonym", "spelling", "inferred"]
 
@@ -84,6 +87,10 @@ class ParsedQuery:
     # the catalog values they name); None when it is the typed text.
     text: str | None = None
     unmatched: int = 0  # the query's words (not stop words) that name no catalog value: what it says beyond `groups`
+    # The group naming the product the query asks for when several name a category: the last one before "for",
+    # "with"... ("denim shirt": Shirts, "denim" only says what it is made of; "shirt with tie": Shirts); None when
+    # at most one group names a category (`group_factor`).
+    head: Group | None = None
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -189,7 +196,7 @@ class QueryUnderstanding(AttributeScoring):
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
         known = word in self._known and word not in self._described_only
-        return not (known or singular(word) in self._keys or not word.isalpha()
+        return not (known or word_key(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
     def _corrections(self, word: str) -> tuple[str, ...]:
@@ -261,6 +268,7 @@ class QueryUnderstanding(AttributeScoring):
             fixed.append(options[0])
             others.append(options[1:])
         groups: list[Group] = []
+        starts: list[int] = []  # per group: the position of its first word
         unknown: list[int] = []  # positions of the words that named nothing (not stop words)
         i = unmatched = 0
         while i < len(fixed):
@@ -286,6 +294,7 @@ class QueryUnderstanding(AttributeScoring):
                 if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
                     groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None,
                                         matches))
+                    starts.append(i)
                 i += length
                 break
             else:
@@ -296,7 +305,8 @@ class QueryUnderstanding(AttributeScoring):
                 i += 1
         if self.inference is not None and unknown:
             unmatched -= self._inferred(self.inference, typed, unknown, groups)
-        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched)
+        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched,
+                           _head(groups, starts, fixed))
 
     @staticmethod
     def _inferred(inference: ValueInference, typed: list[str], unknown: list[int], groups: list[Group]) -> int:
@@ -345,8 +355,11 @@ class QueryUnderstanding(AttributeScoring):
 
     def group_factor(self, parsed: ParsedQuery, group: Group) -> float:
         """How much ``group`` counts in `match_scores`: a group naming a category (the product type, the query's head)
-        as much as all the query's groups together (with ``type_first``), any other group 1."""
-        if self.type_first and any(m.field == CATEGORY for m in group.matches):
+        as much as all the query's groups together (with ``type_first``), any other group 1. When several groups name a
+        category, only the head (`ParsedQuery.head`) counts so: "denim shirt" ranks shirts before jeans, "short dress"
+        dresses before shorts."""
+        named_type = self.type_first and any(m.field == CATEGORY for m in group.matches)
+        if named_type and (parsed.head is None or parsed.head is group):
             return float(len(parsed.groups))
         return 1.0
 
@@ -361,6 +374,19 @@ class QueryUnderstanding(AttributeScoring):
         named none ("comfy red dress": red and dress understood, at most 3/4 + the BM25 tie-break); a product holding
         only some values keeps its share, where min-max over the run's candidates gave its worst ~0."""
         return self.best_score(parsed) + parsed.unmatched + TIE_BREAK
+
+
+def _head(groups: list[Group], starts: list[int], words_: list[str]) -> Group | None:
+    """The group naming the product asked for when several groups name a category: in English the head noun of the
+    phrase comes last ("football shorts", "tshirt dress"), and what follows "for", "with"... is what it goes with
+    ("heels for saree"); None when at most one group names a category."""
+    typed = [k for k, g in enumerate(groups) if any(m.field == CATEGORY for m in g.matches)]
+    if len(typed) < 2:
+        return None
+    first = starts[typed[0]]
+    stop = next((at for at in range(first + 1, len(words_)) if words_[at] in HEAD_BREAKS), len(words_))
+    before = [k for k in typed if starts[k] < stop]
+    return groups[before[-1] if before else typed[-1]]
 
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
