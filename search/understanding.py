@@ -51,7 +51,7 @@ _STOP = """
 a an the and or for with without in on of to by from at as is are be it its this that these those
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
-colour color colours colors coloured colored wear outfit outfits gift gifts present presents latest trendy stylish
+colour color colours colors coloured colored outfit outfits latest trendy stylish
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
 # Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
@@ -141,9 +141,14 @@ class QueryUnderstanding(AttributeScoring):
             if found:
                 self._synonym_targets[key] = list(dict.fromkeys(found))
             self._synonym_words[key] = [words(t) for t in targets]
+        inner: set[str] = set()  # words met only inside a synonym of several words ("pin" of "tie pin"): `_inner_words`
         for key in self._synonym_targets:
-            for w in words(synonyms.phrase(key)):
-                spell_words[w] = spell_words.get(w, 0) + 1
+            phrase_words = words(synonyms.phrase(key))
+            for w in phrase_words:
+                if len(phrase_words) == 1 or w in spell_words:
+                    spell_words[w] = spell_words.get(w, 0) + 1
+                else:
+                    inner.add(w)
         # a value of several words is typed as one too ("tshirt" for T-Shirts): its key is a spelling target
         for key, pairs in vocabulary.by_key.items():
             if key.isalpha() and key not in spell_words:
@@ -175,7 +180,21 @@ class QueryUnderstanding(AttributeScoring):
         for w, count in spell_words.items():
             if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
+        self._inner_words(inner - set(spell_words))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
+
+    def _inner_words(self, inner: set[str]) -> None:
+        """Make the words met only inside synonyms of several words known words and spelling targets ("fany pack" is
+        "fanny pack"), except those one slip from a word the catalog uses: "pin" (of "tie pin") stays a typo of pink,
+        and "tie pin" is still matched as typed (`_parse` tries the typed span before the corrected one)."""
+        for w in sorted(inner):
+            near = self._spell.lookup(w, Verbosity.TOP, max_edit_distance=1) if len(w) >= SHORT_WORD - 1 else []
+            if near and near[0].distance == 1:
+                continue
+            self._known.add(w)
+            self._value_words.add(w)
+            if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:
+                self._spell.create_dictionary_entry(w, 1)
 
     def infer_with(self, encode: Encode) -> ValueInference:
         """Name values for words no rule covers, by their embedding (`search.value_inference`), from now on."""
@@ -277,6 +296,10 @@ class QueryUnderstanding(AttributeScoring):
                 if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
                     continue
                 matches = self._candidates(key_of_words(span))
+                if length > 1 and span != typed[i:i + length]:  # a phrase typed right is not "corrected" away
+                    as_typed = self._candidates(key_of_words(typed[i:i + length]))
+                    if as_typed:
+                        span, matches = typed[i:i + length], as_typed
                 if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
                     more = [m for w in others[i] for m in self._candidates(key_of_words([w]))]
                     matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
