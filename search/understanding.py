@@ -19,8 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
@@ -28,6 +27,7 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
 from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, word_key, words
+from search.parsed import Group, Match, ParsedQuery, head_of
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
 from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, common_english_words
@@ -54,57 +54,6 @@ size pair pairs set one two very nice good quality under over below above than l
 colour color colours colors coloured colored outfit outfits latest trendy stylish
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
-# Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
-HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching"])
-
-Via = Literal["value", "synonym", "spelling", "inferred"]
-
-
-@dataclass(frozen=True)
-class Match:
-    """One catalog value a span of the query names."""
-
-    field: str  # an attribute name as the catalog spells it, "brand" or "category"
-    value: str  # the value as the catalog spells it
-    code: int
-    confidence: float
-    via: Via
-
-
-@dataclass(frozen=True)
-class Group:
-    """One span of the query and every value it may name (a product holding any of them matches)."""
-
-    words: str  # the query's words as typed
-    corrected: str | None  # the words after spelling correction, when any changed
-    matches: tuple[Match, ...]
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    groups: tuple[Group, ...]
-    # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
-    # the catalog values they name); None when it is the typed text.
-    text: str | None = None
-    unmatched: int = 0  # the query's words (not stop words) that name no catalog value: what it says beyond `groups`
-    # The group naming the product the query asks for when several name a category: the last one before "for",
-    # "with"... ("denim shirt": Shirts, "denim" only says what it is made of; "shirt with tie": Shirts); None when
-    # at most one group names a category (`group_factor`).
-    head: Group | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.groups)
-
-    def understood(self) -> dict[str, str]:
-        """The best value per field (`{"colour": "Red", "gender": "Women"}`), in query order."""
-        best: dict[str, Match] = {}
-        for group in self.groups:
-            for m in group.matches:
-                if m.field not in best or m.confidence > best[m.field].confidence:
-                    best[m.field] = m
-        return {name: m.value for name, m in best.items()}
-
-
 class QueryUnderstanding(AttributeScoring):
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
@@ -329,7 +278,7 @@ class QueryUnderstanding(AttributeScoring):
         if self.inference is not None and unknown:
             unmatched -= self._inferred(self.inference, typed, unknown, groups)
         return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched,
-                           _head(groups, starts, fixed))
+                           head_of(groups, starts, fixed))
 
     @staticmethod
     def _inferred(inference: ValueInference, typed: list[str], unknown: list[int], groups: list[Group]) -> int:
@@ -397,19 +346,6 @@ class QueryUnderstanding(AttributeScoring):
         named none ("comfy red dress": red and dress understood, at most 3/4 + the BM25 tie-break); a product holding
         only some values keeps its share, where min-max over the run's candidates gave its worst ~0."""
         return self.best_score(parsed) + parsed.unmatched + TIE_BREAK
-
-
-def _head(groups: list[Group], starts: list[int], words_: list[str]) -> Group | None:
-    """The group naming the product asked for when several groups name a category: in English the head noun of the
-    phrase comes last ("football shorts", "tshirt dress"), and what follows "for", "with"... is what it goes with
-    ("heels for saree"); None when at most one group names a category."""
-    typed = [k for k, g in enumerate(groups) if any(m.field == CATEGORY for m in g.matches)]
-    if len(typed) < 2:
-        return None
-    first = starts[typed[0]]
-    stop = next((at for at in range(first + 1, len(words_)) if words_[at] in HEAD_BREAKS), len(words_))
-    before = [k for k in typed if starts[k] < stop]
-    return groups[before[-1] if before else typed[-1]]
 
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
