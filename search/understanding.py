@@ -51,7 +51,7 @@ _STOP = """
 a an the and or for with without in on of to by from at as is are be it its this that these those
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
-colour color colours colors coloured colored outfit outfits latest trendy stylish
+colour color colours colors coloured colored wear outfit outfits latest trendy stylish
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
 class QueryUnderstanding(AttributeScoring):
