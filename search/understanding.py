@@ -84,12 +84,12 @@ class QueryUnderstanding(AttributeScoring):
         for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
             spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
         catalog_words = set(spell_words) | {key for key in vocabulary.by_key if key.isalpha()}  # not synonyms'
-        self._synonym_words: dict[str, list[list[str]]] = {}  # source key -> its targets' words (`_composed`)
+        self._synonym_keys: dict[str, list[str]] = {}  # source key -> its targets' keys (`_composed`)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
             if found:
                 self._synonym_targets[key] = list(dict.fromkeys(found))
-            self._synonym_words[key] = [words(t) for t in targets]
+            self._synonym_keys[key] = list(dict.fromkeys(key_of_words(words(t)) for t in targets))
         inner: set[str] = set()  # words met only inside a synonym of several words ("pin" of "tie pin"): `_inner_words`
         for key in self._synonym_targets:
             phrase_words = words(synonyms.phrase(key))
@@ -205,12 +205,12 @@ class QueryUnderstanding(AttributeScoring):
                                           "synonym")
         return tuple(out.values())
 
-    def _composed(self, span: list[str]) -> tuple[Match, ...]:
+    def _composed(self, span: list[str], keys: list[str]) -> tuple[Match, ...]:
         """The product type a span of several words names once a synonym inside it is read as what it stands for:
         "lounge shoes" -> Casual Shoes ("lounge" means the usage Casual, and "casual shoes" is a category of the
         catalog), "office shoes" -> Formal Shoes, "gym sandals" -> Sports Sandals. Only a category (a product type)
         is composed so: the span then names that type, where its words one by one named another ("shoes") and an
-        attribute. Confidence as a synonym's; () when no such type."""
+        attribute. Confidence as a synonym's; () when no such type. ``keys``: each word's part of a key (`word_key`)."""
         if not self.compose or len(span) < 2:
             return ()
         out: dict[tuple[str, int], Match] = {}
@@ -218,8 +218,8 @@ class QueryUnderstanding(AttributeScoring):
             for b in range(a + 1, len(span) + 1):
                 if b - a == len(span) or (b - a == 1 and span[a] in STOP_WORDS):
                     continue
-                for target in self._synonym_words.get(key_of_words(span[a:b]), ()):
-                    pairs = self.vocabulary.lookup(key_of_words([*span[:a], *target, *span[b:]]))
+                for target in self._synonym_keys.get("".join(keys[a:b]), ()):
+                    pairs = self.vocabulary.lookup("".join(keys[:a]) + target + "".join(keys[b:]))
                     if any(name == CATEGORY for name, _ in pairs):
                         for name, code in pairs:
                             out.setdefault((name, code), Match(name, self.vocabulary.value(name, code), code,
@@ -235,6 +235,7 @@ class QueryUnderstanding(AttributeScoring):
             lookups += self._needs_lookup(w)
             fixed.append(options[0])
             others.append(options[1:])
+        fixed_keys, typed_keys = [word_key(w) for w in fixed], [word_key(w) for w in typed]
         groups: list[Group] = []
         starts: list[int] = []  # per group: the position of its first word
         unknown: list[int] = []  # positions of the words that named nothing (not stop words)
@@ -244,17 +245,18 @@ class QueryUnderstanding(AttributeScoring):
                 span = fixed[i:i + length]
                 if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
                     continue
-                matches = self._candidates(key_of_words(span))
+                keys = fixed_keys[i:i + length]
+                matches = self._candidates("".join(keys))
                 if length > 1 and span != typed[i:i + length]:  # a phrase typed right is not "corrected" away
-                    as_typed = self._candidates(key_of_words(typed[i:i + length]))
+                    as_typed = self._candidates("".join(typed_keys[i:i + length]))
                     if as_typed:
-                        span, matches = typed[i:i + length], as_typed
+                        span, keys, matches = typed[i:i + length], typed_keys[i:i + length], as_typed
                 if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
-                    more = [m for w in others[i] for m in self._candidates(key_of_words([w]))]
+                    more = [m for w in others[i] for m in self._candidates(word_key(w))]
                     matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
                 composed = not matches and length > 1
                 if composed:
-                    matches = self._composed(span)
+                    matches = self._composed(span, keys)
                 if not matches:
                     continue
                 said[i:i + length] = self._said(span, matches, lead=not composed)
