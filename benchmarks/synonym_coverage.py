@@ -112,6 +112,12 @@ CASES: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("work trousers for her", {"usage": "Formal", TYPE: "Trousers", "gender": "Women"}),
         ("gym tee", {"usage": "Sports", TYPE: "T-Shirts"}),
     ],
+    "brand": [
+        ("benetton tshirts", {"brand": "United Colors of Benetton", TYPE: "Tshirts"}),
+        ("us polo shirt for men", {"brand": "U.S. Polo Assn.", TYPE: "Shirts", "gender": "Men"}),
+        ("jack and jones jeans", {"brand": "Jack & Jones", TYPE: "Jeans"}),
+        ("lotus sunscreen", {"brand": "Lotus Herbals", TYPE: "Sunscreen"}),
+    ],
 }
 
 
