@@ -55,6 +55,13 @@ def test_american_spellings_share_the_british_key(qu):
     assert qu.parse("brown hair color").understood() == {"colour": "Brown", "category": "Hair Colour"}
 
 
+def test_possessives_hyphens_and_joined_or_split_words(qu):
+    for text in ("men's pink shirt", "mens' pink shirts", "MEN'S PINK SHIRT", "men’s pink-shirts"):
+        assert qu.parse(text).understood() == {"gender": "Men", "colour": "Pink", "category": "Shirts"}, text
+    for text in ("women's grey hair-colour", "womens grey haircolour", "woman's grey hair colours"):
+        assert qu.parse(text).understood()["category"] == "Hair Colour", text
+
+
 def test_filler_words_leave_nothing_unexplained(qu):
     parsed = qu.parse("pink colour shirt")
     assert parsed.understood() == {"colour": "Pink", "category": "Shirts"} and parsed.unmatched == 0
