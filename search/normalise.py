@@ -1,9 +1,11 @@
 """How query words and catalog values are compared: one normal form for both sides.
 
 A phrase's *key* is its words lowercased, accents stripped, split on anything not a letter or digit,
-each word singularised by a few suffix rules and the words joined without spaces, so that
-"T-Shirts", "t shirt", "tshirts" and "T Shirt" share the key ``tshirt``, and "Navy Blue" and
-"navy-blue" share ``navyblue``. The rules need not be good English, only the same on both sides.
+each word singularised by a few suffix rules, American spellings of a few shop words read as British ones
+(`SPELLINGS`: "gray" is "grey", "color" "colour", "jewelry" "jewellery") and the words joined without spaces,
+so that "T-Shirts", "t shirt", "tshirts" and "T Shirt" share the key ``tshirt``, "Navy Blue" and "navy-blue"
+share ``navyblue``, and "Hair Color" and "hair colour" share ``haircolour``. The rules need not be good
+English, only the same on both sides.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# American (and common misspelt) forms of shop words -> the British form, after `singular`
+SPELLINGS = {"gray": "grey", "color": "colour", "colored": "coloured", "multicolor": "multicolour",
+             "multicolored": "multicoloured", "jewelry": "jewellery", "jewelery": "jewellery",
+             "pajama": "pyjama", "moisturizer": "moisturiser", "favorite": "favourite", "catalog": "catalogue"}
 MAX_PHRASE_WORDS = 4  # the longest value or synonym phrase matched as one span
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -37,8 +43,14 @@ def singular(word: str) -> str:
     return word
 
 
+def word_key(word: str) -> str:
+    """One word's part of a key: its singular, British spelling."""
+    one = singular(word)
+    return SPELLINGS.get(one, one)
+
+
 def key_of_words(ws: list[str] | tuple[str, ...]) -> str:
-    return "".join(singular(w) for w in ws)
+    return "".join(word_key(w) for w in ws)
 
 
 def phrase_key(text: str) -> str:

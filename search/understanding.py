@@ -19,15 +19,15 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
-from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, words
+from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, word_key, words
+from search.parsed import Group, Match, ParsedQuery, head_of
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
 from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, common_english_words
@@ -51,53 +51,9 @@ _STOP = """
 a an the and or for with without in on of to by from at as is are be it its this that these those
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
+colour color colours colors coloured colored wear outfit outfits latest trendy stylish
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
-
-Via = Literal["value", "synonym", "spelling", "inferred"]
-
-
-@dataclass(frozen=True)
-class Match:
-    """One catalog value a span of the query names."""
-
-    field: str  # an attribute name as the catalog spells it, "brand" or "category"
-    value: str  # the value as the catalog spells it
-    code: int
-    confidence: float
-    via: Via
-
-
-@dataclass(frozen=True)
-class Group:
-    """One span of the query and every value it may name (a product holding any of them matches)."""
-
-    words: str  # the query's words as typed
-    corrected: str | None  # the words after spelling correction, when any changed
-    matches: tuple[Match, ...]
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    groups: tuple[Group, ...]
-    # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
-    # the catalog values they name); None when it is the typed text.
-    text: str | None = None
-    unmatched: int = 0  # the query's words (not stop words) that name no catalog value: what it says beyond `groups`
-
-    def __bool__(self) -> bool:
-        return bool(self.groups)
-
-    def understood(self) -> dict[str, str]:
-        """The best value per field (`{"colour": "Red", "gender": "Women"}`), in query order."""
-        best: dict[str, Match] = {}
-        for group in self.groups:
-            for m in group.matches:
-                if m.field not in best or m.confidence > best[m.field].confidence:
-                    best[m.field] = m
-        return {name: m.value for name, m in best.items()}
-
-
 class QueryUnderstanding(AttributeScoring):
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
@@ -128,15 +84,20 @@ class QueryUnderstanding(AttributeScoring):
         for w, count in vocabulary.value_words.items():  # "dres" is one edit from "dress", two from "dresses"
             spell_words[singular(w)] = max(spell_words.get(singular(w), 0), count)
         catalog_words = set(spell_words) | {key for key in vocabulary.by_key if key.isalpha()}  # not synonyms'
-        self._synonym_words: dict[str, list[list[str]]] = {}  # source key -> its targets' words (`_composed`)
+        self._synonym_keys: dict[str, list[str]] = {}  # source key -> its targets' keys (`_composed`)
         for key, targets in synonyms.sources():
             found = [pair for t in targets for pair in vocabulary.lookup(key_of_words(words(t)))]
             if found:
                 self._synonym_targets[key] = list(dict.fromkeys(found))
-            self._synonym_words[key] = [words(t) for t in targets]
+            self._synonym_keys[key] = list(dict.fromkeys(key_of_words(words(t)) for t in targets))
+        inner: set[str] = set()  # words met only inside a synonym of several words ("pin" of "tie pin"): `_inner_words`
         for key in self._synonym_targets:
-            for w in words(synonyms.phrase(key)):
-                spell_words[w] = spell_words.get(w, 0) + 1
+            phrase_words = words(synonyms.phrase(key))
+            for w in phrase_words:
+                if len(phrase_words) == 1 or w in spell_words:
+                    spell_words[w] = spell_words.get(w, 0) + 1
+                else:
+                    inner.add(w)
         # a value of several words is typed as one too ("tshirt" for T-Shirts): its key is a spelling target
         for key, pairs in vocabulary.by_key.items():
             if key.isalpha() and key not in spell_words:
@@ -168,7 +129,21 @@ class QueryUnderstanding(AttributeScoring):
         for w, count in spell_words.items():
             if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
+        self._inner_words(inner - set(spell_words))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
+
+    def _inner_words(self, inner: set[str]) -> None:
+        """Make the words met only inside synonyms of several words known words and spelling targets ("fany pack" is
+        "fanny pack"), except those one slip from a word the catalog uses: "pin" (of "tie pin") stays a typo of pink,
+        and "tie pin" is still matched as typed (`_parse` tries the typed span before the corrected one)."""
+        for w in sorted(inner):
+            near = self._spell.lookup(w, Verbosity.TOP, max_edit_distance=1) if len(w) >= SHORT_WORD - 1 else []
+            if near and near[0].distance == 1:
+                continue
+            self._known.add(w)
+            self._value_words.add(w)
+            if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:
+                self._spell.create_dictionary_entry(w, 1)
 
     def infer_with(self, encode: Encode) -> ValueInference:
         """Name values for words no rule covers, by their embedding (`search.value_inference`), from now on."""
@@ -189,7 +164,7 @@ class QueryUnderstanding(AttributeScoring):
     # -- parsing -----------------------------------------------------------------------------------
     def _needs_lookup(self, word: str) -> bool:
         known = word in self._known and word not in self._described_only
-        return not (known or singular(word) in self._keys or not word.isalpha()
+        return not (known or word_key(word) in self._keys or not word.isalpha()
                     or len(word) < self.min_corrected or len(word) > MAX_WORD_LENGTH)
 
     def _corrections(self, word: str) -> tuple[str, ...]:
@@ -230,12 +205,12 @@ class QueryUnderstanding(AttributeScoring):
                                           "synonym")
         return tuple(out.values())
 
-    def _composed(self, span: list[str]) -> tuple[Match, ...]:
+    def _composed(self, span: list[str], keys: list[str]) -> tuple[Match, ...]:
         """The product type a span of several words names once a synonym inside it is read as what it stands for:
         "lounge shoes" -> Casual Shoes ("lounge" means the usage Casual, and "casual shoes" is a category of the
         catalog), "office shoes" -> Formal Shoes, "gym sandals" -> Sports Sandals. Only a category (a product type)
         is composed so: the span then names that type, where its words one by one named another ("shoes") and an
-        attribute. Confidence as a synonym's; () when no such type."""
+        attribute. Confidence as a synonym's; () when no such type. ``keys``: each word's part of a key (`word_key`)."""
         if not self.compose or len(span) < 2:
             return ()
         out: dict[tuple[str, int], Match] = {}
@@ -243,8 +218,8 @@ class QueryUnderstanding(AttributeScoring):
             for b in range(a + 1, len(span) + 1):
                 if b - a == len(span) or (b - a == 1 and span[a] in STOP_WORDS):
                     continue
-                for target in self._synonym_words.get(key_of_words(span[a:b]), ()):
-                    pairs = self.vocabulary.lookup(key_of_words([*span[:a], *target, *span[b:]]))
+                for target in self._synonym_keys.get("".join(keys[a:b]), ()):
+                    pairs = self.vocabulary.lookup("".join(keys[:a]) + target + "".join(keys[b:]))
                     if any(name == CATEGORY for name, _ in pairs):
                         for name, code in pairs:
                             out.setdefault((name, code), Match(name, self.vocabulary.value(name, code), code,
@@ -260,7 +235,9 @@ class QueryUnderstanding(AttributeScoring):
             lookups += self._needs_lookup(w)
             fixed.append(options[0])
             others.append(options[1:])
+        fixed_keys, typed_keys = [word_key(w) for w in fixed], [word_key(w) for w in typed]
         groups: list[Group] = []
+        starts: list[int] = []  # per group: the position of its first word
         unknown: list[int] = []  # positions of the words that named nothing (not stop words)
         i = unmatched = 0
         while i < len(fixed):
@@ -268,13 +245,18 @@ class QueryUnderstanding(AttributeScoring):
                 span = fixed[i:i + length]
                 if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
                     continue
-                matches = self._candidates(key_of_words(span))
+                keys = fixed_keys[i:i + length]
+                matches = self._candidates("".join(keys))
+                if length > 1 and span != typed[i:i + length]:  # a phrase typed right is not "corrected" away
+                    as_typed = self._candidates("".join(typed_keys[i:i + length]))
+                    if as_typed:
+                        span, keys, matches = typed[i:i + length], typed_keys[i:i + length], as_typed
                 if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
-                    more = [m for w in others[i] for m in self._candidates(key_of_words([w]))]
+                    more = [m for w in others[i] for m in self._candidates(word_key(w))]
                     matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
                 composed = not matches and length > 1
                 if composed:
-                    matches = self._composed(span)
+                    matches = self._composed(span, keys)
                 if not matches:
                     continue
                 said[i:i + length] = self._said(span, matches, lead=not composed)
@@ -286,6 +268,7 @@ class QueryUnderstanding(AttributeScoring):
                 if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
                     groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None,
                                         matches))
+                    starts.append(i)
                 i += length
                 break
             else:
@@ -296,7 +279,8 @@ class QueryUnderstanding(AttributeScoring):
                 i += 1
         if self.inference is not None and unknown:
             unmatched -= self._inferred(self.inference, typed, unknown, groups)
-        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched)
+        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched,
+                           head_of(groups, starts, fixed))
 
     @staticmethod
     def _inferred(inference: ValueInference, typed: list[str], unknown: list[int], groups: list[Group]) -> int:
@@ -345,8 +329,11 @@ class QueryUnderstanding(AttributeScoring):
 
     def group_factor(self, parsed: ParsedQuery, group: Group) -> float:
         """How much ``group`` counts in `match_scores`: a group naming a category (the product type, the query's head)
-        as much as all the query's groups together (with ``type_first``), any other group 1."""
-        if self.type_first and any(m.field == CATEGORY for m in group.matches):
+        as much as all the query's groups together (with ``type_first``), any other group 1. When several groups name a
+        category, only the head (`ParsedQuery.head`) counts so: "denim shirt" ranks shirts before jeans, "short dress"
+        dresses before shorts."""
+        named_type = self.type_first and any(m.field == CATEGORY for m in group.matches)
+        if named_type and (parsed.head is None or parsed.head is group):
             return float(len(parsed.groups))
         return 1.0
 

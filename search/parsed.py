@@ -1,0 +1,72 @@
+"""What the parser (`search.understanding`) makes of a query: the catalog values each span names (`Match`, `Group`),
+and which span names the product asked for when several name a product type (`head_of`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from search.vocabulary import CATEGORY
+
+# Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
+HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching"])
+
+Via = Literal["value", "synonym", "spelling", "inferred"]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One catalog value a span of the query names."""
+
+    field: str  # an attribute name as the catalog spells it, "brand" or "category"
+    value: str  # the value as the catalog spells it
+    code: int
+    confidence: float
+    via: Via
+
+
+@dataclass(frozen=True)
+class Group:
+    """One span of the query and every value it may name (a product holding any of them matches)."""
+
+    words: str  # the query's words as typed
+    corrected: str | None  # the words after spelling correction, when any changed
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    groups: tuple[Group, ...]
+    # The query as the signals search it when understanding changed it (typos corrected, synonym spans replaced by
+    # the catalog values they name); None when it is the typed text.
+    text: str | None = None
+    unmatched: int = 0  # the query's words (not stop words) that name no catalog value: what it says beyond `groups`
+    # The group naming the product the query asks for when several name a category: the last one before "for",
+    # "with"... ("denim shirt": Shirts, "denim" only says what it is made of; "shirt with tie": Shirts); None when
+    # at most one group names a category (`group_factor`).
+    head: Group | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def understood(self) -> dict[str, str]:
+        """The best value per field (`{"colour": "Red", "gender": "Women"}`), in query order."""
+        best: dict[str, Match] = {}
+        for group in self.groups:
+            for m in group.matches:
+                if m.field not in best or m.confidence > best[m.field].confidence:
+                    best[m.field] = m
+        return {name: m.value for name, m in best.items()}
+
+
+def head_of(groups: list[Group], starts: list[int], words_: list[str]) -> Group | None:
+    """The group naming the product asked for when several groups name a category: in English the head noun of the
+    phrase comes last ("football shorts", "tshirt dress"), and what follows "for", "with"... is what it goes with
+    ("heels for saree"); None when at most one group names a category."""
+    typed = [k for k, g in enumerate(groups) if any(m.field == CATEGORY for m in g.matches)]
+    if len(typed) < 2:
+        return None
+    first = starts[typed[0]]
+    stop = next((at for at in range(first + 1, len(words_)) if words_[at] in HEAD_BREAKS), len(words_))
+    before = [k for k in typed if starts[k] < stop]
+    return groups[before[-1] if before else typed[-1]]
