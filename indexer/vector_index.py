@@ -7,6 +7,7 @@ arrays, as faiss does; missing results are ``I == -1``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +24,11 @@ DEFAULT_FACTORY = "Flat"
 # Below this fraction of allowed rows, a filtered search scores the allowed rows exactly
 # instead of asking an approximate index to skip most of its graph or lists.
 EXACT_FILTER_FRACTION = 0.05
+# Above it, an IVF field's filtered search probes nprobe x min(this, 1 / the allowed share) lists: only the share of a
+# probed list's rows that the filter allows are candidates, so the plain nprobe finds too few near ones. Measured at
+# 1M rows (IVF1024,SQ8; filters on one attribute value; lead's notes, 2026-12-01): at a 5% filter the text field's
+# recall@10 was 0.53 at nprobe 32 and 0.91 at x8; the image field's 0.89 at nprobe 96 and 0.98 at x8.
+FILTER_NPROBE_WIDEN_MAX = 8
 # Build and search parameters `faiss.ParameterSpace` sets, by the name index specs use.
 KNOWN_PARAMS = ("efSearch", "efConstruction", "nprobe", "quantizer_efSearch", "max_codes", "ht", "k_factor")
 
@@ -103,15 +109,20 @@ def build_vector_index(vectors: np.ndarray, factory: str = DEFAULT_FACTORY,
     return index
 
 
-def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters | None:
+def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None = None,
+                   allowed_share: float = 1.0) -> faiss.SearchParameters | None:
     """Parameters of the index's own type (IVF and HNSW refuse the base type), keeping its settings.
 
     An HNSW search keeps only efSearch candidates, and FAISS does not widen that to k: asked for
     1000 hits with efSearch=128 it returned ~540 on the 44k index (recall@1000 0.41). So efSearch is
-    raised to k for deep searches (the Searcher asks candidate_depth hits per signal)."""
+    raised to k for deep searches (the Searcher asks candidate_depth hits per signal). An IVF search with a selector
+    allowing ``allowed_share`` of the rows probes more lists (`FILTER_NPROBE_WIDEN_MAX`)."""
     ivf = ivf_of(index)
     if ivf is not None:
-        return None if selector is None else faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+        if selector is None:
+            return None
+        widen = min(FILTER_NPROBE_WIDEN_MAX, 1.0 / max(allowed_share, 1e-9))
+        return faiss.SearchParametersIVF(sel=selector, nprobe=min(ivf.nlist, math.ceil(ivf.nprobe * widen)))
     hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
     if hnsw is not None:
         if selector is None and k <= hnsw.efSearch:
@@ -208,7 +219,7 @@ def search_vectors(index: faiss.Index, queries: np.ndarray, k: int,
             pass
     bitmap = np.packbits(allowed, bitorder="little")
     selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
-    return index.search(queries, k, params=_search_params(index, k, selector))
+    return index.search(queries, k, params=_search_params(index, k, selector, len(rows) / index.ntotal))
 
 
 def exact_knn(queries: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -94,3 +94,26 @@ def test_a_deep_hnsw_search_gets_k_hits_whatever_efsearch_is(filtered):
     exact = np.argsort(-scores, axis=1)[:, :500]
     assert np.mean([len(set(a) & set(b)) / 500 for a, b in zip(I, exact, strict=True)]) > 0.9
     assert index.hnsw.efSearch == 16  # the index's own setting is unchanged
+
+
+@pytest.mark.parametrize("widen_max,found", [(8, 10), (1, 0)])
+def test_a_filtered_ivf_search_probes_more_lists_the_fewer_rows_it_allows(monkeypatch, widen_max, found):
+    """A 20% filter whose rows sit in the lists next to the query's own (which it does not allow): at the field's
+    nprobe (1) the search sees no allowed row; widened (x min(8, 1/0.2) = 5 lists) it finds the exact best 10."""
+    import faiss
+
+    import indexer.vector_index as vector_index
+    monkeypatch.setattr(vector_index, "FILTER_NPROBE_WIDEN_MAX", widen_max)
+    rng = np.random.default_rng(3)
+    centres = unit_vectors(64, 16, seed=4) * 4
+    x = (np.repeat(centres, 100, axis=0) + rng.standard_normal((6400, 16)).astype(np.float32) * 0.05)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    index = build_vector_index(x, "IVF64,Flat", {"nprobe": 1})
+    query = x[:1]
+    _, nearest_lists = faiss.extract_index_ivf(index).quantizer.search(query, 64)
+    _, list_of_row = faiss.extract_index_ivf(index).quantizer.search(x, 1)
+    allowed = np.isin(list_of_row[:, 0], nearest_lists[0, 1:14])  # 13 lists of 64: ~20% of the rows
+    assert 0.05 < allowed.mean() < 0.4
+    D, I = search_vectors(index, query, 10, allowed)
+    best = np.flatnonzero(allowed)[np.argsort(-(x[allowed] @ query[0]))][:10]
+    assert len(set(I[0].tolist()) & set(best.tolist())) == found
