@@ -4,10 +4,12 @@ timed side by side (interleaved query by query, FAISS and BLAS on one thread as 
 The ways (each returns the top k of the allowed rows; all but ``faiss-nprobe`` exactly those of the decoded vectors):
 - ``decode``: the rows' codes gathered from the row-ordered table, one ``sa_decode``, a matmul (the path before
   `indexer.sq8_scoring`; `vector_index.exact_search_decoded`);
-- ``sq8``: inner products on the uint8 codes (`indexer.sq8_scoring`), what `search_vectors` uses now;
+- ``sq8``: `search_vectors`, the engine's way: inner products on the uint8 codes (`indexer.sq8_scoring`) under
+  `EXACT_FILTER_FRACTION` of allowed rows; above it (not exact) the IVF search at nprobe x min(8, 1 / share);
 - ``faiss-all``: the IVF's own scan of every list (nprobe = nlist) skipping rows outside an ``IDSelectorBitmap``;
 - ``faiss-lists``: the same scan over only the lists holding allowed rows (``search_preassigned``);
-- ``faiss-nprobe``: the approximate filtered IVF search at the field's own nprobe (not exact; for reference).
+- ``faiss-nprobe``: the approximate filtered IVF search at the field's own nprobe (not exact; for reference), and
+  with ``--widen 2,4,8`` at that nprobe times each.
 Recall@10 is against exact search over the float vectors the codes were made from; ``same`` is the share of
 queries whose top-k rows equal ``decode``'s.
 
@@ -202,6 +204,7 @@ def run_field(field: str, base: Any, args: argparse.Namespace) -> dict[str, Any]
         "faiss-all": faiss_all(index),
         "faiss-lists": faiss_lists(index, codes.table, coarse),
         "faiss-nprobe": faiss_nprobe(index, ivf.nprobe),
+        **{f"faiss-nprobe-x{m}": faiss_nprobe(index, min(ivf.nlist, ivf.nprobe * m)) for m in args.widen},
     }
     result: dict[str, Any] = {"field": field, "n": args.n, "d": index.d, "nlist": ivf.nlist, "nprobe": ivf.nprobe,
                               "build_s": round(build_s, 1), "filters": {}}
@@ -233,9 +236,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", default="", help="a folder to keep the built IVF files in (reused when there)")
     ap.add_argument("--out", type=Path, help="write the figures as JSON here")
+    ap.add_argument("--widen", default="", help="also the approximate search at nprobe x each of these (e.g. 2,4,8): "
+                    "the recall a filter above EXACT_FILTER_FRACTION gets (the engine widens by min(8, 1/share))")
     args = ap.parse_args(argv)
     args.shares = [float(s) for s in args.shares.split(",")]
     args.k = [int(s) for s in args.k.split(",")]
+    args.widen = [int(s) for s in args.widen.split(",") if s]
     return args
 
 
