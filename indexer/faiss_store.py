@@ -162,7 +162,8 @@ class FaissVectorStore:
             return search_vectors(index, queries, k, mask, self._gpu.get(field_name), self._codes.get(field_name))
         rows, stacked = self._overlay_view(field_name)
         held = mask[rows] if mask is not None else None
-        live, vectors = (rows, stacked) if held is None else (rows[held], stacked[held])
+        # every overlay row allowed (the common case: a mask is ~deleted here): the stacked rows as they are, no copy
+        live, vectors = (rows, stacked) if held is None or held.all() else (rows[held], stacked[held])
         in_index = mask.copy() if mask is not None else np.ones(index.ntotal, bool)
         in_index[rows] = False
         D, I = search_vectors(index, queries, k, in_index, self._gpu.get(field_name), self._codes.get(field_name))

@@ -55,6 +55,10 @@ def test_overlay_searches_equal_stacking_per_query_and_follow_each_write(dataset
     fresh = np.setdiff1d(np.arange(len(x)), moved)[:1]
     store.upsert("text", fresh, q[1:2])
     assert store.search("text", q[1:2], 1)[1].tolist() == [[int(fresh[0])]]
-    D, I = store.search("text", q, 50)
-    D0, I0 = stacked_per_query(store, "text", q, 50, None)
-    assert np.array_equal(I, I0) and np.array_equal(D, D0)
+    store.delete("text", moved[1:3])  # deleted overlay rows: the rest of the overlay is searched
+    for mask in (None, half):
+        D, I = store.search("text", q, 50, None if mask is None else RowFilter(mask=mask))
+        allowed = ~store.deleted("text") if mask is None else mask & ~store.deleted("text")
+        D0, I0 = stacked_per_query(store, "text", q, 50, allowed)
+        assert np.array_equal(I, I0) and np.array_equal(D, D0)
+        assert not set(moved[1:3].tolist()) & set(I.ravel().tolist())
