@@ -6,6 +6,9 @@ in the same run so that two builds compare side by side under the same machine l
 1. text queries, one client, every query new (GET /search): client p50/p95 and the Searcher's
    per-stage ``timings_ms`` p50/p95; then the same queries again (the query-embedding cache answers);
 2. photo queries, one client (POST /search/image, the fixture photos);
+   with several ``--url`` servers, phases 1 and 2 send each request to every server in turn (alternating which
+   goes first), so that a shared machine's changing load falls on each build alike (``--no-interleave``: one
+   server after the other, as phase 3 always runs);
 3. ``--clients`` concurrent clients (default 8) for ``--load-seconds``, every query new (cache misses):
    QPS, p50/p95, and CPU per request of the server process(es) and of this load generator; then, for each
    ``--offered-qps``, the same clients paced at that total rate (open loop): achieved QPS and p50/p95 counted
@@ -200,6 +203,48 @@ def single_client(target: Target, queries: list[str], photos: list[Path]) -> Non
         out.append(line("photo (POST /search/image, client):", ms))
 
 
+def in_turn(n: int, i: int) -> range | list[int]:
+    """The order the ``i``-th request visits ``n`` servers in: first to last, then last to first."""
+    return range(n) if i % 2 == 0 else list(reversed(range(n)))
+
+
+def single_client_interleaved(targets: list[Target], queries: list[str], photos: list[Path]) -> None:
+    """`single_client` for several servers at once: each request goes to every server in turn, the first one
+    alternating, so that the load other processes put on the machine meanwhile falls on every server alike."""
+    clients = [httpx.Client(base_url=t.url, timeout=60, trust_env=False) for t in targets]
+    try:
+        for client in clients:
+            client.get("/search", params={"q": "warm up query"}).raise_for_status()
+        for label, batch in (("text, new queries", queries), ("text, repeated (embedding cache)", queries)):
+            ms: list[list[float]] = [[] for _ in targets]
+            stages: list[list[dict[str, float]]] = [[] for _ in targets]
+            for i, q in enumerate(batch):
+                for j in in_turn(len(clients), i):
+                    t = time.perf_counter()
+                    r = clients[j].get("/search", params={"q": q, "k": 10})
+                    ms[j].append((time.perf_counter() - t) * 1000)
+                    r.raise_for_status()
+                    stages[j].append(r.json()["timings_ms"])
+            for j, target in enumerate(targets):
+                target.report.append(line(f"{label} (GET /search, client, interleaved):", ms[j]))
+                target.report.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages[j]]))
+                if label.startswith("text, new"):
+                    target.report.append(stage_table(stages[j]))
+        photo_ms: list[list[float]] = [[] for _ in targets]
+        for i, photo in enumerate(photos):
+            data = photo.read_bytes()
+            for j in in_turn(len(clients), i):
+                t = time.perf_counter()
+                r = clients[j].post("/search/image", files={"file": (photo.name, data, "image/png")}, data={"k": "10"})
+                photo_ms[j].append((time.perf_counter() - t) * 1000)
+                r.raise_for_status()
+        for j, target in enumerate(targets):
+            target.report.append(line("photo (POST /search/image, client, interleaved):", photo_ms[j]))
+    finally:
+        for client in clients:
+            client.close()
+
+
 def load_phase(target: Target, queries: list[str], clients: int, seconds: float,
                offered_qps: float | None = None) -> None:
     """Closed loop (each client sends when its answer is back) or, with ``offered_qps``, paced (open loop)."""
@@ -221,10 +266,13 @@ def load_phase(target: Target, queries: list[str], clients: int, seconds: float,
                              f"{', '.join(f'{m:.0f}' for m in rss_mb(target.pids))} MB")
 
 
-def measure(target: Target, batch: list[str], photos: list[Path], args: argparse.Namespace) -> None:
+def measure(target: Target, batch: list[str], photos: list[Path], args: argparse.Namespace,
+            single: bool = True) -> None:
+    """Every phase on ``target``; ``single=False`` skips the single-client ones (already run interleaved)."""
     target.report.append(f"-- {describe(target.url)} queries; load average "
                          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    single_client(target, batch[: args.text], photos)
+    if single:
+        single_client(target, batch[: args.text], photos)
     load_queries = batch[args.text:]
     phases = 1 + len(args.offered_qps)
     size = len(load_queries) // phases
@@ -250,6 +298,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="alternate the servers this many times")
     parser.add_argument("--seed", type=int, default=11, help="query order; change it to measure running servers "
                         "again with queries they have not seen")
+    parser.add_argument("--interleave", action=argparse.BooleanOptionalAction, default=True,
+                        help="with several --url servers, send each single-client request to every server in turn "
+                        "(default; --no-interleave: one server after the other)")
     args = parser.parse_args()
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
     targets = [Target(u.rstrip("/")) for u in args.url]
@@ -266,7 +317,17 @@ def main() -> int:
     per_round = args.text + phases * int(args.load_seconds * 500)  # room for 500 QPS of new queries
     photos = sorted((REPO / "fixtures/images").glob("*.png"))[: args.images]
     queries: list[str] = []
+    interleave = args.interleave and len(targets) > 1 and all(t.serve_args is None for t in targets)
     for r in range(args.rounds):
+        if interleave:
+            if not queries:
+                with httpx.Client(base_url=targets[0].url, timeout=60, trust_env=False) as client:
+                    queries = facet_queries(client, per_round * args.rounds, args.seed)
+            for target in targets:
+                wait_healthy(target.url)
+                target.report.append(f"-- round {r + 1}: single client, every request to each server in turn; "
+                                     f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            single_client_interleaved(targets, queries[r * per_round:r * per_round + args.text], photos)
         for target in targets:  # the same new queries for each server, so each misses its own cache
             with contextlib.ExitStack() as stack:
                 url = target.url if target.serve_args is None else stack.enter_context(served(index, target.serve_args))
@@ -276,7 +337,7 @@ def main() -> int:
                     with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
                         queries = facet_queries(client, per_round * args.rounds, args.seed)
                 target.report.append(f"-- round {r + 1}")
-                measure(measured, queries[r * per_round:(r + 1) * per_round], photos, args)
+                measure(measured, queries[r * per_round:(r + 1) * per_round], photos, args, single=not interleave)
     for target in targets:
         print(f"\n== {target.url}")
         print("\n".join(target.report))

@@ -107,6 +107,7 @@ class FaissVectorStore:
         self._overlay: dict[str, dict[int, np.ndarray]] = {name: {} for name in indexes}
         for name, rows in (overlays or {}).items():
             self._overlay[name].update(rows)
+        self._overlay_views: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # `_overlay_view`, until a write
         self.device = resolve_device(device)
         self._lock = ReadWriteLock()
         self._gpu: dict[str, faiss.Index] = {}
@@ -159,16 +160,28 @@ class FaissVectorStore:
             mask = ~deleted if mask is None else mask & ~deleted
         if not overlay:
             return search_vectors(index, queries, k, mask, self._gpu.get(field_name), self._codes.get(field_name))
-        rows = np.fromiter(overlay, np.int64, len(overlay))
-        live = rows[mask[rows]] if mask is not None else rows
+        rows, stacked = self._overlay_view(field_name)
+        held = mask[rows] if mask is not None else None
+        # every overlay row allowed (the common case: a mask is ~deleted here): the stacked rows as they are, no copy
+        live, vectors = (rows, stacked) if held is None or held.all() else (rows[held], stacked[held])
         in_index = mask.copy() if mask is not None else np.ones(index.ntotal, bool)
         in_index[rows] = False
         D, I = search_vectors(index, queries, k, in_index, self._gpu.get(field_name), self._codes.get(field_name))
         if not len(live):
             return D, I
-        scores = check_vectors(queries, index.d, "queries") @ np.stack([overlay[int(r)] for r in live]).T
+        scores = check_vectors(queries, index.d, "queries") @ vectors.T
         ids = np.broadcast_to(live, scores.shape)
         return _merge((D, I), (scores, ids), min(k, index.ntotal))
+
+    def _overlay_view(self, field_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The overlay's rows and their vectors stacked in that order: stacking ~450 rows per query took ~1/3 of
+        a 44k text search (~0.4 ms quiet, 1.5 ms under load); made again after a write (`_replace`)."""
+        view = self._overlay_views.get(field_name)
+        if view is None:
+            overlay = self._overlay[field_name]
+            rows = np.fromiter(overlay, np.int64, len(overlay))
+            view = self._overlay_views[field_name] = (rows, np.stack([overlay[int(r)] for r in rows]))
+        return view
 
     def vectors(self, field_name: str, rows: np.ndarray) -> np.ndarray:
         with self._lock.reading():
@@ -241,6 +254,7 @@ class FaissVectorStore:
             codes.reshape(index.ntotal, index.d)[rows] = vectors
             return
         overlay = self._overlay[field_name]
+        self._overlay_views.pop(field_name, None)
         for row, vector in zip(rows.tolist(), vectors, strict=True):
             overlay[row] = vector.copy()
 

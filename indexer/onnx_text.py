@@ -176,10 +176,34 @@ class OnnxTextBackend:
                 shutil.rmtree(scratch, ignore_errors=True)
         self.tokenizer = st_model.tokenizer
         self.max_length = int(st_model.max_seq_length)
+        self._one_text = one_text_tokenizer(self.tokenizer, self.max_length)
         self.path = path
         self.precision = precision
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def features(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The model's inputs: one text (a query) by the Rust tokenizer directly, else the model's own tokenizer."""
+        if len(texts) == 1 and self._one_text is not None:
+            encoding = self._one_text.encode(texts[0])
+            return {"input_ids": np.array([encoding.ids], np.int64),
+                    "attention_mask": np.array([encoding.attention_mask], np.int64)}
         features = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        return self.session.run(None, {"input_ids": features["input_ids"].astype(np.int64),
-                                       "attention_mask": features["attention_mask"].astype(np.int64)})[0]
+        return {"input_ids": features["input_ids"].astype(np.int64),
+                "attention_mask": features["attention_mask"].astype(np.int64)}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.session.run(None, self.features(texts))[0]
+
+
+def one_text_tokenizer(tokenizer: Any, max_length: int) -> Any | None:
+    """A copy of ``tokenizer``'s Rust tokenizer (a transformers fast tokenizer's) that truncates at ``max_length``
+    and never pads: one text's ids and mask as the model's tokenizer gives them (tests/indexer/test_one_text_tokenizer.py)
+    without transformers' per-call wrapper, ~4x cheaper per query. None when there is no Rust tokenizer."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or not callable(getattr(backend, "to_str", None)):
+        return None
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(backend.to_str())  # its own truncation and padding settings, set once here
+    copy.no_padding()
+    copy.enable_truncation(max_length=max_length)
+    return copy

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TEXT_MODEL = "default"
 QUERY_CACHE_SIZE = 4096  # query embeddings kept per text encoder (LRU)
+# Precisions whose query embedded alone is split over every core. Not int8: its short query's few small ops took
+# longer split over 2 cores than on one, and more CPU (interleaved query by query on this 2-core machine: p50
+# 1.62 vs 1.25 ms, CPU 1.72 vs 1.38 ms per query; the same vectors); fp32 still gains at best (min 3.5 vs 3.8 ms).
+SPLIT_ALONE = ("fp32",)
 
 
 def resolve_text_model(name: str) -> str:
@@ -73,6 +77,7 @@ class SentenceTransformerEncoder:
         self._bulk_source: tuple[Path, int] | None = None  # what `_bulk` was opened with (`release_bulk`)
         self._query_onnx: Any = None  # a one-thread OnnxTextBackend once use_onnx_for_queries succeeded
         self._query_onnx_alone: Any = None  # the same model on every core, for a query embedded while no other is
+        # (`SPLIT_ALONE` precisions only)
         self._embedding_queries = 0  # queries being embedded right now (under _query_lock)
         self._searches = 0  # searches being answered right now, in any stage (`answering`, under _query_lock)
         self.query_batch = 1  # >1: queries arriving while one is embedded are embedded together (`QueryBatcher`)
@@ -140,7 +145,7 @@ class SentenceTransformerEncoder:
                                       precision=precision)
                 cores = os.cpu_count() or 1
                 alone = OnnxTextBackend(self.model, self.cache_identity, cache_dir, threads=cores, export=False,
-                                        spinning=False, precision=precision) if cores > 1 else None
+                                        spinning=False, precision=precision) if cores > 1 and precision in SPLIT_ALONE else None
             except Exception as exc:  # missing or unreadable export, or no int8 copy: the next choice answers
                 logger.warning("queries cannot be embedded by the %s ONNX model (%s)", precision, exc)
                 continue

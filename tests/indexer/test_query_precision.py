@@ -231,3 +231,18 @@ def test_the_quantizers_root_logger_notes_are_dropped_and_real_warnings_kept(tmp
     root = [r.getMessage() for r in caplog.records if r.name == "root"]
     assert root == ["something the user must see", "after quantizing: root INFO is logged again"]
     assert (tmp_path / "m.int8.onnx").read_bytes() == b"model"
+
+
+def test_int8_queries_run_on_one_thread_even_alone_fp32_on_every_core(cache_dir, monkeypatch):
+    """Split over 2 cores an int8 query took longer and more CPU than on one thread (`text_encoder.SPLIT_ALONE`)."""
+    from indexer import text_encoder
+
+    monkeypatch.setattr(text_encoder.os, "cpu_count", lambda: 2)
+    int8 = served_toy_encoder(cache_dir, "int8")
+    assert int8.query_encoder == "onnx int8" and int8._query_onnx_alone is None
+    alone = int8.embed_query_uncached(TEXTS[0])  # no other search in flight: still the one-thread session
+    assert np.array_equal(alone[None, :], text_encoder.l2_normalize(int8._query_onnx.encode(TEXTS[:1])))
+    fp32 = served_toy_encoder(cache_dir, "fp32")
+    assert fp32._query_onnx_alone is not None and fp32._query_onnx is not None
+    monkeypatch.setattr(text_encoder.os, "cpu_count", lambda: 1)
+    assert served_toy_encoder(cache_dir, "fp32")._query_onnx_alone is None  # one core: nothing to split over
