@@ -272,20 +272,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-tie-differences", action="store_true",
                     help="accept pages differing from --old's only by which exactly tied rows the attributes run keeps: "
                          "checked against --old with ties ordered by row (see the module docstring)")
-    ap.add_argument("--signal-threads", type=int, help="each Searcher's signal threads (default: "
-                    "$PRODSEARCH_SIGNAL_THREADS, else 1)")
+    ap.add_argument("--signal-threads", help="each Searcher's signal threads, or several comma-separated (one pass "
+                    "each, the same built Searchers; default: $PRODSEARCH_SIGNAL_THREADS, else 1)")
     args = ap.parse_args(argv)
+    thread_counts = [int(t) for t in args.signal_threads.split(",")] if args.signal_threads else [None]
+    args.signal_threads = thread_counts[0]
     with tempfile.TemporaryDirectory(prefix="nondense-old-") as tmp:
         variants, stub, flt, texts = build_searchers(args, Path(tmp) if args.old else None)
         profile = cProfile.Profile() if args.profile else None
         if profile is not None:
             variants = {"new": variants["new"]}
         print(f"{len(texts)} queries, depth {args.depth}; filter {flt}; variants interleaved: {', '.join(variants)}")
-        for kind, f in (("plain", None), ("1% filter", flt)):
-            report(kind, run(variants, stub, f, texts, args.warmup, profile))
-            same = "pages, scores, totals identical across variants" if not args.allow_tie_differences else (
-                "new identical to the old ties-by-row variant; totals identical to the old")
-            print(f"  {same}" if len(variants) > 1 else "", flush=True)
+        for threads in thread_counts:
+            these = variants if threads in (None, args.signal_threads) else {
+                label: (searcher.with_signal_threads(threads), *rest) for label, (searcher, *rest) in variants.items()}
+            for kind, f in (("plain", None), ("1% filter", flt)):
+                label = kind if threads is None else f"{kind}, {threads} signal thread(s)"
+                report(label, run(these, stub, f, texts, args.warmup, profile))
+                same = "pages, scores, totals identical across variants" if not args.allow_tie_differences else (
+                    "new identical to the old ties-by-row variant; totals identical to the old")
+                print(f"  {same}" if len(these) > 1 else "", flush=True)
         print(f"peak RSS {psutil.Process().memory_info().rss / 2**30:.2f} GB (now)")
         if profile is not None:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
