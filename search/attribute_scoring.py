@@ -10,6 +10,7 @@ compiled kernels of `search.attribute_kernels` over the named values' posting li
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -124,21 +125,38 @@ class AttributeScoring:
         rows = np.flatnonzero(scores > 0)
         return rows, scores[rows]
 
-    def top_scored(self, parsed: ParsedQuery, n: int, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def top_scored(self, parsed: ParsedQuery, n: int, mask: np.ndarray | None, depth: int,
+                   also: Callable[[], np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The first ``depth`` rows (every one when there are at most ``depth``) by `match_scores` descending, then row
         ascending, among the rows below ``n`` that ``mask`` allows scoring above 0; returned ascending, with their
         scores. Compiled: over the named values' posting lists only, stopping once ``depth`` rows hold every group's
-        best value (`search.attribute_kernels._top_rows`); else `_reference_top_scored`, the numpy reference."""
+        best value (`search.attribute_kernels._top_rows`); else `_reference_top_scored`, the numpy reference.
+        ``also`` (called after the walk; e.g. the lexical run's rows): rows added when they score above 0 and as much
+        as the depth-th kept row, with their scores (`scores_of`)."""
         if not parsed.groups or n <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        if not self._compiled():
-            return _reference_top_scored(self, parsed, n, mask, depth)
-        lists = self._query_lists(parsed.groups, self._group_factors(parsed))
-        return top_rows(self._postings, lists, n, mask, depth, self._scratch)
+        lists = self._query_lists(parsed.groups, self._group_factors(parsed)) if self._compiled() else None
+        if lists is None:
+            rows, values = _reference_top_scored(self, parsed, n, mask, depth)
+        else:
+            rows, values = top_rows(self._postings, lists, n, mask, depth, self._scratch)
+        more = also() if also is not None and len(rows) >= depth else None
+        if more is None or not len(more):
+            return rows, values
+        at = np.minimum(np.searchsorted(rows, more), len(rows) - 1)  # rows ascend
+        more = np.asarray(more[rows[at] != more], np.int64)
+        scores = self.scores_of(parsed, more, n, mask, lists)
+        tied = (scores > 0) & (scores >= values.min())
+        if not tied.any():
+            return rows, values
+        rows, values = np.concatenate([rows, more[tied]]), np.concatenate([values, scores[tied]])
+        order = np.argsort(rows, kind="stable")
+        return rows[order], values[order]
 
-    def scores_of(self, parsed: ParsedQuery, rows: np.ndarray, n: int, mask: np.ndarray | None) -> np.ndarray:
+    def scores_of(self, parsed: ParsedQuery, rows: np.ndarray, n: int, mask: np.ndarray | None,
+                  lists: QueryLists | None = None) -> np.ndarray:
         """``rows``' `match_scores` (float64, the same numbers), 0 for a row at or past ``n`` or outside ``mask``:
-        the scores of a few rows (the lexical run's) without scoring every holder."""
+        the scores of a few rows (the lexical run's) without scoring every holder. ``lists``: the query's, if made."""
         rows = np.asarray(rows, np.int64)
         if not parsed.groups or not len(rows) or n <= 0:
             return np.zeros(len(rows), np.float64)
@@ -147,7 +165,8 @@ class AttributeScoring:
             outside = rows >= n if mask is None else (rows >= n) | ~mask[np.minimum(rows, n - 1)]
             scores[outside | (rows < 0)] = 0.0
             return scores
-        lists = self._query_lists(parsed.groups, self._group_factors(parsed))
+        if lists is None:
+            lists = self._query_lists(parsed.groups, self._group_factors(parsed))
         return attribute_kernels.scores_of(self._postings, lists, rows, n, mask)
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
@@ -236,18 +255,16 @@ def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     u = ctx.searcher.understanding
     if not u._compiled():
         return reference_retrieve_attributes(ctx, parsed)
-    n = ctx.searcher.index.n_products
-    rows, final = u.top_scored(parsed, n, ctx.mask, ctx.depth)
-    lexical = _lexical_run(ctx) if len(rows) else None  # after the walk: the lexical signal may be making it
-    if lexical is not None and len(rows) >= ctx.depth:  # rows scoring the last kept one's score may have a bonus
-        docs = lexical.docs[~np.isin(lexical.docs, rows)]
-        scores = u.scores_of(parsed, docs, n, ctx.mask)
-        tied = (scores > 0) & (scores >= final.min())
-        if tied.any():
-            rows, final = np.concatenate([rows, docs[tied]]), np.concatenate([final, scores[tied]])
-            order = np.argsort(rows, kind="stable")
-            rows, final = rows[order], final[order]
-    return _ranked(ctx, rows, final, u.attributes_scale(parsed), lexical)
+    lexical: list[Run | None] = []  # fetched after the walk: the lexical signal may be making it meanwhile
+
+    def lexical_rows() -> np.ndarray | None:
+        lexical.append(_lexical_run(ctx))
+        return None if lexical[0] is None else lexical[0].docs
+
+    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth, also=lexical_rows)
+    if len(rows) and not lexical:
+        lexical.append(_lexical_run(ctx))
+    return _ranked(ctx, rows, final, u.attributes_scale(parsed), lexical[0] if lexical else None)
 
 
 def reference_retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:

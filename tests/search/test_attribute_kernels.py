@@ -265,3 +265,27 @@ def test_compiled_and_reference_scores_of_agree(qu):
                 assert np.array_equal(qu.scores_of(parsed, docs, n, m), dense)
             finally:
                 qu.compiled = True
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_top_scored_adds_the_rows_tied_with_the_last_kept(qu, compiled, monkeypatch):
+    """``also``'s rows come back too when they score as much as the depth-th kept row (they may pass it with a
+    tie-break bonus), with their `match_scores`; compiled and numpy alike."""
+    monkeypatch.setattr(qu, "compiled", compiled)
+    rng = np.random.default_rng(11)
+    n = len(PRODUCTS)
+    added = 0
+    for parsed in [qu.parse(t) for t in QUERIES] + [_random_query(qu, rng, _values(qu)) for _ in range(30)]:
+        if not parsed:
+            continue
+        for mask in (None, rng.random(n) < 0.5):
+            dense = qu.match_scores(parsed, n) * (1 if mask is None else mask)
+            for depth in (1, 10, 100):
+                more = np.sort(rng.choice(n, 40, replace=False))
+                rows, values = qu.top_scored(parsed, n, mask, depth, also=lambda more=more: more)
+                first, first_values = qu.top_scored(parsed, n, mask, depth)
+                cut = first_values.min() if len(first) >= depth else np.inf
+                want = np.union1d(first, more[(dense[more] > 0) & (dense[more] >= cut)])
+                assert np.array_equal(rows, want) and np.array_equal(values, dense[want])
+                added += len(rows) - len(first)
+    assert added > 50
