@@ -12,6 +12,14 @@ its BM25 index built in process. The dense fields are a stub (`StubVectors`) ret
 and field (the same for both variants), so `semantic` / `visual` timings here mean nothing; fusion still sees
 three full runs. Prints p50/p95 of each stage and of the whole query less the dense stages, per variant and the
 old/new ratio, with and without the 1% filter of benchmarks/scale.py.
+
+``--allow-tie-differences``: for a new version that changes, on purpose, which of the rows exactly tied at the
+candidate depth the `attributes` run keeps (the first by row since the compiled walk stops early; REV chose
+arbitrarily with `np.argpartition`). A third variant, "old (REV), ties by row", is REV's `search` package with that
+one `np.argpartition` replaced by the row order (an exact `np.lexsort` of the same rows), run on every query but not
+timed. What is checked then: the new answers (page ids, scores, total, pageable) equal that variant's exactly, and
+the totals equal REV's as it is; the answers that differ from REV's as it is (pages, or `pageable`: the fused
+candidates' count, as the kept rows change; only through that tie choice) are counted and printed, not refused.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ from search.types import SearchRequest  # noqa: E402
 DENSE = ("semantic", "visual", "encode")  # stages stubbed here (measured by benchmarks/scale.py)
 K = 10
 SLOWEST = ("attributes", "lexical", "total_estimate")  # stages whose slowest queries are printed
+TIES_SUFFIX = ", ties by row"
+TIES_VARIANT = "old ({})" + TIES_SUFFIX  # --allow-tie-differences: answers checked, not timed
 
 
 class StubVectors:
@@ -95,21 +105,31 @@ class ZeroVectors(dict):
         return np.zeros(self.dim, np.float32)
 
 
-def old_package(rev: str, into: Path) -> str:
-    """The `search` package at git revision ``rev`` written under ``into`` as `search_old` (its imports of
-    `search` re-pointed), importable; returns the package name."""
+ARBITRARY_TIES = "np.argpartition(-final, ctx.depth - 1)[:ctx.depth]"  # REV's `_ranked`: any of the exactly tied rows
+TIES_BY_ROW = "np.lexsort((rows, -final))[:ctx.depth]"  # the same rows' first `depth` by final score, then row
+
+
+def old_package(rev: str, into: Path, package: str = "search_old", ties_by_row: bool = False) -> str:
+    """The `search` package at git revision ``rev`` written under ``into`` as ``package`` (its imports of
+    `search` re-pointed), importable; returns the package name. ``ties_by_row``: its `attributes` run keeps the
+    first rows by row among those exactly tied at the depth (`ARBITRARY_TIES` -> `TIES_BY_ROW`)."""
     files = subprocess.run(["git", "-C", str(REPO), "ls-tree", "-r", "--name-only", rev, "search"], check=True,
                            capture_output=True, text=True).stdout.split()
     for name in files:
         data = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{name}"], check=True, capture_output=True).stdout
-        target = into / ("search_old" + name[len("search"):])
+        target = into / (package + name[len("search"):])
         target.parent.mkdir(parents=True, exist_ok=True)
         if name.endswith(".py"):
-            text = re.sub(r"^(\s*)(from|import) search(?=[\s.])", r"\1\2 search_old", data.decode(), flags=re.M)
+            text = re.sub(r"^(\s*)(from|import) search(?=[\s.])", rf"\1\2 {package}", data.decode(), flags=re.M)
+            if ties_by_row and name == "search/attribute_scoring.py":
+                if text.count(ARBITRARY_TIES) != 1:
+                    raise SystemExit(f"--allow-tie-differences: {rev}:{name} does not hold {ARBITRARY_TIES!r} once")
+                text = text.replace(ARBITRARY_TIES, TIES_BY_ROW)
             data = text.encode()
         target.write_bytes(data)
-    sys.path.insert(0, str(into))
-    return "search_old"
+    if str(into) not in sys.path:
+        sys.path.insert(0, str(into))
+    return package
 
 
 def build_searchers(args: argparse.Namespace, old_dir: Path | None) -> tuple[dict[str, Any], Any, Any, list[str]]:
@@ -135,18 +155,26 @@ def build_searchers(args: argparse.Namespace, old_dir: Path | None) -> tuple[dic
     encoders = precomputed_encoders(manifest.text_model, manifest.clip_model, manifest.text_dim,
                                     ZeroVectors(manifest.text_dim))
     variants: dict[str, Any] = {}
+    threads = args.signal_threads
     if old_dir is not None:
-        package = old_package(args.old, old_dir)
-        old = importlib.import_module(f"{package}.searcher")
-        old_config = importlib.import_module(f"{package}.config").SearchConfig(candidate_depth=args.depth)
-        variants[f"old ({args.old})"] = (old.Searcher(loaded, encoders, old_config),
-                                          importlib.import_module(f"{package}.filters").Filters,
-                                          importlib.import_module(f"{package}.types").SearchRequest)
+        packages = [("search_old", False, f"old ({args.old})")]
+        if args.allow_tie_differences:
+            packages.append(("search_old_ties", True, TIES_VARIANT.format(args.old)))
+        for name, ties_by_row, label in packages:
+            package = old_package(args.old, old_dir, name, ties_by_row)
+            old = importlib.import_module(f"{package}.searcher")
+            old_config = importlib.import_module(f"{package}.config").SearchConfig(candidate_depth=args.depth)
+            variants[label] = (old.Searcher(loaded, encoders, old_config, signal_threads=threads),
+                               importlib.import_module(f"{package}.filters").Filters,
+                               importlib.import_module(f"{package}.types").SearchRequest)
     from search.searcher import Searcher
 
-    variants["new"] = (Searcher(loaded, encoders, SearchConfig(candidate_depth=args.depth)), Filters, SearchRequest)
+    variants["new"] = (Searcher(loaded, encoders, SearchConfig(candidate_depth=args.depth), signal_threads=threads),
+                       Filters, SearchRequest)
     t1 = time.perf_counter()
-    for searcher, _, _ in variants.values():
+    for label, (searcher, _, _) in variants.items():
+        if label.endswith(TIES_SUFFIX):  # the same catalog state as REV's (its kernels are untouched): shared
+            searcher.__dict__["understanding"] = variants[f"old ({args.old})"][0].understanding
         searcher.understanding  # noqa: B018 - built now, not in the first query
     print(f"query understanding built in {time.perf_counter() - t1:.0f} s", flush=True)
     flt, _ = pick_filter(catalog, 0.01)
@@ -169,8 +197,9 @@ class _Store:
 def run(variants: dict[str, Any], stub: StubVectors, flt: dict | None, texts: list[str], warmup: int,
         profile: cProfile.Profile | None) -> dict[str, dict[str, list[float]]]:
     """Every query through every variant in turn (pages alternate 1 and 2); stage timings per variant."""
-    stages: dict[str, dict[str, list[float]]] = {name: {} for name in variants}
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name in variants if not name.endswith(TIES_SUFFIX)}
     slowest: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    tie_differences = 0
     for i, text in enumerate(texts):
         answers = {}
         for name, (searcher, filters_cls, request_cls) in variants.items():
@@ -184,7 +213,7 @@ def run(variants: dict[str, Any], stub: StubVectors, flt: dict | None, texts: li
                 profile.disable()
             answers[name] = ([h.product.id for h in response.hits], [h.score for h in response.hits],
                              response.total, response.pageable)
-            if i < warmup:
+            if i < warmup or name not in stages:
                 continue
             timings = response.timings_ms
             for stage, ms in timings.items():
@@ -194,9 +223,19 @@ def run(variants: dict[str, Any], stub: StubVectors, flt: dict | None, texts: li
             for stage in SLOWEST:
                 slowest.setdefault((name, stage), []).append((timings.get(stage, 0.0), text))
         first = next(iter(answers.values()))
+        ties = next((a for name, a in answers.items() if name.endswith(TIES_SUFFIX)), None)
         for name, answer in answers.items():
-            if answer != first:
+            if ties is None and answer != first:
                 raise SystemExit(f"{name} answers {text!r} differently: {answer} vs {first}")
+            if ties is not None and name == "new" and answer != ties:
+                raise SystemExit(f"new answers {text!r} unlike the old ties-by-row variant: {answer} vs {ties}")
+            if ties is not None and answer[2] != first[2]:  # the total: no tie choice changes it
+                raise SystemExit(f"{name} counts {text!r} differently: total {answer[2]} vs {first[2]}")
+        if ties is not None and answers["new"] != first:
+            tie_differences += 1
+    if any(name.endswith(TIES_SUFFIX) for name in variants):
+        print(f"  {tie_differences} of {len(texts)} pages differ from the old one only by which exactly tied rows "
+              "the attributes run keeps (new = old with ties by row, exactly; totals equal)")
     for (name, stage), seen in slowest.items():
         worst = sorted(seen, reverse=True)[:3]
         print(f"  slowest {stage} ({name}): " + "; ".join(f"{ms:.1f} ms {text!r}" for ms, text in worst))
@@ -230,16 +269,29 @@ def main(argv: list[str] | None = None) -> int:
                     "(~6 min at 1M on busy cores); same --n, --seed and base index only")
     ap.add_argument("--old", help="git revision whose `search` package is the old variant (e.g. main)")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print cProfile's top N functions (new only)")
+    ap.add_argument("--allow-tie-differences", action="store_true",
+                    help="accept pages differing from --old's only by which exactly tied rows the attributes run keeps: "
+                         "checked against --old with ties ordered by row (see the module docstring)")
+    ap.add_argument("--signal-threads", help="each Searcher's signal threads, or several comma-separated (one pass "
+                    "each, the same built Searchers; default: $PRODSEARCH_SIGNAL_THREADS, else 1)")
     args = ap.parse_args(argv)
+    thread_counts = [int(t) for t in args.signal_threads.split(",")] if args.signal_threads else [None]
+    args.signal_threads = thread_counts[0]
     with tempfile.TemporaryDirectory(prefix="nondense-old-") as tmp:
         variants, stub, flt, texts = build_searchers(args, Path(tmp) if args.old else None)
         profile = cProfile.Profile() if args.profile else None
         if profile is not None:
             variants = {"new": variants["new"]}
         print(f"{len(texts)} queries, depth {args.depth}; filter {flt}; variants interleaved: {', '.join(variants)}")
-        for kind, f in (("plain", None), ("1% filter", flt)):
-            report(kind, run(variants, stub, f, texts, args.warmup, profile))
-            print("  pages, scores, totals identical across variants" if len(variants) > 1 else "", flush=True)
+        for threads in thread_counts:
+            these = variants if threads in (None, args.signal_threads) else {
+                label: (searcher.with_signal_threads(threads), *rest) for label, (searcher, *rest) in variants.items()}
+            for kind, f in (("plain", None), ("1% filter", flt)):
+                label = kind if threads is None else f"{kind}, {threads} signal thread(s)"
+                report(label, run(these, stub, f, texts, args.warmup, profile))
+                same = "pages, scores, totals identical across variants" if not args.allow_tie_differences else (
+                    "new identical to the old ties-by-row variant; totals identical to the old")
+                print(f"  {same}" if len(these) > 1 else "", flush=True)
         print(f"peak RSS {psutil.Process().memory_info().rss / 2**30:.2f} GB (now)")
         if profile is not None:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)

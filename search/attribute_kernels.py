@@ -5,9 +5,10 @@ code (`QueryUnderstanding.match_scores`) added each group into a dense array of 
 indexing, then found the rows above 0, then the tiers that fill the candidate depth over all of them:
 ~16 ms p50 / 35 ms p95 at 1M. These kernels walk only the query's posting lists (each a sorted slice of
 one flat array of rows, `Postings`), keep the sums in two scratch arrays that they leave all-zero again
-(a pool, so a request never allocates or clears a million-row array), and return only the rows of the
-tiers that fill the depth, ascending, with their scores: the same float64 sums in the same order (so the
-same numbers, bit for bit) and the same rows as `match_scores` -> mask -> `_best_tiers`.
+(a pool, so a request never allocates or clears a million-row array), and return only the first ``depth``
+rows by score, then row (ascending), with their scores: the same float64 sums in the same order as
+`match_scores` (the same numbers, bit for bit). A query naming large values ("casual tshirts for men": 100k+
+rows on its smallest group's lists) stops as soon as ``depth`` rows holding every best value are found.
 
 Compiled with numba (``nogil``: other signals of the same request run beside it; ``cache=True``: the
 machine code is kept on disk).
@@ -162,13 +163,37 @@ def _threshold(values, depth):  # pragma: no cover - compiled
     return np.sort(values)[len(values) - depth]
 
 
+@_jit(inline="always")
+def _most_scores(conf, group_start, factor, skip):  # pragma: no cover - compiled
+    """The most a row can score (`_row_score` of a row holding each group's best value: the same float64 additions
+    in the same order), and that sum without group ``skip``'s share (the most a row not holding it can score)."""
+    most = 0.0
+    without = 0.0
+    for g in range(len(group_start) - 1):
+        best = 0.0
+        for li in range(group_start[g], group_start[g + 1]):
+            if conf[li] > best:
+                best = conf[li]
+        if best > 0.0:
+            most += best * factor[g]
+            if g != skip:
+                without += best * factor[g]
+    return most, without
+
+
 @_jit
-def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, single, row_ptr, codes, n, mask,
-               has_mask, depth, score):  # pragma: no cover - compiled
-    """The rows (ascending) below ``n`` the mask allows, scoring above 0 and at least the ``depth``-th best score,
-    and their scores. Rows are scored from the seed groups' lists only, adding seeds (in `QueryLists.seeds` order) until
-    the depth-th best score among the rows reached beats the most a row holding no seed can score (the other
-    groups' weights): then no other row can be kept. ``score`` (zeroed, one per row) is left zeroed."""
+def _top_rows(rows, begin, end, field, code, conf, group_start, factor, seeds, weight, single, row_ptr, codes, n, mask,
+              has_mask, depth, score):  # pragma: no cover - compiled
+    """The first ``depth`` rows (all of them when fewer) by score descending, then row ascending, among the rows below
+    ``n`` the mask allows scoring above 0; returned ascending, with their scores. Rows are scored from the seed groups'
+    lists only, adding seeds (in `QueryLists.seeds` order) until the depth-th best score among the rows reached beats
+    the most a row holding no seed can score (the other groups' weights): then no other row can be kept.
+
+    Early stop: a row scoring the most any row can (``most``, `_most_scores`) holds a value of every group with a
+    share (float64 sums only grow with each share), so of the first seed group too; once ``depth`` such rows are
+    reached on that group's lists (each ascending), the answer is the ``depth`` smallest rows scoring ``most``, all
+    at most the largest of those found (``bound``): the group's lists are walked no further than ``bound`` and the
+    other seeds not at all. ``score`` (zeroed, one per row) is left zeroed."""
     total = 0
     for li in range(len(begin)):
         total += end[li] - begin[li]
@@ -176,6 +201,14 @@ def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, 
     c = 0
     cut = -np.inf
     groups = len(group_start) - 1
+    most, without = _most_scores(conf, group_start, factor, seeds[0] if groups else -1)
+    early = depth >= 1 and without < most  # a row without the first seed's share cannot score `most`
+    for g in range(groups):
+        if factor[g] < 0.0:  # a share below 0: `most` no longer bounds the scores
+            early = False
+    found = 0  # rows scoring `most` reached on the first seed's lists
+    bound = n  # once `depth` are found: the largest of them (no row past it can be kept)
+    stopped = False
     for k in range(groups):
         g = seeds[k]
         for li in range(group_start[g], group_start[g + 1]):
@@ -183,11 +216,26 @@ def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, 
                 continue
             for i in range(begin[li], end[li]):
                 r = rows[i]
-                if r >= n or score[r] > 0.0 or (has_mask and not mask[r]):
+                if r >= n or (stopped and r > bound):  # each list ascends
+                    break
+                if score[r] > 0.0 or (has_mask and not mask[r]):
                     continue
-                score[r] = _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes)
+                s = _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes)
+                score[r] = s
                 reached[c] = r
                 c += 1
+                if early and not stopped and s == most:
+                    found += 1
+                    if found == depth:
+                        stopped = True
+                        bound = -1
+                        for j in range(c):
+                            if score[reached[j]] == most and reached[j] > bound:
+                                bound = reached[j]
+        early = False  # only the first seed's lists are walked with the early stop
+        if stopped:
+            cut = most
+            break
         if k == groups - 1:  # every group walked: every row scoring above 0 is reached
             if c > depth:
                 cut = _threshold(score[reached[:c]], depth)
@@ -201,33 +249,63 @@ def _top_tiers(rows, begin, end, field, code, conf, group_start, factor, seeds, 
                 cut = best
                 break
     reached = reached[:c]
-    lo, hi, kept = n, -1, 0
+    # Kept: every row above the cut, and of those at the cut the smallest, up to `depth` rows in all.
+    lo, hi, above, at = n, -1, 0, 0
     for j in range(c):
         r = reached[j]
-        if score[r] >= cut:
-            kept += 1
+        s = score[r]
+        if s > 0.0 and s >= cut:
+            if s > cut:
+                above += 1
+            else:
+                at += 1
             lo, hi = min(lo, r), max(hi, r)
-    out_rows = np.empty(kept, np.int64)
-    out_vals = np.empty(kept, np.float64)
+    quota = at if cut == -np.inf else min(at, depth - above)  # rows kept at the cut
+    out_rows = np.empty(above + quota, np.int64)
+    out_vals = np.empty(above + quota, np.float64)
     k = 0
-    if kept * 16 > hi - lo + 1:  # most of the span: read it in row order
+    if (above + at) * 16 > hi - lo + 1:  # most of the span: read it in row order
         for r in range(lo, hi + 1):
-            if score[r] > 0.0 and score[r] >= cut:
+            s = score[r]
+            if s > 0.0 and (s > cut or (s == cut and quota > 0)):
+                if s == cut:
+                    quota -= 1
                 out_rows[k] = r
-                out_vals[k] = score[r]
+                out_vals[k] = s
                 k += 1
     else:  # a few rows: sort them
+        candidates = np.empty(above + at, np.int64)
+        m = 0
         for j in range(c):
             r = reached[j]
-            if score[r] >= cut:
+            if score[r] > 0.0 and score[r] >= cut:
+                candidates[m] = r
+                m += 1
+        candidates = candidates[np.argsort(candidates, kind="mergesort")]  # numba's quicksort is quadratic on runs
+        for r in candidates:
+            s = score[r]
+            if s > cut or quota > 0:
+                if s == cut:
+                    quota -= 1
                 out_rows[k] = r
-                out_vals[k] = score[r]
+                out_vals[k] = s
                 k += 1
-        order = np.argsort(out_rows, kind="mergesort")  # numba's quicksort is quadratic on sorted runs
-        out_rows, out_vals = out_rows[order], out_vals[order]
     for j in range(c):
         score[reached[j]] = 0.0
     return out_rows, out_vals
+
+
+@_jit
+def _scores_of(docs, field, code, conf, group_start, factor, single, row_ptr, codes, n, mask,
+               has_mask):  # pragma: no cover - compiled
+    """Each of ``docs``' score (`_row_score`); 0 for a row at or past ``n``, past the lists' rows or not in the mask."""
+    out = np.zeros(len(docs), np.float64)
+    size = single.shape[1]
+    for j in range(len(docs)):
+        r = docs[j]
+        if 0 <= r < n and r < size and (not has_mask or mask[r]):
+            out[j] = _row_score(r, field, code, conf, group_start, factor, single, row_ptr, codes)
+    return out
 
 
 @_jit
@@ -272,17 +350,24 @@ def _count_holding_all(rows, begin, end, field, code, group_start, single, row_p
     return count
 
 
-def top_tiers(postings: Postings, lists: QueryLists, n: int, mask: np.ndarray | None, depth: int,
-              scratch: ScratchPool) -> tuple[np.ndarray, np.ndarray]:
-    """`_top_tiers` with a scratch array from ``scratch`` (``mask``: one bool per row below ``n``, or None)."""
+def top_rows(postings: Postings, lists: QueryLists, n: int, mask: np.ndarray | None, depth: int,
+             scratch: ScratchPool) -> tuple[np.ndarray, np.ndarray]:
+    """`_top_rows` with a scratch array from ``scratch`` (``mask``: one bool per row below ``n``, or None)."""
     score = scratch.take()
     m = mask if mask is not None else np.zeros(0, np.bool_)
-    out = _top_tiers(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.confidence,
-                     lists.group_start, lists.factor, lists.seeds, lists.weight, postings.single, postings.row_ptr,
-                     postings.codes,
-                     n, m, mask is not None, depth, score)
+    out = _top_rows(postings.rows, lists.begin, lists.end, lists.field, lists.code, lists.confidence,
+                    lists.group_start, lists.factor, lists.seeds, lists.weight, postings.single, postings.row_ptr,
+                    postings.codes, n, m, mask is not None, depth, score)
     scratch.give(score)  # not given back when the kernel raised: it may not be zeroed
     return out
+
+
+def scores_of(postings: Postings, lists: QueryLists, docs: np.ndarray, n: int, mask: np.ndarray | None) -> np.ndarray:
+    """Each of ``docs``' score (float64, the `_row_score` sum), 0 where at or past ``n`` or outside ``mask``."""
+    m = mask if mask is not None else np.zeros(0, np.bool_)
+    return _scores_of(np.ascontiguousarray(docs, np.int64), lists.field, lists.code, lists.confidence,
+                      lists.group_start, lists.factor, postings.single, postings.row_ptr, postings.codes, n, m,
+                      mask is not None)
 
 
 def holding_all(postings: Postings, lists: QueryLists, size: int) -> np.ndarray:
@@ -346,8 +431,10 @@ def warm() -> None:
     """Compile (or load from the disk cache) the kernels now, not on a shopper's first query."""
     postings = build_postings({"f": (np.array([0, 0, 1]), np.array([0, 1, 3]), np.array([0, 1, 1]))}, 2)
     lists = query_lists(postings, [[("f", 0, 1.0, 0, 1)], [("f", 1, 0.9, 1, 3)]], [2.0, 1.0])
-    top_tiers(postings, lists, 2, None, 1, ScratchPool(2))
-    top_tiers(postings, lists, 2, np.ones(2, np.bool_), 1, ScratchPool(2))
+    top_rows(postings, lists, 2, None, 1, ScratchPool(2))
+    top_rows(postings, lists, 2, np.ones(2, np.bool_), 1, ScratchPool(2))
+    scores_of(postings, lists, np.array([0, 1]), 2, None)
+    scores_of(postings, lists, np.array([0, 1]), 2, np.ones(2, np.bool_))
     holding_all(postings, lists, 2)
     count_holding_all(postings, lists, 2, None)
     count_holding_all(postings, lists, 2, np.ones(2, np.bool_))

@@ -10,13 +10,14 @@ compiled kernels of `search.attribute_kernels` over the named values' posting li
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.scratch import ScratchPool
 from search import attribute_kernels
-from search.attribute_kernels import Postings, QueryLists, build_postings, holding_all, query_lists, top_tiers
+from search.attribute_kernels import Postings, QueryLists, build_postings, holding_all, query_lists, top_rows
 from search.fusion import Run
 
 if TYPE_CHECKING:
@@ -124,16 +125,49 @@ class AttributeScoring:
         rows = np.flatnonzero(scores > 0)
         return rows, scores[rows]
 
-    def top_scored(self, parsed: ParsedQuery, n: int, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """The rows below ``n`` that ``mask`` allows, scoring above 0 in `match_scores` and at least the ``depth``-th
-        best such score (every such row when there are at most ``depth``), ascending, with their scores: exactly
-        `holders_scores` -> mask -> `_best_tiers`, computed over the named values' posting lists only (compiled)."""
+    def top_scored(self, parsed: ParsedQuery, n: int, mask: np.ndarray | None, depth: int,
+                   also: Callable[[], np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``depth`` rows (every one when there are at most ``depth``) by `match_scores` descending, then row
+        ascending, among the rows below ``n`` that ``mask`` allows scoring above 0; returned ascending, with their
+        scores. Compiled: over the named values' posting lists only, stopping once ``depth`` rows hold every group's
+        best value (`search.attribute_kernels._top_rows`); else `_reference_top_scored`, the numpy reference.
+        ``also`` (called after the walk; e.g. the lexical run's rows): rows added when they score above 0 and as much
+        as the depth-th kept row, with their scores (`scores_of`)."""
         if not parsed.groups or n <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        lists = self._query_lists(parsed.groups, self._group_factors(parsed)) if self._compiled() else None
+        if lists is None:
+            rows, values = _reference_top_scored(self, parsed, n, mask, depth)
+        else:
+            rows, values = top_rows(self._postings, lists, n, mask, depth, self._scratch)
+        more = also() if also is not None and len(rows) >= depth else None
+        if more is None or not len(more):
+            return rows, values
+        at = np.minimum(np.searchsorted(rows, more), len(rows) - 1)  # rows ascend
+        more = np.asarray(more[rows[at] != more], np.int64)
+        scores = self.scores_of(parsed, more, n, mask, lists)
+        tied = (scores > 0) & (scores >= values.min())
+        if not tied.any():
+            return rows, values
+        rows, values = np.concatenate([rows, more[tied]]), np.concatenate([values, scores[tied]])
+        order = np.argsort(rows, kind="stable")
+        return rows[order], values[order]
+
+    def scores_of(self, parsed: ParsedQuery, rows: np.ndarray, n: int, mask: np.ndarray | None,
+                  lists: QueryLists | None = None) -> np.ndarray:
+        """``rows``' `match_scores` (float64, the same numbers), 0 for a row at or past ``n`` or outside ``mask``:
+        the scores of a few rows (the lexical run's) without scoring every holder. ``lists``: the query's, if made."""
+        rows = np.asarray(rows, np.int64)
+        if not parsed.groups or not len(rows) or n <= 0:
+            return np.zeros(len(rows), np.float64)
         if not self._compiled():
-            return _reference_top_scored(self, parsed, n, mask, depth)
-        lists = self._query_lists(parsed.groups, self._group_factors(parsed))
-        return top_tiers(self._postings, lists, n, mask, depth, self._scratch)
+            scores = self.match_scores(parsed, max(n, int(rows.max()) + 1))[rows]
+            outside = rows >= n if mask is None else (rows >= n) | ~mask[np.minimum(rows, n - 1)]
+            scores[outside | (rows < 0)] = 0.0
+            return scores
+        if lists is None:
+            lists = self._query_lists(parsed.groups, self._group_factors(parsed))
+        return attribute_kernels.scores_of(self._postings, lists, rows, n, mask)
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
                       n: int | None = None) -> np.ndarray | None:
@@ -198,26 +232,53 @@ def _best_tiers(values: np.ndarray, depth: int) -> np.ndarray:
     return values >= np.partition(values, len(values) - depth)[len(values) - depth]
 
 
+def first_kept(values: np.ndarray, depth: int, cut: float | None = None) -> np.ndarray:
+    """Which of ``values`` are the first ``depth`` by value descending, then position ascending (all of them when
+    there are at most ``depth``): every value above the depth-th largest (``cut``, found here when not given),
+    and of those equal to it the first. Positions are rows ascending wherever this is used: the tie order is the
+    row order, the same whichever of the exactly tied rows a search reached."""
+    if len(values) <= depth:
+        return np.ones(len(values), bool)
+    if cut is None:
+        cut = np.partition(values, len(values) - depth)[len(values) - depth]
+    kept = values > cut
+    kept[np.flatnonzero(values == cut)[:depth - int(np.count_nonzero(kept))]] = True
+    return kept
+
+
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     """Products holding the values the query names, best first: by the summed confidence of the groups they
-    match, then by the query's BM25 score (the lexical run's top `depth`; only the tiers that fill `depth` are
-    ranked). The tiers come from `QueryUnderstanding.top_scored`, which walks the named values' posting lists only
-    (`reference_retrieve_attributes` is the same with numpy over the holders)."""
+    match, then by the query's BM25 score (the lexical run's top `depth`), then by row. Compiled
+    (`QueryUnderstanding.top_scored`): the first `depth` rows by score, then row, and the lexical run's rows
+    scoring as much as the last of them (only those can pass one of them with their BM25 bonus); else the numpy
+    `reference_retrieve_attributes` over every row of the tiers that fill `depth` (the same run)."""
     u = ctx.searcher.understanding
-    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
-    return _ranked(ctx, rows, final, u.attributes_scale(parsed))
+    if not u._compiled():
+        return reference_retrieve_attributes(ctx, parsed)
+    lexical: list[Run | None] = []  # fetched after the walk: the lexical signal may be making it meanwhile
+
+    def lexical_rows() -> np.ndarray | None:
+        lexical.append(_lexical_run(ctx))
+        return None if lexical[0] is None else lexical[0].docs
+
+    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth, also=lexical_rows)
+    if len(rows) and not lexical:
+        lexical.append(_lexical_run(ctx))
+    return _ranked(ctx, rows, final, u.attributes_scale(parsed), lexical[0] if lexical else None)
 
 
 def reference_retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
-    """`retrieve_attributes` with numpy: the holders' scores (`holders_scores`), the mask, then `_best_tiers`."""
+    """`retrieve_attributes` with numpy: the holders' scores (`holders_scores`), the mask, then every row of the
+    tiers that fill `depth` (`_best_tiers`) ranked."""
     u = ctx.searcher.understanding
-    rows, values = _reference_top_scored(u, parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
-    return _ranked(ctx, rows, values, u.attributes_scale(parsed))
+    rows, values = _reference_tiers(u, parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
+    return _ranked(ctx, rows, values, u.attributes_scale(parsed), _lexical_run(ctx) if len(rows) else None)
 
 
-def _reference_top_scored(u: AttributeScoring, parsed: ParsedQuery, n: int, mask: np.ndarray | None,
-                          depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """`QueryUnderstanding.top_scored` with numpy over every holder (its reference; live holders go this way)."""
+def _reference_tiers(u: AttributeScoring, parsed: ParsedQuery, n: int, mask: np.ndarray | None,
+                     depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every row below ``n`` that ``mask`` allows scoring above 0 and at least the depth-th best score, ascending,
+    with its score: numpy over every holder (live holders go this way)."""
     candidates, values = u.holders_scores(parsed, n)
     if mask is not None and len(candidates):
         allowed = mask[candidates]
@@ -228,20 +289,37 @@ def _reference_top_scored(u: AttributeScoring, parsed: ParsedQuery, n: int, mask
     return candidates, values
 
 
-def _ranked(ctx: QueryContext, rows: np.ndarray, final: np.ndarray, scale: float) -> Run:
-    """The kept tiers' ``rows`` (ascending) with their scores ``final`` (a new array: written here), BM25 breaking
-    ties, best first, at most `depth`, on the absolute ``scale`` (`QueryUnderstanding.attributes_scale`)."""
+def _reference_top_scored(u: AttributeScoring, parsed: ParsedQuery, n: int, mask: np.ndarray | None,
+                          depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """`QueryUnderstanding.top_scored` with numpy: of `_reference_tiers`, the first ``depth`` by score, then row."""
+    rows, values = _reference_tiers(u, parsed, n, mask, depth)
+    if len(rows) > depth:
+        kept = first_kept(values, depth, float(values.min()))  # the tiers' lowest score is the depth-th best
+        rows, values = rows[kept], values[kept]
+    return np.asarray(rows, np.int64), values
+
+
+def _lexical_run(ctx: QueryContext) -> Run | None:
+    """The lexical signal's own run (made once per request: no second BM25 search) when it scores above 0."""
+    if ctx.text is None:
+        return None
+    lexical = ctx.search_lexical(ctx.text)
+    return lexical if len(lexical) and float(lexical.scores.max()) > 0 else None
+
+
+def _ranked(ctx: QueryContext, rows: np.ndarray, final: np.ndarray, scale: float, lexical: Run | None) -> Run:
+    """``rows`` (ascending) with their scores ``final`` (a new array: written here), BM25 (``lexical``) breaking
+    ties, then the row: the first `depth` by final score descending, then row ascending, best first, on the absolute
+    ``scale`` (`QueryUnderstanding.attributes_scale`)."""
     if not len(rows):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
-    if ctx.text is not None:  # the lexical signal's own run (made once per request): no second BM25 search
-        lexical = ctx.search_lexical(ctx.text)
-        if len(lexical) and float(lexical.scores.max()) > 0:
-            bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
-            at = np.minimum(np.searchsorted(rows, lexical.docs), len(rows) - 1)  # rows ascend
-            hit = rows[at] == lexical.docs
-            final[at[hit]] += bonus[hit]
+    if lexical is not None:
+        bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
+        at = np.minimum(np.searchsorted(rows, lexical.docs), len(rows) - 1)  # rows ascend
+        hit = rows[at] == lexical.docs
+        final[at[hit]] += bonus[hit]
     if len(rows) > ctx.depth:
-        top = np.argpartition(-final, ctx.depth - 1)[:ctx.depth]
-        rows, final = rows[top], final[top]
+        kept = first_kept(final, ctx.depth)
+        rows, final = rows[kept], final[kept]
     order = np.lexsort((rows, -final))
     return Run(rows[order].astype(np.int64), final[order], scale=scale)

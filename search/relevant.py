@@ -23,7 +23,8 @@ from search.understanding import ATTRIBUTES_SIGNAL, ParsedQuery
 if TYPE_CHECKING:
     from search.searcher import Searcher
 
-__all__ = ["RELEVANCE_CUTOFF", "above_cutoff", "filtered_fields", "relevant_count", "relevant_mask", "understood_mask"]
+__all__ = ["RELEVANCE_CUTOFF", "above_cutoff", "filtered_fields", "fused_count", "relevant_count", "relevant_mask",
+           "understood_count", "understood_mask"]
 
 
 def filtered_fields(filters: Filters | None) -> set[str]:
@@ -82,15 +83,26 @@ def relevant_mask(searcher: Searcher, request: SearchRequest, fused: Run, has_im
     return mask if mask is not None else above_cutoff(fused, searcher.index.n_products, searcher.config.relevance_cutoff)
 
 
+def understood_count(searcher: Searcher, request: SearchRequest, has_image: bool = False,
+                     allowed: np.ndarray | None = None) -> int | None:
+    """`relevant_count` of a query that names values: the understood rows counted over the named values' posting lists
+    within ``allowed`` (the request's filter mask, computed once by the Searcher); None when the fused candidates
+    decide instead (`fused_count`). Needs no signal's run: the Searcher counts it beside the signals."""
+    parsed = _understood_query(searcher, request, has_image)
+    if parsed is None:
+        return None
+    return searcher.understanding.matching_count(parsed, filtered_fields(request.filters), searcher.index.n_products,
+                                                 allowed)
+
+
+def fused_count(searcher: Searcher, fused: Run) -> int:
+    """`relevant_count` of a query that names no value: the fused candidates above the cutoff."""
+    return len(_docs_above_cutoff(fused, searcher.config.relevance_cutoff))
+
+
 def relevant_count(searcher: Searcher, request: SearchRequest, fused: Run, has_image: bool = False,
                    allowed: np.ndarray | None = None) -> int:
-    """``relevant_mask(...).sum()`` (the response's `total`) without an array of every row: the understood rows
-    counted over the named values' posting lists within ``allowed`` (the request's filter mask, computed once by
-    the Searcher), else the fused candidates above the cutoff (``fused``: one entry per product)."""
-    parsed = _understood_query(searcher, request, has_image)
-    if parsed is not None:
-        count = searcher.understanding.matching_count(parsed, filtered_fields(request.filters),
-                                                      searcher.index.n_products, allowed)
-        if count is not None:
-            return count
-    return len(_docs_above_cutoff(fused, searcher.config.relevance_cutoff))
+    """``relevant_mask(...).sum()`` (the response's `total`) without an array of every row: `understood_count`, else
+    `fused_count` (``fused``: one entry per product)."""
+    count = understood_count(searcher, request, has_image, allowed)
+    return count if count is not None else fused_count(searcher, fused)

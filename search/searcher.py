@@ -33,7 +33,8 @@ from search.facets import FacetIndex
 from search.filters import FilterIndex
 from search.fusion import Run, fuse
 from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
-from search.relevant import relevant_count
+from search.relevant import fused_count, understood_count
+from search.side_task import SideTask
 from search.signals import QUERY_KINDS, QueryContext, QueryEncoder, Signal, all_signals, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
@@ -247,8 +248,10 @@ class Searcher:
         return self._retrieve(request, image, timings, allowed)
 
     def _retrieve(self, request: SearchRequest, image: Image.Image | None, timings: dict[str, float],
-                  allowed: np.ndarray | None) -> dict[str, Run]:
-        """`retrieve` with the filters' mask made by the caller (``allowed``: not written to)."""
+                  allowed: np.ndarray | None, side: SideTask | None = None) -> dict[str, Run]:
+        """`retrieve` with the filters' mask made by the caller (``allowed``: not written to). ``side``: work needing
+        no signal's run, queued on the signal pool behind the signals and run by this thread if it is free first
+        (the caller asks for its result and settles it)."""
         single_thread_search_here()
         weights = {**self.config.weights, **(request.weights or {})}
         if request.text is None and image is None and request.product_id is None:
@@ -275,13 +278,19 @@ class Searcher:
         waiting = [name for name in plan if set(signals[name].after) & set(plan)]  # read others' runs: run last
         with _timed(timings, "signals"):
             if self._pool is None or len(plan) - len(waiting) < 2:
+                if side is not None:
+                    side.queue(self._pool)
                 done = [self._run_signal(ctx, signals[name], plan[name]) for name in plan if name not in waiting]
             else:  # the first signal in this thread, the others in the pool, all at once
                 names = [name for name in plan if name not in waiting]
                 futures = [self._pool.submit(self._run_signal, ctx, signals[name], plan[name]) for name in names[1:]]
+                if side is not None:
+                    side.queue(self._pool)
                 first_error: BaseException | None = None
                 try:
                     done = [self._run_signal(ctx, signals[names[0]], plan[names[0]])]
+                    if side is not None:
+                        side.run_here_if_queued()  # this thread is free before the pool: it counts
                 except BaseException as exc:
                     first_error, done = exc, [None]
                 for future in futures:  # wait for every signal: none may outlive the request
@@ -322,7 +331,21 @@ class Searcher:
         t_start = time.perf_counter()
         with _timed(timings, "filter"):
             allowed = self.filter_index.mask(request.filters)
-        runs = self._retrieve(request, image, timings, allowed)
+        side = SideTask(lambda: self._understood_count(request, image is not None, allowed, timings))
+        try:
+            return self._search_with(request, image, timings, t_start, allowed, side)
+        finally:
+            side.settle()  # nothing of the request runs on after it
+
+    def _understood_count(self, request: SearchRequest, has_image: bool, allowed: np.ndarray | None,
+                          timings: dict[str, float]) -> int | None:
+        with _timed(timings, "total_count"):
+            return understood_count(self, request, has_image, allowed)
+
+    def _search_with(self, request: SearchRequest, image: Image.Image | None, timings: dict[str, float],
+                     t_start: float, allowed: np.ndarray | None, side: SideTask[int | None]) -> SearchResponse:
+        """`_search` once the filter mask is made; ``side``: the understood `total`, counted beside the signals."""
+        runs = self._retrieve(request, image, timings, allowed, side)
         depth = min(self.config.candidate_depth, self.index.n_products)
         if request.offset + request.k > depth:
             raise InvalidQueryError(f"offset + k = {request.offset + request.k} is beyond the {depth} candidates "
@@ -345,8 +368,9 @@ class Searcher:
                            for name, ranks in found.items() if doc in ranks}
                 hits.append(Hit(product=self.index.store.products[doc], score=score, signals=signals,
                                 has_image=bool(self.index.store.has_thumbnail[doc])))
-        with _timed(timings, "total_estimate"):
-            total = relevant_count(self, request, fused, image is not None, allowed)
+        with _timed(timings, "total_estimate"):  # the count's wait (counted beside the signals), else the fused count
+            count = side.result()
+            total = count if count is not None else fused_count(self, fused)
             understood = self.understanding.parse(request.text).understood() if request.text else {}
             rewritten = self.signal_text(request)
         timings["total"] = (time.perf_counter() - t_start) * 1000

@@ -1,6 +1,7 @@
 """The faster `attributes` retrieval, relevant-set count and ranker features/prediction give exactly what the
 code before them gave (issue #13's latency work must not change a result). The ``reference_*`` functions are
-that earlier code, copied unchanged; every comparison is exact (array equality, NaN where NaN)."""
+that earlier code, copied unchanged but for the order among rows exactly tied at the candidate depth (now by row,
+defined); every comparison is exact (array equality, NaN where NaN)."""
 
 from __future__ import annotations
 
@@ -68,9 +69,9 @@ def reference_retrieve_attributes(ctx, parsed: ParsedQuery) -> Run:
             bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
             final[lexical.docs] += np.where(keep[lexical.docs], bonus, 0.0)
     rows = np.flatnonzero(keep)
-    if len(rows) > ctx.depth:
-        rows = rows[np.argpartition(-final[rows], ctx.depth - 1)[:ctx.depth]]
-    order = np.lexsort((rows, -final[rows]))
+    # The first `depth` by final score, then row: the tie order defined when the compiled walk learnt to stop early
+    # (this earlier code took an arbitrary `np.argpartition` choice among exactly tied rows at the depth).
+    order = np.lexsort((rows, -final[rows]))[:ctx.depth]
     final = final[rows]
     return Run(rows[order].astype(np.int64), final[order])
 
@@ -133,8 +134,13 @@ def assert_same_run(new: Run, old: Run) -> None:
 
 
 # -- the tests ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("depth", [1, 7, 40, 150, 1000])
-def test_attributes_run_is_unchanged(qu, depth):
+def test_attributes_run_is_unchanged(qu, depth, compiled, monkeypatch):
+    """Numpy (this small catalog's path) and compiled (the kernels' first `depth` rows, which may stop early, and
+    the lexical rows tied with the last of them) alike."""
+    monkeypatch.setattr(qu, "compiled_from_rows", 0 if compiled else QueryUnderstanding.compiled_from_rows)
+    assert qu._compiled() == compiled
     rng = np.random.default_rng(depth)
     n = len(PRODUCTS)
     compared = 0

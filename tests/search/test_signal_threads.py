@@ -147,3 +147,69 @@ def test_a_signal_reading_another_signals_run_waits_for_it(searchers, synthetic_
             runs_one, runs_four = one.retrieve(SearchRequest(k=10), photo), four.retrieve(SearchRequest(k=10), photo)
             assert "reads_image" in runs_one and list(runs_four) == list(runs_one)
             assert runs_four["reads_image"].docs.tolist() == runs_one["image"].docs[:1].tolist()
+
+
+def test_the_total_is_counted_beside_the_signals(searchers, monkeypatch):
+    """The understood `total` (`understood_count`) runs while the signals do (one meets it), and gives the same
+    total as one thread counting it after fusion."""
+    import search.searcher as searcher_module
+
+    one, four = searchers
+    request = SearchRequest(text="acme tshirt for men", k=5)
+    want = one.search(request).total
+    barrier = threading.Barrier(2)
+    count = searcher_module.understood_count
+
+    def meeting_count(*args, **kwargs):
+        barrier.wait(timeout=10)
+        return count(*args, **kwargs)
+
+    monkeypatch.setattr(searcher_module, "understood_count", meeting_count)
+    encoder = QueryEncoder("toy_text", "text", "the text", lambda ctx: ctx.text)
+    with registered(Signal("meets_count", {"text": encoder}, "nothing", 1.0, "waits for the count",
+                           retrieve=_meeting(barrier))):
+        response = four.search(request)
+    assert response.total == want and "total_count" in response.timings_ms
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_an_error_in_the_total_reaches_the_caller(searchers, monkeypatch, which):
+    import search.searcher as searcher_module
+
+    searcher = searchers[which]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("count broke")
+
+    with monkeypatch.context() as m:
+        m.setattr(searcher_module, "understood_count", broken)
+        with pytest.raises(RuntimeError, match="count broke"):
+            searcher.search(SearchRequest(text="red shoes"))
+    assert searcher.search(SearchRequest(text="red shoes")).hits  # the pool still answers
+
+
+def test_the_total_does_not_outlive_a_failed_request(searchers, monkeypatch):
+    """A signal fails while the total is being counted: the request raises the signal's error only once the count
+    has finished (nothing of the request runs on after it)."""
+    import time
+
+    import search.searcher as searcher_module
+
+    _, four = searchers
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_count(*args, **kwargs):
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+        return 0
+
+    def broken(ctx, query):
+        started.wait(timeout=10)
+        raise RuntimeError("signal broke")
+
+    monkeypatch.setattr(searcher_module, "understood_count", slow_count)
+    with registered(Signal("broken", {"text": QueryEncoder("b", "text", "b", lambda ctx: 1)}, "nothing", 1.0,
+                           "raises", retrieve=broken)), pytest.raises(RuntimeError, match="signal broke"):
+        four.search(SearchRequest(text="red shoes"))
+    assert started.is_set() and finished.is_set()
