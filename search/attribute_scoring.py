@@ -19,6 +19,7 @@ from indexer.scratch import ScratchPool
 from search import attribute_kernels
 from search.attribute_kernels import Postings, QueryLists, build_postings, holding_all, query_lists, top_rows
 from search.fusion import Run
+from search.vocabulary import CATEGORY
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -171,8 +172,8 @@ class AttributeScoring:
 
     def matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
                       n: int | None = None) -> np.ndarray | None:
-        """Rows holding a value of every group; None when nothing is understood. A group naming a value of a
-        field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
+        """Rows holding a value of every group `counted_groups` keeps; None when nothing is understood. A group naming
+        a value of a field in ``skip_fields`` (lowercase) is left out, whole: a filter on that field, or that field's own
         facet, decides instead (all rows when every group is left out). Compiled: one pass over the named values'
         posting lists (`reference_matching_mask` is the dense numpy version)."""
         if not parsed.groups:
@@ -180,7 +181,7 @@ class AttributeScoring:
         if not self._compiled():
             return self.reference_matching_mask(parsed, skip_fields, n)
         size = max(self.vocabulary.n, n or 0)
-        groups = tuple(g for g in parsed.groups if not any(m.field.lower() in skip_fields for m in g.matches))
+        groups = counted_groups(parsed, skip_fields)
         mask = holding_all(self._postings, self._query_lists(groups, [1.0] * len(groups)), size)
         return mask[:n] if n is not None else mask
 
@@ -196,7 +197,7 @@ class AttributeScoring:
         if not self._compiled() or (allowed is not None and len(allowed) < rows):
             mask = self.matching_mask(parsed, skip_fields, n)
             return None if mask is None else int(np.count_nonzero(mask if allowed is None else mask & allowed))
-        groups = tuple(g for g in parsed.groups if not any(m.field.lower() in skip_fields for m in g.matches))
+        groups = counted_groups(parsed, skip_fields)
         return attribute_kernels.count_holding_all(self._postings, self._query_lists(groups, [1.0] * len(groups)), rows, allowed)
 
     def reference_matching_mask(self, parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset(),
@@ -206,14 +207,21 @@ class AttributeScoring:
             return None
         size = max(self.vocabulary.n, n or 0)
         mask = np.ones(size, dtype=bool)
-        for group in parsed.groups:
-            if any(m.field.lower() in skip_fields for m in group.matches):
-                continue
+        for group in counted_groups(parsed, skip_fields):
             holds = np.zeros(size, dtype=bool)
             for m in group.matches:
                 holds[self._holders(m)] = True
             mask &= holds
         return mask[:n] if n is not None else mask
+
+
+def counted_groups(parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] = frozenset()) -> tuple[Group, ...]:
+    """The groups a product must hold a value of to count as matching the query (the relevant set, facets): all
+    but those naming a field in ``skip_fields`` and, when several name a product type, all but the head's type
+    ("short dress" counts dresses, not products that are both shorts and a dress; `ParsedQuery.head`)."""
+    return tuple(g for g in parsed.groups
+                 if not any(m.field.lower() in skip_fields for m in g.matches)
+                 and (parsed.head is None or g is parsed.head or not any(m.field == CATEGORY for m in g.matches)))
 
 
 MAX_TIERS = 8  # score tiers found one by one before a partition finds the depth-th best score instead

@@ -47,6 +47,17 @@ def test_the_last_product_type_before_for_or_with_is_the_head(qu):
     np.testing.assert_allclose(old.match_scores(old.parse("denim shirt")), [1.0, 0.9, 0, 0, 0, 0])
 
 
+@pytest.mark.parametrize("query,rows", [("short dress", [2]), ("denim shirt", [0]), ("shirt with tie", [0]),
+                                        ("grey short dress", [2]), ("pink shirt", [0])])
+def test_the_relevant_set_holds_the_head_type_not_every_type_named(qu, query, rows):
+    """`total` and facets count what the shopper asked for: "short dress" is dresses (no product is both shorts and a
+    dress), while the other groups (a colour) still have to hold."""
+    parsed = qu.parse(query)
+    assert np.flatnonzero(qu.matching_mask(parsed)).tolist() == rows
+    assert np.flatnonzero(qu.reference_matching_mask(parsed)).tolist() == rows
+    assert qu.matching_count(parsed) == len(rows)
+
+
 def test_american_spellings_share_the_british_key(qu):
     assert phrase_key("Gray") == phrase_key("grey") and phrase_key("hair color") == phrase_key("Hair Colour")
     assert phrase_key("jewelry") == phrase_key("Jewellery") and phrase_key("pajamas") == phrase_key("pyjama")
