@@ -8,6 +8,7 @@ text to that colour, so "red" finds red photos.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -115,6 +116,24 @@ def write_synthetic_catalog(directory: Path, n_per_cell: int = 2) -> Path:
     path = directory / "catalog.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+def load_benchmark(name: str):
+    """``benchmarks/<name>.py`` as a module, loaded once (registered in ``sys.modules`` under ``name``: dataclasses look
+    their module up there; ``benchmarks/`` goes on ``sys.path`` for the scripts that import each other)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -3,23 +3,13 @@ rows with its recall, and the report has what the README's table reads. No timin
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
-from support import REPO
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("filtered_dense", REPO / "benchmarks" / "filtered_dense.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from support import load_benchmark
 
 
 def test_small_run_exact_ways_agree(tmp_path):
-    bench = _load()
+    bench = load_benchmark("filtered_dense")
     out = tmp_path / "report.json"
     assert bench.main(["--n", "3000", "--nlist", "16", "--queries", "8", "--fields", "text", "--shares", "0.02",
                        "--k", "10", "--base-index", str(tmp_path / "none"), "--out", str(out)]) == 0

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 
 import pytest
-from support import REPO
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("hostile_load", REPO / "benchmarks" / "hostile_load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from support import REPO, load_benchmark
 
 
 def test_hostile_load_smoke(tmp_path, capsys):
-    hostile_load = _load_script()
+    hostile_load = load_benchmark("hostile_load")
     out = tmp_path / "load.json"
     server = f"{sys.executable} {REPO / 'tests' / 'fake_server.py'} {tmp_path / 'idx'}"
     rc = hostile_load.main(["--server-cmd", server, "--duration", "2.5", "--clients", "3", "--upload-mp", "1",
@@ -36,7 +27,7 @@ def test_hostile_load_smoke(tmp_path, capsys):
 
 
 def test_refuses_unbounded_runs():
-    hostile_load = _load_script()
+    hostile_load = load_benchmark("hostile_load")
     for argv in (["--index", "x", "--duration", "0"], ["--index", "x", "--clients", "1000"],
                  ["--index", "x", "--duration", "100000"]):
         with pytest.raises(SystemExit):

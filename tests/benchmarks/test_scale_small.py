@@ -7,29 +7,16 @@ test also grows from the real fashion index when .prodsearch/build-rate/index is
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
-from support import REPO
-
-
-def _load(name: str):
-    if name in sys.modules:
-        return sys.modules[name]
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from support import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def synthetic():
-    return _load("synthetic_catalog")
+    return load_benchmark("synthetic_catalog")
 
 
 def test_grown_catalog_is_deterministic_from_the_seed(synthetic):
@@ -71,7 +58,7 @@ def test_grown_products_are_recombined_from_real_ones(synthetic):
 
 
 def test_small_scale_run_recall_and_filtered_results(tmp_path):
-    scale = _load("scale")
+    scale = load_benchmark("scale")
     args = scale.parse_args(["--n", "20000", "--base-index", str(tmp_path / "absent"), "--configs", "flat,hnsw,ivf-sq8",
                              "--queries", "120", "--timed", "40", "--work", str(tmp_path), "--out", str(tmp_path / "out"),
                              "--seed", "2"])
@@ -108,7 +95,7 @@ def test_grows_from_the_real_fashion_index_when_present(synthetic):
 
 
 def test_ivf_configuration_has_an_nprobe_per_field():
-    harness = _load("scale_harness")
+    harness = load_benchmark("scale_harness")
     ivf = harness.default_configs(1_000_000)["ivf-sq8"]
     assert ivf.factory == "IVF1024,SQ8"
     assert ivf.params_of("text") == {"nprobe": 32} and ivf.params_of("image") == {"nprobe": 96}

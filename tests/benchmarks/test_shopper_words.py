@@ -5,29 +5,15 @@ the catalog does not back. Needs no index and searches nothing."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from collections import Counter
 
 import pytest
-from support import REPO, SHARED_FASHION
+from support import SHARED_FASHION, load_benchmark
 
-
-def _load(name: str):
-    if name in sys.modules:
-        return sys.modules[name]
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load("shopper_words_check")
-words = _load("shopper_words")
-fresh2 = _load("shopper_words_fresh2")
+check = load_benchmark("shopper_words_check")
+words = load_benchmark("shopper_words")
+fresh2 = load_benchmark("shopper_words_fresh2")
 LISTS = {"core": words.FIELDS, "fresh": words.FRESH, "fresh2": fresh2.FRESH2}
 
 
@@ -65,7 +51,7 @@ def test_fresh2_repeats_no_older_phrase_and_is_at_least_as_large_as_fresh():
 
 
 def test_the_probe_offers_fresh2():
-    wording = _load("shopper_wording")
+    wording = load_benchmark("shopper_wording")
     assert wording.WORD_LISTS["fresh2"] is fresh2.FRESH2
 
 
@@ -84,7 +70,7 @@ def test_every_mapped_value_is_a_fashion_catalog_value(name, tmp_path):
 
 
 def test_check_mode_fails_on_a_catalog_that_lacks_the_values(tmp_path, capsys):
-    wording = _load("shopper_wording")
+    wording = load_benchmark("shopper_wording")
     catalog = tmp_path / "catalog.jsonl"
     rows = [{"id": str(i), "title": f"Red Tshirts {i}", "attributes": {"gender": "Men", "colour": "Red",
              "article_type": "Tshirts", "usage": "Casual"}} for i in range(5)]

@@ -3,20 +3,14 @@ the fixtures and on the real 44k fashion catalog (skipped where ../shared is abs
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
 from indexer.catalog import load_catalog
 from search.synonyms import load_synonyms
 from search.understanding import QueryUnderstanding
-from tests.support import REPO, SHARED_FASHION
+from tests.support import REPO, SHARED_FASHION, load_benchmark
 
-_spec = importlib.util.spec_from_file_location("synonym_coverage", REPO / "benchmarks" / "synonym_coverage.py")
-coverage = sys.modules.setdefault("synonym_coverage", importlib.util.module_from_spec(_spec))
-if not hasattr(coverage, "CASES"):
-    _spec.loader.exec_module(coverage)  # type: ignore[union-attr]  # dataclasses look their module up in sys.modules
+coverage = load_benchmark("synonym_coverage")
 
 
 def _misses(qu: QueryUnderstanding) -> tuple[int, list]:
