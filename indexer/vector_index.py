@@ -7,7 +7,6 @@ arrays, as faiss does; missing results are ``I == -1``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -122,7 +121,8 @@ def _search_params(index: faiss.Index, k: int, selector: faiss.IDSelector | None
         if selector is None:
             return None
         widen = min(FILTER_NPROBE_WIDEN_MAX, 1.0 / max(allowed_share, 1e-9))
-        return faiss.SearchParametersIVF(sel=selector, nprobe=min(ivf.nlist, math.ceil(ivf.nprobe * widen)))
+        # rounded down: a mask without one row ("more like this") keeps the field's own nprobe
+        return faiss.SearchParametersIVF(sel=selector, nprobe=max(ivf.nprobe, min(ivf.nlist, int(ivf.nprobe * widen))))
     hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
     if hnsw is not None:
         if selector is None and k <= hnsw.efSearch:

@@ -99,7 +99,7 @@ def test_a_deep_hnsw_search_gets_k_hits_whatever_efsearch_is(filtered):
 @pytest.mark.parametrize("widen_max,found", [(8, 10), (1, 0)])
 def test_a_filtered_ivf_search_probes_more_lists_the_fewer_rows_it_allows(monkeypatch, widen_max, found):
     """A 20% filter whose rows sit in the lists next to the query's own (which it does not allow): at the field's
-    nprobe (1) the search sees no allowed row; widened (x min(8, 1/0.2) = 5 lists) it finds the exact best 10."""
+    nprobe (1) the search sees no allowed row; widened (x min(8, 1/0.2), rounded down: 4 lists) it finds the exact best 10."""
     import faiss
 
     import indexer.vector_index as vector_index
