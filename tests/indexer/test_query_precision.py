@@ -246,3 +246,60 @@ def test_int8_queries_run_on_one_thread_even_alone_fp32_on_every_core(cache_dir,
     assert fp32._query_onnx_alone is not None and fp32._query_onnx is not None
     monkeypatch.setattr(text_encoder.os, "cpu_count", lambda: 1)
     assert served_toy_encoder(cache_dir, "fp32")._query_onnx_alone is None  # one core: nothing to split over
+
+
+class TinyBertModel(list):
+    """A sentence-transformers-shaped stand-in around a random 1-layer BERT (hidden 32, 2 heads): ``[0].auto_model``,
+    ``tokenizer`` (word ids, padded), ``max_seq_length``; enough for `onnx_text._export` and `fused_export`."""
+
+    def __init__(self) -> None:
+        import torch
+        from transformers import BertConfig, BertModel
+
+        torch.manual_seed(0)
+        config = BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=64, max_position_embeddings=32)
+        super().__init__([SimpleNamespace(auto_model=BertModel(config).eval())])
+        self.max_seq_length = 16
+
+    def tokenizer(self, texts, return_tensors="np", **_):  # type: ignore[no-untyped-def]
+        import torch
+
+        features = ToyTokenizer()(texts)
+        return {k: torch.from_numpy(v) for k, v in features.items()} if return_tensors == "pt" else features
+
+
+@pytest.mark.slow  # torch, transformers and onnxruntime's optimizer imported: ~5 s
+def test_a_bert_models_int8_copy_is_made_from_its_fused_graph(tmp_path, caplog):
+    """`fused_export`: attention as one operator (QAttention once quantized), the model's own attention setting restored,
+    the optimizer's INFO lines kept out of the log, and the same vectors as the fp32 export to int8 rounding."""
+    import logging
+
+    import onnx
+
+    model = TinyBertModel()
+    traced = model[0].auto_model.config._attn_implementation
+    fp32 = OnnxTextBackend(model, IDENTITY, tmp_path, threads=1)  # exports the plain model first
+    with caplog.at_level(logging.INFO):
+        int8 = OnnxTextBackend(model, IDENTITY, tmp_path, threads=1, export=False, precision="int8")
+    assert int8.path == quantized_path(onnx_path(tmp_path, IDENTITY)) and int8.path.name.endswith(".int8f.onnx")
+    ops = {node.op_type for node in onnx.load(str(int8.path)).graph.node}
+    assert "QAttention" in ops and "Softmax" not in ops
+    assert {node.op_type for node in onnx.load(str(fp32.path)).graph.node} >= {"Softmax", "MatMul"}  # untouched
+    assert model[0].auto_model.config._attn_implementation == traced
+    assert not [r for r in caplog.records if r.levelno < logging.WARNING and "Fused" in r.getMessage()]
+    assert not list(int8.path.parent.glob("*.tmp"))
+    a, b = unit(fp32.encode(TEXTS)), unit(int8.encode(TEXTS))
+    assert (a * b).sum(1).min() > 0.98
+
+
+@pytest.mark.slow
+def test_a_model_the_optimizer_cannot_fuse_is_quantized_as_exported(tmp_path, monkeypatch):
+    model = TinyBertModel()
+    OnnxTextBackend(model, IDENTITY, tmp_path, threads=1)
+    monkeypatch.setattr(model[0].auto_model.config, "model_type", "gpt2")
+    int8 = OnnxTextBackend(model, IDENTITY, tmp_path, threads=1, export=False, precision="int8")
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(int8.path)).graph.node}
+    assert "QAttention" not in ops and "Softmax" in ops
