@@ -4,7 +4,9 @@ For each server (one started here on ``--index``, or running ones named by ``--u
 in the same run so that two builds compare side by side under the same machine load):
 
 1. text queries, one client, every query new (GET /search): client p50/p95 and the Searcher's
-   per-stage ``timings_ms`` p50/p95; then the same queries again (the query-embedding cache answers);
+   per-stage ``timings_ms`` p50/p95; then the same queries again (the query-embedding cache answers); the
+   client is the standard library's http.client on one keep-alive connection (``--client httpx``: httpx, whose
+   own Python costs ~0.5 ms more per request here, see `TextClient`);
 2. photo queries, one client (POST /search/image, the fixture photos);
    with several ``--url`` servers, phases 1 and 2 send each request to every server in turn (alternating which
    goes first), so that a shared machine's changing load falls on each build alike (``--no-interleave``: one
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import itertools
+import json
 import os
 import random
 import shlex
@@ -39,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,19 +182,58 @@ def wait_healthy(url: str, seconds: float = 300) -> None:
     raise SystemExit(f"{url} did not become healthy in {seconds:.0f} s")
 
 
-def single_client(target: Target, queries: list[str], photos: list[Path]) -> None:
+CLIENTS = ("stdlib", "httpx")
+
+
+class TextClient:
+    """One keep-alive connection for the single-client text queries. ``stdlib`` (the default): the standard
+    library's http.client; ``httpx``: httpx, whose own Python costs more per request (measured here against one
+    server: a 404's round trip 1.15 ms with httpx, 0.64 with http.client, 0.39 over a bare socket), so its
+    figure says more about the client and less about the server."""
+
+    def __init__(self, url: str, kind: str = "stdlib") -> None:
+        self.kind = kind
+        if kind == "httpx":
+            self._httpx = httpx.Client(base_url=url, timeout=60, trust_env=False)
+        else:
+            parts = urllib.parse.urlsplit(url)
+            self._conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=60)
+
+    def search(self, q: str) -> tuple[float, dict]:
+        """(ms at the client, the answer) of GET /search?q=...&k=10; an error status raises."""
+        params = {"q": q, "k": 10}
+        if self.kind == "httpx":
+            t = time.perf_counter()
+            r = self._httpx.get("/search", params=params)
+            ms = (time.perf_counter() - t) * 1000
+            r.raise_for_status()
+            return ms, r.json()
+        t = time.perf_counter()
+        self._conn.request("GET", "/search?" + urllib.parse.urlencode(params))
+        response = self._conn.getresponse()
+        body = response.read()
+        ms = (time.perf_counter() - t) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"GET /search?q={q!r}: HTTP {response.status}: {body[:200]!r}")
+        return ms, json.loads(body)
+
+    def close(self) -> None:
+        (self._httpx if self.kind == "httpx" else self._conn).close()
+
+
+def single_client(target: Target, queries: list[str], photos: list[Path], kind: str = "stdlib") -> None:
     out = target.report
-    with httpx.Client(base_url=target.url, timeout=60, trust_env=False) as client:
+    text = TextClient(target.url, kind)
+    with httpx.Client(base_url=target.url, timeout=60, trust_env=False) as client, contextlib.closing(text):
         client.get("/search", params={"q": "warm up query"}).raise_for_status()
+        text.search("warm up query")
         for label, batch in (("text, new queries", queries), ("text, repeated (embedding cache)", queries)):
             ms, stages = [], []
             for q in batch:
-                t = time.perf_counter()
-                r = client.get("/search", params={"q": q, "k": 10})
-                ms.append((time.perf_counter() - t) * 1000)
-                r.raise_for_status()
-                stages.append(r.json()["timings_ms"])
-            out.append(line(f"{label} (GET /search, client):", ms))
+                took, answer = text.search(q)
+                ms.append(took)
+                stages.append(answer["timings_ms"])
+            out.append(line(f"{label} (GET /search, {kind} client):", ms))
             out.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages]))
             if label.startswith("text, new"):
                 out.append(stage_table(stages))
@@ -208,25 +252,26 @@ def in_turn(n: int, i: int) -> range | list[int]:
     return range(n) if i % 2 == 0 else list(reversed(range(n)))
 
 
-def single_client_interleaved(targets: list[Target], queries: list[str], photos: list[Path]) -> None:
+def single_client_interleaved(targets: list[Target], queries: list[str], photos: list[Path],
+                              kind: str = "stdlib") -> None:
     """`single_client` for several servers at once: each request goes to every server in turn, the first one
     alternating, so that the load other processes put on the machine meanwhile falls on every server alike."""
     clients = [httpx.Client(base_url=t.url, timeout=60, trust_env=False) for t in targets]
+    texts = [TextClient(t.url, kind) for t in targets]
     try:
-        for client in clients:
+        for client, text in zip(clients, texts, strict=True):
             client.get("/search", params={"q": "warm up query"}).raise_for_status()
+            text.search("warm up query")
         for label, batch in (("text, new queries", queries), ("text, repeated (embedding cache)", queries)):
             ms: list[list[float]] = [[] for _ in targets]
             stages: list[list[dict[str, float]]] = [[] for _ in targets]
             for i, q in enumerate(batch):
                 for j in in_turn(len(clients), i):
-                    t = time.perf_counter()
-                    r = clients[j].get("/search", params={"q": q, "k": 10})
-                    ms[j].append((time.perf_counter() - t) * 1000)
-                    r.raise_for_status()
-                    stages[j].append(r.json()["timings_ms"])
+                    took, answer = texts[j].search(q)
+                    ms[j].append(took)
+                    stages[j].append(answer["timings_ms"])
             for j, target in enumerate(targets):
-                target.report.append(line(f"{label} (GET /search, client, interleaved):", ms[j]))
+                target.report.append(line(f"{label} (GET /search, {kind} client, interleaved):", ms[j]))
                 target.report.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages[j]]))
                 if label.startswith("text, new"):
                     target.report.append(stage_table(stages[j]))
@@ -241,8 +286,9 @@ def single_client_interleaved(targets: list[Target], queries: list[str], photos:
         for j, target in enumerate(targets):
             target.report.append(line("photo (POST /search/image, client, interleaved):", photo_ms[j]))
     finally:
-        for client in clients:
+        for client, text in zip(clients, texts, strict=True):
             client.close()
+            text.close()
 
 
 def load_phase(target: Target, queries: list[str], clients: int, seconds: float,
@@ -272,7 +318,7 @@ def measure(target: Target, batch: list[str], photos: list[Path], args: argparse
     target.report.append(f"-- {describe(target.url)} queries; load average "
                          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if single:
-        single_client(target, batch[: args.text], photos)
+        single_client(target, batch[: args.text], photos, args.client)
     load_queries = batch[args.text:]
     phases = 1 + len(args.offered_qps)
     size = len(load_queries) // phases
@@ -291,6 +337,8 @@ def main() -> int:
     parser.add_argument("--text", type=int, default=200, help="single-client text queries")
     parser.add_argument("--images", type=int, default=50, help="single-client photo queries")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--client", choices=CLIENTS, default=CLIENTS[0],
+                        help="the single-client text phases' HTTP client: stdlib (http.client) or httpx")
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--offered-qps", type=float, action="append", default=[],
                         help="also run the clients paced at this total rate (open loop; latency counts from each "
@@ -327,7 +375,7 @@ def main() -> int:
                 wait_healthy(target.url)
                 target.report.append(f"-- round {r + 1}: single client, every request to each server in turn; "
                                      f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-            single_client_interleaved(targets, queries[r * per_round:r * per_round + args.text], photos)
+            single_client_interleaved(targets, queries[r * per_round:r * per_round + args.text], photos, args.client)
         for target in targets:  # the same new queries for each server, so each misses its own cache
             with contextlib.ExitStack() as stack:
                 url = target.url if target.serve_args is None else stack.enter_context(served(index, target.serve_args))
