@@ -271,9 +271,13 @@ BUILTIN_SIGNALS = (
     # run's 300 candidates gave the worst of them ~0 however much it matched): the smallest weight within 0.0005 of
     # the best mean train-split text nDCG@10 of the fixtures and a 10k fashion set (4: 0.9948, 6: 0.9966, 8: 0.9966);
     # test splits: fixtures 0.9995 vs attributes alone 0.9947, 10k 0.9983 vs 0.9974 (README, "Query understanding").
+    # A product query ("more like this") is the seed's type alone (`QueryUnderstanding.product_query`): at weight 6 that
+    # type comes first, the vectors order it (README, "Eval per query kind and family": the seed's other values made
+    # this signal alone the best on a set graded by them, and no weight let fusion beat it).
     Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD, "product": PRODUCT_TYPE}, "catalog attribute values", 6.0,
            "products holding the attribute, brand and category values the query names (synonyms and typos "
-           "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
+           "understood), by how many it holds, then BM25; for \"more like this\", the products of the seed's type, "
+           "nearest its text vector first", retrieve=retrieve_attributes),
     Signal("matched_product", {"photo": MATCHED_TEXT}, exact_photo.TEXT_FIELD, 0.25,
            "the text vector of the indexed product a photo shows (an exact photo match) against the products' "
            "text vectors: the same type and colour", eval_mode=None, retrieve=exact_photo.products_like_matched,
