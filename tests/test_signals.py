@@ -65,7 +65,7 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
     assert {n: {k: e.name for k, e in s.queries.items()} for n, s in by_name.items()} == {
         "lexical": {"text": "query_text"}, "semantic": {"text": "text", "product": "stored_text"},
         "visual": {"text": "clip_text"}, "image": {"photo": "clip_image", "product": "stored_image"},
-        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood"},
+        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood", "product": "product_type"},
         "matched_product": {"photo": "matched_text"}}
 
 
