@@ -256,23 +256,24 @@ def first_kept(values: np.ndarray, depth: int, cut: float | None = None) -> np.n
 
 def retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
     """Products holding the values the query names, best first: by the summed confidence of the groups they
-    match, then by the query's BM25 score (the lexical run's top `depth`), then by row. Compiled
-    (`QueryUnderstanding.top_scored`): the first `depth` rows by score, then row, and the lexical run's rows
-    scoring as much as the last of them (only those can pass one of them with their BM25 bonus); else the numpy
-    `reference_retrieve_attributes` over every row of the tiers that fill `depth` (the same run)."""
+    match, then by the tie-break run (`_tie_break_run`: the query's BM25, or for a "more like this" seed the products
+    of its type nearest its text vector), then by row. Compiled (`QueryUnderstanding.top_scored`): the first `depth`
+    rows by score, then row, and the tie-break run's rows scoring as much as the last of them (only those can pass
+    one of them with their bonus); else the numpy `reference_retrieve_attributes` over every row of the tiers that
+    fill `depth` (the same run)."""
     u = ctx.searcher.understanding
     if not u._compiled():
         return reference_retrieve_attributes(ctx, parsed)
-    lexical: list[Run | None] = []  # fetched after the walk: the lexical signal may be making it meanwhile
+    tie: list[Run | None] = []  # fetched after the walk: the lexical signal may be making it meanwhile
 
-    def lexical_rows() -> np.ndarray | None:
-        lexical.append(_lexical_run(ctx))
-        return None if lexical[0] is None else lexical[0].docs
+    def tie_rows() -> np.ndarray | None:
+        tie.append(_tie_break_run(ctx, parsed))
+        return None if tie[0] is None else tie[0].docs
 
-    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth, also=lexical_rows)
-    if len(rows) and not lexical:
-        lexical.append(_lexical_run(ctx))
-    return _ranked(ctx, rows, final, u.attributes_scale(parsed), lexical[0] if lexical else None)
+    rows, final = u.top_scored(parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth, also=tie_rows)
+    if len(rows) and not tie:
+        tie.append(_tie_break_run(ctx, parsed))
+    return _ranked(ctx, rows, final, u.attributes_scale(parsed), tie[0] if tie else None)
 
 
 def reference_retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run:
@@ -280,7 +281,7 @@ def reference_retrieve_attributes(ctx: QueryContext, parsed: ParsedQuery) -> Run
     tiers that fill `depth` (`_best_tiers`) ranked."""
     u = ctx.searcher.understanding
     rows, values = _reference_tiers(u, parsed, ctx.searcher.index.n_products, ctx.mask, ctx.depth)
-    return _ranked(ctx, rows, values, u.attributes_scale(parsed), _lexical_run(ctx) if len(rows) else None)
+    return _ranked(ctx, rows, values, u.attributes_scale(parsed), _tie_break_run(ctx, parsed) if len(rows) else None)
 
 
 def _reference_tiers(u: AttributeScoring, parsed: ParsedQuery, n: int, mask: np.ndarray | None,
@@ -315,16 +316,48 @@ def _lexical_run(ctx: QueryContext) -> Run | None:
     return lexical if len(lexical) and float(lexical.scores.max()) > 0 else None
 
 
-def _ranked(ctx: QueryContext, rows: np.ndarray, final: np.ndarray, scale: float, lexical: Run | None) -> Run:
-    """``rows`` (ascending) with their scores ``final`` (a new array: written here), BM25 (``lexical``) breaking
-    ties, then the row: the first `depth` by final score descending, then row ascending, best first, on the absolute
-    ``scale`` (`QueryUnderstanding.attributes_scale`)."""
+def _tie_break_run(ctx: QueryContext, parsed: ParsedQuery) -> Run | None:
+    """What orders the products holding the same values: the query's BM25 run (text), or for a "more like this"
+    seed (`QueryUnderstanding.product_query`) `_nearest_of_type`."""
+    if ctx.text is not None:
+        return _lexical_run(ctx)
+    return None if ctx.product_row is None else _nearest_of_type(ctx, parsed)
+
+
+def _nearest_of_type(ctx: QueryContext, parsed: ParsedQuery) -> Run | None:
+    """The products holding the seed's type (the query's first group), within the request's mask (its filters, the
+    seed left out), nearest the seed's stored text vector: one vector search over that type's rows only, so that the
+    products of its type a shopper sees first are those most like it, not the lowest rows. None when none is near."""
+    searcher = ctx.searcher
+    n = searcher.index.n_products
+    allowed = np.zeros(n, bool)
+    for m in parsed.groups[0].matches:
+        holders = searcher.understanding._holders(m)
+        allowed[holders[holders < n]] = True
+    if ctx.mask is not None:
+        allowed &= ctx.mask[:n]
+    allowed[ctx.product_row] = False
+    if not allowed.any():
+        return None
+    vector = ctx.embedded("stored_text")  # the `semantic` signal's query, when this request runs it
+    if vector is None:
+        vector = searcher._product_vectors(ctx.product_row)[0]
+    run = searcher._dense("text", vector, ctx.depth, allowed, ctx.filters, ctx.product_row)
+    keep = run.docs >= 0
+    run = Run(run.docs[keep], np.maximum(run.scores[keep], 0.0))
+    return run if len(run) and float(run.scores.max()) > 0 else None
+
+
+def _ranked(ctx: QueryContext, rows: np.ndarray, final: np.ndarray, scale: float, tie: Run | None) -> Run:
+    """``rows`` (ascending) with their scores ``final`` (a new array: written here), the ``tie`` run (BM25, or
+    the nearest of a seed's type: `_tie_break_run`) breaking ties, then the row: the first `depth` by final score
+    descending, then row ascending, best first, on the absolute ``scale`` (`QueryUnderstanding.attributes_scale`)."""
     if not len(rows):
         return Run(np.zeros(0, np.int64), np.zeros(0, np.float64))
-    if lexical is not None:
-        bonus = TIE_BREAK * lexical.scores / float(lexical.scores.max())
-        at = np.minimum(np.searchsorted(rows, lexical.docs), len(rows) - 1)  # rows ascend
-        hit = rows[at] == lexical.docs
+    if tie is not None:
+        bonus = TIE_BREAK * tie.scores / float(tie.scores.max())
+        at = np.minimum(np.searchsorted(rows, tie.docs), len(rows) - 1)  # rows ascend
+        hit = rows[at] == tie.docs
         final[at[hit]] += bonus[hit]
     if len(rows) > ctx.depth:
         kept = first_kept(final, ctx.depth)

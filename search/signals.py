@@ -29,7 +29,7 @@ from search import exact_photo
 from search.attribute_scoring import retrieve_attributes
 from search.fusion import Run
 from search.timing import timed
-from search.understanding import ATTRIBUTES_SIGNAL, parse_query
+from search.understanding import ATTRIBUTES_SIGNAL, parse_query, product_type
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -243,6 +243,8 @@ CLIP_IMAGE = QueryEncoder("clip_image", "photo", "CLIP image tower", _clip_image
                           prime=lambda enc, images: enc.clip.prime_images(images))  # type: ignore[attr-defined]
 UNDERSTOOD = QueryEncoder("understood", "text", "the catalog values the query names (search.understanding)",
                           parse_query, stage="understand")
+PRODUCT_TYPE = QueryEncoder("product_type", "product", "the product's own type (its category's last level)",
+                            product_type)
 STORED_TEXT = QueryEncoder("stored_text", "product", "the product's stored text vector", _stored_vector(0))
 STORED_IMAGE = QueryEncoder("stored_image", "product", "the product's stored photo vector (none without a photo)",
                             _stored_vector(1))
@@ -269,9 +271,13 @@ BUILTIN_SIGNALS = (
     # run's 300 candidates gave the worst of them ~0 however much it matched): the smallest weight within 0.0005 of
     # the best mean train-split text nDCG@10 of the fixtures and a 10k fashion set (4: 0.9948, 6: 0.9966, 8: 0.9966);
     # test splits: fixtures 0.9995 vs attributes alone 0.9947, 10k 0.9983 vs 0.9974 (README, "Query understanding").
-    Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD}, "catalog attribute values", 6.0,
+    # A product query ("more like this") is the seed's type alone (`QueryUnderstanding.product_query`): at weight 6 that
+    # type comes first, the vectors order it (README, "Eval per query kind and family": the seed's other values made
+    # this signal alone the best on a set graded by them, and no weight let fusion beat it).
+    Signal(ATTRIBUTES_SIGNAL, {"text": UNDERSTOOD, "product": PRODUCT_TYPE}, "catalog attribute values", 6.0,
            "products holding the attribute, brand and category values the query names (synonyms and typos "
-           "understood), by how many it holds, then BM25", retrieve=retrieve_attributes),
+           "understood), by how many it holds, then BM25; for \"more like this\", the products of the seed's type, "
+           "nearest its text vector first", retrieve=retrieve_attributes),
     Signal("matched_product", {"photo": MATCHED_TEXT}, exact_photo.TEXT_FIELD, 0.25,
            "the text vector of the indexed product a photo shows (an exact photo match) against the products' "
            "text vectors: the same type and colour", eval_mode=None, retrieve=exact_photo.products_like_matched,

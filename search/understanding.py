@@ -327,6 +327,21 @@ class QueryUnderstanding(AttributeScoring):
         out.append(text[last:])
         return " ".join("".join(out).split())
 
+    def product_query(self, product: Product) -> ParsedQuery | None:
+        """A "more like this" seed as a query of the `attributes` signal: its product type (its category's last
+        level, e.g. Tshirts), so that products of its type come first; how alike they look is the vectors' to say
+        (`search.attribute_scoring.retrieve_attributes` breaks the tie by the seed's text vector, and fusion adds
+        the `semantic` and `image` runs). Its other values (colour, gender...) are left out: as a query they made the
+        signal alone the best "more like this" on a set graded by them, which fusion then could not beat (README,
+        "Eval per query kind and family"). None when the product has no category the vocabulary holds."""
+        if not product.category:
+            return None
+        code = _code_of(self.vocabulary, CATEGORY, product.category[-1])
+        if code is None:
+            return None
+        value = self.vocabulary.value(CATEGORY, code)
+        return ParsedQuery((Group(value, None, (Match(CATEGORY, value, code, CONFIDENCE["value"], "value"),)),))
+
     def group_factor(self, parsed: ParsedQuery, group: Group) -> float:
         """How much ``group`` counts in `match_scores`: a group naming a category (the product type, the query's head)
         as much as all the query's groups together (with ``type_first``), any other group 1. When several groups name a
@@ -366,6 +381,24 @@ def _plausible(typed: str, term: str) -> bool:
         return True  # a dropped or doubled letter
     diff = [(a, b) for a, b in zip(typed, term, strict=True) if a != b]
     return len(diff) != 1 or diff[0] in _NEAR
+
+
+def _code_of(vocabulary: Vocabulary, name: str, value: str | None) -> int | None:
+    """The code of ``value`` in the vocabulary's field ``name``, normalised as the vocabulary normalises values."""
+    field = vocabulary.fields.get(name)
+    if field is None or not value:
+        return None
+    ws = words(value)
+    if not ws or len(ws) > MAX_PHRASE_WORDS:
+        return None
+    return field.keys.get(key_of_words(ws))
+
+
+def product_type(ctx: QueryContext) -> ParsedQuery | None:
+    """The `product_type` query encoder: a "more like this" seed's product type (`QueryUnderstanding.product_query`)."""
+    if ctx.product_row is None:
+        return None
+    return ctx.searcher.understanding.product_query(ctx.searcher.index.store.products[ctx.product_row])
 
 
 def parse_query(ctx: QueryContext) -> ParsedQuery | None:

@@ -54,7 +54,7 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
     assert registry.signal_names() == BUILTINS == config.SIGNALS
     assert config.TEXT_SIGNALS == ("lexical", "semantic", "visual", "attributes")
     assert config.IMAGE_SIGNALS == ("image", "cross_modal", "matched_product")
-    assert config.PRODUCT_SIGNALS == ("semantic", "image")
+    assert config.PRODUCT_SIGNALS == ("semantic", "image", "attributes")
     assert config.DEFAULT_WEIGHTS == config.SearchConfig().weights == {
         "lexical": 1.0, "semantic": 1.0, "visual": 1.0, "image": 1.0, "cross_modal": 0.25, "attributes": 6.0,
         "matched_product": 0.25}
@@ -65,7 +65,7 @@ def test_builtin_signals_are_the_ones_the_engine_always_had():
     assert {n: {k: e.name for k, e in s.queries.items()} for n, s in by_name.items()} == {
         "lexical": {"text": "query_text"}, "semantic": {"text": "text", "product": "stored_text"},
         "visual": {"text": "clip_text"}, "image": {"photo": "clip_image", "product": "stored_image"},
-        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood"},
+        "cross_modal": {"photo": "clip_image"}, "attributes": {"text": "understood", "product": "product_type"},
         "matched_product": {"photo": "matched_text"}}
 
 

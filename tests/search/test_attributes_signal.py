@@ -18,10 +18,10 @@ from search.types import SearchRequest
 ONLY_ATTRIBUTES = {"lexical": 0, "semantic": 0, "visual": 0, "attributes": 1}
 
 
-def test_attributes_is_one_registered_text_signal():
+def test_attributes_is_one_registered_text_and_product_signal():
     signal = get_signal("attributes")
-    assert signal in signals_for("text") and signal not in signals_for("photo")
-    assert set(signal.queries) == {"text"} and signal.retrieve is not None and signal.default_weight > 0
+    assert signal in signals_for("text") and signal in signals_for("product") and signal not in signals_for("photo")
+    assert set(signal.queries) == {"text", "product"} and signal.retrieve is not None and signal.default_weight > 0
 
 
 def test_attributes_signal_ranks_products_holding_the_named_values(synthetic_searcher):

@@ -118,7 +118,8 @@ def reference_build_features(runs, fused: Run, query: QueryInfo, product_words, 
 # -- helpers ---------------------------------------------------------------------------------------------
 def _ctx(qu: QueryUnderstanding, n: int, depth: int, mask, text, lexical: Run):
     searcher = SimpleNamespace(understanding=qu, index=SimpleNamespace(n_products=n))
-    return SimpleNamespace(searcher=searcher, depth=depth, mask=mask, text=text, search_lexical=lambda _t: lexical)
+    return SimpleNamespace(searcher=searcher, depth=depth, mask=mask, text=text, product_row=None,
+                           search_lexical=lambda _t: lexical)
 
 
 def _lexical(rng: np.random.Generator, n: int, size: int, ties: bool) -> Run:

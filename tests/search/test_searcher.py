@@ -43,7 +43,7 @@ def test_image_query_finds_same_colour_photos(synthetic_searcher, synthetic_cata
 def test_more_like_this_excludes_the_product_itself(synthetic_searcher):
     response = synthetic_searcher.search(SearchRequest(product_id="s000", k=10))
     assert "s000" not in ids(response)
-    assert set(response.signals) == {"semantic", "image"}
+    assert set(response.signals) == {"semantic", "image", "attributes"}
 
 
 @pytest.mark.parametrize("filters,check", [
