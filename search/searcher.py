@@ -12,8 +12,10 @@ import logging
 import os
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
 
@@ -44,11 +46,13 @@ from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_t
 logger = logging.getLogger(__name__)
 _this_thread = threading.local()
 SIGNAL_THREADS_ENV = "PRODSEARCH_SIGNAL_THREADS"  # the default of `Searcher(signal_threads=...)`
-DEFAULT_SIGNAL_THREADS = 1
+# A request alone on the Searcher takes both cores of a 2-core machine; under concurrent requests each keeps to one
+# thread anyway (`_InFlight`). 44k fashion index, in-process, new text queries, interleaved: p50 7.72 -> 5.72 ms.
+DEFAULT_SIGNAL_THREADS = 2
 
 
 def signal_threads_setting(value: int | None = None) -> int:
-    """Threads a Searcher runs one request's signals on: ``value``, else $PRODSEARCH_SIGNAL_THREADS, else 1."""
+    """Threads a Searcher runs one request's signals on: ``value``, else $PRODSEARCH_SIGNAL_THREADS, else 2."""
     if value is None:
         raw = os.environ.get(SIGNAL_THREADS_ENV, "").strip()
         try:
@@ -67,6 +71,39 @@ def single_thread_search_here() -> None:
     if not getattr(_this_thread, "single_thread_search", False):
         use_single_thread_search()
         _this_thread.single_thread_search = True
+
+
+class _InFlight:
+    """How many searches a Searcher (and its copies) is answering now. A request's signals take the signal threads
+    only while it is the only one: a busy server's cores are already shared by its requests, and handing each
+    request's signals between threads then costs CPU (8 concurrent clients at 44k, every request on 2 signal
+    threads: 151 QPS against 181 on one)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._lock:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.count -= 1
+
+
+def _parallel_order(names: list[str], plan: dict[str, list[tuple[int, QueryEncoder]]]) -> list[str]:
+    """The order threads take a request's signals in: those whose query reuses another's embedding (the `visual`
+    signal's CLIP text vector is the text encoder's, for a shared tower) last, so that the thread embedding the query
+    starts at once and the other thread runs the signals needing no embedding meanwhile, then waits for it."""
+    planned = {encoder.name for tries in plan.values() for _, encoder in tries}
+
+    def reuses(name: str) -> bool:
+        return any(encoder.reuses in planned for _, encoder in plan[name])
+
+    return sorted(names, key=reuses)  # stable: the registry's order otherwise
 
 
 def _signal_pool(threads: int) -> ThreadPoolExecutor | None:
@@ -106,8 +143,8 @@ class Searcher:
     def __init__(self, index: LoadedIndex, encoders: Encoders, config: SearchConfig | None = None,
                  signal_threads: int | None = None):
         """``signal_threads``: run one request's signals (and their query encoders) on this many threads at once
-        (FAISS, numba and onnxruntime release the GIL); 1 runs them one after the other. Default:
-        $PRODSEARCH_SIGNAL_THREADS, else 1."""
+        (FAISS, numba and onnxruntime release the GIL) while it is the only request under way (`_InFlight`); 1 runs
+        them one after the other. Default: $PRODSEARCH_SIGNAL_THREADS, else 2."""
         check_manifest(index.manifest, text_model=encoders.text.name, text_dim=encoders.text.dim,
                        clip_model=encoders.clip.name, clip_dim=encoders.clip.dim)
         self.index = index
@@ -125,6 +162,7 @@ class Searcher:
         self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
         self.signal_threads = signal_threads_setting(signal_threads)
         self._pool = _signal_pool(self.signal_threads)
+        self._in_flight = _InFlight()
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -276,26 +314,40 @@ class Searcher:
         ctx.plan([encoder for tries in plan.values() for _, encoder in tries])
         signals = {s.name: s for s in all_signals() if s.name in plan}
         waiting = [name for name in plan if set(signals[name].after) & set(plan)]  # read others' runs: run last
+        pool = self._pool if self._in_flight.count <= 1 else None  # other searches under way: one thread
         with _timed(timings, "signals"):
-            if self._pool is None or len(plan) - len(waiting) < 2:
+            if pool is None or len(plan) - len(waiting) < 2:
                 if side is not None:
-                    side.queue(self._pool)
+                    side.queue(pool)
                 done = [self._run_signal(ctx, signals[name], plan[name]) for name in plan if name not in waiting]
-            else:  # the first signal in this thread, the others in the pool, all at once
-                names = [name for name in plan if name not in waiting]
-                futures = [self._pool.submit(self._run_signal, ctx, signals[name], plan[name]) for name in names[1:]]
+            else:  # this thread and the pool's each take the next signal not yet started, until none is left
+                names = _parallel_order([name for name in plan if name not in waiting], plan)
+                pending, taking = deque(names), threading.Lock()
+
+                def take_signals() -> list[tuple[str, int, Run] | None]:
+                    ran = []
+                    while True:
+                        with taking:
+                            if not pending:
+                                return ran
+                            name = pending.popleft()
+                        ran.append(self._run_signal(ctx, signals[name], plan[name]))
+
+                futures = [pool.submit(take_signals) for _ in range(min(self.signal_threads, len(names)) - 1)]
                 if side is not None:
-                    side.queue(self._pool)
+                    side.queue(pool)
                 first_error: BaseException | None = None
                 try:
-                    done = [self._run_signal(ctx, signals[names[0]], plan[names[0]])]
+                    done = take_signals()
                     if side is not None:
                         side.run_here_if_queued()  # this thread is free before the pool: it counts
                 except BaseException as exc:
-                    first_error, done = exc, [None]
+                    first_error, done = exc, []
+                    with taking:
+                        pending.clear()  # the request fails: start no other signal
                 for future in futures:  # wait for every signal: none may outlive the request
                     try:
-                        done.append(future.result())
+                        done += future.result()
                     except BaseException as exc:
                         first_error = first_error or exc
                 if first_error is not None:
@@ -323,7 +375,7 @@ class Searcher:
 
     def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
         """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""
-        with getattr(self.encoders.text, "answering", nullcontext)():  # how busy the server is (encoder's choice)
+        with getattr(self.encoders.text, "answering", nullcontext)(), self._in_flight.one():  # how busy it is
             return self._search(request, image)
 
     def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:

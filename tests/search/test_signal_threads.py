@@ -66,9 +66,9 @@ def test_timings_name_every_signal_and_the_whole_retrieval(searchers):
     assert timings["signals"] <= timings["total"]
 
 
-def _meeting(barrier: threading.Barrier):
+def _meeting(barrier: threading.Barrier, timeout: float = 10):
     def retrieve(ctx, query) -> Run:
-        barrier.wait(timeout=10)  # raises BrokenBarrierError when the other signal never runs beside this one
+        barrier.wait(timeout=timeout)  # raises BrokenBarrierError when the other signal never runs beside this one
         return Run(np.array([0], np.int64), np.array([1.0]))
     return retrieve
 
@@ -86,6 +86,39 @@ def test_signals_overlap(searchers):
         with pytest.raises(threading.BrokenBarrierError):  # one at a time: the first waits alone
             one.retrieve(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0,
                                                              "attributes": 0}))
+
+
+def test_signals_take_one_thread_while_another_search_is_under_way(searchers):
+    """`_InFlight`: a busy server's requests already share its cores; only a request alone spreads its signals."""
+    _, four = searchers
+    inside, release = threading.Event(), threading.Event()
+
+    def hold(ctx, query) -> Run:
+        inside.set()
+        release.wait(10)
+        return Run(np.array([0], np.int64), np.array([1.0]))
+
+    builtin_off = {"lexical": 0, "semantic": 0, "visual": 0, "attributes": 0}
+    encoder = QueryEncoder("toy_text", "text", "the text", lambda ctx: ctx.text)
+    barrier = threading.Barrier(2)
+    signals = [Signal("holds", {"text": encoder}, "nothing", 1.0, "waits to be released", retrieve=hold),
+               Signal("meet_a", {"text": encoder}, "nothing", 1.0, "meets meet_b", retrieve=_meeting(barrier, 0.5)),
+               Signal("meet_b", {"text": encoder}, "nothing", 1.0, "meets meet_a", retrieve=_meeting(barrier, 0.5))]
+    with registered(signals[0]), registered(signals[1]), registered(signals[2]):
+        meet = SearchRequest(text="red", weights={**builtin_off, "holds": 0})
+        busy = threading.Thread(target=four.search,
+                                args=(SearchRequest(text="red", weights={**builtin_off, "meet_a": 0, "meet_b": 0}),))
+        busy.start()
+        try:
+            assert inside.wait(10)
+            with pytest.raises(threading.BrokenBarrierError):  # one after the other: meet_a waits alone
+                four.search(meet)
+        finally:
+            release.set()
+            busy.join(10)
+        barrier.reset()
+        assert four.search(meet).hits  # alone again: the two meet on two threads (no BrokenBarrierError)
+        assert four._in_flight.count == 0
 
 
 def test_a_shared_embedding_is_made_once(searchers):
@@ -121,7 +154,7 @@ def test_an_error_in_a_parallel_signal_reaches_the_caller(searchers):
 
 def test_the_setting(monkeypatch):
     monkeypatch.delenv(SIGNAL_THREADS_ENV, raising=False)
-    assert signal_threads_setting() == 1
+    assert signal_threads_setting() == 2
     monkeypatch.setenv(SIGNAL_THREADS_ENV, "3")
     assert signal_threads_setting() == 3 and signal_threads_setting(2) == 2
     for bad in ("two", "0", "1000"):
