@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 _this_thread = threading.local()
 SIGNAL_THREADS_ENV = "PRODSEARCH_SIGNAL_THREADS"  # the default of `Searcher(signal_threads=...)`
 # A request alone on the Searcher takes both cores of a 2-core machine; under concurrent requests each keeps to one
-# thread anyway (`_InFlight`). 44k fashion index, in-process, new text queries, interleaved: p50 7.72 -> 5.72 ms.
+# thread anyway (`_InFlight`). 44k fashion index, new text queries (benchmarks/signal_threads.py): p50 6.71 -> 5.23 ms.
 DEFAULT_SIGNAL_THREADS = 2
 
 
