@@ -27,7 +27,6 @@ from indexer.live.segment import Snapshot, main_vectors
 from indexer.manifest import Manifest
 from search.facets import FacetIndex
 from search.filters import FilterIndex, Filters
-from search.normalise import MAX_PHRASE_WORDS, key_of_words, words
 from search.searcher import Searcher
 from search.understanding import QueryUnderstanding
 from search.vocabulary import BRAND, CATEGORY, Vocabulary
@@ -196,7 +195,7 @@ class DeltaValues:
                 p = products[n_main + position]
                 pairs = [(BRAND, p.brand)] + [(CATEGORY, c) for c in p.category] + list(p.attributes.items())
                 for name, value in pairs:
-                    code = _vocabulary_code(vocabulary, name, value)
+                    code = vocabulary.code_of(name, value)
                     if code is not None:
                         posting = self.postings.setdefault((name, code), [])
                         if not posting or posting[-1] != position:
@@ -208,17 +207,6 @@ class DeltaValues:
         if not posting:
             return np.zeros(0, np.int64)
         return np.asarray(posting[:bisect.bisect_left(posting, n_delta)], np.int64)
-
-
-def _vocabulary_code(vocabulary: Vocabulary, name: str, value: str | None) -> int | None:
-    """The code of ``value`` in the vocabulary's field ``name``, as `search.vocabulary` normalises values."""
-    field = vocabulary.fields.get(name)
-    if field is None or not value:
-        return None
-    ws = words(value)
-    if not ws or len(ws) > MAX_PHRASE_WORDS:
-        return None
-    return field.keys.get(key_of_words(ws))
 
 
 class LiveExtras:

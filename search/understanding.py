@@ -336,7 +336,7 @@ class QueryUnderstanding(AttributeScoring):
         "Eval per query kind and family"). None when the product has no category the vocabulary holds."""
         if not product.category:
             return None
-        code = _code_of(self.vocabulary, CATEGORY, product.category[-1])
+        code = self.vocabulary.code_of(CATEGORY, product.category[-1])
         if code is None:
             return None
         value = self.vocabulary.value(CATEGORY, code)
@@ -381,17 +381,6 @@ def _plausible(typed: str, term: str) -> bool:
         return True  # a dropped or doubled letter
     diff = [(a, b) for a, b in zip(typed, term, strict=True) if a != b]
     return len(diff) != 1 or diff[0] in _NEAR
-
-
-def _code_of(vocabulary: Vocabulary, name: str, value: str | None) -> int | None:
-    """The code of ``value`` in the vocabulary's field ``name``, normalised as the vocabulary normalises values."""
-    field = vocabulary.fields.get(name)
-    if field is None or not value:
-        return None
-    ws = words(value)
-    if not ws or len(ws) > MAX_PHRASE_WORDS:
-        return None
-    return field.keys.get(key_of_words(ws))
 
 
 def product_type(ctx: QueryContext) -> ParsedQuery | None:

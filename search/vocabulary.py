@@ -105,6 +105,16 @@ class Vocabulary:
     def lookup(self, key: str) -> list[tuple[str, int]]:
         return self.by_key.get(key, [])
 
+    def code_of(self, field_name: str, value: str | None) -> int | None:
+        """The code of ``value`` in field ``field_name`` (normalised as the vocabulary normalises values), or None."""
+        field = self.fields.get(field_name)
+        if field is None or not value:
+            return None
+        ws = words(value)
+        if not ws or len(ws) > MAX_PHRASE_WORDS:
+            return None
+        return field.keys.get(key_of_words(ws))
+
     def value(self, field_name: str, code: int) -> str:
         return self.fields[field_name].values[code]
 
