@@ -118,6 +118,21 @@ def write_synthetic_catalog(directory: Path, n_per_cell: int = 2) -> Path:
     return path
 
 
+def searcher_over(rows: Sequence[dict], folder: Path):  # type: ignore[no-untyped-def]
+    """A Searcher (fake encoders) over an index built from catalog ``rows`` written into ``folder``; close its index."""
+    from indexer.build import build_index
+    from indexer.catalog import load_catalog
+    from indexer.encoders import Encoders
+    from search.searcher import Searcher
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "catalog.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
+    build_index(load_catalog(path), folder / "idx", encoders, progress=False)
+    return Searcher.open(folder / "idx", encoders)
+
+
 def load_benchmark(name: str):
     """``benchmarks/<name>.py`` as a module, loaded once (registered in ``sys.modules`` under ``name``: dataclasses look
     their module up there; ``benchmarks/`` goes on ``sys.path`` for the scripts that import each other)."""

@@ -7,8 +7,6 @@ Birch is Women; category ["Apparel", Topwear | Footwear | Bags].
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from search.filters import Filters
@@ -82,11 +80,7 @@ def test_hostile_queries_are_answered(client, q):
 # -- facets for a catalog whose colour attribute is `baseColour` ---------------------------------------------
 @pytest.fixture(scope="module")
 def base_colour_searcher(tmp_path_factory):
-    from indexer.build import build_index
-    from indexer.catalog import load_catalog
-    from indexer.encoders import Encoders
-    from search.searcher import Searcher
-    from tests.support import FakeClipEncoder, FakeTextEncoder
+    from tests.support import searcher_over
 
     folder = tmp_path_factory.mktemp("basecolour")
     rows = []
@@ -97,11 +91,7 @@ def base_colour_searcher(tmp_path_factory):
                      "category": ["Apparel", "Shirts"], "price": 10.0 + i,
                      "attributes": {"baseColour": colour, "size": size, "material": ["Cotton", "Linen"][i % 2],
                                     "sku": f"SKU-{i}"}})
-    path = folder / "catalog.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
-    build_index(load_catalog(path), folder / "idx", encoders, progress=False)
-    searcher = Searcher.open(folder / "idx", encoders)
+    searcher = searcher_over(rows, folder)
     yield searcher
     searcher.index.close()
 

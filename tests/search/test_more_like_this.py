@@ -9,10 +9,8 @@ red t-shirts; s004-s007 red shoes and s008-s011 red bags (the same photo colour 
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from support import FakeClipEncoder, FakeTextEncoder
+from support import searcher_over
 
 from indexer.catalog import Product
 from search.filters import Filters
@@ -80,20 +78,11 @@ def test_product_query_is_the_seed_type_only():
 
 @pytest.fixture
 def uncategorised_searcher(tmp_path):
-    from indexer.build import build_index
-    from indexer.catalog import load_catalog
-    from indexer.encoders import Encoders
-    from search.searcher import Searcher
-
     rows = [{"id": "t1", "title": "red cotton tee", "category": ["Apparel", "Topwear"]},
             {"id": "t2", "title": "blue cotton tee", "category": ["Apparel", "Topwear"]},
             {"id": "n1", "title": "red cotton thing"},
             {"id": "n2", "title": "plain object"}]
-    path = tmp_path / "catalog.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
-    build_index(load_catalog(path), tmp_path / "idx", encoders, progress=False)
-    searcher = Searcher.open(tmp_path / "idx", encoders)
+    searcher = searcher_over(rows, tmp_path)
     yield searcher
     searcher.index.close()
 
