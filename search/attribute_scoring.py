@@ -325,15 +325,14 @@ def _tie_break_run(ctx: QueryContext, parsed: ParsedQuery) -> Run | None:
 
 
 def _nearest_of_type(ctx: QueryContext, parsed: ParsedQuery) -> Run | None:
-    """The products holding the seed's type (the query's first group), within the request's mask (its filters, the
+    """The products holding the seed's type (the query's one group), within the request's mask (its filters, the
     seed left out), nearest the seed's stored text vector: one vector search over that type's rows only, so that the
     products of its type a shopper sees first are those most like it, not the lowest rows. None when none is near."""
     searcher = ctx.searcher
     n = searcher.index.n_products
-    allowed = np.zeros(n, bool)
-    for m in parsed.groups[0].matches:
-        holders = searcher.understanding._holders(m)
-        allowed[holders[holders < n]] = True
+    allowed = searcher.understanding.matching_mask(parsed, n=n)  # the rows of its type, the query's one group
+    if allowed is None:
+        return None
     if ctx.mask is not None:
         allowed &= ctx.mask[:n]
     allowed[ctx.product_row] = False
