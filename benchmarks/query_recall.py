@@ -7,7 +7,7 @@ set's ``--queries``, else facet-value pairs as `benchmarks/api_latency.py` sends
 encoder's query path: int8 by default; the CLIP text tower for the photo field), searched in each approximate field
 (a) as the build measures (k=10, the recorded search parameters) and (b) as a search does (k = the candidate depth,
 which widens an HNSW efSearch to it), against exact search over the field's vectors. A hit counts when its exact
-score reaches the exact 10th-best (ties are not misses), as in `indexer.recall`. Usage:
+score reaches the exact 10th-best (ties are not misses), as in `indexer.recall` (`recall_per_query`). Usage:
 
     .venv/bin/python benchmarks/query_recall.py --index IDX [--queries rel/queries.jsonl] [--n 400]
 """
@@ -15,7 +15,6 @@ score reaches the exact 10th-best (ties are not misses), as in `indexer.recall`.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -25,22 +24,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from signal_threads import facet_pairs  # noqa: E402
+from signal_threads import facet_pairs, query_texts  # noqa: E402
 
-from indexer.recall import TIE_TOLERANCE  # noqa: E402
-from indexer.vector_index import exact_knn  # noqa: E402
+from indexer.recall import RECALL_K, recall_per_query  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
-
-K = 10
-
-
-def tie_aware_recall(queries: np.ndarray, vectors: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Per query: the share of the exact top-`K` (by score, ties included) among ``found``'s first `K` rows."""
-    exact_scores, _ = exact_knn(queries, vectors, K)
-    threshold = exact_scores[:, -1:] - TIE_TOLERANCE
-    rows = found[:, :K]
-    scores = np.einsum("qd,qkd->qk", queries, vectors[np.maximum(rows, 0)])
-    return ((scores >= threshold) & (rows >= 0)).sum(1) / K
 
 
 def main() -> int:
@@ -52,9 +39,7 @@ def main() -> int:
     args = parser.parse_args()
     searcher = Searcher.open(args.index)
     if args.queries is not None:
-        rows = [json.loads(line) for line in args.queries.read_text().splitlines() if line.strip()]
-        texts = sorted({r["text"] for r in rows if r.get("text")})
-        source = str(args.queries)
+        texts, source = query_texts(args.queries), str(args.queries)
     else:
         texts, source = facet_pairs(searcher), "facet-value pairs"
     random.Random(args.seed).shuffle(texts)
@@ -74,8 +59,8 @@ def main() -> int:
             continue
         q = np.ascontiguousarray(q, np.float32)
         vectors = store.vectors(field, np.arange(store.count(field)))
-        at_k = tie_aware_recall(q, vectors, store.search(field, q, K)[1])
-        at_depth = tie_aware_recall(q, vectors, store.search(field, q, depth)[1])
+        at_k = recall_per_query(q, vectors, store.search(field, q, RECALL_K)[1], RECALL_K)
+        at_depth = recall_per_query(q, vectors, store.search(field, q, depth)[1], RECALL_K)
         described = f"{spec.factory} {spec.params}" if spec is not None else "?"
         print(f"{field:<8} {described[:34]:<34} {at_k.mean():16.4f} {at_depth.mean():9.4f} "
               f"{(at_depth < 0.9).mean():14.2%}")

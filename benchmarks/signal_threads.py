@@ -39,6 +39,12 @@ def facet_pairs(searcher: Searcher, most_values: int = 50) -> list[str]:
     return sorted({f"{a} {b}" for x, y in itertools.permutations(small, 2) for a in small[x] for b in small[y]})
 
 
+def query_texts(path: Path) -> list[str]:
+    """The distinct texts of a relevance set's queries.jsonl, sorted."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return sorted({r["text"] for r in rows if r.get("text")})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -50,11 +56,7 @@ def main() -> int:
     counts = [int(t) for t in args.threads.split(",")]
     base = Searcher.open(args.index, signal_threads=counts[0])
     variants = {f"{t} signal thread{'s' if t > 1 else ''}": base.with_signal_threads(t) for t in counts}
-    if args.queries is not None:
-        rows = [json.loads(line) for line in args.queries.read_text().splitlines() if line.strip()]
-        texts = sorted({r["text"] for r in rows if r.get("text")})
-    else:
-        texts = facet_pairs(base)
+    texts = query_texts(args.queries) if args.queries is not None else facet_pairs(base)
     random.Random(args.seed).shuffle(texts)
     need = (args.n + 10) * len(variants)
     if len(texts) < need:

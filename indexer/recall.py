@@ -53,13 +53,20 @@ def recall_at_k(store: VectorStore, field_name: str, queries: np.ndarray, vector
     k = min(k, len(vectors))
     if k == 0 or len(queries) == 0:
         return 1.0
+    _, found = store.search(field_name, queries, k)
+    return float(np.mean(recall_per_query(queries, vectors, found, k)))
+
+
+def recall_per_query(queries: np.ndarray, vectors: np.ndarray, found: np.ndarray, k: int = RECALL_K) -> np.ndarray:
+    """Per query, the share of its exact top-``k`` (by score, ties included) among ``found``'s first ``k`` rows
+    (``-1``: no hit), e.g. of a search asked for more than ``k`` as a query is (`benchmarks/query_recall.py`)."""
     exact_scores, _ = exact_knn(queries, vectors, k)
     threshold = exact_scores[:, -1:] - TIE_TOLERANCE
-    _, found = store.search(field_name, queries, k)
+    found = found[:, :k]
     valid = found >= 0
     true_scores = np.einsum("qd,qkd->qk", queries, vectors[np.maximum(found, 0)])
     hits = ((true_scores >= threshold) & valid).sum(axis=1)
-    return float(np.mean(np.minimum(hits, k) / k))
+    return np.minimum(hits, k) / k
 
 
 def check_recall(store: VectorStore, vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec],
