@@ -221,41 +221,17 @@ class TextClient:
         (self._httpx if self.kind == "httpx" else self._conn).close()
 
 
-def single_client(target: Target, queries: list[str], photos: list[Path], kind: str = "stdlib") -> None:
-    out = target.report
-    text = TextClient(target.url, kind)
-    with httpx.Client(base_url=target.url, timeout=60, trust_env=False) as client, contextlib.closing(text):
-        client.get("/search", params={"q": "warm up query"}).raise_for_status()
-        text.search("warm up query")
-        for label, batch in (("text, new queries", queries), ("text, repeated (embedding cache)", queries)):
-            ms, stages = [], []
-            for q in batch:
-                took, answer = text.search(q)
-                ms.append(took)
-                stages.append(answer["timings_ms"])
-            out.append(line(f"{label} (GET /search, {kind} client):", ms))
-            out.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages]))
-            if label.startswith("text, new"):
-                out.append(stage_table(stages))
-        ms = []
-        for photo in photos:
-            t = time.perf_counter()
-            r = client.post("/search/image", files={"file": (photo.name, photo.read_bytes(), "image/png")},
-                            data={"k": "10"})
-            ms.append((time.perf_counter() - t) * 1000)
-            r.raise_for_status()
-        out.append(line("photo (POST /search/image, client):", ms))
-
-
 def in_turn(n: int, i: int) -> range | list[int]:
     """The order the ``i``-th request visits ``n`` servers in: first to last, then last to first."""
     return range(n) if i % 2 == 0 else list(reversed(range(n)))
 
 
-def single_client_interleaved(targets: list[Target], queries: list[str], photos: list[Path],
-                              kind: str = "stdlib") -> None:
-    """`single_client` for several servers at once: each request goes to every server in turn, the first one
-    alternating, so that the load other processes put on the machine meanwhile falls on every server alike."""
+def single_client(targets: list[Target], queries: list[str], photos: list[Path], kind: str = "stdlib") -> None:
+    """The one-client phases (text queries new then repeated, photos) on each of ``targets``: with several, each request
+    goes to every server in turn, the first one alternating, so that the load other processes put on the machine
+    meanwhile falls on every server alike."""
+    how = f"{kind} client, interleaved" if len(targets) > 1 else f"{kind} client"
+    photo_how = "client, interleaved" if len(targets) > 1 else "client"
     clients = [httpx.Client(base_url=t.url, timeout=60, trust_env=False) for t in targets]
     texts = [TextClient(t.url, kind) for t in targets]
     try:
@@ -271,7 +247,7 @@ def single_client_interleaved(targets: list[Target], queries: list[str], photos:
                     ms[j].append(took)
                     stages[j].append(answer["timings_ms"])
             for j, target in enumerate(targets):
-                target.report.append(line(f"{label} (GET /search, {kind} client, interleaved):", ms[j]))
+                target.report.append(line(f"{label} (GET /search, {how}):", ms[j]))
                 target.report.append(line("   of which in the Searcher (timings_ms.total):", [s["total"] for s in stages[j]]))
                 if label.startswith("text, new"):
                     target.report.append(stage_table(stages[j]))
@@ -284,7 +260,7 @@ def single_client_interleaved(targets: list[Target], queries: list[str], photos:
                 photo_ms[j].append((time.perf_counter() - t) * 1000)
                 r.raise_for_status()
         for j, target in enumerate(targets):
-            target.report.append(line("photo (POST /search/image, client, interleaved):", photo_ms[j]))
+            target.report.append(line(f"photo (POST /search/image, {photo_how}):", photo_ms[j]))
     finally:
         for client, text in zip(clients, texts, strict=True):
             client.close()
@@ -318,7 +294,7 @@ def measure(target: Target, batch: list[str], photos: list[Path], args: argparse
     target.report.append(f"-- {describe(target.url)} queries; load average "
                          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if single:
-        single_client(target, batch[: args.text], photos, args.client)
+        single_client([target], batch[: args.text], photos, args.client)
     load_queries = batch[args.text:]
     phases = 1 + len(args.offered_qps)
     size = len(load_queries) // phases
@@ -375,7 +351,7 @@ def main() -> int:
                 wait_healthy(target.url)
                 target.report.append(f"-- round {r + 1}: single client, every request to each server in turn; "
                                      f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-            single_client_interleaved(targets, queries[r * per_round:r * per_round + args.text], photos, args.client)
+            single_client(targets, queries[r * per_round:r * per_round + args.text], photos, args.client)
         for target in targets:  # the same new queries for each server, so each misses its own cache
             with contextlib.ExitStack() as stack:
                 url = target.url if target.serve_args is None else stack.enter_context(served(index, target.serve_args))
