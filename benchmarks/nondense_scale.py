@@ -54,6 +54,7 @@ from indexer.loaded import LoadedIndex  # noqa: E402
 from indexer.manifest import read_manifest  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.filters import Filters  # noqa: E402
+from search.searcher import DEFAULT_SIGNAL_THREADS, SIGNAL_THREADS_ENV  # noqa: E402
 from search.types import SearchRequest  # noqa: E402
 
 DENSE = ("semantic", "visual", "encode")  # stages stubbed here (measured by benchmarks/scale.py)
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="accept pages differing from --old's only by which exactly tied rows the attributes run keeps: "
                          "checked against --old with ties ordered by row (see the module docstring)")
     ap.add_argument("--signal-threads", help="each Searcher's signal threads, or several comma-separated (one pass "
-                    "each, the same built Searchers; default: $PRODSEARCH_SIGNAL_THREADS, else 1)")
+                    f"each, the same built Searchers; default: ${SIGNAL_THREADS_ENV}, else {DEFAULT_SIGNAL_THREADS})")
     args = ap.parse_args(argv)
     thread_counts = [int(t) for t in args.signal_threads.split(",")] if args.signal_threads else [None]
     args.signal_threads = thread_counts[0]
