@@ -66,9 +66,11 @@ def test_timings_name_every_signal_and_the_whole_retrieval(searchers):
     assert timings["signals"] <= timings["total"]
 
 
-def _meeting(barrier: threading.Barrier, timeout: float = 10):
+def _meeting(barrier: threading.Barrier, patience: list[float] | None = None):
+    """A signal waiting for another at ``barrier``, ``patience[0]`` seconds (read at each wait; default 10)."""
     def retrieve(ctx, query) -> Run:
-        barrier.wait(timeout=timeout)  # raises BrokenBarrierError when the other signal never runs beside this one
+        # raises BrokenBarrierError when the other signal never runs beside this one
+        barrier.wait(timeout=patience[0] if patience else 10)
         return Run(np.array([0], np.int64), np.array([1.0]))
     return retrieve
 
@@ -100,10 +102,10 @@ def test_signals_take_one_thread_while_another_search_is_under_way(searchers):
 
     builtin_off = {"lexical": 0, "semantic": 0, "visual": 0, "attributes": 0}
     encoder = QueryEncoder("toy_text", "text", "the text", lambda ctx: ctx.text)
-    barrier = threading.Barrier(2)
+    barrier, patience = threading.Barrier(2), [0.5]  # the one-thread case waits that long for nothing
     signals = [Signal("holds", {"text": encoder}, "nothing", 1.0, "waits to be released", retrieve=hold),
-               Signal("meet_a", {"text": encoder}, "nothing", 1.0, "meets meet_b", retrieve=_meeting(barrier, 0.5)),
-               Signal("meet_b", {"text": encoder}, "nothing", 1.0, "meets meet_a", retrieve=_meeting(barrier, 0.5))]
+               Signal("meet_a", {"text": encoder}, "nothing", 1.0, "meets meet_b", retrieve=_meeting(barrier, patience)),
+               Signal("meet_b", {"text": encoder}, "nothing", 1.0, "meets meet_a", retrieve=_meeting(barrier, patience))]
     with registered(signals[0]), registered(signals[1]), registered(signals[2]):
         meet = SearchRequest(text="red", weights={**builtin_off, "holds": 0})
         busy = threading.Thread(target=four.search,
@@ -117,6 +119,7 @@ def test_signals_take_one_thread_while_another_search_is_under_way(searchers):
             release.set()
             busy.join(10)
         barrier.reset()
+        patience[0] = 10  # alone: a slow machine may take a while to start the pool's thread
         assert four.search(meet).hits  # alone again: the two meet on two threads (no BrokenBarrierError)
         assert four._in_flight.count == 0
 
