@@ -54,7 +54,7 @@ from indexer.loaded import LoadedIndex  # noqa: E402
 from indexer.manifest import read_manifest  # noqa: E402
 from search.config import SearchConfig  # noqa: E402
 from search.filters import Filters  # noqa: E402
-from search.searcher import DEFAULT_SIGNAL_THREADS, SIGNAL_THREADS_ENV  # noqa: E402
+from search.signal_threads import DEFAULT_SIGNAL_THREADS, SIGNAL_THREADS_ENV  # noqa: E402
 from search.types import SearchRequest  # noqa: E402
 
 DENSE = ("semantic", "visual", "encode")  # stages stubbed here (measured by benchmarks/scale.py)

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from indexer.encoders import SentenceTransformerEncoder  # noqa: E402
 from indexer.manifest import read_manifest  # noqa: E402
-from indexer.onnx_text import OnnxTextBackend, _quantize, onnx_path  # noqa: E402
+from indexer.onnx_text import OnnxTextBackend, _quantize, cpu_session, onnx_path  # noqa: E402
 
 COLOURS = ["red", "navy blue", "black", "white", "green", "pink", "grey", "brown"]
 KINDS = ["tshirt", "casual shoes", "watch", "kurta", "jeans", "handbag", "sunglasses", "track pants"]
@@ -117,14 +117,9 @@ def main() -> int:
 
 def unfused_int8(export: Path, scratch: Path, features):  # type: ignore[no-untyped-def]
     """The plain export quantized as the served copy is, on one thread: what int8 queries ran before the fusion."""
-    import onnxruntime as ort
-
     target = scratch / "unfused.int8.onnx"
     _quantize(export, target)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    session = cpu_session(target, threads=1)
     return lambda texts: session.run(None, features(texts))[0]
 
 

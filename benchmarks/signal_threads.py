@@ -1,6 +1,6 @@
 """Benchmark: one request's signals on 1 thread vs N, in one process, each new query sent to every variant in turn.
 
-A request alone on the Searcher spreads its signals over `signal_threads` (`search.searcher._InFlight`); this times
+A request alone on the Searcher spreads its signals over `signal_threads` (`search.signal_threads.InFlight`); this times
 whole text queries (query embedding included, every query new: no embedding cache hit) through `Searcher.search` with
 each setting, interleaved so that the machine's changing load falls on each alike. Queries: the texts of a relevance
 set's queries.jsonl (``--queries``), else pairs of the catalog's facet values as `benchmarks/api_latency.py` builds them.

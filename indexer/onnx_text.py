@@ -210,6 +210,23 @@ def _export(st_model: Any, path: Path, attention: str | None = None) -> None:
     os.replace(tmp, path)  # a half-written export is never picked up
 
 
+def cpu_session(path: Path, threads: int, spinning: bool = True) -> Any:
+    """An onnxruntime CPU session over the model at ``path``: ``threads`` intra-op threads, one inter-op thread,
+    sequential, every graph optimization. How a text model runs here, served (`OnnxTextBackend`) or timed beside it
+    (benchmarks/query_encode.py), declared once. ``spinning`` False: idle worker threads sleep instead of
+    busy-waiting for the next run (a shared server)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxTextBackend:
     """Embeds texts with ONNX Runtime on ``threads`` cores; the tokenizer is the model's own. ``precision``
     int8 runs the quantized copy of the export (queries only: `quantized_export`)."""
@@ -218,7 +235,7 @@ class OnnxTextBackend:
                  spinning: bool = True, precision: str = "fp32"):
         import shutil
 
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401  (not installed: fail now, not after an export; callers fall back to torch)
 
         path = onnx_path(directory, identity)
         if not path.is_file():
@@ -227,20 +244,13 @@ class OnnxTextBackend:
             path.parent.mkdir(parents=True, exist_ok=True)
             logger.info("exporting the text model to ONNX (%s), once", path)
             _export(st_model, path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        if not spinning:  # idle worker threads sleep instead of busy-waiting for the next run (a shared server)
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         scratch = None
         if precision == "int8":
             path, scratch = quantized_export(path, st_model)
         elif precision != "fp32":
             raise ValueError(f"precision must be one of {', '.join(QUERY_PRECISIONS)}, got {precision!r}")
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = cpu_session(path, threads, spinning)
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)

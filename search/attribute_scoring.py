@@ -17,7 +17,8 @@ import numpy as np
 
 from indexer.scratch import ScratchPool
 from search import attribute_kernels
-from search.attribute_kernels import Postings, QueryLists, build_postings, holding_all, query_lists, top_rows
+from search.attribute_kernels import holding_all, top_rows
+from search.attribute_postings import Postings, QueryLists, build_postings, query_lists
 from search.fusion import Run
 from search.vocabulary import CATEGORY
 

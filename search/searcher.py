@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import threading
 import time
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
 
@@ -37,6 +32,14 @@ from search.fusion import Run, fuse
 from search.ranker import ProductWords, QueryInfo, Ranker, load_ranker
 from search.relevant import fused_count, understood_count
 from search.side_task import SideTask
+from search.signal_threads import (
+    InFlight,
+    parallel_order,
+    run_on_threads,
+    signal_pool,
+    signal_threads_setting,
+    single_thread_search_here,
+)
 from search.signals import QUERY_KINDS, QueryContext, QueryEncoder, Signal, all_signals, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
@@ -44,73 +47,6 @@ from search.types import Hit, SearchRequest, SearchResponse, SignalHit
 from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_text
 
 logger = logging.getLogger(__name__)
-_this_thread = threading.local()
-SIGNAL_THREADS_ENV = "PRODSEARCH_SIGNAL_THREADS"  # the default of `Searcher(signal_threads=...)`
-# A request alone on the Searcher takes both cores of a 2-core machine; under concurrent requests each keeps to one
-# thread anyway (`_InFlight`). 44k fashion index, new text queries (benchmarks/signal_threads.py): p50 6.71 -> 5.23 ms.
-DEFAULT_SIGNAL_THREADS = 2
-
-
-def signal_threads_setting(value: int | None = None) -> int:
-    """Threads a Searcher runs one request's signals on: ``value``, else $PRODSEARCH_SIGNAL_THREADS, else 2."""
-    if value is None:
-        raw = os.environ.get(SIGNAL_THREADS_ENV, "").strip()
-        try:
-            value = int(raw) if raw else DEFAULT_SIGNAL_THREADS
-        except ValueError:
-            raise ProdsearchError(f"${SIGNAL_THREADS_ENV}={raw!r}: expected a whole number of threads") from None
-    if not 1 <= value <= 64:
-        raise ProdsearchError(f"signal threads: expected 1 to 64, got {value}")
-    return value
-
-
-def single_thread_search_here() -> None:
-    """`use_single_thread_search` for the calling thread, once per thread. libgomp keeps the OpenMP thread
-    count per thread: set in the thread that opened the Searcher, it left the server's threadpool threads
-    (which answer the requests) searching FAISS on every core, with OpenMP's spinning workers."""
-    if not getattr(_this_thread, "single_thread_search", False):
-        use_single_thread_search()
-        _this_thread.single_thread_search = True
-
-
-class _InFlight:
-    """How many searches a Searcher (and its copies) is answering now. A request's signals take the signal threads
-    only while it is the only one: a busy server's cores are already shared by its requests, and handing each
-    request's signals between threads then costs CPU (8 concurrent clients at 44k, every request on 2 signal
-    threads: 151 QPS against 181 on one)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def one(self) -> Iterator[None]:
-        with self._lock:
-            self.count += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.count -= 1
-
-
-def _parallel_order(names: list[str], plan: dict[str, list[tuple[int, QueryEncoder]]]) -> list[str]:
-    """The order threads take a request's signals in: those whose query reuses another's embedding (the `visual`
-    signal's CLIP text vector is the text encoder's, for a shared tower) last, so that the thread embedding the query
-    starts at once and the other thread runs the signals needing no embedding meanwhile, then waits for it."""
-    planned = {encoder.name for tries in plan.values() for _, encoder in tries}
-
-    def reuses(name: str) -> bool:
-        return any(encoder.reuses in planned for _, encoder in plan[name])
-
-    return sorted(names, key=reuses)  # stable: the registry's order otherwise
-
-
-def _signal_pool(threads: int) -> ThreadPoolExecutor | None:
-    """The pool a request's other signals run on (the calling thread runs one itself: one thread fewer)."""
-    if threads <= 1:
-        return None
-    return ThreadPoolExecutor(threads - 1, thread_name_prefix="signals", initializer=single_thread_search_here)
 
 
 class ProductNotFoundError(ProdsearchError, KeyError):
@@ -143,7 +79,7 @@ class Searcher:
     def __init__(self, index: LoadedIndex, encoders: Encoders, config: SearchConfig | None = None,
                  signal_threads: int | None = None):
         """``signal_threads``: run one request's signals (and their query encoders) on this many threads at once
-        (FAISS, numba and onnxruntime release the GIL) while it is the only request under way (`_InFlight`); 1 runs
+        (FAISS, numba and onnxruntime release the GIL) while it is the only request under way (`InFlight`); 1 runs
         them one after the other. Default: $PRODSEARCH_SIGNAL_THREADS, else 2."""
         check_manifest(index.manifest, text_model=encoders.text.name, text_dim=encoders.text.dim,
                        clip_model=encoders.clip.name, clip_dim=encoders.clip.dim)
@@ -161,8 +97,8 @@ class Searcher:
         self.ranker: Ranker | None = load_ranker(self.config.ranker) if self.config.ranker else None
         self.synonyms: Synonyms | None = None  # None: the shipped defaults (set before `understanding` is built)
         self.signal_threads = signal_threads_setting(signal_threads)
-        self._pool = _signal_pool(self.signal_threads)
-        self._in_flight = _InFlight()
+        self._pool = signal_pool(self.signal_threads)
+        self._in_flight = InFlight()
 
     @classmethod
     def open(cls, index: str | Path | LoadedIndex, encoders: Encoders | None = None,
@@ -182,7 +118,7 @@ class Searcher:
         """This Searcher (the same index, encoders, config and built state) with its own signal thread pool."""
         other = copy.copy(self)
         other.signal_threads = signal_threads_setting(signal_threads)
-        other._pool = _signal_pool(other.signal_threads)
+        other._pool = signal_pool(other.signal_threads)
         return other
 
     def close(self) -> None:
@@ -321,37 +257,9 @@ class Searcher:
                     side.queue(pool)
                 done = [self._run_signal(ctx, signals[name], plan[name]) for name in plan if name not in waiting]
             else:  # this thread and the pool's each take the next signal not yet started, until none is left
-                names = _parallel_order([name for name in plan if name not in waiting], plan)
-                pending, taking = deque(names), threading.Lock()
-
-                def take_signals() -> list[tuple[str, int, Run] | None]:
-                    ran = []
-                    while True:
-                        with taking:
-                            if not pending:
-                                return ran
-                            name = pending.popleft()
-                        ran.append(self._run_signal(ctx, signals[name], plan[name]))
-
-                futures = [pool.submit(take_signals) for _ in range(min(self.signal_threads, len(names)) - 1)]
-                if side is not None:
-                    side.queue(pool)
-                first_error: BaseException | None = None
-                try:
-                    done = take_signals()
-                    if side is not None:
-                        side.run_here_if_queued()  # this thread is free before the pool: it counts
-                except BaseException as exc:
-                    first_error, done = exc, []
-                    with taking:
-                        pending.clear()  # the request fails: start no other signal
-                for future in futures:  # wait for every signal: none may outlive the request
-                    try:
-                        done += future.result()
-                    except BaseException as exc:
-                        first_error = first_error or exc
-                if first_error is not None:
-                    raise first_error
+                names = parallel_order([name for name in plan if name not in waiting], plan)
+                done = run_on_threads(pool, self.signal_threads, names,
+                                      lambda name: self._run_signal(ctx, signals[name], plan[name]), side)
             done += [self._run_signal(ctx, signals[name], plan[name]) for name in waiting]
         # In the order the one-at-a-time loop ran them: by query kind, then registry order (fusion adds in this order).
         ran = [d for d in done if d is not None]

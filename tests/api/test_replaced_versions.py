@@ -22,7 +22,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def threaded(monkeypatch):
-    from search.searcher import SIGNAL_THREADS_ENV
+    from search.signal_threads import SIGNAL_THREADS_ENV
 
     monkeypatch.setenv(SIGNAL_THREADS_ENV, "3")
 

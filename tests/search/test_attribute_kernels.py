@@ -140,7 +140,7 @@ def test_matching_count_is_the_reference_masks_count(qu, seed):
 def _hand_made(n: int, seed: int):
     """``n`` rows: `type` (one value a row, type 0 common), `colour` (1-3 values a row: rows on several lists),
     `gender` (one value, or none); the kernels' lists and, per field, every row's values."""
-    from search.attribute_kernels import build_postings
+    from search.attribute_postings import build_postings
 
     rng = np.random.default_rng(seed)
     held = {"type": [[int(rng.random() < 0.6) and int(rng.integers(1, 4))] for _ in range(n)],
@@ -200,7 +200,8 @@ def test_early_stop_gives_the_first_rows_by_score_then_row(seed):
     first ``depth`` rows by score, then row (brute force), with masks, fewer rows than the lists', depths above the
     count of such rows (no early stop) and seeds whose rows lie on several lists; the scratch comes back zeroed."""
     from indexer.scratch import ScratchPool
-    from search.attribute_kernels import query_lists, top_rows
+    from search.attribute_kernels import top_rows
+    from search.attribute_postings import query_lists
 
     n = 3000
     postings, fields, held = _hand_made(n, seed)
@@ -228,7 +229,8 @@ def test_early_stop_gives_the_first_rows_by_score_then_row(seed):
 
 @pytest.mark.parametrize("seed", range(2))
 def test_scores_of_is_the_row_score(seed):
-    from search.attribute_kernels import query_lists, scores_of
+    from search.attribute_kernels import scores_of
+    from search.attribute_postings import query_lists
 
     n = 500
     postings, fields, held = _hand_made(n, seed)

@@ -13,7 +13,8 @@ from PIL import Image
 from indexer.errors import ProdsearchError
 from search.filters import Filters
 from search.fusion import Run
-from search.searcher import SIGNAL_THREADS_ENV, Searcher, signal_threads_setting
+from search.searcher import Searcher
+from search.signal_threads import SIGNAL_THREADS_ENV, signal_threads_setting
 from search.signals import QueryEncoder, Signal, registered
 from search.types import SearchRequest
 
@@ -91,7 +92,7 @@ def test_signals_overlap(searchers):
 
 
 def test_signals_take_one_thread_while_another_search_is_under_way(searchers):
-    """`_InFlight`: a busy server's requests already share its cores; only a request alone spreads its signals."""
+    """`InFlight`: a busy server's requests already share its cores; only a request alone spreads its signals."""
     _, four = searchers
     inside, release = threading.Event(), threading.Event()
 
