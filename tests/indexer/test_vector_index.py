@@ -117,3 +117,41 @@ def test_a_filtered_ivf_search_probes_more_lists_the_fewer_rows_it_allows(monkey
     D, I = search_vectors(index, query, 10, allowed)
     best = np.flatnonzero(allowed)[np.argsort(-(x[allowed] @ query[0]))][:10]
     assert len(set(I[0].tolist()) & set(best.tolist())) == found
+
+
+
+def _pq_part(index):
+    import faiss
+
+    inner = faiss.downcast_index(index)
+    inner = faiss.downcast_index(inner.index) if isinstance(inner, faiss.IndexPreTransform) else inner
+    return faiss.downcast_index(faiss.extract_index_ivf(index)) if isinstance(inner, faiss.IndexIVF) else inner
+
+
+@pytest.mark.parametrize("factory", ["IVF16,PQ8", "PQ8", "PCA16,IVF8,PQ4"])
+def test_pq_codebooks_are_trained_without_polysemous_reordering(factory):
+    """FAISS's polysemous training (on by default; ~9 s per field for 8-bit codes) serves a search mode never used
+    here."""
+    x = np.random.default_rng(0).standard_normal((600, 32)).astype(np.float32)
+    assert _pq_part(build_vector_index(x / np.linalg.norm(x, axis=1, keepdims=True), factory)).do_polysemous_training \
+        is False
+
+
+def test_without_polysemous_training_the_same_rows_come_at_the_same_scores(monkeypatch):
+    # 4-bit codes: polysemous training is quick there (8-bit codes: the same result, checked by hand, ~9 s)
+    x = np.random.default_rng(1).standard_normal((600, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    index = build_vector_index(x, "IVF8,PQ8x4", {"nprobe": 4})
+    monkeypatch.setattr("indexer.vector_index.without_polysemous_training", lambda index: None)
+    polysemous = build_vector_index(x, "IVF8,PQ8x4", {"nprobe": 4})
+    assert _pq_part(polysemous).do_polysemous_training is True  # the FAISS default, which this test compares with
+    D, I = search_vectors(index, x[:20], 5)
+    D2, I2 = search_vectors(polysemous, x[:20], 5)
+    np.testing.assert_array_equal(I, I2)
+    np.testing.assert_allclose(D, D2, atol=1e-6)
+
+
+def test_a_spec_asking_for_polysemous_search_keeps_polysemous_training():
+    x = np.random.default_rng(2).standard_normal((600, 32)).astype(np.float32)
+    index = build_vector_index(x / np.linalg.norm(x, axis=1, keepdims=True), "IVF8,PQ8x4", {"ht": 12})
+    assert _pq_part(index).do_polysemous_training is True
