@@ -78,14 +78,15 @@ def _meeting(barrier: threading.Barrier, patience: list[float] | None = None):
 
 def test_signals_overlap(searchers):
     one, four = searchers
-    barrier = threading.Barrier(2)
+    barrier, patience = threading.Barrier(2), [10.0]
     encoder = QueryEncoder("toy_text", "text", "the text", lambda ctx: ctx.text)
-    first = Signal("meet_a", {"text": encoder}, "nothing", 1.0, "waits for meet_b", retrieve=_meeting(barrier))
-    second = Signal("meet_b", {"text": encoder}, "nothing", 1.0, "waits for meet_a", retrieve=_meeting(barrier))
+    first = Signal("meet_a", {"text": encoder}, "nothing", 1.0, "waits for meet_b", retrieve=_meeting(barrier, patience))
+    second = Signal("meet_b", {"text": encoder}, "nothing", 1.0, "waits for meet_a", retrieve=_meeting(barrier, patience))
     with registered(first), registered(second):
         runs = four.retrieve(SearchRequest(text="red"))
         assert {"meet_a", "meet_b"} <= set(runs)
         barrier.reset()
+        patience[0] = 0.5  # the one-thread case waits that long for nothing
         with pytest.raises(threading.BrokenBarrierError):  # one at a time: the first waits alone
             one.retrieve(SearchRequest(text="red", weights={"lexical": 0, "semantic": 0, "visual": 0,
                                                              "attributes": 0}))
