@@ -126,33 +126,28 @@ def fused_export(st_model: Any, target: Path) -> bool:
         return False
 
 
-def _quantize_for_queries(st_model: Any, path: Path, target: Path) -> None:
-    """``target``: the int8 copy of the fused graph of ``st_model`` (`fused_export`), else of the export at ``path``."""
-    fused = target.with_name(target.name + f".{os.getpid()}.fused.tmp")
-    try:
-        _quantize(fused if st_model is not None and fused_export(st_model, fused) else path, target)
-    finally:
-        fused.unlink(missing_ok=True)
-
-
 def quantized_export(path: Path, st_model: Any = None) -> tuple[Path, Path | None]:
     """The int8 copy of the export at ``path`` (of ``st_model``'s fused graph, when it has one), made once (~5 s) and
     kept beside it; when that folder is read-only, made in a temporary folder, returned second for the caller to
-    delete once the model is loaded."""
+    delete once the model is loaded. The fused graph is made once, in a folder of its own, whichever copy is
+    written."""
+    import tempfile
+
     target = quantized_path(path)
     if target.is_file():
         return target, None
     logger.info("quantizing the query text model to int8 (%s), once", target)
-    try:
-        _quantize_for_queries(st_model, path, target)
-        return target, None
-    except OSError as exc:  # a read-only embedding cache: quantize for this process only
-        import tempfile
-
-        scratch = Path(tempfile.mkdtemp(prefix="prodsearch-int8-"))
-        logger.info("cannot write %s (%s); quantizing into %s for this process", target, exc, scratch)
-        _quantize_for_queries(st_model, path, scratch / target.name)
-        return scratch / target.name, scratch
+    with tempfile.TemporaryDirectory(prefix="prodsearch-fused-") as work:
+        fused = Path(work) / path.name
+        source = fused if st_model is not None and fused_export(st_model, fused) else path
+        try:
+            _quantize(source, target)
+            return target, None
+        except OSError as exc:  # a read-only embedding cache: quantize for this process only
+            scratch = Path(tempfile.mkdtemp(prefix="prodsearch-int8-"))
+            logger.info("cannot write %s (%s); quantizing into %s for this process", target, exc, scratch)
+            _quantize(source, scratch / target.name)
+            return scratch / target.name, scratch
 
 
 def use_exported_for_queries(text_encoder: Any, embedding_cache: str) -> bool:

@@ -108,16 +108,25 @@ def test_int8_copy_made_once_beside_the_export_and_close_to_fp32(cache_dir):
 
 def test_a_read_only_cache_quantizes_into_a_scratch_folder_removed_after_loading(cache_dir, monkeypatch):
     real, made_in = onnx_text._quantize, []
+    cache_copy = quantized_path(onnx_path(cache_dir, IDENTITY))
 
     def quantize(source: Path, target: Path) -> None:
-        if target.parent == source.parent:
+        if target == cache_copy:
             raise PermissionError(13, "read-only file system", str(target))
         made_in.append(target.parent)
         real(source, target)
 
+    real_fused, fused_runs = onnx_text.fused_export, []
+
+    def fused_export(st_model, target: Path) -> bool:  # type: ignore[no-untyped-def]
+        fused_runs.append(target)
+        return real_fused(st_model, target)
+
     monkeypatch.setattr(onnx_text, "_quantize", quantize)
+    monkeypatch.setattr(onnx_text, "fused_export", fused_export)
     backend = OnnxTextBackend(TOY_MODEL, IDENTITY, cache_dir, threads=1, export=False, precision="int8")
     assert made_in and not made_in[0].exists()  # the scratch copy is gone once the session holds the model
+    assert len(fused_runs) == 1 and not fused_runs[0].parent.exists()  # traced once, its folder removed
     assert not quantized_path(onnx_path(cache_dir, IDENTITY)).exists()
     assert backend.encode(TEXTS[:1]).shape == (1, DIM)
 
