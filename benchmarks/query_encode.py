@@ -18,7 +18,6 @@ the export; the int8 copy is made beside it once). Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from signal_threads import query_texts  # noqa: E402  (benchmarks/, this script's folder)
+
 from indexer.encoders import SentenceTransformerEncoder  # noqa: E402
 from indexer.manifest import read_manifest  # noqa: E402
 from indexer.onnx_text import OnnxTextBackend, _quantize, cpu_session, onnx_path  # noqa: E402
@@ -101,8 +102,7 @@ def main() -> int:
     fp32 = paths["onnx 1 thread"]
     sets = {"built-in queries": texts}
     for path in args.queries:
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        sets[str(path)] = sorted({r["text"] for r in rows if r.get("text")})
+        sets[str(path)] = query_texts(path)
     print("\nint8 vs fp32 query vectors (cosine, one query per run as served)")
     for label, forward in (("int8", int8.encode), ("int8 unfused", paths["int8 unfused"])):
         for name, batch in sets.items():
