@@ -1,6 +1,7 @@
-"""Photo queries: `Searcher.search` wall time with and without the `matched_product` signal (issue #13), side by
-side in one process (interleaved per query, so machine load hits both alike), plus how often the exact product
-came first and how often the signal ran (an exact photo match was found). Asserts nothing.
+"""Photo queries: `Searcher.search` wall time as served, without the `matched_product` signal, and without the
+pixel check of exact photo matches (`search.photo_pixels`) (issue #13), side by side in one process (interleaved
+per query, so machine load hits all alike), plus how often the exact product came first and how often the signal
+ran (an exact photo match was found). Asserts nothing.
 
     .venv/bin/python benchmarks/photo_matched_latency.py --index IDX \\
         --images-root ../shared/datasets/fashion-product-images/images_224 [--n 60] [--repeats 2]
@@ -53,23 +54,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     searcher.encoders.clip.prime_images([im for _, im in photos])  # embeddings out of the timings
     searcher.search(SearchRequest(k=10), photos[0][1])  # calibration and first-call costs
-    times: dict[str, list[float]] = {"with": [], "without": []}
-    first = {"with": 0, "without": 0}
-    ran = 0
+    served = searcher.config
+    arms = {"as served": (served, None), "without matched_product": (served, {"matched_product": 0.0}),
+            "without the pixel check": (served.model_copy(update={"exact_photo_pixel_rmse": None}), None)}
+    times: dict[str, list[float]] = {name: [] for name in arms}
+    first = dict.fromkeys(arms, 0)
+    ran = dict.fromkeys(arms, 0)
     for repeat in range(args.repeats):
         for product_id, photo in photos:
-            for name, weights in (("with", None), ("without", {"matched_product": 0.0})):
+            for name, (config, weights) in arms.items():
+                searcher.config = config
                 start = time.perf_counter()
                 response = searcher.search(SearchRequest(k=10, weights=weights), photo)
                 times[name].append((time.perf_counter() - start) * 1000)
                 if repeat == 0:
                     first[name] += response.hits[0].product.id == product_id
-                    ran += "matched_product" in response.signals
+                    ran[name] += "matched_product" in response.signals
+    searcher.config = served
+    print("| photo queries | p50 ms | p95 ms | searches | exact product first | matched_product ran |")
+    print("|---|---|---|---|---|---|")
     for name, ms in times.items():
-        print(f"{name} matched_product: p50 {np.percentile(ms, 50):.2f} ms, p95 {np.percentile(ms, 95):.2f} ms "
-              f"({len(ms)} searches)")
-    print(f"exact product first: {first['with']}/{len(photos)} with, {first['without']}/{len(photos)} without; "
-          f"matched_product ran (exact match found): {ran}/{len(photos)}")
+        print(f"| {name} | {np.percentile(ms, 50):.2f} | {np.percentile(ms, 95):.2f} | {len(ms)} | "
+              f"{first[name]}/{len(photos)} | {ran[name]}/{len(photos)} |")
     return 0
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from indexer.errors import IndexError_, ProdsearchError
 from indexer.vector_index import apply_params
 from search import signals as _signals
+from search.photo_pixels import MAX_RMSE as MAX_PIXEL_RMSE
 
 # The signal names and default weights are declared in `search.signals`; these names stay importable
 # (SIGNALS, TEXT_SIGNALS, IMAGE_SIGNALS, PRODUCT_SIGNALS, DEFAULT_WEIGHTS) and read the registry when used.
@@ -98,6 +99,9 @@ class SearchConfig(BaseModel):
     exact_photo_first: bool = True
     exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
     exact_photo_gap: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
+    # An upload within this RMS pixel difference (RGB 0-255, `search.photo_pixels`) of a near product's stored photo
+    # is that product's photo; None = no pixel check.
+    exact_photo_pixel_rmse: float | None = Field(default=MAX_PIXEL_RMSE, gt=0.0, le=255.0, allow_inf_nan=False)
     relevance_cutoff: float = Field(default=RELEVANCE_CUTOFF, ge=0.0, le=1.0, allow_inf_nan=False)
     # ANN search parameters per vector field ({"image": {"nprobe": 16}}), set on the index when the Searcher opens
     # it, over the ones its manifest records (`apply_search_params`); `eval tune --latency-budget-ms` chooses them.

@@ -14,6 +14,12 @@ sampled product photos searched against the index, which gives each one's *neare
 Either way the top product must beat the next by `MIN_MARGIN`: identical photos of two products decide
 nothing. `SearchConfig.exact_photo_threshold` / `exact_photo_gap` override the calibrated values.
 
+Before the rule, an uploaded photo is compared pixel for pixel with the stored photos of the image run's
+`PIXEL_CANDIDATES` nearest products at or above ``floor`` (`search.photo_pixels`): the one it reproduces scores
+1.0 in the `image` run, as a re-encoded copy of its photo would, and so is the match. CLIP alone placed the product a few
+thousandths under a near-identical product (a re-shoot, another colour) for 0.56% of the 44k catalog's own
+photos uploaded larger. `SearchConfig.exact_photo_pixel_rmse` sets how close; None turns the check off.
+
 A photo matched exactly also brings in the products *like* it: the `matched_product` signal (`search.signals`)
 searches the products' text vectors with the matched product's own (its title, type, colour, audience), which
 finds the same type and colour far better than the photo's caption embedding (`cross_modal`) does.
@@ -28,6 +34,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer.errors import ImageDecodeError
+from indexer.images import decode_image_bytes
+from search import photo_pixels
 from search.fusion import Run
 
 if TYPE_CHECKING:
@@ -42,6 +51,7 @@ QUANTILE = 0.99  # of nearest-other-product similarities
 MAX_THRESHOLD = 0.98  # a re-encoded copy of a product photo scores above this with CLIP
 MIN_MARGIN = 1e-4  # top-1 must beat top-2 by this much (identical photos of two products decide nothing)
 SAMPLE = 512
+PIXEL_CANDIDATES = 3  # the image run's nearest products whose stored photo an upload is compared with, pixel for pixel
 TEXT_FIELD = "text"  # the vector field the `matched_product` signal searches with the matched product's vector
 _IMAGE_RUN = "_image_run"  # where the `image` signal leaves its run on the request (`QueryContext`)
 
@@ -134,10 +144,35 @@ def rule(config: SearchConfig, calibration: Callable[[], Calibration | None]) ->
 
 
 def remember_image_run(ctx: QueryContext, query: np.ndarray) -> Run:
-    """The `image` signal's retrieval (nearest product photos), kept on the request for `matched_text_vector`."""
-    run = ctx.search_field(SIGNAL, query)
+    """The `image` signal's retrieval (nearest product photos, `pixel_checked`), kept on the request for
+    `matched_product`."""
+    run = pixel_checked(ctx, ctx.search_field(SIGNAL, query))
     ctx.remember(_IMAGE_RUN, run)
     return run
+
+
+def pixel_checked(ctx: QueryContext, run: Run) -> Run:
+    """``run`` with the product whose stored photo the query photo reproduces pixel for pixel scored 1.0 (first),
+    or ``run`` itself when there is none."""
+    config = ctx.searcher.config
+    if ctx.image is None or not len(run) or not config.exact_photo_first or config.exact_photo_pixel_rmse is None:
+        return run
+    floor = ctx.searcher.exact_photo_rule()[1]  # below it a photo is never an exact match: nothing is decoded
+    stored = []
+    for row, score in zip(run.docs[:PIXEL_CANDIDATES].tolist(), run.scores[:PIXEL_CANDIDATES].tolist(), strict=True):
+        found = ctx.searcher.index.store.thumbnail(row) if floor is None or score >= floor else None
+        if found is not None:
+            try:
+                stored.append((row, decode_image_bytes(found[1])))
+            except ImageDecodeError:
+                logger.warning("product row %d: its stored photo does not decode; not compared", row)
+    row = photo_pixels.same_photo(ctx.image, stored, config.exact_photo_pixel_rmse) if stored else None
+    if row is None:
+        return run
+    scores = run.scores.copy()
+    scores[run.docs == row] = max(1.0, float(run.scores[0]) + 2 * MIN_MARGIN)
+    order = np.argsort(-scores, kind="stable")
+    return Run(run.docs[order], scores[order], run.scale)
 
 
 def matched_product(ctx: QueryContext) -> tuple[int, np.ndarray] | None:

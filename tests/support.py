@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -156,3 +157,23 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("prodsearch")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "prodsearch"]
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def studio_photo(colour: tuple[int, int, int], at: int = 12, size: tuple[int, int] = (60, 80)) -> Image.Image:
+    """A product shot on white: a coloured shirt-like shape, its left edge at ``at``."""
+    im = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    draw.rectangle([at, 14, at + 34, 70], fill=colour)
+    draw.rectangle([at - 8, 14, at + 42, 30], fill=colour)
+    return im
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 88) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def as_jpeg(image: Image.Image, quality: int = 88) -> Image.Image:
+    """``image`` after a round trip through JPEG (as a stored thumbnail or an upload is)."""
+    return Image.open(io.BytesIO(jpeg_bytes(image, quality))).convert("RGB")

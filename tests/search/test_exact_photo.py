@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from support import REPO
+from support import REPO, as_jpeg, jpeg_bytes, studio_photo
 
 from search.exact_photo import calibrate, exact_match, promote
 from search.fusion import Run
@@ -92,9 +92,18 @@ def test_every_fixture_photo_uploaded_returns_its_product_first(real_fixture_ind
     assert not missed, missed
 
 
+class _Store:
+    def __init__(self, thumbnails=None):
+        self.thumbnails = thumbnails or {}  # row -> JPEG bytes
+
+    def thumbnail(self, row):
+        return ("image/jpeg", self.thumbnails[row]) if row in self.thumbnails else None
+
+
 class _Index:
     n_products = 5
     vector_fields = {"text": "text", "image": "image"}
+    store = _Store()
 
     def stored_vectors(self, field_name, rows):
         return np.full((len(rows), 2), float(rows[0]), np.float32)
@@ -103,23 +112,28 @@ class _Index:
 class _Searcher:
     index = _Index()
 
-    def __init__(self):
+    def __init__(self, rule=(0.95, None, None), **config):
+        from search.config import SearchConfig
+
         self.searched = []
+        self.rule = rule
+        self.config = SearchConfig(**config)
 
     def exact_photo_rule(self):
-        return 0.95, None, None
+        return self.rule
 
     def _dense(self, name, vector, depth, mask, filters=None, exclude=None):
         self.searched.append((name, vector, depth, mask, filters, exclude))
         return _run([0, 1], [0.9, 0.8])
 
 
-def _ctx(image_run, image=True, mask=None):
+def _ctx(image_run, image=True, mask=None, searcher=None):
     from search.exact_photo import _IMAGE_RUN
     from search.signals import QueryContext
 
-    ctx = QueryContext(_Searcher(), None, Image.new("RGB", (4, 4)) if image else None, None, 3, mask, {},
-                       filters={"brand": "x"})
+    if image is True:
+        image = Image.new("RGB", (4, 4))
+    ctx = QueryContext(searcher or _Searcher(), None, image or None, None, 3, mask, {}, filters={"brand": "x"})
     if image_run is not None:
         ctx.remember(_IMAGE_RUN, image_run)
     return ctx
@@ -173,3 +187,50 @@ def test_photo_queries_fused_beat_photo_similarity_alone_on_the_fixtures(real_fi
             for m in ("default", "visual")}
     searcher.index.close()
     assert mean["default"] > mean["visual"], mean
+
+
+def test_an_upload_reproducing_a_near_products_stored_photo_is_first_in_the_image_run_at_similarity_one():
+    """CLIP puts a near-identical product (row 3) a hundredth above the product whose photo was uploaded (row 1),
+    below the rule's threshold and gap: the pixel check finds row 1, which the rule then identifies. Row 2's stored
+    photo does not decode: it is left out of the comparison."""
+    from search.exact_photo import matched_product, pixel_checked
+
+    shot = studio_photo((180, 30, 40))
+    store = _Store({1: jpeg_bytes(shot), 3: jpeg_bytes(studio_photo((180, 30, 40), at=16)), 2: b"not a jpeg"})
+    upload = as_jpeg(shot.resize((224, 224)))
+    run = _run([3, 1, 2, 4], [0.95, 0.94, 0.93, 0.5])
+
+    def searcher(rule=(0.97, 0.90, 0.05), **config):
+        found = _Searcher(rule, **config)
+        found.index = _Index()
+        found.index.store = store
+        return found
+
+    checked = pixel_checked(_ctx(None, image=upload, searcher=searcher()), run)
+    assert checked.docs.tolist() == [1, 3, 2, 4] and checked.scores.tolist() == [1.0, 0.95, 0.93, 0.5]
+    assert exact_match(checked, 0.97, 0.90, 0.05) == 1
+    ctx = _ctx(None, image=upload, searcher=searcher())
+    remember_image_run_with(ctx, run)
+    assert matched_product(ctx)[0] == 1  # the products like it are searched from it, too
+    unchanged = [
+        (searcher(), None),  # no photo
+        (searcher(exact_photo_pixel_rmse=None), upload),  # the check off
+        (searcher(exact_photo_first=False), upload),  # the whole rule off
+        (searcher(exact_photo_pixel_rmse=0.01), upload),  # closer than any upload gets
+        (searcher(rule=(0.97, 0.945, 0.05)), upload),  # row 1 below the floor: never an exact match
+    ]
+    for which, image in unchanged:
+        assert pixel_checked(_ctx(None, image=image or False, searcher=which), run) is run
+    wrong = _run([3, 1], [0.99, 0.92])  # CLIP alone would call it row 3's photo: the pixels say row 1's
+    assert exact_match(wrong, 0.97, 0.90, 0.05) == 3
+    assert pixel_checked(_ctx(None, image=upload, searcher=searcher()), wrong).docs.tolist() == [1, 3]
+    elsewhere = _run([3, 2, 4, 1], [0.96, 0.95, 0.9, 0.8])  # row 1 beyond the candidates compared: unchanged
+    assert pixel_checked(_ctx(None, image=upload, searcher=searcher()), elsewhere) is elsewhere
+
+
+def remember_image_run_with(ctx, run):
+    """`remember_image_run` with the index search answered by ``run``."""
+    from search.exact_photo import remember_image_run
+
+    ctx.search_field = lambda name, query: run
+    return remember_image_run(ctx, np.zeros(2, np.float32))
