@@ -15,10 +15,11 @@ Either way the top product must beat the next by `MIN_MARGIN`: identical photos 
 nothing. `SearchConfig.exact_photo_threshold` / `exact_photo_gap` override the calibrated values.
 
 Before the rule, an uploaded photo is compared pixel for pixel with the stored photos of the image run's
-`PIXEL_CANDIDATES` nearest products at or above ``floor`` (`search.photo_pixels`): the one it reproduces scores
-1.0 in the `image` run, as a re-encoded copy of its photo would, and so is the match. CLIP alone placed the product a few
-thousandths under a near-identical product (a re-shoot, another colour) for 0.56% of the 44k catalog's own
-photos uploaded larger. `SearchConfig.exact_photo_pixel_rmse` sets how close; None turns the check off.
+`PIXEL_CANDIDATES` nearest products at or above ``floor`` (`search.photo_pixels`): the one it reproduces
+scores 1.0 in the `image` run, as a re-encoded copy of its photo would, and so is the match. CLIP alone
+placed the product a few thousandths under a near-identical product (a re-shoot, another shade) for 0.56%
+of the 44k catalog's own photos uploaded larger. `SearchConfig.exact_photo_pixel_rmse` sets how close; None
+turns the check off (a configured threshold alone leaves it on, with no floor).
 
 A photo matched exactly also brings in the products *like* it: the `matched_product` signal (`search.signals`)
 searches the products' text vectors with the matched product's own (its title, type, colour, audience), which
