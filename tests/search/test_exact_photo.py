@@ -92,6 +92,30 @@ def test_every_fixture_photo_uploaded_returns_its_product_first(real_fixture_ind
     assert not missed, missed
 
 
+@pytest.mark.slow
+def test_the_pixel_check_alone_puts_every_fixture_photo_first(real_fixture_index):
+    """The CLIP rule made unable to fire (threshold 1, gap 2): the pixel check against the index's stored thumbnails
+    still finds each fixture product from its photo uploaded at another size; with neither, some come second."""
+    from search.config import SearchConfig
+    from search.searcher import Searcher
+    from search.types import SearchRequest
+
+    rows = [json.loads(line) for line in (REPO / "fixtures" / "catalog.jsonl").read_text().splitlines() if line]
+    photos = []
+    for row in rows:
+        with Image.open(REPO / "fixtures" / row["images"][0]) as im:
+            photos.append((row["id"], im.convert("RGB").resize((im.width * 3 // 2, im.height * 3 // 2))))
+    missed = {}
+    for name, pixel_rmse in (("pixels", 8.0), ("neither", None)):
+        config = SearchConfig(exact_photo_threshold=1.0, exact_photo_gap=2.0, exact_photo_pixel_rmse=pixel_rmse)
+        searcher = Searcher.open(real_fixture_index, config=config)
+        missed[name] = [(product_id, first) for product_id, photo in photos
+                        if (first := searcher.search(SearchRequest(k=3), photo).hits[0].product.id) != product_id]
+        searcher.index.close()
+    assert not missed["pixels"], missed["pixels"]
+    assert missed["neither"]  # the CLIP similarity alone does not get them all first: the check is what does
+
+
 class _Store:
     def __init__(self, thumbnails=None):
         self.thumbnails = thumbnails or {}  # row -> JPEG bytes
