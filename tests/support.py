@@ -168,12 +168,8 @@ def studio_photo(colour: tuple[int, int, int], at: int = 12, size: tuple[int, in
     return im
 
 
-def jpeg_bytes(image: Image.Image, quality: int = 88) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
-
-
 def as_jpeg(image: Image.Image, quality: int = 88) -> Image.Image:
     """``image`` after a round trip through JPEG (as a stored thumbnail or an upload is)."""
-    return Image.open(io.BytesIO(jpeg_bytes(image, quality))).convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")

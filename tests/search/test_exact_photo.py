@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from support import REPO, as_jpeg, jpeg_bytes, studio_photo
+from support import REPO, as_jpeg, studio_photo
 
 from search.exact_photo import calibrate, exact_match, promote
 from search.fusion import Run
@@ -217,10 +217,12 @@ def test_an_upload_reproducing_a_near_products_stored_photo_is_first_in_the_imag
     """CLIP puts a near-identical product (row 3) a hundredth above the product whose photo was uploaded (row 1),
     below the rule's threshold and gap: the pixel check finds row 1, which the rule then identifies. Row 2's stored
     photo does not decode: it is left out of the comparison."""
+    from indexer.store import encode_thumbnail
     from search.exact_photo import matched_product, pixel_checked
 
     shot = studio_photo((180, 30, 40))
-    store = _Store({1: jpeg_bytes(shot), 3: jpeg_bytes(studio_photo((180, 30, 40), at=16)), 2: b"not a jpeg"})
+    store = _Store({1: encode_thumbnail(shot), 3: encode_thumbnail(studio_photo((180, 30, 40), at=16)),
+                    2: b"not a jpeg"})  # thumbnails as the index stores them
     upload = as_jpeg(shot.resize((224, 224)))
     run = _run([3, 1, 2, 4], [0.95, 0.94, 0.93, 0.5])
 
