@@ -29,9 +29,13 @@ the shipped synonyms were extended and never used to change them: the measure th
 draws them from `benchmarks/shopper_words_fresh2.py`, written on 2026-12-01 before that day's synonyms extension by a
 writer who had not seen the synonyms (and unseen by the extension's author): held out from both sides.
 
+``--frames`` also wraps every query in a shopper's frame that asks for nothing ("i am looking for {q}", "{q} pls"; one
+of `benchmarks/shopper_frames.py`, seeded per query id), searched with the rules of now, and prints framed vs plain
+nDCG@10 per family.
+
 ``--check`` (no index, no search) validates the ``--words`` list against ``--catalog`` with
 `benchmarks/shopper_words_check.py` (values the catalog lacks, phrases an older list holds, probe queries without
-a grade-2 product), prints the probe it builds per family, and exits 1 on a problem:
+a grade-2 product, frames naming a catalog value), prints the probe it builds per family, and exits 1 on a problem:
 
     .venv/bin/python benchmarks/shopper_wording.py --catalog /tmp/br3/catalog.jsonl --check --words fresh2
 """
@@ -57,6 +61,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from shopper_frames import FRAMES, frame_for, frame_problems, frame_report, framed  # noqa: E402
 from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, FRESH, OCCASION, TYPE  # noqa: E402
 from shopper_words_check import catalog_values, list_problems, overlap_problems  # noqa: E402
 from shopper_words_fresh2 import FRESH2  # noqa: E402
@@ -223,7 +228,9 @@ def check(catalog: Path, name: str, per_family: int, seed: int) -> int:
     products = load_catalog(catalog, skip_invalid=True).products
     words = WORD_LISTS[name]
     older = {n: lst for n, lst in WORD_LISTS.items() if n != name and list(WORD_LISTS).index(n) < list(WORD_LISTS).index(name)}
-    problems = list_problems(words, catalog_values(p.attributes for p in products)) + overlap_problems(words, older)
+    counts = catalog_values(p.attributes for p in products)
+    problems = list_problems(words, counts) + overlap_problems(words, older)
+    problems += frame_problems(FRAMES, [v for name in GRADED for v in counts[name]])
     probes, qrels = build_probe(products, per_family, seed, lists=words)
     print(f"word list {name!r}: " + ", ".join(f"{f} {len(words[f])}" for f in GRADED if f in words)
           + f" phrases ({sum(len(v) for v in words.values())} in all), checked against {len(products)} products "
@@ -264,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=12, help="queries listed that lose most / gain most")
     parser.add_argument("--infer", action="store_true",
                         help="also now + inferred values (`search.value_inference`), side by side")
+    parser.add_argument("--frames", action="store_true",
+                        help="also every query wrapped in a shopper's frame ('i am looking for ...', '... pls'; "
+                             "benchmarks/shopper_frames.py), searched with the rules of now: framed vs plain")
     parser.add_argument("--guard-before", type=int, default=0, metavar="COUNT",
                         help="also now with the English-word guard of before: this many occurrences, any slip")
     args = parser.parse_args(argv)
@@ -315,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             ranked = run.runs[mode.name].ranked
             ndcg[(name, mode.name)] = {p.id: query_metric("ndcg@10", ranked[p.id], qrels[p.id]) for p in probes}
     searcher.__dict__["understanding"] = now
+    framed_lines = frames_run(searcher, modes[0], probes, qrels, args.seed, ndcg[("now", modes[0].name)], args.show) \
+        if args.frames else []
     held = {p.id: not all(in_file(w, shipped) for w in p.phrases) for p in probes}
     print(f"{len(probes)} probe queries on {len(products)} products; everyday phrases: "
           f"{sum(len(p.phrases) for p in probes)} uses of {len({w for p in probes for w in p.phrases})} phrases, "
@@ -348,7 +360,28 @@ def main(argv: list[str] | None = None) -> int:
         for i in sorted(per, key=order)[:args.show]:
             print(f"  {ndcg[(first, mode)][i]:.3f} -> {ndcg[(last, mode)][i]:.3f}  [{per[i].family}] "
                   f"{per[i].text!r} | {searched[last][i]!r}")
+    if framed_lines:
+        print(f"\nframed ({modes[0].name}, the rules of now; one frame of {len(FRAMES)} per query, seed {args.seed}):")
+        print("\n".join(framed_lines))
     return 0
+
+
+def frames_run(searcher, mode, probes: list[Probe], qrels: dict[str, dict[str, int]], seed: int,
+               plain: dict[str, float], show: int) -> list[str]:
+    """``--frames``: each probe query wrapped in its seeded frame, searched and graded as the plain query."""
+    from eval.metrics import query_metric
+    from eval.relevance import Query
+    from eval.runner import run_modes
+
+    texts = {p.id: framed(p.text, frame_for(p.id, seed)) for p in probes}
+    queries = [Query(id=p.id, text=texts[p.id], split="test", family=p.family) for p in probes]
+    ranked = run_modes(searcher, [mode], queries, k=10, progress=False).runs[mode.name].ranked
+    scores = {p.id: query_metric("ndcg@10", ranked[p.id], qrels[p.id]) for p in probes}
+    families: dict[str, list[str]] = defaultdict(list)
+    for p in probes:
+        families[p.family].append(p.id)
+    lines = {i: f"{t!r} | {searcher.understanding.parse(t).text or '(as typed)'!r}" for i, t in texts.items()}
+    return frame_report(dict(families), plain, scores, lines, show)
 
 
 if __name__ == "__main__":
