@@ -52,6 +52,7 @@ a an the and or for with without in on of to by from at as is are be it its this
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
 colour color colours colors coloured colored wear outfit outfits latest trendy stylish
+please pls plz thanks thx
 """
 STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
 class QueryUnderstanding(AttributeScoring):

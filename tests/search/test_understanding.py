@@ -144,6 +144,14 @@ def test_correct_words_brands_numbers_and_sizes_are_never_corrected(qu):
         assert qu.parse(text).text is None, text
 
 
+def test_chat_words_are_never_corrected_to_a_catalog_word():
+    plus = [Product(id=f"q{i}", title=f"Acme Plus Size Dress {i}", brand="Acme", category=["Dresses"]) for i in range(3)]
+    qu_plus = QueryUnderstanding.build(plus, parse_synonyms(""))
+    assert qu_plus.parse("plis dress").text == "plus dress"  # "plus" is a spelling target of this catalog
+    for text in ("dress pls", "dress plz", "dress please", "dress thx"):
+        assert qu_plus.parse(text).text is None, text  # ... but "pls" is "please", not "plus"
+
+
 def test_old_rules_kept_for_comparison():
     old = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
     legacy = QueryUnderstanding(old.vocabulary, old.synonyms, min_corrected=5, title_words=False, rewrite=False)
