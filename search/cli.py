@@ -63,5 +63,9 @@ def run_query(args: argparse.Namespace) -> int:
         print(f"{i:3d}. {p.id:<10} {hit.score:.4f}  {p.title[:60]:<60} {price:>12}  [{ranks}]")
     if response.understood:
         print("understood: " + ", ".join(f"{name}={value}" for name, value in response.understood.items()))
+    if response.price_from_text is not None:
+        bounds = response.price_from_text
+        print(f"price from the query ({bounds.words!r}): {'' if bounds.min is None else f'{bounds.min:g} '}"
+              f"to {'any' if bounds.max is None else f'{bounds.max:g}'}; searched {response.searched!r}")
     print(f"{response.total} matching ({response.pageable} ranked); {response.timings_ms['total']:.1f} ms")
     return 0

@@ -24,7 +24,7 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import use_single_thread_search
-from search import exact_photo, value_inference
+from search import exact_photo, price_phrases, value_inference
 from search.config import SearchConfig, apply_search_params
 from search.facets import FacetIndex
 from search.filters import FilterIndex
@@ -43,7 +43,7 @@ from search.signal_threads import (
 from search.signals import QUERY_KINDS, QueryContext, QueryEncoder, Signal, all_signals, signals_for
 from search.synonyms import Synonyms
 from search.timing import timed as _timed
-from search.types import Hit, SearchRequest, SearchResponse, SignalHit
+from search.types import Hit, PriceBounds, SearchRequest, SearchResponse, SignalHit
 from search.understanding import ATTRIBUTES_SIGNAL, QueryUnderstanding, search_text
 
 logger = logging.getLogger(__name__)
@@ -283,8 +283,20 @@ class Searcher:
 
     def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
         """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""
+        asked, price = self.with_price_from_text(request)
         with getattr(self.encoders.text, "answering", nullcontext)(), self._in_flight.one():  # how busy it is
-            return self._search(request, image)
+            response = self._search(asked, image)
+        if price is None:
+            return response
+        searched = response.searched or (asked.text if asked.text != request.text else None)  # the price words out
+        return response.model_copy(update={"price_from_text": price, "searched": searched})
+
+    def with_price_from_text(self, request: SearchRequest) -> tuple[SearchRequest, PriceBounds | None]:
+        """``request`` with the price its words state as its price filter, and those words out of its text
+        (`search.price_phrases`; unchanged when `SearchConfig.price_from_text` is off)."""
+        if not self.config.price_from_text:
+            return request, None
+        return price_phrases.with_price_from_text(request)
 
     def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:
         timings: dict[str, float] = {}

@@ -51,6 +51,14 @@ class Hit(BaseModel):
     has_image: bool
 
 
+class PriceBounds(BaseModel):
+    """The price bounds a query's words state ("under 1000": max 1000), as `search.price_phrases` reads them."""
+
+    min: float | None = None
+    max: float | None = None
+    words: str = Field(default="", description="the query's words that stated them, e.g. \"under 1000\"")
+
+
 class SearchResponse(BaseModel):
     hits: list[Hit]
     total: int = Field(description="an estimate of the products that really match: those holding every catalog value "
@@ -61,6 +69,9 @@ class SearchResponse(BaseModel):
     understood: dict[str, str] = Field(default_factory=dict,
                                        description="catalog values the query names, by field (attribute, brand, "
                                                    "category), e.g. {\"colour\": \"Red\"}; a hint, not a filter")
+    price_from_text: PriceBounds | None = Field(default=None, description="the price bounds the query's words "
+                                                "state (\"under 1000\"), applied as the price filter where the "
+                                                "request sets no bound itself; null when the words state none")
     searched: str | None = Field(default=None, description="the query as the signals searched it when query "
                                  "understanding rewrote it (typos corrected, synonyms replaced by the catalog values "
                                  "they name, e.g. \"red dres\" -> \"red dress\"); null when searched as typed")

@@ -249,3 +249,24 @@ def test_understood_values_filter_in_one_click(browser, server_url, shots):
     assert _cards(page) and all(c["colour"] == "Red" for c in _cards(page))
     context.close()
     assert not problems, problems
+
+
+def test_a_price_in_the_query_is_shown_and_applied(browser, server_url, shots):
+    import json
+
+    from playwright.sync_api import expect
+
+    prices = {row["id"]: row["price"] for row in map(json.loads, (REPO / "fixtures" / "catalog.jsonl").open())}
+    problems: list[str] = []
+    context, page = _open(browser, server_url, problems, viewport={"width": 1280, "height": 900})
+    page.goto(server_url + "/?q=red+dress+under+40")
+    _wait_for_status(page, r"Results 1\u2013\d+ (of \d+ )?for \u201cred dress under 40\u201d")
+    understood = page.locator("#understood")
+    expect(understood).to_contain_text("Price up to 40 (\u201cunder 40\u201d)")
+    expect(understood).to_contain_text("Searched for \u201cred dress\u201d")
+    cards = _cards(page)
+    assert cards and all(prices[c["id"]] <= 40 for c in cards)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(shots / "07-price-from-query.png"))
+    context.close()
+    assert not problems, problems
