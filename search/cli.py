@@ -67,5 +67,8 @@ def run_query(args: argparse.Namespace) -> int:
         bounds = response.price_from_text
         print(f"price from the query ({bounds.words!r}): {'' if bounds.min is None else f'{bounds.min:g} '}"
               f"to {'any' if bounds.max is None else f'{bounds.max:g}'}; searched {response.searched!r}")
+    if response.excluded_from_text:
+        print("ruled out by the query: " + ", ".join(f"{name}={'|'.join(values)}"
+                                                      for name, values in response.excluded_from_text.items()))
     print(f"{response.total} matching ({response.pageable} ranked); {response.timings_ms['total']:.1f} ms")
     return 0

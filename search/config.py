@@ -97,6 +97,8 @@ class SearchConfig(BaseModel):
     ranker_depth: int | None = Field(default=None, ge=2, le=10_000)  # None: the depth the model was trained for
     # A price the query's words state ("under 1000") is the request's price filter (`search.price_phrases`).
     price_from_text: bool = True
+    # Values the query's words rule out ("not black") are left out by its attribute filters (`search.negation`).
+    exclusions_from_text: bool = True
     # Exact photo matches first (`search.exact_photo`); None = the threshold calibrated on the index.
     exact_photo_first: bool = True
     exact_photo_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)

@@ -326,7 +326,7 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
     """Facet counts for a request's text / product id (optional) and filters; see the module docstring."""
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
-    request = searcher.with_price_from_text(request)[0]  # "shoes under 1000": counted as shoes priced up to 1000
+    request = searcher.with_limits_from_text(request)[0]  # "shoes under 1000, not black": counted within them
     fi = searcher.facet_index
     has_query = request.text is not None or request.product_id is not None
     worker = searcher

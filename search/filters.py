@@ -117,6 +117,10 @@ class FilterIndex:
                 mask[rows] = True
         return mask
 
+    def attribute_keys(self) -> set[tuple[str, str]]:
+        """Every (attribute name, value) the products hold, lower-cased."""
+        return set(self.attributes)
+
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Rows that pass every filter, or None when there is no filter."""
         if filters is None or filters.is_empty():

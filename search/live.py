@@ -165,6 +165,10 @@ class LiveFilterIndex:
         """The delta rows' inverted lists, built by the first filtered search of this snapshot (not per write)."""
         return FilterIndex(self.snapshot.products[self.snapshot.n_main:])
 
+    def attribute_keys(self) -> set[tuple[str, str]]:
+        """Every (attribute name, value) either segment holds, lower-cased (a deleted row's too)."""
+        return self.main.attribute_keys() | self.delta.attribute_keys()
+
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         snap = self.snapshot
         if filters is None or filters.is_empty():
@@ -286,7 +290,7 @@ def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:
     the snapshot's delta rows (`LiveExtras`).
     """
     searcher = LiveSearcher.__new__(LiveSearcher)
-    own = ("facet_index", "understanding", "_live_extras")  # per snapshot: see LiveSearcher
+    own = ("facet_index", "understanding", "_live_extras", "ruled_fields")  # per snapshot: see LiveSearcher
     searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in own})
     searcher.base = base
     searcher.index = LiveIndexView(snapshot)  # type: ignore[assignment]

@@ -24,7 +24,7 @@ from indexer.loaded import LoadedIndex, load_index
 from indexer.manifest import check_manifest
 from indexer.onnx_text import use_exported_for_queries
 from indexer.vector_index import use_single_thread_search
-from search import exact_photo, price_phrases, value_inference
+from search import exact_photo, negation, price_phrases, value_inference
 from search.config import SearchConfig, apply_search_params
 from search.facets import FacetIndex
 from search.filters import FilterIndex
@@ -283,20 +283,33 @@ class Searcher:
 
     def search(self, request: SearchRequest, image: Image.Image | None = None) -> SearchResponse:
         """Retrieve, fuse and page; page n+1 continues page n with no duplicates or gaps."""
-        asked, price = self.with_price_from_text(request)
+        asked, price, excluded = self.with_limits_from_text(request)
         with getattr(self.encoders.text, "answering", nullcontext)(), self._in_flight.one():  # how busy it is
             response = self._search(asked, image)
-        if price is None:
+        if price is None and not excluded:
             return response
-        searched = response.searched or (asked.text if asked.text != request.text else None)  # the price words out
-        return response.model_copy(update={"price_from_text": price, "searched": searched})
+        searched = response.searched or (asked.text if asked.text != request.text else None)  # limit words out
+        understood = {name: value for name, value in response.understood.items()  # "not black" alone: no Black
+                      if value not in excluded.get(name, ())}
+        return response.model_copy(update={"price_from_text": price, "excluded_from_text": excluded,
+                                           "searched": searched, "understood": understood})
 
-    def with_price_from_text(self, request: SearchRequest) -> tuple[SearchRequest, PriceBounds | None]:
-        """``request`` with the price its words state as its price filter, and those words out of its text
-        (`search.price_phrases`; unchanged when `SearchConfig.price_from_text` is off)."""
-        if not self.config.price_from_text:
-            return request, None
-        return price_phrases.with_price_from_text(request)
+    def with_limits_from_text(self, request: SearchRequest
+                              ) -> tuple[SearchRequest, PriceBounds | None, dict[str, list[str]]]:
+        """``request`` with the limits its words state as its filters, and those words out of its text: a price
+        ("under 1000", `search.price_phrases`) and values it rules out ("not black", `search.negation`); each off
+        with `SearchConfig.price_from_text` / `exclusions_from_text`."""
+        price, excluded = None, {}
+        if self.config.price_from_text:
+            request, price = price_phrases.with_price_from_text(request)
+        if self.config.exclusions_from_text:
+            request, excluded = negation.with_exclusions_from_text(request, self.understanding.parse, self.ruled_fields)
+        return request, price, excluded
+
+    @cached_property
+    def ruled_fields(self) -> dict[str, list[str]]:
+        """The attributes a query's "not ..." may rule values out of, with their values (`search.negation`)."""
+        return negation.ruled_fields(self.filter_index.attribute_keys())
 
     def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:
         timings: dict[str, float] = {}

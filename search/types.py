@@ -72,6 +72,9 @@ class SearchResponse(BaseModel):
     price_from_text: PriceBounds | None = Field(default=None, description="the price bounds the query's words "
                                                 "state (\"under 1000\"), applied as the price filter where the "
                                                 "request sets no bound itself; null when the words state none")
+    excluded_from_text: dict[str, list[str]] = Field(default_factory=dict, description="catalog values the query's "
+                                                     "words rule out (\"not black\": {\"colour\": [\"Black\"]}), "
+                                                     "left out by the attribute filters")
     searched: str | None = Field(default=None, description="the query as the signals searched it when query "
                                  "understanding rewrote it (typos corrected, synonyms replaced by the catalog values "
                                  "they name, e.g. \"red dres\" -> \"red dress\"); null when searched as typed")

@@ -191,12 +191,12 @@
     $("prev").disabled = state.page === 0;
     $("next").disabled = state.page + 1 >= pages;
     renderTimings(data);
-    renderUnderstood(data.understood || {}, data.searched, data.price_from_text);
+    renderUnderstood(data.understood || {}, data.searched, data.price_from_text, data.excluded_from_text || {});
   }
 
   // What the engine understood the query to name, each with a one-click "filter by this", and the query it searched
   // when it corrected or rephrased the typed one ("red dres" -> "red dress").
-  function renderUnderstood(understood, searched, price) {
+  function renderUnderstood(understood, searched, price, excluded) {
     const box = $("understood");
     const seen = new Set(); // one chip per value: "Dresses" as a category and as an article type is one thing to click
     const items = Object.entries(understood).filter(([name, value]) => {
@@ -204,12 +204,15 @@
       seen.add(lower(value));
       return true;
     });
-    box.hidden = !(items.length || searched || price) || state.mode !== "text";
+    const ruledOut = Object.entries(excluded).map(([name, values]) => `${label(name)}: ${values.join(", ")}`);
+    box.hidden = !(items.length || searched || price || ruledOut.length) || state.mode !== "text";
     const rewritten = searched ? [el("span", { class: "understood-label", text: `Searched for \u201c${searched}\u201d` })] : [];
-    // a price the words state ("under 1000") is applied as the price filter by the engine: said, not a chip to click
+    // a price the words state ("under 1000") and values they rule out ("not black") are filters the engine applied:
+    // said, not chips to click
     const priced = price ? [el("span", { class: "understood-label understood-price",
       text: `Price ${price.min === null ? "" : `from ${num(price.min, 2)} `}${price.max === null ? "" : `up to ${num(price.max, 2)}`} (\u201c${price.words}\u201d)` })] : [];
-    box.replaceChildren(...(box.hidden ? [] : [...rewritten, ...priced, el("span", { class: "understood-label", text: "Understood:" }),
+    const notes = ruledOut.length ? [el("span", { class: "understood-label understood-not", text: `Not: ${ruledOut.join("; ")}` })] : [];
+    box.replaceChildren(...(box.hidden ? [] : [...rewritten, ...priced, ...notes, el("span", { class: "understood-label", text: "Understood:" }),
       ...items.map(([name, value]) => el("button", { type: "button", class: "chip understood-chip",
         "data-key": `understood:${name}:${value}`, "aria-label": `Filter by ${label(name)}: ${value}`,
         title: "Filter by this", text: `${label(name)}: ${value} +`, onclick: () => toggleFilter(name, value, true) }))]));

@@ -319,3 +319,14 @@ def test_live_products_get_attribute_matches_and_facets_before_compaction(live, 
     assert brands["Birch"] == brands_before["Birch"] and "Zedco" not in brands
     assert "Gizmos" not in facet("category")
     assert built == {"facets": 0, "understanding": 0}
+
+
+def test_a_ruled_out_value_keeps_a_live_products_new_value(live):
+    """'not red' keeps every other colour, a colour only a live write brought (Teal) included."""
+    client, _, _ = live
+    assert client.get("/search", params={"q": "zorblax gadget not red"}).status_code == 200  # before the write
+    assert client.put("/products/t-1", json=NEW, headers=AUTH).status_code == 200
+    body = client.get("/search", params={"q": "zorblax gadget not red", "k": 50}).json()
+    assert body["excluded_from_text"] == {"colour": ["Red"]}
+    assert "t-1" in [h["product"]["id"] for h in body["hits"]]
+    assert all(h["product"]["attributes"]["colour"] != "Red" for h in body["hits"])

@@ -251,7 +251,7 @@ def test_understood_values_filter_in_one_click(browser, server_url, shots):
     assert not problems, problems
 
 
-def test_a_price_in_the_query_is_shown_and_applied(browser, server_url, shots):
+def test_a_price_and_a_ruled_out_value_in_the_query_are_shown_and_applied(browser, server_url, shots):
     import json
 
     from playwright.sync_api import expect
@@ -268,5 +268,10 @@ def test_a_price_in_the_query_is_shown_and_applied(browser, server_url, shots):
     assert cards and all(prices[c["id"]] <= 40 for c in cards)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(shots / "07-price-from-query.png"))
+    page.goto(server_url + "/?q=caps+not+red")
+    _wait_for_status(page, r"Results 1\u2013\d+ (of \d+ )?for \u201ccaps not red\u201d")
+    expect(understood).to_contain_text("Not: Colour: Red")
+    cards = _cards(page)
+    assert cards and all(c["colour"] != "Red" for c in cards)
     context.close()
     assert not problems, problems

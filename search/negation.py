@@ -1,0 +1,109 @@
+"""Values a shopper rules out in the query: "casual shoes not black", "kurta for women no red", "tees except white or
+grey", "non-leather wallet".
+
+Left to the signals, "not black" finds black shoes: the attribute signal, BM25 and the text model all see "black".
+So a negation word ("not", "no", "non", "except", "excluding", "without", "but not", "other than", "anything but")
+followed by words that name catalog values of an attribute (the parser's own reading, `search.understanding`) rules
+those values out: the words leave the searched text, and the request's filter on that attribute keeps its other
+values (a filter the request sets on that attribute itself wins). Further values joined by "or" / "nor" are ruled
+out too ("not black or brown"). Only attributes of at most `MAX_VALUES_PER_FILTER` values are ruled on (colour,
+gender, usage, season...; not brands or categories), and a product that lacks the attribute is left out with the
+ones that hold the value. Words that name no such value stay as typed ("no show socks", "non slip shoes").
+`SearchConfig.exclusions_from_text` turns this off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from search.filters import MAX_VALUES_PER_FILTER, Filters
+from search.parsed import Group, ParsedQuery
+from search.types import SearchRequest
+
+CUES = (("but", "not"), ("other", "than"), ("anything", "but"), ("not",), ("no",), ("non",), ("except",),
+        ("excluding",), ("without",))
+JOINERS = frozenset(["or", "nor"])
+_PUNCTUATION = ",.;:!?\"'()"
+
+
+def _cue_length(keys: Sequence[str], at: int) -> int:
+    for cue in CUES:
+        if tuple(keys[at:at + len(cue)]) == cue:
+            return len(cue)
+    return 0
+
+
+def _leading_group(parse: Callable[[str], ParsedQuery], words: Sequence[str], keys: Sequence[str]) -> Group | None:
+    """The parser's first group when it is made of the first of ``words`` (what follows a negation word)."""
+    parsed = parse(" ".join(words))
+    if not parsed.groups:
+        return None
+    group = parsed.groups[0]
+    span = [w.strip(_PUNCTUATION).lower() for w in group.words.split()]
+    return group if span and list(keys[:len(span)]) == span else None
+
+
+def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mapping[str, Sequence[str]]
+                    ) -> tuple[dict[str, list[str]], str]:
+    """The values ``text`` rules out ({attribute: [values]}, attributes as the parser names them, only those in
+    ``ruled``: lower-cased attribute name -> its values) and ``text`` without the words that rule them out."""
+    words = text.replace("non-", "non ").replace("Non-", "Non ").split()
+    keys = [w.strip(_PUNCTUATION).lower() for w in words]
+    keep = [True] * len(words)
+    excluded: dict[str, list[str]] = {}
+    at = 0
+    while at < len(words):
+        cue = _cue_length(keys, at)
+        if not cue:
+            at += 1
+            continue
+        start, found = at + cue, False
+        while start < len(words):
+            group = _leading_group(parse, words[start:], keys[start:])
+            if group is None or not all(m.field.lower() in ruled and m.via != "inferred" for m in group.matches):
+                break
+            for m in group.matches:
+                if m.value not in excluded.setdefault(m.field, []):
+                    excluded[m.field].append(m.value)
+            end = start + len(group.words.split())
+            for k in range(at if not found else start - 1, end):
+                keep[k] = False
+            found, start = True, end
+            if start < len(words) - 1 and keys[start] in JOINERS:
+                start += 1  # "not black or brown": the joiner goes too when a value follows it
+                continue
+            break
+        at = start if found else at + 1
+    if not excluded:
+        return {}, text
+    return excluded, " ".join(w for w, k in zip(words, keep, strict=True) if k)
+
+
+def ruled_fields(attributes: Mapping[tuple[str, str], object]) -> dict[str, list[str]]:
+    """Lower-cased attribute name -> its values, for attributes of at most `MAX_VALUES_PER_FILTER` values (a filter
+    keeps the other values), from `FilterIndex.attributes` keys."""
+    values: dict[str, list[str]] = {}
+    for name, value in attributes:
+        values.setdefault(name, []).append(value)
+    return {name: sorted(vs) for name, vs in values.items() if 1 < len(vs) <= MAX_VALUES_PER_FILTER}
+
+
+def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], ParsedQuery],
+                              ruled: Mapping[str, Sequence[str]]) -> tuple[SearchRequest, dict[str, list[str]]]:
+    """``request`` with the values its text rules out left out by its attribute filters (the request's own filter on
+    an attribute wins) and those words out of its text (kept whole when nothing else is left)."""
+    if not request.text:
+        return request, {}
+    excluded, rest = find_exclusions(request.text, parse, ruled)
+    if not excluded:
+        return request, {}
+    filters = request.filters or Filters()
+    attributes = dict(filters.attributes or {})
+    own = {name.lower() for name in attributes}
+    for name, values in excluded.items():
+        out = {v.lower() for v in values}
+        kept = [v for v in ruled[name.lower()] if v not in out]
+        if name.lower() not in own and kept:
+            attributes[name] = kept
+    return request.model_copy(update={"text": rest or request.text,
+                                      "filters": filters.model_copy(update={"attributes": attributes})}), excluded

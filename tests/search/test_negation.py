@@ -1,0 +1,108 @@
+"""Values a query rules out ("shoes not red"): what `search.negation` reads with the real parser, and the Searcher,
+facets and API leaving them out. The synthetic catalog (tests/support.py): 72 products, 6 colours x 3 kinds x 2
+brands x 2; Acme is Men, Birch is Women."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.catalog import Product
+from search.config import SearchConfig
+from search.facets import compute_facets
+from search.filters import Filters
+from search.negation import find_exclusions, ruled_fields, with_exclusions_from_text
+from search.synonyms import parse_synonyms
+from search.types import SearchRequest
+from search.understanding import QueryUnderstanding
+
+PRODUCTS = [
+    Product(id=f"p{i}", title=f"{colour} {kind}", category=["Apparel", kind],
+            attributes={"colour": colour, "gender": gender, "sku": f"X-{i}"})
+    for i, (colour, kind, gender) in enumerate([
+        ("Red", "Shoes", "Men"), ("Black", "Shoes", "Women"), ("Navy Blue", "Dresses", "Women"),
+        ("Brown", "Shoes", "Men"), ("Black", "Dresses", "Women"), ("Red", "Dresses", "Women")])
+]
+RULED = {"colour": ["black", "brown", "navy blue", "red"], "gender": ["men", "women"]}
+
+
+@pytest.fixture(scope="module")
+def parse():
+    return QueryUnderstanding.build(PRODUCTS, parse_synonyms("crimson => Red\n")).parse
+
+
+@pytest.mark.parametrize(("text", "excluded", "rest"), [
+    ("shoes not black", {"colour": ["Black"]}, "shoes"),
+    ("Shoes NOT Black", {"colour": ["Black"]}, "Shoes"),
+    ("shoes no red", {"colour": ["Red"]}, "shoes"),
+    ("dresses except navy blue", {"colour": ["Navy Blue"]}, "dresses"),
+    ("shoes not black or brown", {"colour": ["Black", "Brown"]}, "shoes"),
+    ("shoes not black, nor crimson please", {"colour": ["Black", "Red"]}, "shoes please"),
+    ("shoes other than red", {"colour": ["Red"]}, "shoes"),
+    ("shoes but not for men", {}, "shoes but not for men"),  # "for" names nothing: the cue must touch the value
+    ("non-black shoes", {"colour": ["Black"]}, "shoes"),
+    ("dresses not for women", {}, "dresses not for women"),
+    ("shoes without men", {"gender": ["Men"]}, "shoes"),
+    ("red shoes not black", {"colour": ["Black"]}, "red shoes"),
+])
+def test_values_after_a_negation_word_are_ruled_out(parse, text, excluded, rest):
+    assert find_exclusions(text, parse, RULED) == (excluded, rest if excluded else text)
+
+
+@pytest.mark.parametrize("text", [
+    "no show socks",  # "show" names no value
+    "not shoes",  # categories are not ruled on (a filter cannot keep "every other category")
+    "shoes not x-1",  # an identifier-like attribute is not in RULED
+    "black shoes", "shoes or black", "notblack shoes",
+])
+def test_other_words_stay_as_typed(parse, text):
+    assert find_exclusions(text, parse, RULED) == ({}, text)
+
+
+def test_only_small_attributes_are_ruled_on():
+    keys = {("colour", c) for c in ("red", "black")} | {("sku", f"x-{i}") for i in range(150)} | {("only", "one")}
+    assert ruled_fields(keys) == {"colour": ["black", "red"]}
+
+
+def test_the_request_keeps_the_other_values_and_its_own_filter_wins(parse):
+    asked, excluded = with_exclusions_from_text(SearchRequest(text="shoes not black", filters=Filters(brand=["A"])),
+                                                parse, RULED)
+    assert excluded == {"colour": ["Black"]} and asked.text == "shoes"
+    assert asked.filters == Filters(brand=["A"], attributes={"colour": ["brown", "navy blue", "red"]})
+    own, _ = with_exclusions_from_text(
+        SearchRequest(text="shoes not black", filters=Filters(attributes={"Colour": ["Black"]})), parse, RULED)
+    assert own.filters.attributes == {"Colour": ["Black"]}  # the request asked for black itself
+    alone, _ = with_exclusions_from_text(SearchRequest(text="not black"), parse, RULED)
+    assert alone.text == "not black" and alone.filters.attributes == {"colour": ["brown", "navy blue", "red"]}
+
+
+def test_the_searcher_leaves_ruled_out_values_out(synthetic_searcher):
+    res = synthetic_searcher.search(SearchRequest(text="shoes for women not red", k=50))
+    assert res.hits and all(h.product.attributes["colour"] != "Red" for h in res.hits)
+    assert res.excluded_from_text == {"colour": ["Red"]} and res.searched == "shoes for women"
+    assert res.understood == {"gender": "Women"} and res.total == 30  # Women, 5 other colours x 3 kinds x 2
+    plain = synthetic_searcher.search(SearchRequest(text="shoes for women", k=50))
+    assert any(h.product.attributes["colour"] == "Red" for h in plain.hits) and plain.excluded_from_text == {}
+    both = synthetic_searcher.search(SearchRequest(text="bag not red or blue", k=50))
+    assert both.hits and not {h.product.attributes["colour"] for h in both.hits} & {"Red", "Blue"}
+    alone = synthetic_searcher.search(SearchRequest(text="not red", k=50))
+    assert "colour" not in alone.understood and all(h.product.attributes["colour"] != "Red" for h in alone.hits)
+
+
+def test_exclusions_from_text_off_leaves_the_query_as_typed(synthetic_searcher):
+    synthetic_searcher.config = SearchConfig(exclusions_from_text=False)
+    res = synthetic_searcher.search(SearchRequest(text="shoes for women not red", k=50))
+    assert res.excluded_from_text == {} and any(h.product.attributes["colour"] == "Red" for h in res.hits)
+
+
+def test_facets_count_as_with_a_filter_keeping_the_other_values(synthetic_searcher):
+    stated = compute_facets(synthetic_searcher, SearchRequest(text="shoes for women not red"))
+    others = Filters(attributes={"colour": ["black", "blue", "green", "pink", "yellow"]})
+    filtered = compute_facets(synthetic_searcher, SearchRequest(text="shoes for women", filters=others))
+    assert stated.total == filtered.total == 30 and stated.facets == filtered.facets
+    assert stated.facets != compute_facets(synthetic_searcher, SearchRequest(text="shoes for women")).facets
+
+
+def test_the_api_reports_what_the_words_rule_out(client):
+    body = client.get("/search", params={"q": "bag not black", "k": 50}).json()
+    assert body["excluded_from_text"] == {"colour": ["Black"]} and body["searched"] == "bag"
+    assert body["hits"] and all(h["product"]["attributes"]["colour"] != "Black" for h in body["hits"])
