@@ -23,6 +23,8 @@ from search.types import SearchRequest
 CUES = (("but", "not"), ("other", "than"), ("anything", "but"), ("not",), ("no",), ("non",), ("except",),
         ("excluding",), ("without",))
 JOINERS = frozenset(["or", "nor"])
+MAX_SPAN_WORDS = 4  # the parser's longest span: the words after a negation word that can name one value
+MAX_RULED = 8  # values ruled out per query at most (each costs a parse of a few words)
 _PUNCTUATION = ",.;:!?\"'()"
 
 
@@ -35,7 +37,7 @@ def _cue_length(keys: Sequence[str], at: int) -> int:
 
 def _leading_group(parse: Callable[[str], ParsedQuery], words: Sequence[str], keys: Sequence[str]) -> Group | None:
     """The parser's first group when it is made of the first of ``words`` (what follows a negation word)."""
-    parsed = parse(" ".join(words))
+    parsed = parse(" ".join(words[:MAX_SPAN_WORDS]))
     if not parsed.groups:
         return None
     group = parsed.groups[0]
@@ -52,13 +54,15 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
     keep = [True] * len(words)
     excluded: dict[str, list[str]] = {}
     at = 0
-    while at < len(words):
+    tries = 0
+    while at < len(words) and tries < MAX_RULED:
         cue = _cue_length(keys, at)
         if not cue:
             at += 1
             continue
         start, found = at + cue, False
-        while start < len(words):
+        while start < len(words) and tries < MAX_RULED:
+            tries += 1
             group = _leading_group(parse, words[start:], keys[start:])
             if group is None or not all(m.field.lower() in ruled and m.via != "inferred" for m in group.matches):
                 break
