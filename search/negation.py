@@ -14,7 +14,7 @@ ones that hold the value. Words that name no such value stay as typed ("no show 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from search.filters import MAX_VALUES_PER_FILTER, Filters
 from search.parsed import Group, ParsedQuery
@@ -83,9 +83,9 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
     return excluded, " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-def ruled_fields(attributes: Mapping[tuple[str, str], object]) -> dict[str, list[str]]:
+def ruled_fields(attributes: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     """Lower-cased attribute name -> its values, for attributes of at most `MAX_VALUES_PER_FILTER` values (a filter
-    keeps the other values), from `FilterIndex.attributes` keys."""
+    keeps the other values), from the (name, value) pairs of `FilterIndex.attribute_keys`."""
     values: dict[str, list[str]] = {}
     for name, value in attributes:
         values.setdefault(name, []).append(value)

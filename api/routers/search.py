@@ -89,7 +89,8 @@ def make_request(**fields) -> SearchRequest:  # type: ignore[no-untyped-def]
 
 async def search_get(
     http: Request,
-    q: str = Query(min_length=1, max_length=MAX_TEXT, description="text query"),
+    q: str = Query(min_length=1, max_length=MAX_TEXT, description="text query; a price it states (\"under 1000\") "
+                   "and values it rules out (\"not black\") become filters"),
     k: int = Query(default=10, ge=1, le=MAX_K),
     offset: int = Query(default=0, ge=0),
     fusion: FusionParams = Depends(fusion_query),
