@@ -23,6 +23,7 @@ from search.types import SearchRequest
 CUES = (("but", "not"), ("other", "than"), ("anything", "but"), ("not",), ("no",), ("non",), ("except",),
         ("excluding",), ("without",))
 JOINERS = frozenset(["or", "nor"])
+FILLERS = frozenset(["for", "in", "of", "a", "an", "the", "any"])  # "not for men", "not in black": skipped, then gone
 MAX_SPAN_WORDS = 4  # the parser's longest span: the words after a negation word that can name one value
 MAX_RULED = 8  # values ruled out per query at most (each costs a parse of a few words)
 _PUNCTUATION = ",.;:!?\"'()"
@@ -63,14 +64,19 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
         start, found = at + cue, False
         while start < len(words) and tries < MAX_RULED:
             tries += 1
-            group = _leading_group(parse, words[start:], keys[start:])
+            begin = start  # the value's first word, or the filler before it
+            skip = 1 if keys[start] in FILLERS and start + 1 < len(words) else 0
+            group = _leading_group(parse, words[start + skip:], keys[start + skip:])
+            if group is None and skip:
+                break
+            start += skip
             if group is None or not all(m.field.lower() in ruled and m.via != "inferred" for m in group.matches):
                 break
             for m in group.matches:
                 if m.value not in excluded.setdefault(m.field, []):
                     excluded[m.field].append(m.value)
             end = start + len(group.words.split())
-            for k in range(at if not found else start - 1, end):
+            for k in range(at if not found else begin - 1, end):  # the cue, or the joiner, up to the value's end
                 keep[k] = False
             found, start = True, end
             if start < len(words) - 1 and keys[start] in JOINERS:

@@ -38,9 +38,12 @@ def parse():
     ("shoes not black or brown", {"colour": ["Black", "Brown"]}, "shoes"),
     ("shoes not black, nor crimson please", {"colour": ["Black", "Red"]}, "shoes please"),
     ("shoes other than red", {"colour": ["Red"]}, "shoes"),
-    ("shoes but not for men", {}, "shoes but not for men"),  # "for" names nothing: the cue must touch the value
+    ("shoes but not for men", {"gender": ["Men"]}, "shoes"),
+    ("shoes not in black or brown", {"colour": ["Black", "Brown"]}, "shoes"),
+    ("shoes not black or in brown, sale", {"colour": ["Black", "Brown"]}, "shoes sale"),
+    ("shoes not for running", {}, "shoes not for running"),  # "running" names no value here
     ("non-black shoes", {"colour": ["Black"]}, "shoes"),
-    ("dresses not for women", {}, "dresses not for women"),
+    ("dresses not for women", {"gender": ["Women"]}, "dresses"),
     ("shoes without men", {"gender": ["Men"]}, "shoes"),
     ("red shoes not black", {"colour": ["Black"]}, "red shoes"),
 ])
