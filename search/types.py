@@ -77,7 +77,8 @@ class SearchResponse(BaseModel):
                                                      "left out by the attribute filters")
     searched: str | None = Field(default=None, description="the query as the signals searched it when query "
                                  "understanding rewrote it (typos corrected, synonyms replaced by the catalog values "
-                                 "they name, e.g. \"red dres\" -> \"red dress\"); null when searched as typed")
+                                 "they name, e.g. \"red dres\" -> \"red dress\"; the words of a stated price or of "
+                                 "ruled-out values taken out); null when searched as typed")
     k: int
     offset: int
     fusion: str
