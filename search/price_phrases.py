@@ -40,6 +40,9 @@ waist pcs pieces piece pack packs x carat ct karat kt mp
 _UNITS = frozenset(_UNIT_WORDS.split())
 
 
+_PRICE_WORD = re.compile(r"\b(?:price|priced|pricing|cost|costing)\b", re.IGNORECASE)
+
+
 def _amount(i: int) -> str:
     return _AMOUNT.format(cb=_CURRENCY_BEFORE, num=_NUMBER, scale=_SCALE, ca=_CURRENCY_AFTER, i=i)
 
@@ -78,7 +81,7 @@ def find_price(text: str) -> tuple[PriceBounds | None, str]:
     for pattern in (_RANGE, _MONEY_RANGE):
         for m in pattern.finditer(text):
             if pattern is _MONEY_RANGE and not (m.group("cur1") or m.group("cur2") or m.group("c2")
-                                                or re.match(r"\s*(?:price|priced|cost)", m.group(0), re.IGNORECASE)):
+                                                or _PRICE_WORD.search(m.group(0))):
                 continue  # "500-1000" alone may be a model number
             if not _is_money(text, m, 2) or any(a < m.end() and m.start() < b for a, b in spans):
                 continue
@@ -124,5 +127,7 @@ def with_price_from_text(request: SearchRequest) -> tuple[SearchRequest, PriceBo
     filters = request.filters or Filters()
     update = {"price_min": filters.price_min if filters.price_min is not None else bounds.min,
               "price_max": filters.price_max if filters.price_max is not None else bounds.max}
+    if update["price_min"] is not None and update["price_max"] is not None and update["price_min"] > update["price_max"]:
+        update = {"price_min": filters.price_min, "price_max": filters.price_max}  # the request's own range wins whole
     return request.model_copy(update={"text": rest or request.text,
                                       "filters": filters.model_copy(update=update)}), bounds

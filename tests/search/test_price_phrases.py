@@ -35,6 +35,7 @@ from search.types import SearchRequest
     ("rs 500 - 1000 kurta", 500, 1000, "rs 500 - 1000", "kurta"),
     ("$20 to $50 dress", 20, 50, "$20 to $50", "dress"),
     ("perfume 100 ml under 2000", None, 2000, "under 2000", "perfume 100 ml"),
+    ("shoes for price 500-1000", 500, 1000, "for price 500-1000", "shoes"),
 ])
 def test_price_phrases_are_read_and_taken_out_of_the_text(text, low, high, words, rest):
     bounds, left = find_price(text)
@@ -60,6 +61,8 @@ def test_the_request_gets_the_price_filter_and_its_own_bound_wins():
     assert own.filters.price_max == 20  # the request's own bound wins
     both, _ = with_price_from_text(SearchRequest(text="red shoes over 30", filters=Filters(price_max=40)))
     assert (both.filters.price_min, both.filters.price_max) == (30, 40)
+    clash, _ = with_price_from_text(SearchRequest(text="red shoes under 30", filters=Filters(price_min=40)))
+    assert (clash.filters.price_min, clash.filters.price_max) == (40, None)  # never min > max: the request's own range
     alone, _ = with_price_from_text(SearchRequest(text="under 30"))
     assert alone.text == "under 30" and alone.filters.price_max == 30  # nothing else to search: the text stays
     for request in (SearchRequest(text="red shoes"), SearchRequest(product_id="s001")):
