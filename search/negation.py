@@ -8,7 +8,8 @@ those values out: the words leave the searched text, and the request's filter on
 values (a filter the request sets on that attribute itself wins). Further values joined by "or" / "nor" are ruled
 out too ("not black or brown"). Only attributes of at most `MAX_VALUES_PER_FILTER` values are ruled on (colour,
 gender, usage, season...; not brands or categories), and a product that lacks the attribute is left out with the
-ones that hold the value. Words that name no such value stay as typed ("no show socks", "non slip shoes").
+ones that hold the value. Words that name no such value stay as typed ("non slip shoes"), and so does a phrase the
+parser knows that starts with a negation word ("no show socks", "non padded bra": a synonym of a product type).
 `SearchConfig.exclusions_from_text` turns this off.
 """
 
@@ -58,8 +59,8 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
     tries = 0
     while at < len(words) and tries < MAX_RULED:
         cue = _cue_length(keys, at)
-        if not cue:
-            at += 1
+        if not cue or _leading_group(parse, words[at:], keys[at:]) is not None:
+            at += 1  # no negation word, or one inside a phrase the catalog knows ("non padded bra", "no show socks")
             continue
         start, found = at + cue, False
         while start < len(words) and tries < MAX_RULED:

@@ -61,6 +61,15 @@ def test_other_words_stay_as_typed(parse, text):
     assert find_exclusions(text, parse, RULED) == ({}, text)
 
 
+def test_a_known_phrase_starting_with_a_negation_word_is_no_negation():
+    products = [Product(id=f"k{i}", title=f"{kind} {i}", attributes={"kind": kind})
+                for i, kind in enumerate(["Bra", "Camisole", "Bra", "Camisole"])]
+    parse = QueryUnderstanding.build(products, parse_synonyms("no bra top, bralette top => Camisole\n")).parse
+    ruled = {"kind": ["bra", "camisole"]}
+    assert find_exclusions("white no bra top", parse, ruled) == ({}, "white no bra top")  # a Camisole, said so
+    assert find_exclusions("camisole not bra", parse, ruled) == ({"kind": ["Bra"]}, "camisole")
+
+
 def test_only_small_attributes_are_ruled_on():
     keys = {("colour", c) for c in ("red", "black")} | {("sku", f"x-{i}") for i in range(150)} | {("only", "one")}
     assert ruled_fields(keys) == {"colour": ["black", "red"]}
