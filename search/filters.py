@@ -117,6 +117,12 @@ class FilterIndex:
                 mask[rows] = True
         return mask
 
+    def price_range(self) -> tuple[float, float] | None:
+        """(lowest, highest) price of the products; None when none has a price."""
+        if not np.isfinite(self.price).any():
+            return None
+        return float(np.nanmin(self.price)), float(np.nanmax(self.price))
+
     def attribute_keys(self) -> set[tuple[str, str]]:
         """Every (attribute name, value) the products hold, lower-cased."""
         return set(self.attributes)

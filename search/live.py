@@ -165,6 +165,11 @@ class LiveFilterIndex:
         """The delta rows' inverted lists, built by the first filtered search of this snapshot (not per write)."""
         return FilterIndex(self.snapshot.products[self.snapshot.n_main:])
 
+    def price_range(self) -> tuple[float, float] | None:
+        """(lowest, highest) price over both segments (a deleted row's too); None when no product has a price."""
+        ranges = [r for r in (self.main.price_range(), self.delta.price_range()) if r is not None]
+        return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+
     def attribute_keys(self) -> set[tuple[str, str]]:
         """Every (attribute name, value) either segment holds, lower-cased (a deleted row's too)."""
         return self.main.attribute_keys() | self.delta.attribute_keys()
@@ -290,7 +295,7 @@ def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:
     the snapshot's delta rows (`LiveExtras`).
     """
     searcher = LiveSearcher.__new__(LiveSearcher)
-    own = ("facet_index", "understanding", "_live_extras", "ruled_fields")  # per snapshot: see LiveSearcher
+    own = ("facet_index", "understanding", "_live_extras", "ruled_fields", "price_range")  # per snapshot: see LiveSearcher
     searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in own})
     searcher.base = base
     searcher.index = LiveIndexView(snapshot)  # type: ignore[assignment]

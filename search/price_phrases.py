@@ -7,9 +7,11 @@ request's price filter, where the request sets no bound of its own, and taken ou
 words stay hints, never filters (`search.understanding`); a stated price is not a guess.
 
 A number that measures something else is left alone: "heels under 3 inches", "bag below 20 litres", "size 32",
-"watch under 5 atm" (the word after it is a unit). Amounts may carry a currency (₹, rs, inr, $, usd, €, £, rupees,
-bucks, /-) before or after, thousands separators ("1,000", "1,00,000"), "k" (1.5k = 1500) or "lakh". The catalog's
-prices are compared as numbers, whatever their currency. `SearchConfig.price_from_text` turns this off.
+"watch under 5 atm", "upto 70% off" (the word after it is a unit), "air max 90" ("max"/"min" alone need a currency),
+and a bound no product of the catalog can meet ("toys for kids under 5" where prices are in rupees: an age).
+Amounts may carry a currency (₹, rs, inr, $, usd, €, £, rupees, bucks, /-) before or after, thousands separators
+("1,000", "1,00,000"), "k" (1.5k = 1500) or "lakh". The catalog's prices are compared as numbers, whatever their
+currency. `SearchConfig.price_from_text` turns this off.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ _CURRENCY_AFTER = r"(?:₹|rs\.?|inr|\$|usd|dollars?|€|eur|euros?|£|gbp|pound
 _NUMBER = r"\d{1,12}(?:,\d{2,3}){0,6}(?:\.\d{1,4})?"  # bounded: no long backtracking on hostile text
 _SCALE = r"(?:k|lakhs?|lacs?)"
 # one amount: currency?, number, scale?, currency? (named groups are numbered per use: see _amount)
-_AMOUNT = (r"(?:{cb}\s*)?(?P<n{i}>{num})\s*(?P<s{i}>{scale})?(?:\s*(?P<c{i}>{ca}))?(?!\w|[.,]\d)")
-_MAX_WORDS = (r"(?:within|in|under)\s+(?:a\s+|my\s+|the\s+)?budget(?:\s+of)?|"
+_AMOUNT = (r"(?:{cb}\s*)?(?P<n{i}>{num})\s*(?P<s{i}>{scale})?(?:\s*(?P<c{i}>{ca}))?(?!\w|[.,]\d|\s*%)")
+_MAX_WORDS = (r"(?:within|in|under)\s+(?:a\s+|my\s+|the\s+)?budget(?:\s+of)?|max(?:imum)?\s+(?:price|budget)(?:\s+of)?|"
               r"under|below|less\s+than|lesser\s+than|lower\s+than|cheaper\s+than|up\s*to|within|max(?:imum)?|"
               r"not\s+more\s+than|no\s+more\s+than|at\s+most|budget(?:\s+of)?|<=?")
-_MIN_WORDS = r"over|above|more\s+than|greater\s+than|at\s*least|min(?:imum)?|starting\s+(?:at|from)|>=?"
+_MIN_WORDS = (r"min(?:imum)?\s+(?:price|budget)(?:\s+of)?|over|above|more\s+than|greater\s+than|at\s*least|"
+              r"min(?:imum)?|starting\s+(?:at|from)|>=?")
+# "max"/"min" alone say price only beside a currency: "air max 90" is a shoe, "max rs 500" a budget
+_BARE = frozenset(["max", "maximum", "min", "minimum"])
+_CURRENCY = re.compile(r"₹|\brs\b|\binr\b|\$|\busd\b|€|\beur|£|\bgbp\b|dollar|rupee|pound|bucks|/-", re.IGNORECASE)
 _LEAD = r"(?:(?:for|in|at|with|of)\s+)?(?:(?:a\s+)?(?:price|priced|pricing|cost|costing)\s+(?:of\s+)?)?"
 # words after a number that say it is not money ("under 3 inches", "size 32 jeans" has no price word at all)
 _UNIT_WORDS = """
 cm cms mm m meter meters metre metres inch inches in ft feet foot ml l ltr litre litres liter liters g gm gms gram
 grams kg kgs gb tb mb mah w watt watts v volt hz atm bar years year yrs yr months month days hours mins age size
-waist pcs pieces piece pack packs x carat ct karat kt mp
+waist pcs pieces piece pack packs x carat ct karat kt mp percent pct off
 """
 _UNITS = frozenset(_UNIT_WORDS.split())
 
@@ -51,10 +57,10 @@ _RANGE = re.compile(
     rf"(?<!\w){_LEAD}(?:between|from)\s+{_amount(1)}\s*(?:and|to|-|–)\s*{_amount(2)}", re.IGNORECASE)
 _MONEY_RANGE = re.compile(  # "rs 500 - 1000", "500-1000 rs", "$20 to $50": a currency mark says it is a price
     rf"(?<!\w){_LEAD}(?P<cur1>{_CURRENCY_BEFORE}\s*)?(?P<n1>{_NUMBER})\s*(?P<s1>{_SCALE})?\s*(?:-|–|to)\s*"
-    rf"(?P<cur2>{_CURRENCY_BEFORE}\s*)?(?P<n2>{_NUMBER})\s*(?P<s2>{_SCALE})?(?:\s*(?P<c2>{_CURRENCY_AFTER}))?(?!\w|[.,]\d)",
+    rf"(?P<cur2>{_CURRENCY_BEFORE}\s*)?(?P<n2>{_NUMBER})\s*(?P<s2>{_SCALE})?(?:\s*(?P<c2>{_CURRENCY_AFTER}))?(?!\w|[.,]\d|\s*%)",
     re.IGNORECASE)
-_MAX = re.compile(rf"(?<!\w){_LEAD}(?:{_MAX_WORDS})\s*{_amount(1)}", re.IGNORECASE)
-_MIN = re.compile(rf"(?<!\w){_LEAD}(?:{_MIN_WORDS})\s*{_amount(1)}", re.IGNORECASE)
+_MAX = re.compile(rf"(?<!\w){_LEAD}(?P<op>{_MAX_WORDS})\s*{_amount(1)}", re.IGNORECASE)
+_MIN = re.compile(rf"(?<!\w){_LEAD}(?P<op>{_MIN_WORDS})\s*{_amount(1)}", re.IGNORECASE)
 
 
 def _value(number: str, scale: str | None) -> float | None:
@@ -99,6 +105,8 @@ def find_price(text: str) -> tuple[PriceBounds | None, str]:
         for m in pattern.finditer(text):
             if not _is_money(text, m, 1) or any(a < m.end() and m.start() < b for a, b in spans):
                 continue
+            if m.group("op").lower() in _BARE and not _CURRENCY.search(m.group(0)):
+                continue
             value = _value(m.group("n1"), m.group("s1"))
             if value is None:
                 continue
@@ -116,13 +124,19 @@ def find_price(text: str) -> tuple[PriceBounds | None, str]:
     return PriceBounds(min=low, max=high, words=" ".join(text[a:b].strip() for a, b in sorted(spans))), rest
 
 
-def with_price_from_text(request: SearchRequest) -> tuple[SearchRequest, PriceBounds | None]:
+def with_price_from_text(request: SearchRequest, prices: tuple[float, float] | None = None
+                         ) -> tuple[SearchRequest, PriceBounds | None]:
     """``request`` with the price its text states as its price filter (a bound the request sets itself wins) and
-    the text without those words (kept whole when nothing else is left: "under 1000" alone still searches)."""
+    the text without those words (kept whole when nothing else is left: "under 1000" alone still searches).
+    ``prices``: the catalog's (lowest, highest) price; a bound no product can meet ("toys for kids under 5" in
+    rupees: an age) is no price, and the words stay."""
     if not request.text:
         return request, None
     bounds, rest = find_price(request.text)
     if bounds is None:
+        return request, None
+    if prices is not None and ((bounds.max is not None and bounds.max < prices[0])
+                               or (bounds.min is not None and bounds.min > prices[1])):
         return request, None
     filters = request.filters or Filters()
     update = {"price_min": filters.price_min if filters.price_min is not None else bounds.min,

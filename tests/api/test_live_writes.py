@@ -330,3 +330,12 @@ def test_a_ruled_out_value_keeps_a_live_products_new_value(live):
     assert body["excluded_from_text"] == {"colour": ["Red"]}
     assert "t-1" in [h["product"]["id"] for h in body["hits"]]
     assert all(h["product"]["attributes"]["colour"] != "Red" for h in body["hits"])
+
+
+def test_a_stated_price_only_a_live_product_meets_is_applied(live):
+    """'under 2' is no price while every product costs 10 or more; once a live write adds one at 1.0, it is."""
+    client, _, _ = live
+    assert client.get("/search", params={"q": "zorblax gadget under 2"}).json()["price_from_text"] is None
+    assert client.put("/products/t-2", json={**NEW, "price": 1.0}, headers=AUTH).status_code == 200
+    body = client.get("/search", params={"q": "zorblax gadget under 2", "k": 50}).json()
+    assert body["price_from_text"]["max"] == 2.0 and [h["product"]["id"] for h in body["hits"]] == ["t-2"]

@@ -27,7 +27,9 @@ from search.types import SearchRequest
     ("shoes within budget of 1500", None, 1500, "within budget of 1500", "shoes"),
     ("tshirt < 500", None, 500, "< 500", "tshirt"),
     ("shoes over 2000", 2000, None, "over 2000", "shoes"),
-    ("min 500 shoes", 500, None, "min 500", "shoes"),
+    ("min rs 500 shoes", 500, None, "min rs 500", "shoes"),
+    ("shoes max price 1000", None, 1000, "max price 1000", "shoes"),
+    ("nike air max 90 under 5000", None, 5000, "under 5000", "nike air max 90"),
     ("tops above 500 below 900", 500, 900, "above 500 below 900", "tops"),
     ("kurta between 500 and 800 rs", 500, 800, "between 500 and 800 rs", "kurta"),
     ("kurta between 800 and 500", 500, 800, "between 800 and 500", "kurta"),
@@ -48,6 +50,8 @@ def test_price_phrases_are_read_and_taken_out_of_the_text(text, low, high, words
     "500-1000 kurta",  # no currency, no price word: may be a model number
     "shirts 500 to 1000", "jeans between 30 and 34 waist", "pullover 500", "budget shoes", "under armour shoes",
     "overcoat 2000", "red dress",
+    "air max 270 shoes", "min 500 shoes",  # "max"/"min" alone need a currency
+    "upto 70% off shoes", "kurta upto 60 off",  # a discount
 ])
 def test_numbers_that_measure_something_else_are_left_alone(text):
     assert find_price(text) == (None, text)
@@ -65,6 +69,10 @@ def test_the_request_gets_the_price_filter_and_its_own_bound_wins():
     assert (clash.filters.price_min, clash.filters.price_max) == (40, None)  # never min > max: the request's own range
     alone, _ = with_price_from_text(SearchRequest(text="under 30"))
     assert alone.text == "under 30" and alone.filters.price_max == 30  # nothing else to search: the text stays
+    catalog = (10.0, 54.0)  # a bound no product meets is no price ("toys for kids under 5": an age)
+    assert with_price_from_text(SearchRequest(text="toys for kids under 5"), catalog)[1] is None
+    assert with_price_from_text(SearchRequest(text="bags over 900"), catalog)[1] is None
+    assert with_price_from_text(SearchRequest(text="bags under 12"), catalog)[1].max == 12
     for request in (SearchRequest(text="red shoes"), SearchRequest(product_id="s001")):
         assert with_price_from_text(request) == (request, None)
 
@@ -77,6 +85,8 @@ def test_the_searcher_applies_the_stated_price(synthetic_searcher):
     plain = synthetic_searcher.search(SearchRequest(text="red shoes", k=50))
     assert any(h.product.price > 20 for h in plain.hits) and plain.price_from_text is None
     assert res.total < plain.total  # the understood red products, within the stated price
+    ageless = synthetic_searcher.search(SearchRequest(text="red shoes under 5", k=5))  # every price is 10 or more
+    assert ageless.price_from_text is None and ageless.hits
     alone = synthetic_searcher.search(SearchRequest(text="under 20", k=50))
     assert alone.hits and all(h.product.price <= 20 for h in alone.hits) and alone.searched is None  # as typed
     ranged = synthetic_searcher.search(SearchRequest(text="bag between $20 and $30", k=50))
