@@ -16,6 +16,8 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 
+from shopper_words_check import phrase_key
+
 FRAMES = (
     # very short: one word added
     "{q} please",
@@ -156,9 +158,9 @@ def framed(text: str, frame: str) -> str:
 
 
 def _key(text: str) -> str:
-    """Lower-case words without a plural "s", space-padded, so a value is found as a whole run of words."""
-    words = _WORD.findall(text.lower())
-    return " " + " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words) + " "
+    """`shopper_words_check.phrase_key` of the text's words (punctuation dropped), space-padded, so a value is found
+    as a whole run of words."""
+    return " " + phrase_key(" ".join(_WORD.findall(text.lower()))) + " "
 
 
 def frame_problems(frames: Sequence[str], values: Iterable[str]) -> list[str]:
