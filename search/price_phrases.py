@@ -26,8 +26,8 @@ _CURRENCY_BEFORE = r"(?:₹|rs\.?|inr|\$|usd|€|eur|£|gbp)"
 _CURRENCY_AFTER = r"(?:₹|rs\.?|inr|\$|usd|dollars?|€|eur|euros?|£|gbp|pounds?|rupees?|bucks|/-)"
 _NUMBER = r"\d{1,12}(?:,\d{2,3}){0,6}(?:\.\d{1,4})?"  # bounded: no long backtracking on hostile text
 _SCALE = r"(?:k|lakhs?|lacs?)"
-# one amount: currency?, number, scale?, currency? (named groups are numbered per use: see _amount)
-_AMOUNT = (r"(?:{cb}\s*)?(?P<n{i}>{num})\s*(?P<s{i}>{scale})?(?:\s*(?P<c{i}>{ca}))?(?!\w|[.,]\d|\s*%)")
+# one amount: currency?, number, scale?, currency? (named groups b, n, s, c are numbered per use: see _amount)
+_AMOUNT = (r"(?:(?P<b{i}>{cb})\s*)?(?P<n{i}>{num})\s*(?P<s{i}>{scale})?(?:\s*(?P<c{i}>{ca}))?(?!\w|[.,]\d|\s*%)")
 _MAX_WORDS = (r"(?:within|in|under)\s+(?:a\s+|my\s+|the\s+)?budget(?:\s+of)?|max(?:imum)?\s+(?:price|budget)(?:\s+of)?|"
               r"under|below|less\s+than|lesser\s+than|lower\s+than|cheaper\s+than|up\s*to|within|max(?:imum)?|"
               r"not\s+more\s+than|no\s+more\s+than|at\s+most|budget(?:\s+of)?|<=?")
@@ -35,8 +35,8 @@ _MIN_WORDS = (r"min(?:imum)?\s+(?:price|budget)(?:\s+of)?|over|above|more\s+than
               r"min(?:imum)?|starting\s+(?:at|from)|>=?")
 # "max"/"min" alone say price only beside a currency: "air max 90" is a shoe, "max rs 500" a budget
 _BARE = frozenset(["max", "maximum", "min", "minimum"])
-_CURRENCY = re.compile(r"₹|\brs\b|\binr\b|\$|\busd\b|€|\beur|£|\bgbp\b|dollar|rupee|pound|bucks|/-", re.IGNORECASE)
-_LEAD = r"(?:(?:for|in|at|with|of)\s+)?(?:(?:a\s+)?(?:price|priced|pricing|cost|costing)\s+(?:of\s+)?)?"
+_PRICE_WORDS = r"price|priced|pricing|cost|costing"
+_LEAD = rf"(?:(?:for|in|at|with|of)\s+)?(?:(?:a\s+)?(?:{_PRICE_WORDS})\s+(?:of\s+)?)?"
 # words after a number that say it is not money ("under 3 inches", "size 32 jeans" has no price word at all)
 _UNIT_WORDS = """
 cm cms mm m meter meters metre metres inch inches in ft feet foot ml l ltr litre litres liter liters g gm gms gram
@@ -45,8 +45,7 @@ waist pcs pieces piece pack packs x carat ct karat kt mp percent pct off
 """
 _UNITS = frozenset(_UNIT_WORDS.split())
 
-
-_PRICE_WORD = re.compile(r"\b(?:price|priced|pricing|cost|costing)\b", re.IGNORECASE)
+_PRICE_WORD = re.compile(rf"\b(?:{_PRICE_WORDS})\b", re.IGNORECASE)
 
 
 def _amount(i: int) -> str:
@@ -105,7 +104,7 @@ def find_price(text: str) -> tuple[PriceBounds | None, str]:
         for m in pattern.finditer(text):
             if not _is_money(text, m, 1) or any(a < m.end() and m.start() < b for a, b in spans):
                 continue
-            if m.group("op").lower() in _BARE and not _CURRENCY.search(m.group(0)):
+            if m.group("op").lower() in _BARE and not (m.group("b1") or m.group("c1")):
                 continue
             value = _value(m.group("n1"), m.group("s1"))
             if value is None:
