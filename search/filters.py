@@ -7,6 +7,7 @@ them"; several fields mean "all of them".
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -117,15 +118,21 @@ class FilterIndex:
                 mask[rows] = True
         return mask
 
+    @cached_property
     def price_range(self) -> tuple[float, float] | None:
-        """(lowest, highest) price of the products; None when none has a price."""
+        """(lowest, highest) price of the products; None when none has a price (once per index: its rows never change)."""
         if not np.isfinite(self.price).any():
             return None
         return float(np.nanmin(self.price)), float(np.nanmax(self.price))
 
-    def attribute_keys(self) -> set[tuple[str, str]]:
-        """Every (attribute name, value) the products hold, lower-cased."""
-        return set(self.attributes)
+    @cached_property
+    def few_valued_attributes(self) -> dict[str, frozenset[str] | None]:
+        """Lower-cased attribute name -> its lower-cased values, or None when it has more than
+        `MAX_VALUES_PER_FILTER` (more than one filter may list); once per index."""
+        values: dict[str, set[str]] = defaultdict(set)
+        for name, value in self.attributes:
+            values[name].add(value)
+        return {name: frozenset(vs) if len(vs) <= MAX_VALUES_PER_FILTER else None for name, vs in values.items()}
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Rows that pass every filter, or None when there is no filter."""

@@ -15,9 +15,9 @@ parser knows that starts with a negation word ("no show socks", "non padded bra"
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
-from search.filters import MAX_VALUES_PER_FILTER, Filters
+from search.filters import Filters
 from search.parsed import Group, ParsedQuery
 from search.types import SearchRequest
 
@@ -90,13 +90,11 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
     return excluded, " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-def ruled_fields(attributes: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Lower-cased attribute name -> its values, for attributes of at most `MAX_VALUES_PER_FILTER` values (a filter
-    keeps the other values), from the (name, value) pairs of `FilterIndex.attribute_keys`."""
-    values: dict[str, list[str]] = {}
-    for name, value in attributes:
-        values.setdefault(name, []).append(value)
-    return {name: sorted(vs) for name, vs in values.items() if 1 < len(vs) <= MAX_VALUES_PER_FILTER}
+def ruled_fields(attributes: Mapping[str, Collection[str] | None]) -> dict[str, list[str]]:
+    """Lower-cased attribute name -> its values, for the attributes a filter can keep the other values of
+    (`FilterIndex.few_valued_attributes`: None for one of more than `MAX_VALUES_PER_FILTER` values) and that have
+    another value to keep."""
+    return {name: sorted(vs) for name, vs in attributes.items() if vs is not None and len(vs) > 1}
 
 
 def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], ParsedQuery],

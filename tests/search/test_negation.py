@@ -9,7 +9,7 @@ import pytest
 from indexer.catalog import Product
 from search.config import SearchConfig
 from search.facets import compute_facets
-from search.filters import Filters
+from search.filters import FilterIndex, Filters
 from search.negation import find_exclusions, ruled_fields, with_exclusions_from_text
 from search.synonyms import parse_synonyms
 from search.types import SearchRequest
@@ -71,8 +71,9 @@ def test_a_known_phrase_starting_with_a_negation_word_is_no_negation():
 
 
 def test_only_small_attributes_are_ruled_on():
-    keys = {("colour", c) for c in ("red", "black")} | {("sku", f"x-{i}") for i in range(150)} | {("only", "one")}
-    assert ruled_fields(keys) == {"colour": ["black", "red"]}
+    rows = [Product(id=f"r{i}", title="t", attributes={"colour": ("Red", "Black")[i % 2], "sku": f"X-{i}", "only": "One"})
+            for i in range(150)]
+    assert ruled_fields(FilterIndex(rows).few_valued_attributes) == {"colour": ["black", "red"]}
 
 
 def test_the_request_keeps_the_other_values_and_its_own_filter_wins(parse):
