@@ -30,7 +30,7 @@ from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, wor
 from search.parsed import Group, Match, ParsedQuery, head_of
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
-from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, common_english_words
+from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, english_word_counts
 
 if TYPE_CHECKING:
     from search.signals import QueryContext
@@ -47,6 +47,10 @@ MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
 CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span
 PARSE_CACHE = 4096
+# A common English word this many times as frequent as the word it is one slip from was typed on purpose: "most" is
+# not "mist", "toys" not the brand "tous", "top" not "topi", "max" not "maxi", while "shows" (as common as "shoes"),
+# "causal" and "pin" (rarer than "pink") are still slips. A word rarer than the common threshold counts as at it.
+INTENDED_RATIO = 10
 _STOP = """
 a an the and or for with without in on of to by from at as is are be it its this that these those
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
@@ -64,11 +68,11 @@ class QueryUnderstanding(AttributeScoring):
         """``min_corrected``: the shortest word spell-corrected; ``title_words``: the catalog's title words are
         spelling targets too (not only value and synonym words); ``rewrite``: `ParsedQuery.text` is set (the
         signals search the corrected, synonym-resolved query); ``type_first``: see `match_scores`; ``compose``: see
-        `_composed`; ``english``: a common English word (`common_english_words`, ``english_count`` times in its list at
-        least) of 4 letters or more that the catalog does not use is corrected only to a catalog value's word one slip
+        `_composed`; ``english``: a common English word (`english_word_counts`, ``english_count`` times in its list at
+        least) of 3 letters or more that the catalog does not use is corrected only to a catalog value's word one slip
         away (`_corrections`); such a word, or a word of the descriptions, never by dropping a letter the shopper would
-        have added ("pewter" stays, never the brand word "peter"), unless ``english_added``. The last eight exist to
-        compare with the old rules."""
+        have added ("pewter" stays, never the brand word "peter"), unless ``english_added``; and no common English
+        word to one `INTENDED_RATIO` times rarer. The last eight exist to compare with the old rules."""
         self.vocabulary = vocabulary
         self.synonyms = synonyms
         self.min_corrected = min_corrected
@@ -120,8 +124,9 @@ class QueryUnderstanding(AttributeScoring):
         self._title_known = {w for w, c in vocabulary.title_counts.items() if c >= MIN_TITLE_COUNT}
         # a common English word the catalog does not use: what the shopper meant, unless one slip from a catalog
         # value's word ("bets" for belts, "sorts" for sports; "gala" stays, though one slip from the synonym "gals")
-        self._english = frozenset(w for w in common_english_words(english_count)
-                                  if len(w) >= SHORT_WORD and w not in self._known) if english else frozenset()
+        self._english_counts = english_word_counts(english_count) if english else {}
+        self._english_floor = english_count
+        self._english = frozenset(w for w in self._english_counts if len(w) >= min_corrected and w not in self._known)
         self._english_added = english_added
         self.inference: ValueInference | None = None  # `infer_with`
         self._catalog_words = catalog_words
@@ -186,6 +191,10 @@ class QueryUnderstanding(AttributeScoring):
         if targets is not None:
             found = [f for f in found if f.term in targets and _plausible(word, f.term)
                      and (self._english_added or len(f.term) >= len(word))]
+        typed = self._english_counts.get(word)
+        if typed is not None:  # any common English word: never to one far rarer than itself ("most" is not "mist")
+            found = [f for f in found
+                     if typed < INTENDED_RATIO * max(self._english_counts.get(f.term, 0), self._english_floor)]
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution

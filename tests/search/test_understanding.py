@@ -314,3 +314,28 @@ def test_a_common_english_word_never_loses_a_letter_to_become_a_catalog_word():
         "pewter shirts").text == "peter shirts"
     before = QueryUnderstanding(qu.vocabulary, qu.synonyms, english_added=True)
     assert before.parse("pewter shirts").text == "peter shirts"
+
+
+def test_a_far_commoner_english_word_is_never_corrected_to_a_rarer_one():
+    """"red top" was searched as "red Caps" ("top", 484M occurrences, one dropped letter from "topi"), "air max 90 shoes"
+    as "air Dresses 90 shoes", "most comfortable shoes" named the colour Grey ("mist", 3M) and "toys" the brand Tous.
+    A word that common was typed on purpose; one as common as its neighbour ("pin": pink) may still be a slip."""
+    from search.understanding import INTENDED_RATIO
+    from search.vocabulary import english_word_counts
+
+    counts = english_word_counts()
+    assert counts["top"] > INTENDED_RATIO * counts["maxi"] and counts["most"] > INTENDED_RATIO * counts["mist"]
+    assert counts["pin"] < INTENDED_RATIO * counts["pink"] and "kurta" not in counts
+    products = [*SHOP_PRODUCTS, *(Product(id=f"e{i}", title=title, brand=brand, category=category, attributes=attributes)
+                                  for i, (title, brand, category, attributes) in enumerate([
+        ("Tous Topi", "Tous", ["Accessories", "Headwear", "Topi"], {"colour": "Pink"}),
+        ("Acme Maxi Dress", "Acme", ["Apparel", "Dresses", "Maxi Dresses"], {"colour": "Grey"}),
+        ("Acme Body Mist", "Acme", ["Personal Care", "Fragrance", "Body Mist"], {"colour": "White"}),
+        ("Acme Kurta", "Acme", ["Apparel", "Topwear", "Kurtas"], {"colour": "White"}),
+    ]))]
+    qu = QueryUnderstanding.build(products, parse_synonyms(""))
+    for text in ("red top", "air max 90 shoes", "most comfortable shoes", "toys for boys"):
+        assert qu.parse(text).text is None, text
+        assert not {"Topi", "Maxi Dresses", "Body Mist", "Tous"} & set(qu.parse(text).understood().values()), text
+    assert qu.parse("pin kurt").understood() == {"colour": "Pink", "category": "Kurtas"}  # still slips
+    assert qu.parse("body mits").understood() == {"category": "Body Mist"}  # a typo no English word still is one
