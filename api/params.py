@@ -42,26 +42,31 @@ def parse_weights(raw: str | None) -> dict[str, float] | None:
         raise HTTPException(422, detail=f"weights: {exc}") from None
 
 
-def parse_attr_filters(attr: list[str] | None) -> dict[str, list[str]] | None:
+def parse_attr_filters(attr: list[str] | None, param: str = "attr") -> dict[str, list[str]] | None:
     """`colour:Red` (repeatable) -> {"colour": ["Red"]}."""
     if not attr:
         return None
     if len(attr) > MAX_VALUES_PER_FILTER:
-        raise HTTPException(422, detail=f"attr: at most {MAX_VALUES_PER_FILTER} values, got {len(attr)}")
+        raise HTTPException(422, detail=f"{param}: at most {MAX_VALUES_PER_FILTER} values, got {len(attr)}")
     out: dict[str, list[str]] = {}
     for item in attr:
         name, sep, value = item.partition(":")
         if not sep or not name.strip() or not value.strip():
-            raise HTTPException(422, detail=f"attr: expected name:value, got {safe_text(repr(item), 100)}")
+            raise HTTPException(422, detail=f"{param}: expected name:value, got {safe_text(repr(item), 100)}")
         out.setdefault(name.strip(), []).append(value.strip())
     return out
 
 
 def build_filters(brand: list[str] | None, category: list[str] | None, price_min: float | None,
-                  price_max: float | None, attr: list[str] | None) -> Filters | None:
+                  price_max: float | None, attr: list[str] | None, not_brand: list[str] | None = None,
+                  not_category: list[str] | None = None, not_attr: list[str] | None = None) -> Filters | None:
+    exclude = None
+    if not_brand or not_category or not_attr:
+        exclude = {"brand": not_brand or None, "category": not_category or None,
+                   "attributes": parse_attr_filters(not_attr, "not_attr")}
     try:
         filters = Filters(brand=brand or None, category=category or None, price_min=price_min,
-                          price_max=price_max, attributes=parse_attr_filters(attr))
+                          price_max=price_max, attributes=parse_attr_filters(attr), exclude=exclude)
     except ValidationError as exc:
         raise HTTPException(422, detail="filters: " + readable_errors(exc.errors())) from None
     return None if filters.is_empty() else filters
@@ -98,8 +103,11 @@ class FilterParams:
         price_min: float | None = Query(default=None, ge=0, allow_inf_nan=False),
         price_max: float | None = Query(default=None, ge=0, allow_inf_nan=False),
         attr: list[str] | None = Query(default=None, description="attribute filter name:value (repeatable)"),
+        not_brand: list[str] | None = Query(default=None, description="leave this brand out (repeatable)"),
+        not_category: list[str] | None = Query(default=None, description="leave this category level out (repeatable)"),
+        not_attr: list[str] | None = Query(default=None, description="leave this attribute name:value out (repeatable)"),
     ):
-        self.filters = build_filters(brand, category, price_min, price_max, attr)
+        self.filters = build_filters(brand, category, price_min, price_max, attr, not_brand, not_category, not_attr)
 
 
 class FusionParams:

@@ -2,7 +2,8 @@
 
 Semantics are those of `search.filters.FilterIndex`: values match case-insensitively (the columns hold
 lower-cased copies, and values are lower-cased here), several values of one field mean "any of them",
-several fields mean "all of them", a price range excludes products without a price.
+several fields mean "all of them", a price range excludes products without a price, and a product holding any
+value of ``exclude`` is left out.
 
 Every product or user value enters an expression only through `string_literal` (a double-quoted
 literal with backslash, quote and line breaks escaped) or as a number formatted here, so no value can
@@ -88,7 +89,7 @@ def filter_expression(filters: Mapping[str, Any] | None, exclude_rows: Sequence[
     "" when nothing restricts (Milvus reads an empty filter as "every row").
     """
     filters = filters or {}
-    unknown = set(filters) - {"brand", "category", "price_min", "price_max", "attributes"}
+    unknown = set(filters) - {"brand", "category", "price_min", "price_max", "attributes", "exclude"}
     if unknown:
         raise ValueError(f"unknown filter field(s): {', '.join(sorted(unknown))}")
     parts: list[str] = []
@@ -106,9 +107,29 @@ def filter_expression(filters: Mapping[str, Any] | None, exclude_rows: Sequence[
         parts.append(f"{PRICE} >= {number_literal(filters['price_min'])}")
     if filters.get("price_max") is not None:
         parts.append(f"{PRICE} <= {number_literal(filters['price_max'])}")
+    parts.extend(f"not ({p})" for p in _held_expressions(filters.get("exclude") or {}))
     if len(exclude_rows):
         parts.append(f"{ROW} not in {_int_list(exclude_rows)}")
     return " and ".join(f"({p})" for p in parts)
+
+
+def _held_expressions(values: Mapping[str, Any]) -> list[str]:
+    """One expression per field of ``values`` (an `Exclusions` as a dict), true for a row holding any of its values."""
+    unknown = set(values) - {"brand", "category", "attributes"}
+    if unknown:
+        raise ValueError(f"unknown exclude field(s): {', '.join(sorted(unknown))}")
+    parts: list[str] = []
+    brands = _values(values, "brand")
+    if brands:
+        parts.append(f"{BRAND} in {_string_list(brands)}")
+    levels = _values(values, "category")
+    if levels:
+        parts.append(f"array_contains_any({CATEGORY}, {_string_list(levels)})")
+    pairs = sorted({attribute_pair(str(name), str(v)) for name, vs in (values.get("attributes") or {}).items()
+                    for v in ([vs] if isinstance(vs, str) else vs)})
+    if pairs:
+        parts.append(f"array_contains_any({ATTRIBUTE_PAIRS}, {_string_list(pairs)})")
+    return parts
 
 
 def rows_expression(rows: Sequence[int] | np.ndarray, *, negate: bool = False) -> str:

@@ -1,7 +1,9 @@
 """Filters on brand, category, price range and any attribute, as boolean masks over product rows.
 
 Values match case-insensitively; several values for one field mean "any of
-them"; several fields mean "all of them".
+them" (category levels: all of them); several fields mean "all of them".
+``exclude`` lists values a product must not hold: one of them leaves it out
+("every brand but Nike", which a list of the other brands cannot say at scale).
 """
 
 from __future__ import annotations
@@ -39,15 +41,13 @@ def _attribute_values(name: str, value: Any) -> list[str]:
     return [str(v) for v in values]
 
 
-class Filters(BaseModel):
-    """Restricts results; applied inside retrieval so k hits come back whenever k products match."""
+class ValueFilters(BaseModel):
+    """Brand, category levels and attribute values (the fields both `Filters` and `Exclusions` name)."""
 
     model_config = ConfigDict(extra="forbid")
 
     brand: list[str] | None = None
     category: list[str] | None = None
-    price_min: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    price_max: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     attributes: dict[str, list[str]] | None = None
 
     @field_validator("brand", "category", mode="before")
@@ -66,10 +66,31 @@ class Filters(BaseModel):
             raise ValueError(f"at most {MAX_ATTRIBUTES} attributes, got {len(value)}")
         return {str(k): _attribute_values(str(k), v) for k, v in value.items()}
 
+    def values(self) -> list[str]:
+        """Every value and attribute name it lists (what the size bounds count)."""
+        return [*(self.brand or ()), *(self.category or ()), *(self.attributes or {}),
+                *(v for vs in (self.attributes or {}).values() for v in vs)]
+
+
+class Exclusions(ValueFilters):
+    """Values a product must not hold: one brand, category level or attribute value listed here leaves it out (a
+    product without the attribute stays)."""
+
+    def is_empty(self) -> bool:
+        return not (self.brand or self.category or any((self.attributes or {}).values()))
+
+
+class Filters(ValueFilters):
+    """Restricts results; applied inside retrieval so k hits come back whenever k products match."""
+
+    price_min: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    price_max: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    exclude: Exclusions | None = Field(default=None, description="values a product must not hold "
+                                       "(brand, category levels, attributes: any of them leaves it out)")
+
     @model_validator(mode="after")
     def _check_sizes(self) -> Filters:
-        values = [*(self.brand or ()), *(self.category or ()), *(self.attributes or {}),
-                  *(v for vs in (self.attributes or {}).values() for v in vs)]
+        values = [*self.values(), *(self.exclude.values() if self.exclude else ())]
         if len(values) > MAX_FILTER_VALUES:
             raise ValueError(f"at most {MAX_FILTER_VALUES} filter values in all, got {len(values)}")
         longest = max(map(len, values), default=0)
@@ -85,7 +106,8 @@ class Filters(BaseModel):
 
     def is_empty(self) -> bool:
         return not (self.brand or self.category or self.attributes
-                    or self.price_min is not None or self.price_max is not None)
+                    or self.price_min is not None or self.price_max is not None
+                    or (self.exclude is not None and not self.exclude.is_empty()))
 
 
 class FilterIndex:
@@ -118,21 +140,20 @@ class FilterIndex:
                 mask[rows] = True
         return mask
 
+    def _held(self, values: ValueFilters) -> np.ndarray:
+        """Rows holding any of ``values`` (a brand, a category level or an attribute value)."""
+        held = self._any_of(self.brand, [b.lower() for b in values.brand or ()])
+        held |= self._any_of(self.category, [c.lower() for c in values.category or ()])
+        held |= self._any_of(self.attributes, [(name.lower(), v.lower())
+                                               for name, vs in (values.attributes or {}).items() for v in vs])
+        return held
+
     @cached_property
     def price_range(self) -> tuple[float, float] | None:
         """(lowest, highest) price of the products; None when none has a price (once per index: its rows never change)."""
         if not np.isfinite(self.price).any():
             return None
         return float(np.nanmin(self.price)), float(np.nanmax(self.price))
-
-    @cached_property
-    def few_valued_attributes(self) -> dict[str, frozenset[str] | None]:
-        """Lower-cased attribute name -> its lower-cased values, or None when it has more than
-        `MAX_VALUES_PER_FILTER` (more than one filter may list); once per index."""
-        values: dict[str, set[str]] = defaultdict(set)
-        for name, value in self.attributes:
-            values[name].add(value)
-        return {name: frozenset(vs) if len(vs) <= MAX_VALUES_PER_FILTER else None for name, vs in values.items()}
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Rows that pass every filter, or None when there is no filter."""
@@ -145,6 +166,8 @@ class FilterIndex:
             mask &= self._any_of(self.category, [level.lower()])
         for name, values in (filters.attributes or {}).items():
             mask &= self._any_of(self.attributes, [(name.lower(), v.lower()) for v in values])
+        if filters.exclude is not None:
+            mask &= ~self._held(filters.exclude)
         with np.errstate(invalid="ignore"):
             if filters.price_min is not None:
                 mask &= self.price >= filters.price_min

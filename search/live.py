@@ -26,7 +26,7 @@ from indexer.live.lexical import score_delta, score_main
 from indexer.live.segment import Snapshot, main_vectors
 from indexer.manifest import Manifest
 from search.facets import FacetIndex
-from search.filters import MAX_VALUES_PER_FILTER, FilterIndex, Filters
+from search.filters import FilterIndex, Filters
 from search.searcher import Searcher
 from search.understanding import QueryUnderstanding
 from search.vocabulary import BRAND, CATEGORY, Vocabulary
@@ -172,17 +172,6 @@ class LiveFilterIndex:
         ranges = [r for r in (self.main.price_range, self.delta.price_range) if r is not None]
         return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
 
-    @cached_property
-    def few_valued_attributes(self) -> dict[str, frozenset[str] | None]:
-        """`FilterIndex.few_valued_attributes` over both segments (a deleted row's values too): the main segment's,
-        computed once, with this snapshot's delta rows' values added."""
-        merged = dict(self.main.few_valued_attributes)
-        for name, values in self.delta.few_valued_attributes.items():
-            held = merged.get(name, frozenset())
-            both = None if held is None or values is None else held | values
-            merged[name] = both if both is not None and len(both) <= MAX_VALUES_PER_FILTER else None
-        return merged
-
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         snap = self.snapshot
         if filters is None or filters.is_empty():
@@ -304,7 +293,7 @@ def live_searcher(base: Searcher, snapshot: Snapshot) -> LiveSearcher:
     the snapshot's delta rows (`LiveExtras`).
     """
     searcher = LiveSearcher.__new__(LiveSearcher)
-    own = ("facet_index", "understanding", "_live_extras", "ruled_fields")  # per snapshot: see LiveSearcher
+    own = ("facet_index", "understanding", "_live_extras")  # per snapshot: see LiveSearcher
     searcher.__dict__.update({k: v for k, v in base.__dict__.items() if k not in own})
     searcher.base = base
     searcher.index = LiveIndexView(snapshot)  # type: ignore[assignment]

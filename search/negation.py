@@ -1,23 +1,22 @@
 """Values a shopper rules out in the query: "casual shoes not black", "kurta for women no red", "tees except white or
-grey", "non-leather wallet".
+grey", "running shoes not nike", "non-leather wallet".
 
 Left to the signals, "not black" finds black shoes: the attribute signal, BM25 and the text model all see "black".
 So a negation word ("not", "no", "non", "except", "excluding", "without", "but not", "other than", "anything but")
-followed by words that name catalog values of an attribute (the parser's own reading, `search.understanding`) rules
-those values out: the words leave the searched text, and the request's filter on that attribute keeps its other
-values (a filter the request sets on that attribute itself wins). Further values joined by "or" / "nor" are ruled
-out too ("not black or brown"). Only attributes of at most `MAX_VALUES_PER_FILTER` values are ruled on (colour,
-gender, usage, season...; not brands or categories), and a product that lacks the attribute is left out with the
-ones that hold the value. Words that name no such value stay as typed ("non slip shoes"), and so does a phrase the
-parser knows that starts with a negation word ("no show socks", "non padded bra": a synonym of a product type).
-`SearchConfig.exclusions_from_text` turns this off.
+followed by words that name catalog values (the parser's own reading, `search.understanding`: an attribute value, a
+brand or a category level) rules those values out: the words leave the searched text, and the request's filters
+exclude them (`Filters.exclude`; a product without the attribute stays). Further values joined by "or" / "nor" are
+ruled out too ("not black or brown"). A value the request's own filter asks for, or that the rest of the query names
+("top not crop top": Tops both ways), is not ruled out, and its words stay. Words that name no value stay as typed
+("non slip shoes"), and so does a phrase the parser knows that starts with a negation word ("no show socks", "non
+padded bra": a synonym of a product type). `SearchConfig.exclusions_from_text` turns this off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 
-from search.filters import Filters
+from search.filters import Exclusions, Filters
 from search.parsed import Group, ParsedQuery
 from search.types import SearchRequest
 
@@ -47,10 +46,11 @@ def _leading_group(parse: Callable[[str], ParsedQuery], words: Sequence[str], ke
     return group if span and list(keys[:len(span)]) == span else None
 
 
-def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mapping[str, Sequence[str]]
+def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collection[tuple[str, str]] = ()
                     ) -> tuple[dict[str, list[str]], str]:
-    """The values ``text`` rules out ({attribute: [values]}, attributes as the parser names them, only those in
-    ``ruled``: lower-cased attribute name -> its values) and ``text`` without the words that rule them out."""
+    """The values ``text`` rules out ({field: [values]}, fields as the parser names them: an attribute, "brand" or
+    "category") and ``text`` without the words that rule them out. A group naming a value of ``kept`` (lower-cased
+    (field, value) pairs) rules nothing out."""
     words = text.replace("non-", "non ").replace("Non-", "Non ").split()
     keys = [w.strip(_PUNCTUATION).lower() for w in words]
     keep = [True] * len(words)
@@ -71,7 +71,8 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
             if group is None and skip:
                 break
             start += skip
-            if group is None or not all(m.field.lower() in ruled and m.via != "inferred" for m in group.matches):
+            if group is None or any(m.via == "inferred" or (m.field.lower(), m.value.lower()) in kept
+                                    for m in group.matches):
                 break
             for m in group.matches:
                 if m.value not in excluded.setdefault(m.field, []):
@@ -90,29 +91,36 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], ruled: Mappi
     return excluded, " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-def ruled_fields(attributes: Mapping[str, Collection[str] | None]) -> dict[str, list[str]]:
-    """Lower-cased attribute name -> its values, for the attributes a filter can keep the other values of
-    (`FilterIndex.few_valued_attributes`: None for one of more than `MAX_VALUES_PER_FILTER` values) and that have
-    another value to keep."""
-    return {name: sorted(vs) for name, vs in attributes.items() if vs is not None and len(vs) > 1}
+def _asked(request: SearchRequest, rest: str, parse: Callable[[str], ParsedQuery]) -> set[tuple[str, str]]:
+    """The (field, value) pairs, lower-cased, that the request's own filters or the words ``rest`` ask for."""
+    filters = request.filters or Filters()
+    asked = {(name.lower(), v.lower()) for name, vs in (filters.attributes or {}).items() for v in vs}
+    asked |= {("brand", b.lower()) for b in filters.brand or ()} | {("category", c.lower()) for c in filters.category or ()}
+    asked |= {(m.field.lower(), m.value.lower()) for g in parse(rest).groups for m in g.matches}
+    return asked
 
 
-def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], ParsedQuery],
-                              ruled: Mapping[str, Sequence[str]]) -> tuple[SearchRequest, dict[str, list[str]]]:
-    """``request`` with the values its text rules out left out by its attribute filters (the request's own filter on
-    an attribute wins) and those words out of its text (kept whole when nothing else is left)."""
+def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], ParsedQuery]
+                              ) -> tuple[SearchRequest, dict[str, list[str]]]:
+    """``request`` with the values its text rules out added to its filters' ``exclude`` and those words out of its
+    text (kept whole when nothing else is left)."""
     if not request.text:
         return request, {}
-    excluded, rest = find_exclusions(request.text, parse, ruled)
+    excluded, rest = find_exclusions(request.text, parse)
     if not excluded:
         return request, {}
+    asked = _asked(request, rest, parse)
+    if any((name.lower(), v.lower()) in asked for name, vs in excluded.items() for v in vs):
+        excluded, rest = find_exclusions(request.text, parse, asked)  # asked for and ruled out: not ruled out
+        if not excluded:
+            return request, {}
     filters = request.filters or Filters()
-    attributes = dict(filters.attributes or {})
-    own = {name.lower() for name in attributes}
+    own = filters.exclude or Exclusions()
+    brand, category = list(own.brand or ()), list(own.category or ())
+    attributes = {name: list(vs) for name, vs in (own.attributes or {}).items()}
     for name, values in excluded.items():
-        out = {v.lower() for v in values}
-        kept = [v for v in ruled[name.lower()] if v not in out]
-        if name.lower() not in own and kept:
-            attributes[name] = kept
+        listed = brand if name == "brand" else category if name == "category" else attributes.setdefault(name, [])
+        listed.extend(v for v in values if v not in listed)
+    exclude = Exclusions(brand=brand or None, category=category or None, attributes=attributes or None)
     return request.model_copy(update={"text": rest or request.text,
-                                      "filters": filters.model_copy(update={"attributes": attributes})}), excluded
+                                      "filters": filters.model_copy(update={"exclude": exclude})}), excluded

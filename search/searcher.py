@@ -303,13 +303,8 @@ class Searcher:
         if self.config.price_from_text:
             request, price = price_phrases.with_price_from_text(request, self.filter_index.price_range)
         if self.config.exclusions_from_text:
-            request, excluded = negation.with_exclusions_from_text(request, self.understanding.parse, self.ruled_fields)
+            request, excluded = negation.with_exclusions_from_text(request, self.understanding.parse)
         return request, price, excluded
-
-    @cached_property
-    def ruled_fields(self) -> dict[str, list[str]]:
-        """The attributes a query's "not ..." may rule values out of, with their values (`search.negation`)."""
-        return negation.ruled_fields(self.filter_index.few_valued_attributes)
 
     def _search(self, request: SearchRequest, image: Image.Image | None) -> SearchResponse:
         timings: dict[str, float] = {}

@@ -38,6 +38,21 @@ def test_get_search_with_filters_weights_and_paging(client):
     assert page1 + page2 == both
 
 
+def test_exclusion_filters_leave_their_values_out(client):
+    """GET not_brand / not_category / not_attr and POST filters.exclude: no hit holds an excluded value, and the
+    filter is what the search kept; ``total`` counts the same."""
+    r = client.get("/search", params={"q": "shoes", "k": 50, "not_brand": "acme", "not_attr": ["colour:Red", "colour:blue"]})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert hits and all(h["product"]["brand"] == "Birch" for h in hits)
+    assert not {h["product"]["attributes"]["colour"] for h in hits} & {"Red", "Blue"}
+    posted = client.post("/search", json={"text": "shoes", "k": 50, "filters": {
+        "exclude": {"brand": ["Acme"], "attributes": {"colour": ["Red", "Blue"]}}}})
+    assert hit_ids(posted) == hit_ids(r) and posted.json()["total"] == r.json()["total"]
+    bags = client.get("/search", params={"q": "red", "k": 50, "not_category": "bags"}).json()["hits"]
+    assert bags and all("Bags" not in h["product"]["category"] for h in bags)
+
+
 def test_post_search_text_image_and_product(client):
     r = client.post("/search", json={"text": "bag", "k": 3, "filters": {"category": ["Bags"]}, "fusion": "weighted"})
     assert r.status_code == 200 and r.json()["fusion"] == "weighted"
@@ -88,6 +103,8 @@ def test_openapi_docs(client):
     ({"q": "x", "weights": "colour:1"}, "unknown signal"),
     ({"q": "x", "weights": "lexical=1"}, "name:number"),
     ({"q": "x", "attr": "colour"}, "name:value"),
+    ({"q": "x", "not_attr": "colour"}, "not_attr: expected name:value"),
+    ({"q": "x", "not_brand": "b" * 501}, "at most 500 characters"),
     ({"q": "x", "price_min": 50, "price_max": 10}, "price_min"),
     ({"q": "x", "k": 50, "offset": 60}, "beyond"),
     ({"q": "x", "weights": "lexical:0,semantic:0,visual:0"}, "weight 0"),

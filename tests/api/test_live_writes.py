@@ -332,6 +332,18 @@ def test_a_ruled_out_value_keeps_a_live_products_new_value(live):
     assert all(h["product"]["attributes"]["colour"] != "Red" for h in body["hits"])
 
 
+def test_a_ruled_out_brand_leaves_live_products_of_that_brand_out(live):
+    """'not acme' excludes the brand in both segments: a live product of Acme goes, one of a new brand stays."""
+    client, _, _ = live
+    assert client.put("/products/t-1", json=NEW, headers=AUTH).status_code == 200
+    assert client.put("/products/t-3", json={**NEW, "brand": "Acme"}, headers=AUTH).status_code == 200
+    assert {"t-1", "t-3"} <= set(ids(client.get("/search", params={"q": "zorblax gadget", "k": 50})))
+    body = client.get("/search", params={"q": "zorblax gadget not acme", "k": 50}).json()
+    assert body["excluded_from_text"] == {"brand": ["Acme"]} and body["searched"] == "zorblax gadget"
+    found = [h["product"] for h in body["hits"]]
+    assert "t-1" in [p["id"] for p in found] and all(p["brand"] != "Acme" for p in found)
+
+
 def test_a_stated_price_only_a_live_product_meets_is_applied(live):
     """'under 2' is no price while every product costs 10 or more; once a live write adds one at 1.0, it is."""
     client, _, _ = live

@@ -77,6 +77,12 @@ def test_expression_translates_each_filter():
     assert filter_expression(None) == "" and filter_expression({"brand": [], "attributes": {}}) == ""
     with pytest.raises(ValueError, match="unknown filter"):
         filter_expression({"brnad": ["x"]})
+    assert filter_expression({"exclude": {"brand": ["Nike"], "category": ["Shoes", "Bags"], "attributes": {
+        "Colour": ["Red"]}}}) == ('(not (brand in ["nike"])) and (not (array_contains_any(category, ["shoes", "bags"]))) '
+                                 'and (not (array_contains_any(attribute_pairs, ["[\\"colour\\", \\"red\\"]"])))')
+    assert filter_expression({"exclude": {"brand": [], "attributes": {"colour": []}}}) == ""
+    with pytest.raises(ValueError, match="unknown exclude"):
+        filter_expression({"exclude": {"price_max": 3}})
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -175,6 +181,9 @@ FILTERS = [
     {"price_min": 50, "price_max": 120.5},
     {"price_max": 20, "brand": ["adidas"]},
     {"brand": ["no such brand"]},
+    {"exclude": {"brand": ["NIKE", HOSTILE[0]]}},
+    {"exclude": {"category": ["shoes", "topwear"], "attributes": {"colour": ["red"]}}, "price_max": 120.5},
+    {"category": ["apparel"], "exclude": {"attributes": {"COLOUR": ["black"], "gender": ["women"]}}},
 ]
 
 

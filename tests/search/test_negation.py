@@ -10,19 +10,18 @@ from indexer.catalog import Product
 from search.config import SearchConfig
 from search.facets import compute_facets
 from search.filters import FilterIndex, Filters
-from search.negation import find_exclusions, ruled_fields, with_exclusions_from_text
+from search.negation import find_exclusions, with_exclusions_from_text
 from search.synonyms import parse_synonyms
 from search.types import SearchRequest
 from search.understanding import QueryUnderstanding
 
 PRODUCTS = [
     Product(id=f"p{i}", title=f"{colour} {kind}", category=["Apparel", kind],
-            attributes={"colour": colour, "gender": gender, "sku": f"X-{i}"})
+            brand="Acme" if gender == "Men" else "Birch", attributes={"colour": colour, "gender": gender, "sku": f"X-{i}"})
     for i, (colour, kind, gender) in enumerate([
         ("Red", "Shoes", "Men"), ("Black", "Shoes", "Women"), ("Navy Blue", "Dresses", "Women"),
         ("Brown", "Shoes", "Men"), ("Black", "Dresses", "Women"), ("Red", "Dresses", "Women")])
 ]
-RULED = {"colour": ["black", "brown", "navy blue", "red"], "gender": ["men", "women"]}
 
 
 @pytest.fixture(scope="module")
@@ -46,46 +45,52 @@ def parse():
     ("dresses not for women", {"gender": ["Women"]}, "dresses"),
     ("shoes without men", {"gender": ["Men"]}, "shoes"),
     ("red shoes not black", {"colour": ["Black"]}, "red shoes"),
+    ("apparel not shoes", {"category": ["Shoes"]}, "apparel"),  # a category level, and a brand, too
+    ("dresses not acme", {"brand": ["Acme"]}, "dresses"),
+    ("shoes not black or acme", {"colour": ["Black"], "brand": ["Acme"]}, "shoes"),
 ])
 def test_values_after_a_negation_word_are_ruled_out(parse, text, excluded, rest):
-    assert find_exclusions(text, parse, RULED) == (excluded, rest if excluded else text)
+    assert find_exclusions(text, parse) == (excluded, rest if excluded else text)
 
 
 @pytest.mark.parametrize("text", [
     "no show socks",  # "show" names no value
-    "not shoes",  # categories are not ruled on (a filter cannot keep "every other category")
-    "shoes not x-1",  # an identifier-like attribute is not in RULED
+    "shoes not x-1",  # an identifier-like attribute is no vocabulary
     "black shoes", "shoes or black", "notblack shoes",
 ])
 def test_other_words_stay_as_typed(parse, text):
-    assert find_exclusions(text, parse, RULED) == ({}, text)
+    assert find_exclusions(text, parse) == ({}, text)
+    assert find_exclusions("shoes not black", parse, kept={("colour", "black")}) == ({}, "shoes not black")
 
 
 def test_a_known_phrase_starting_with_a_negation_word_is_no_negation():
     products = [Product(id=f"k{i}", title=f"{kind} {i}", attributes={"kind": kind})
                 for i, kind in enumerate(["Bra", "Camisole", "Bra", "Camisole"])]
     parse = QueryUnderstanding.build(products, parse_synonyms("no bra top, bralette top => Camisole\n")).parse
-    ruled = {"kind": ["bra", "camisole"]}
-    assert find_exclusions("white no bra top", parse, ruled) == ({}, "white no bra top")  # a Camisole, said so
-    assert find_exclusions("camisole not bra", parse, ruled) == ({"kind": ["Bra"]}, "camisole")
+    assert find_exclusions("white no bra top", parse) == ({}, "white no bra top")  # a Camisole, said so
+    assert find_exclusions("camisole not bra", parse) == ({"kind": ["Bra"]}, "camisole")
 
 
-def test_only_small_attributes_are_ruled_on():
-    rows = [Product(id=f"r{i}", title="t", attributes={"colour": ("Red", "Black")[i % 2], "sku": f"X-{i}", "only": "One"})
-            for i in range(150)]
-    assert ruled_fields(FilterIndex(rows).few_valued_attributes) == {"colour": ["black", "red"]}
-
-
-def test_the_request_keeps_the_other_values_and_its_own_filter_wins(parse):
+def test_the_request_excludes_them_unless_it_asks_for_them(parse):
     asked, excluded = with_exclusions_from_text(SearchRequest(text="shoes not black", filters=Filters(brand=["A"])),
-                                                parse, RULED)
+                                                parse)
     assert excluded == {"colour": ["Black"]} and asked.text == "shoes"
-    assert asked.filters == Filters(brand=["A"], attributes={"colour": ["brown", "navy blue", "red"]})
-    own, _ = with_exclusions_from_text(
-        SearchRequest(text="shoes not black", filters=Filters(attributes={"Colour": ["Black"]})), parse, RULED)
-    assert own.filters.attributes == {"Colour": ["Black"]}  # the request asked for black itself
-    alone, _ = with_exclusions_from_text(SearchRequest(text="not black"), parse, RULED)
-    assert alone.text == "not black" and alone.filters.attributes == {"colour": ["brown", "navy blue", "red"]}
+    assert asked.filters == Filters(brand=["A"], exclude={"attributes": {"colour": ["Black"]}})
+    mixed, excluded = with_exclusions_from_text(SearchRequest(
+        text="apparel not acme or shoes", filters=Filters(exclude={"brand": ["Zed"], "attributes": {"colour": ["Red"]}})),
+        parse)
+    assert excluded == {"brand": ["Acme"], "category": ["Shoes"]} and mixed.text == "apparel"
+    assert mixed.filters.exclude.model_dump() == {"brand": ["Zed", "Acme"], "category": ["Shoes"],
+                                                  "attributes": {"colour": ["Red"]}}  # the request's own kept
+    own, excluded = with_exclusions_from_text(
+        SearchRequest(text="shoes not black", filters=Filters(attributes={"Colour": ["Black"]})), parse)
+    assert excluded == {} and own.text == "shoes not black"  # the request asked for black itself: its words stay
+    both, excluded = with_exclusions_from_text(SearchRequest(text="black shoes not black or brown"), parse)
+    assert excluded == {} and both.text == "black shoes not black or brown"  # asked for by the rest: no negation
+    some, excluded = with_exclusions_from_text(SearchRequest(text="black shoes not brown or black"), parse)
+    assert excluded == {"colour": ["Brown"]} and some.text == "black shoes or black"  # only black was asked for
+    alone, _ = with_exclusions_from_text(SearchRequest(text="not black"), parse)
+    assert alone.text == "not black" and alone.filters.exclude.attributes == {"colour": ["Black"]}
 
 
 def test_the_searcher_leaves_ruled_out_values_out(synthetic_searcher):
@@ -97,6 +102,9 @@ def test_the_searcher_leaves_ruled_out_values_out(synthetic_searcher):
     assert any(h.product.attributes["colour"] == "Red" for h in plain.hits) and plain.excluded_from_text == {}
     both = synthetic_searcher.search(SearchRequest(text="bag not red or blue", k=50))
     assert both.hits and not {h.product.attributes["colour"] for h in both.hits} & {"Red", "Blue"}
+    brand = synthetic_searcher.search(SearchRequest(text="bag not acme", k=50))
+    assert brand.excluded_from_text == {"brand": ["Acme"]} and brand.total == 12  # Birch's 6 colours x 2
+    assert brand.hits and all(h.product.brand == "Birch" for h in brand.hits)
     alone = synthetic_searcher.search(SearchRequest(text="not red", k=50))
     assert "colour" not in alone.understood and all(h.product.attributes["colour"] != "Red" for h in alone.hits)
 
@@ -107,11 +115,13 @@ def test_exclusions_from_text_off_leaves_the_query_as_typed(synthetic_searcher):
     assert res.excluded_from_text == {} and any(h.product.attributes["colour"] == "Red" for h in res.hits)
 
 
-def test_facets_count_as_with_a_filter_keeping_the_other_values(synthetic_searcher):
+def test_facets_count_as_with_the_exclusion_filter(synthetic_searcher):
     stated = compute_facets(synthetic_searcher, SearchRequest(text="shoes for women not red"))
-    others = Filters(attributes={"colour": ["black", "blue", "green", "pink", "yellow"]})
-    filtered = compute_facets(synthetic_searcher, SearchRequest(text="shoes for women", filters=others))
-    assert stated.total == filtered.total == 30 and stated.facets == filtered.facets
+    excluded = compute_facets(synthetic_searcher, SearchRequest(text="shoes for women", filters=Filters(
+        exclude={"attributes": {"colour": ["Red"]}})))
+    assert stated.total == excluded.total == 30 and stated.facets == excluded.facets
+    colours = {v.value: v.count for v in stated.facets["colour"]}
+    assert "Red" not in colours and sum(colours.values()) == 30 and not any(v.selected for v in stated.facets["colour"])
     assert stated.facets != compute_facets(synthetic_searcher, SearchRequest(text="shoes for women")).facets
 
 
