@@ -6,10 +6,11 @@ So a negation word ("not", "no", "non", "except", "excluding", "without", "but n
 followed by words that name catalog values (the parser's own reading, `search.understanding`: an attribute value, a
 brand or a category level) rules those values out: the words leave the searched text, and the request's filters
 exclude them (`Filters.exclude`; a product without the attribute stays). Further values joined by "or" / "nor" are
-ruled out too ("not black or brown"). A value the request's own filter asks for, or that the rest of the query names
-("top not crop top": Tops both ways), is not ruled out, and its words stay. Words that name no value stay as typed
-("non slip shoes"), and so does a phrase the parser knows that starts with a negation word ("no show socks", "non
-padded bra": a synonym of a product type). `SearchConfig.exclusions_from_text` turns this off.
+ruled out too ("not black or brown"). Values that would rule out all the request's own filter or the rest of the
+query asks for on a field ("top not crop top": Tops both ways) are not ruled out, and their words stay. Words that
+name no value stay as typed ("non slip shoes"), and so does a phrase the parser knows that starts with a negation
+word ("no show socks", "non padded bra": a synonym of a product type). `SearchConfig.exclusions_from_text` turns
+this off.
 """
 
 from __future__ import annotations
@@ -91,13 +92,21 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collec
     return excluded, " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-def _asked(request: SearchRequest, rest: str, parse: Callable[[str], ParsedQuery]) -> set[tuple[str, str]]:
-    """The (field, value) pairs, lower-cased, that the request's own filters or the words ``rest`` ask for."""
+def _asked(request: SearchRequest, rest: str, parse: Callable[[str], ParsedQuery],
+           excluded: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """The (field, value) pairs, lower-cased, that the request's filters or the words ``rest`` ask for on a field where
+    ruling ``excluded`` out would leave none of them ("top not crop top": Tops; not "bags not handbags", where bags
+    also names backpacks)."""
     filters = request.filters or Filters()
-    asked = {(name.lower(), v.lower()) for name, vs in (filters.attributes or {}).items() for v in vs}
-    asked |= {("brand", b.lower()) for b in filters.brand or ()} | {("category", c.lower()) for c in filters.category or ()}
-    asked |= {(m.field.lower(), m.value.lower()) for g in parse(rest).groups for m in g.matches}
-    return asked
+    wanted: dict[str, set[str]] = {}
+    for name, values in [*(filters.attributes or {}).items(), ("brand", filters.brand or ()),
+                         ("category", filters.category or ())]:
+        wanted.setdefault(name.lower(), set()).update(v.lower() for v in values)
+    for group in parse(rest).groups:
+        for m in group.matches:
+            wanted.setdefault(m.field.lower(), set()).add(m.value.lower())
+    out = {name.lower(): {v.lower() for v in values} for name, values in excluded.items()}
+    return {(name, v) for name, values in wanted.items() if values and values <= out.get(name, set()) for v in values}
 
 
 def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], ParsedQuery]
@@ -109,9 +118,9 @@ def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], Par
     excluded, rest = find_exclusions(request.text, parse)
     if not excluded:
         return request, {}
-    asked = _asked(request, rest, parse)
-    if any((name.lower(), v.lower()) in asked for name, vs in excluded.items() for v in vs):
-        excluded, rest = find_exclusions(request.text, parse, asked)  # asked for and ruled out: not ruled out
+    asked = _asked(request, rest, parse, excluded)
+    if asked:
+        excluded, rest = find_exclusions(request.text, parse, asked)  # all a field asks for ruled out: not ruled out
         if not excluded:
             return request, {}
     filters = request.filters or Filters()

@@ -9,7 +9,7 @@ import pytest
 from indexer.catalog import Product
 from search.config import SearchConfig
 from search.facets import compute_facets
-from search.filters import FilterIndex, Filters
+from search.filters import Filters
 from search.negation import find_exclusions, with_exclusions_from_text
 from search.synonyms import parse_synonyms
 from search.types import SearchRequest
@@ -26,7 +26,7 @@ PRODUCTS = [
 
 @pytest.fixture(scope="module")
 def parse():
-    return QueryUnderstanding.build(PRODUCTS, parse_synonyms("crimson => Red\n")).parse
+    return QueryUnderstanding.build(PRODUCTS, parse_synonyms("crimson => Red\ngear => Shoes, Dresses\n")).parse
 
 
 @pytest.mark.parametrize(("text", "excluded", "rest"), [
@@ -89,6 +89,10 @@ def test_the_request_excludes_them_unless_it_asks_for_them(parse):
     assert excluded == {} and both.text == "black shoes not black or brown"  # asked for by the rest: no negation
     some, excluded = with_exclusions_from_text(SearchRequest(text="black shoes not brown or black"), parse)
     assert excluded == {"colour": ["Brown"]} and some.text == "black shoes or black"  # only black was asked for
+    wider, excluded = with_exclusions_from_text(SearchRequest(text="gear not shoes"), parse)  # gear: Dresses too
+    assert excluded == {"category": ["Shoes"]} and wider.text == "gear"
+    same, excluded = with_exclusions_from_text(SearchRequest(text="dresses not dresses"), parse)
+    assert excluded == {} and same.text == "dresses not dresses"
     alone, _ = with_exclusions_from_text(SearchRequest(text="not black"), parse)
     assert alone.text == "not black" and alone.filters.exclude.attributes == {"colour": ["Black"]}
 
