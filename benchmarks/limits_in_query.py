@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--words", default="fresh2", help="the wording probe's word list (core, fresh, fresh2)")
+    parser.add_argument("--words", default="fresh2", help="the wording probe's word list (core, fresh, fresh2, fresh3)")
     parser.add_argument("--per-family", type=int, default=25)
     parser.add_argument("--seed", type=int, default=21)
     args = parser.parse_args(argv)

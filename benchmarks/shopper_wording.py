@@ -28,6 +28,8 @@ index built from it (~2 GB RAM at 44k).
 the shipped synonyms were extended and never used to change them: the measure that no one fitted. ``--words fresh2``
 draws them from `benchmarks/shopper_words_fresh2.py`, written on 2026-12-01 before that day's synonyms extension by a
 writer who had not seen the synonyms (and unseen by the extension's author): held out from both sides.
+``--words fresh3`` draws them from `benchmarks/shopper_words_fresh3.py`, written later on 2026-12-01 by a writer blind
+to the engine (its synonyms, loader and query understanding unopened, the probe never run against it).
 
 ``--frames`` also wraps every query in a shopper's frame that asks for nothing ("i am looking for {q}", "{q} pls"; one
 of `benchmarks/shopper_frames.py`, seeded per query id), searched with the rules of now, and prints framed vs plain
@@ -65,12 +67,13 @@ from shopper_frames import FRAMES, frame_for, frame_problems, frame_report, fram
 from shopper_words import AUDIENCE, AUDIENCE_AFTER_ONLY, COLOUR, FRESH, OCCASION, TYPE  # noqa: E402
 from shopper_words_check import catalog_values, list_problems, overlap_problems  # noqa: E402
 from shopper_words_fresh2 import FRESH2  # noqa: E402
+from shopper_words_fresh3 import FRESH3  # noqa: E402
 
 from search.synonyms import Synonyms  # noqa: E402
 
 GRADED = ("article_type", "colour", "gender", "usage")
 SLOT_WORDS = {"colour": COLOUR, "gender": AUDIENCE, "usage": OCCASION, "article_type": TYPE}
-WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH, "fresh2": FRESH2}
+WORD_LISTS = {"core": SLOT_WORDS, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3}
 LITERAL_GENDER = {"Men": ("men's", "for men"), "Women": ("women's", "for women"), "Boys": ("boys'", "for boys"),
                   "Girls": ("girls'", "for girls")}
 
@@ -262,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--words", choices=sorted(WORD_LISTS), default="core",
                         help="core: the first word list; fresh: the one written after the synonyms (held out); "
-                             "fresh2: written before the synonyms extension of 2026-12-01, unseen by its writer")
+                             "fresh2: written before the synonyms extension of 2026-12-01, unseen by its writer; "
+                             "fresh3: written later that day by a writer blind to the engine")
     parser.add_argument("--check", action="store_true",
                         help="only check --words against --catalog (values it lacks, phrases an older list holds) "
                              "and build its probe queries; no index, no search; exits 1 on a problem")

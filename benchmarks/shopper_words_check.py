@@ -1,4 +1,4 @@
-"""Checks of the shopper word lists (`shopper_words.py`, `shopper_words_fresh2.py`) against a catalog and each other.
+"""Checks of the shopper word lists (`shopper_words*.py`: core, fresh, fresh2, fresh3) against a catalog and each other.
 
 A word list grades the wording probe, so a value the catalog lacks (a typo: "Navy" for "Navy Blue") silently
 empties a grading set, and a phrase an older list already holds is no longer held out. Pure functions over the

@@ -14,7 +14,8 @@ from support import SHARED_FASHION, load_benchmark
 check = load_benchmark("shopper_words_check")
 words = load_benchmark("shopper_words")
 fresh2 = load_benchmark("shopper_words_fresh2")
-LISTS = {"core": words.FIELDS, "fresh": words.FRESH, "fresh2": fresh2.FRESH2}
+fresh3 = load_benchmark("shopper_words_fresh3")
+LISTS = {"core": words.FIELDS, "fresh": words.FRESH, "fresh2": fresh2.FRESH2, "fresh3": fresh3.FRESH3}
 
 
 def test_phrase_key_ignores_case_spacing_and_plurals():
@@ -53,6 +54,19 @@ def test_fresh2_repeats_no_older_phrase_and_is_at_least_as_large_as_fresh():
 def test_the_probe_offers_fresh2():
     wording = load_benchmark("shopper_wording")
     assert wording.WORD_LISTS["fresh2"] is fresh2.FRESH2
+
+
+def test_fresh3_repeats_no_phrase_of_core_fresh_or_fresh2_and_fills_every_field():
+    older = {"core": words.FIELDS, "fresh": words.FRESH, "fresh2": fresh2.FRESH2}
+    assert check.overlap_problems(fresh3.FRESH3, older) == []
+    assert sorted(fresh3.FRESH3) == sorted(check.FIELDS)
+    assert all(len(phrases) >= 40 for phrases in fresh3.FRESH3.values())
+
+
+def test_the_probe_offers_fresh3_after_the_lists_it_is_checked_against():
+    wording = load_benchmark("shopper_wording")
+    assert wording.WORD_LISTS["fresh3"] is fresh3.FRESH3
+    assert list(wording.WORD_LISTS)[-1] == "fresh3"  # --check compares a list with every list before it
 
 
 @pytest.mark.shared
