@@ -1,10 +1,11 @@
-"""Limits typed into the query (issue #13): a budget ("... under 649") and a ruled-out colour ("... not black").
+"""Limits typed into the query (issue #13): a budget ("... under 649"), a ruled-out colour ("... not black") or brand.
 
 The queries of the shopper wording probe (`shopper_wording.py`, everyday words graded by catalog attributes), twice:
 - **budget**: " under X" appended, X = the median price of the query's grade-2 products (so about half of them
   fit), graded by the probe's grades of the products priced at most X; `price_from_text` off vs on;
 - **not**: the queries that name no colour, with " not C" appended, C = the colour most of their plain top 10
-  holds, graded by the probe's grades of the products of another colour; `exclusions_from_text` off vs on.
+  holds, graded by the probe's grades of the products of another colour; `exclusions_from_text` off vs on;
+- **not brand**: the same with the brand most of their plain top 10 holds (" not puma").
 Side by side in one process: nDCG@10, the share of the top 10 that keeps the limit, the median search time.
 Asserts nothing.
 
@@ -45,21 +46,23 @@ def budget_queries(probes: Sequence, qrels: Mapping[str, Mapping[str, int]], pri
     return out
 
 
-def not_queries(probes: Sequence, qrels: Mapping[str, Mapping[str, int]], colours: Mapping[str, str | None],
-                plain_top: Callable[[str], list[str]], min_left: int = 3) -> list[tuple[str, str, str, dict[str, int]]]:
-    """(id, text + " not C", C, grades of the products of another colour) per probe query naming no colour, C the
-    colour most of its plain top 10 (``plain_top(text)``) holds, when at least ``min_left`` grade-2 products remain."""
+def not_queries(probes: Sequence, qrels: Mapping[str, Mapping[str, int]], values: Mapping[str, str | None],
+                plain_top: Callable[[str], list[str]], min_left: int = 3, field: str = "colour"
+                ) -> list[tuple[str, str, str, dict[str, int]]]:
+    """(id, text + " not V", V, grades of the products of another value) per probe query naming no ``field``, V the
+    value (``values``: product id -> its colour, brand...) most of its plain top 10 (``plain_top(text)``) holds, when
+    at least ``min_left`` grade-2 products remain."""
     out = []
     for p in probes:
-        if "colour" in p.intent:
+        if field in p.intent:
             continue
-        held = Counter(colours[d] for d in plain_top(p.text) if colours.get(d))
+        held = Counter(values[d] for d in plain_top(p.text) if values.get(d))
         if not held:
             continue
-        colour = held.most_common(1)[0][0]
-        left = {d: g for d, g in qrels[p.id].items() if colours.get(d) != colour}
+        value = held.most_common(1)[0][0]
+        left = {d: g for d, g in qrels[p.id].items() if values.get(d) != value}
         if sum(g == 2 for g in left.values()) >= min_left:
-            out.append((p.id, f"{p.text} not {colour.lower()}", colour, left))
+            out.append((p.id, f"{p.text} not {value.lower()}", value, left))
     return out
 
 
@@ -90,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     searcher = open_searcher(args.index)
     served = searcher.config
     colours = {p.id: p.attributes.get("colour") for p in products}
+    brands = {p.id: p.brand or None for p in products}
 
     def top(text: str) -> list[str]:
         return [h.product.id for h in searcher.search(SearchRequest(text=text, k=10)).hits]
 
     parts = [("budget", "price_from_text", queries, lambda d, limit: prices[d] is not None and prices[d] <= limit),
              ("not", "exclusions_from_text", not_queries(probes, qrels, colours, top),
-              lambda d, limit: colours[d] != limit)]
+              lambda d, limit: colours[d] != limit),
+             ("not brand", "exclusions_from_text", not_queries(probes, qrels, brands, top, field="brand"),
+              lambda d, limit: brands[d] != limit)]
     for part, key, rows, keeps in parts:
         print(f"\n{part}: {len(rows)} queries (word list {args.words!r}, seed {args.seed}), e.g. {rows[0][1]!r}")
         print(f"| {key} | nDCG@10 (within the limit) | top 10 within the limit | median search ms |\n|---|---|---|---|")

@@ -27,3 +27,12 @@ def test_a_query_naming_no_colour_rules_out_the_colour_its_top_ten_mostly_holds(
     tops = {"shoes": ["a", "x", "c"], "bags": ["a", "b"]}
     rows = bench.not_queries(probes, qrels, colours, lambda text: tops[text], min_left=2)
     assert rows == [("q1", "shoes not black", "Black", {"b": 2, "c": 2, "e": 1})]  # q3: one grade-2 left
+
+
+def test_a_ruled_out_brand_is_the_one_the_top_ten_mostly_holds():
+    probes = [SimpleNamespace(id="q1", text="shoes", intent={"article_type": 1})]
+    qrels = {"q1": {"a": 2, "b": 2, "c": 2, "d": 1}}
+    brands = {"a": "Puma", "b": "Nike", "c": "Nike", "d": "Puma", "x": "Puma"}
+    rows = bench.not_queries(probes, qrels, brands, lambda text: ["a", "x", "b"], min_left=2, field="brand")
+    assert rows == [("q1", "shoes not puma", "Puma", {"b": 2, "c": 2})]
+    assert bench.not_queries(probes, qrels, brands, lambda text: ["a", "x", "b"], min_left=3, field="brand") == []
