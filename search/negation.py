@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 
 from search.filters import Exclusions, Filters
+from search.normalise import words as normal_words
 from search.parsed import Group, ParsedQuery
 from search.types import SearchRequest
 
@@ -37,14 +38,21 @@ def _cue_length(keys: Sequence[str], at: int) -> int:
     return 0
 
 
-def _leading_group(parse: Callable[[str], ParsedQuery], words: Sequence[str], keys: Sequence[str]) -> Group | None:
-    """The parser's first group when it is made of the first of ``words`` (what follows a negation word)."""
+def _leading_group(parse: Callable[[str], ParsedQuery], words: Sequence[str]) -> tuple[Group, int] | None:
+    """The parser's first group and how many of ``words`` (what follows a negation word) it is made of, when it is
+    made of the first of them ("t-shirts" is the parser's "t shirts": one typed word)."""
     parsed = parse(" ".join(words[:MAX_SPAN_WORDS]))
     if not parsed.groups:
         return None
     group = parsed.groups[0]
-    span = [w.strip(_PUNCTUATION).lower() for w in group.words.split()]
-    return group if span and list(keys[:len(span)]) == span else None
+    span, typed = normal_words(group.words), []
+    for n, word in enumerate(words[:MAX_SPAN_WORDS], start=1):
+        typed += normal_words(word)
+        if typed == span:
+            return group, n
+        if len(typed) >= len(span):
+            return None
+    return None
 
 
 def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collection[tuple[str, str]] = ()
@@ -60,7 +68,7 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collec
     tries = 0
     while at < len(words) and tries < MAX_RULED:
         cue = _cue_length(keys, at)
-        if not cue or _leading_group(parse, words[at:], keys[at:]) is not None:
+        if not cue or _leading_group(parse, words[at:]) is not None:
             at += 1  # no negation word, or one inside a phrase the catalog knows ("non padded bra", "no show socks")
             continue
         start, found = at + cue, False
@@ -68,17 +76,18 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collec
             tries += 1
             begin = start  # the value's first word, or the filler before it
             skip = 1 if keys[start] in FILLERS and start + 1 < len(words) else 0
-            group = _leading_group(parse, words[start + skip:], keys[start + skip:])
-            if group is None and skip:
+            led = _leading_group(parse, words[start + skip:])
+            if led is None and skip:
                 break
             start += skip
-            if group is None or any(m.via == "inferred" or (m.field.lower(), m.value.lower()) in kept
-                                    for m in group.matches):
+            if led is None or any(m.via == "inferred" or (m.field.lower(), m.value.lower()) in kept
+                                  for m in led[0].matches):
                 break
+            group, span = led
             for m in group.matches:
                 if m.value not in excluded.setdefault(m.field, []):
                     excluded[m.field].append(m.value)
-            end = start + len(group.words.split())
+            end = start + span
             for k in range(at if not found else begin - 1, end):  # the cue, or the joiner, up to the value's end
                 keep[k] = False
             found, start = True, end

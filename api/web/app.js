@@ -204,7 +204,10 @@
       seen.add(lower(value));
       return true;
     });
-    const ruledOut = Object.entries(excluded).map(([name, values]) => `${label(name)}: ${values.join(", ")}`);
+    const ruledSeen = new Set(); // "not sports shoes" rules out a category and an article type alike: said once
+    const ruledOut = Object.entries(excluded)
+      .map(([name, values]) => [name, values.filter((v) => !ruledSeen.has(lower(v)) && ruledSeen.add(lower(v)))])
+      .filter(([, values]) => values.length).map(([name, values]) => `${label(name)}: ${values.join(", ")}`);
     box.hidden = !(items.length || searched || price || ruledOut.length) || state.mode !== "text";
     const rewritten = searched ? [el("span", { class: "understood-label", text: `Searched for \u201c${searched}\u201d` })] : [];
     // a price the words state ("under 1000") and values they rule out ("not black") are filters the engine applied:

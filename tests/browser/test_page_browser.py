@@ -273,5 +273,11 @@ def test_a_price_and_a_ruled_out_value_in_the_query_are_shown_and_applied(browse
     expect(understood).to_contain_text("Not: Colour: Red")
     cards = _cards(page)
     assert cards and all(c["colour"] != "Red" for c in cards)
+    page.goto(server_url + "/?q=apparel+not+t-shirts+or+tidewater")  # a type (category and article type) and a brand
+    _wait_for_status(page, r"Results 1\u2013\d+ (of \d+ )?for \u201capparel not t-shirts or tidewater\u201d")
+    expect(understood).to_contain_text("Brand: Tidewater")
+    assert understood.inner_text().count("T-Shirts") == 1  # said once, not once per field naming it
+    cards = _cards(page)
+    assert cards and all(c["brand"] != "Tidewater" and "T-Shirts" not in c["category"] for c in cards)
     context.close()
     assert not problems, problems
