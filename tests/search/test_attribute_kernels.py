@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_latency_equivalence import PRODUCTS, QUERIES, SYNONYMS
 
-from search.attribute_scoring import _reference_top_scored
+from search.attribute_scoring import _best_tiers, _reference_top_scored, first_kept, kth_largest
 from search.understanding import Group, Match, ParsedQuery, QueryUnderstanding
 
 
@@ -291,3 +291,24 @@ def test_top_scored_adds_the_rows_tied_with_the_last_kept(qu, compiled, monkeypa
                 assert np.array_equal(rows, want) and np.array_equal(values, dense[want])
                 added += len(rows) - len(first)
     assert added > 50
+
+
+@pytest.mark.parametrize("shape", ["random", "tiers", "tiers and bonuses", "one value"])
+def test_kth_largest_and_the_kept_rows_match_a_full_sort(shape):
+    """The depth-th best score, as a sort finds it, on the shapes attribute scores take (a few tiers, a few rows
+    lifted by the tie-break bonus) and on random values; first_kept keeps exactly depth rows, ties by position."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    values = {"random": rng.random(n), "tiers": rng.choice([0.9, 1.4, 1.8], n, p=[0.7, 0.29, 0.01]),
+              "tiers and bonuses": np.r_[np.full(n - 40, 1.4), 1.4 + rng.random(40) / 100],
+              "one value": np.full(n, 2.0)}[shape]
+    for k in (1, 7, 300, n):
+        want = float(np.sort(values)[::-1][k - 1])
+        assert kth_largest(values, k) == want
+        kept = first_kept(values.copy(), k)
+        assert np.count_nonzero(kept) == k and values[kept].min() == want
+        assert not (values[~kept] > want).any()  # nothing better left out
+        tied = np.flatnonzero(values == want)
+        assert kept[tied].tolist() == sorted(kept[tied].tolist(), reverse=True)  # the first tied positions kept
+        if k < n:
+            assert np.array_equal(_best_tiers(values, k), values >= want)
