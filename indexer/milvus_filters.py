@@ -83,19 +83,26 @@ def _values(filters: Mapping[str, Any], name: str) -> list[str]:
     return [str(v).lower() for v in ([values] if isinstance(values, str) else values)]
 
 
+def _check_fields(given: Mapping[str, Any], known: set[str], what: str) -> None:
+    unknown = set(given) - known
+    if unknown:
+        raise ValueError(f"unknown {what} field(s): {', '.join(sorted(unknown))}")
+
+
+def _brand_in(values: Mapping[str, Any]) -> list[str]:
+    """``brand in [...]`` for the brands ``values`` lists (none when it lists none)."""
+    brands = _values(values, "brand")
+    return [f"{BRAND} in {_string_list(brands)}"] if brands else []
+
+
 def filter_expression(filters: Mapping[str, Any] | None, exclude_rows: Sequence[int] = ()) -> str:
     """The expression selecting rows that pass ``filters`` (a `Filters` as a dict) and are not excluded.
 
     "" when nothing restricts (Milvus reads an empty filter as "every row").
     """
     filters = filters or {}
-    unknown = set(filters) - {"brand", "category", "price_min", "price_max", "attributes", "exclude"}
-    if unknown:
-        raise ValueError(f"unknown filter field(s): {', '.join(sorted(unknown))}")
-    parts: list[str] = []
-    brands = _values(filters, "brand")
-    if brands:
-        parts.append(f"{BRAND} in {_string_list(brands)}")
+    _check_fields(filters, {"brand", "category", "price_min", "price_max", "attributes", "exclude"}, "filter")
+    parts = _brand_in(filters)
     for level in _values(filters, "category"):
         parts.append(f"array_contains({CATEGORY}, {string_literal(level)})")
     for name, values in (filters.get("attributes") or {}).items():
@@ -115,13 +122,8 @@ def filter_expression(filters: Mapping[str, Any] | None, exclude_rows: Sequence[
 
 def _held_expressions(values: Mapping[str, Any]) -> list[str]:
     """One expression per field of ``values`` (an `Exclusions` as a dict), true for a row holding any of its values."""
-    unknown = set(values) - {"brand", "category", "attributes"}
-    if unknown:
-        raise ValueError(f"unknown exclude field(s): {', '.join(sorted(unknown))}")
-    parts: list[str] = []
-    brands = _values(values, "brand")
-    if brands:
-        parts.append(f"{BRAND} in {_string_list(brands)}")
+    _check_fields(values, {"brand", "category", "attributes"}, "exclude")
+    parts = _brand_in(values)
     levels = _values(values, "category")
     if levels:
         parts.append(f"array_contains_any({CATEGORY}, {_string_list(levels)})")
