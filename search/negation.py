@@ -21,6 +21,7 @@ from search.filters import Exclusions, Filters
 from search.normalise import words as normal_words
 from search.parsed import Group, ParsedQuery
 from search.types import SearchRequest
+from search.vocabulary import BRAND, CATEGORY
 
 CUES = (("but", "not"), ("other", "than"), ("anything", "but"), ("not",), ("no",), ("non",), ("except",),
         ("excluding",), ("without",))
@@ -108,8 +109,8 @@ def _asked(request: SearchRequest, rest: str, parse: Callable[[str], ParsedQuery
     also names backpacks)."""
     filters = request.filters or Filters()
     wanted: dict[str, set[str]] = {}
-    for name, values in [*(filters.attributes or {}).items(), ("brand", filters.brand or ()),
-                         ("category", filters.category or ())]:
+    for name, values in [*(filters.attributes or {}).items(), (BRAND, filters.brand or ()),
+                         (CATEGORY, filters.category or ())]:
         wanted.setdefault(name.lower(), set()).update(v.lower() for v in values)
     for group in parse(rest).groups:
         for m in group.matches:
@@ -137,7 +138,7 @@ def with_exclusions_from_text(request: SearchRequest, parse: Callable[[str], Par
     brand, category = list(own.brand or ()), list(own.category or ())
     attributes = {name: list(vs) for name, vs in (own.attributes or {}).items()}
     for name, values in excluded.items():
-        listed = brand if name == "brand" else category if name == "category" else attributes.setdefault(name, [])
+        listed = brand if name == BRAND else category if name == CATEGORY else attributes.setdefault(name, [])
         listed.extend(v for v in values if v not in listed)
     exclude = Exclusions(brand=brand or None, category=category or None, attributes=attributes or None)
     return request.model_copy(update={"text": rest or request.text,
