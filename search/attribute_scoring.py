@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.scratch import ScratchPool
+from indexer.vector_index import kth_largest
 from search import attribute_kernels
 from search.attribute_kernels import holding_all, top_rows
 from search.attribute_postings import Postings, QueryLists, build_postings, query_lists
@@ -226,14 +227,6 @@ def counted_groups(parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] =
 
 
 MAX_TIERS = 8  # score tiers found one by one before a partition finds the depth-th best score instead
-
-
-def kth_largest(values: np.ndarray, k: int) -> float:
-    """The ``k``-th largest of ``values`` (1 <= k <= len). Partitioned from the front on the negated values: numpy's
-    introselect asked for a place near the end of ~35k values in a few tiers (sums of confidences, plus tie-break
-    bonuses) took ~5 ms, 20x its time on the same values asked from the front (`benchmarks/understanding_latency.py`:
-    "casual jumpsuit" spent 6 ms here)."""
-    return float(-np.partition(-values, k - 1)[k - 1])
 
 
 def _best_tiers(values: np.ndarray, depth: int) -> np.ndarray:

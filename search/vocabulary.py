@@ -173,9 +173,3 @@ def english_word_counts(min_count: int = COMMON_ENGLISH_COUNT) -> dict[str, int]
         if count.strip().isdigit() and int(count) >= min_count:
             out[word] = int(count)
     return out
-
-
-@functools.cache
-def common_english_words(min_count: int = COMMON_ENGLISH_COUNT) -> frozenset[str]:
-    """The words of `english_word_counts`."""
-    return frozenset(english_word_counts(min_count))

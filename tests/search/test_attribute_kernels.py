@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from test_latency_equivalence import PRODUCTS, QUERIES, SYNONYMS
 
-from search.attribute_scoring import _best_tiers, _reference_top_scored, first_kept, kth_largest
+from indexer.vector_index import kth_largest
+from search.attribute_scoring import _best_tiers, _reference_top_scored, first_kept
 from search.understanding import Group, Match, ParsedQuery, QueryUnderstanding
 
 
