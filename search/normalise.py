@@ -21,12 +21,22 @@ MAX_PHRASE_WORDS = 4  # the longest value or synonym phrase matched as one span
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def words(text: str) -> list[str]:
-    """Lowercase words of ``text`` (letters and digits; accents stripped; punctuation splits)."""
+def _folded(text: str) -> str:
     folded = text.casefold()
     if not folded.isascii():
         folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
-    return WORD.findall(folded)
+    return folded
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words of ``text`` (letters and digits; accents stripped; punctuation splits)."""
+    return WORD.findall(_folded(text))
+
+
+def possessive_s(text: str) -> list[bool]:
+    """Per word of `words` (``text``): whether it is the "s" of a possessive ("women's", "kids’"), no word of its own."""
+    folded = _folded(text)
+    return [m.group() == "s" and m.start() > 0 and folded[m.start() - 1] in "'\u2019" for m in WORD.finditer(folded)]
 
 
 def singular(word: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from search.normalise import WORD
 from search.vocabulary import CATEGORY
 
 # Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
@@ -70,3 +71,20 @@ def head_of(groups: list[Group], starts: list[int], words_: list[str]) -> Group 
     stop = next((at for at in range(first + 1, len(words_)) if words_[at] in HEAD_BREAKS), len(words_))
     before = [k for k in typed if starts[k] < stop]
     return groups[before[-1] if before else typed[-1]]
+
+
+def rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
+    """``text`` with each word replaced by what is said for it; None when nothing changed."""
+    if said == typed:
+        return None
+    folded = text.casefold()
+    spans = [m.span() for m in WORD.finditer(folded)][:len(typed)]
+    if not folded.isascii() or len(spans) != len(typed) or len(folded) != len(text):
+        return " ".join(w for w in said if w)  # accents folded: positions differ, the words are enough
+    out, last = [], 0
+    for (start, end), word, new in zip(spans, typed, said, strict=True):
+        out.append(text[last:start])
+        out.append(text[start:end] if new == word else new)
+        last = end
+    out.append(text[last:])
+    return " ".join("".join(out).split())

@@ -1,8 +1,8 @@
 """Query understanding: which catalog values a query names, with a confidence, and the query the signals search.
 
-The parser reads the query's words left to right and, at each position, takes the longest span
-(up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog (`search.vocabulary`:
-attributes, brands, category levels), or a synonym (`search.synonyms`) of one. A word the catalog
+The parser finds every span (up to `MAX_PHRASE_WORDS` words) whose normal form is a value of the catalog
+(`search.vocabulary`: attributes, brands, category levels), or a synonym (`search.synonyms`) of one, and reads the
+query as the non-overlapping spans that explain the most words (`search.segmentation`). A word the catalog
 never uses is first corrected towards the catalog's words (values, synonyms, and title words seen in
 at least `MIN_TITLE_COUNT` titles; symspellpy, edit distance 1 from 4 letters, 2 from 9, a dropped letter
 only for 3-letter words, the first letter kept, a neighbouring key preferred among equally close words), so
@@ -26,8 +26,10 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
 from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
-from search.normalise import MAX_PHRASE_WORDS, WORD, key_of_words, singular, word_key, words
-from search.parsed import Group, Match, ParsedQuery, head_of
+from search.normalise import MAX_PHRASE_WORDS, key_of_words, possessive_s, singular, word_key, words
+from search.parsed import Group, Match, ParsedQuery, head_of, rewritten
+from search.segmentation import Span, best_segmentation
+from search.slips import lost_one, plausible
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
 from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, english_word_counts
@@ -183,13 +185,13 @@ class QueryUnderstanding(AttributeScoring):
         # shoppers rarely mistype a word's first letter; keeping it stops "made" becoming "jade"
         found = [f for f in found if f.term[0] == word[0]]
         if len(word) < SHORT_WORD:  # a 3-letter word only lost a letter ("gey" -> "grey"); "bat" is never "bag"
-            found = [f for f in found if len(f.term) == len(word) + 1 and _lost_one(f.term, word)]
+            found = [f for f in found if len(f.term) == len(word) + 1 and lost_one(f.term, word)]
         # a word of the descriptions only: a value's slip, or itself; a common English word: a catalog value's
         # slip, or itself ("gala", "father"); neither ever by dropping a letter the shopper would have added
         targets = self._value_words if word in self._described_only else \
             self._catalog_words if word in self._english else None
         if targets is not None:
-            found = [f for f in found if f.term in targets and _plausible(word, f.term)
+            found = [f for f in found if f.term in targets and plausible(word, f.term)
                      and (self._english_added or len(f.term) >= len(word))]
         typed = self._english_counts.get(word)
         if typed is not None:  # any common English word: never to one far rarer than itself ("most" is not "mist")
@@ -198,7 +200,7 @@ class QueryUnderstanding(AttributeScoring):
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution
-        closeness = lambda f: (f.distance, not _plausible(word, f.term))  # noqa: E731
+        closeness = lambda f: (f.distance, not plausible(word, f.term))  # noqa: E731
         found.sort(key=lambda f: (*closeness(f), -f.count))
         return tuple(f.term for f in found if closeness(f) == closeness(found[0]))
 
@@ -236,6 +238,27 @@ class QueryUnderstanding(AttributeScoring):
                                                                CONFIDENCE["synonym"], "synonym"))
         return tuple(out.values())
 
+    def _span_reading(self, i: int, length: int, typed: list[str], fixed: list[str], others: list[tuple[str, ...]],
+                      typed_keys: list[str], fixed_keys: list[str]) -> tuple[list[str], tuple[Match, ...], bool] | None:
+        """What the span of ``length`` words at ``i`` names: (its words as read, the values, whether composed from a
+        synonym, `_composed`), or None when it names nothing."""
+        span = fixed[i:i + length]
+        if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
+            return None
+        keys = fixed_keys[i:i + length]
+        matches = self._candidates("".join(keys))
+        if length > 1 and span != typed[i:i + length]:  # a phrase typed right is not "corrected" away
+            as_typed = self._candidates("".join(typed_keys[i:i + length]))
+            if as_typed:
+                span, keys, matches = typed[i:i + length], typed_keys[i:i + length], as_typed
+        if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
+            more = [m for w in others[i] for m in self._candidates(word_key(w))]
+            matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
+        composed = not matches and length > 1
+        if composed:
+            matches = self._composed(span, keys)
+        return (span, matches, composed) if matches else None
+
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
         said = list(typed)  # per word: what the signals search instead ("" when a span's first word says it all)
@@ -246,50 +269,40 @@ class QueryUnderstanding(AttributeScoring):
             fixed.append(options[0])
             others.append(options[1:])
         fixed_keys, typed_keys = [word_key(w) for w in fixed], [word_key(w) for w in typed]
+        readings: dict[tuple[int, int], tuple[list[str], tuple[Match, ...], bool]] = {}
+        for i in range(len(fixed)):
+            for length in range(1, min(MAX_PHRASE_WORDS, len(fixed) - i) + 1):
+                reading = self._span_reading(i, length, typed, fixed, others, typed_keys, fixed_keys)
+                if reading is not None:
+                    readings[(i, length)] = reading
+        counted = [w not in STOP_WORDS and len(w) > 1 for w in fixed]
+        chosen = best_segmentation(counted, (Span(i, length, any(m.field == CATEGORY for m in r[1]))
+                                             for (i, length), r in readings.items()),
+                                   [not s for s in possessive_s(text)[:len(fixed)]])
         groups: list[Group] = []
         starts: list[int] = []  # per group: the position of its first word
-        unknown: list[int] = []  # positions of the words that named nothing (not stop words)
-        i = unmatched = 0
-        while i < len(fixed):
-            for length in range(min(MAX_PHRASE_WORDS, len(fixed) - i), 0, -1):
-                span = fixed[i:i + length]
-                if length == 1 and (span[0] in STOP_WORDS or len(span[0]) < 2):
-                    continue
-                keys = fixed_keys[i:i + length]
-                matches = self._candidates("".join(keys))
-                if length > 1 and span != typed[i:i + length]:  # a phrase typed right is not "corrected" away
-                    as_typed = self._candidates("".join(typed_keys[i:i + length]))
-                    if as_typed:
-                        span, keys, matches = typed[i:i + length], typed_keys[i:i + length], as_typed
-                if length == 1 and others[i]:  # an ambiguous typo names the values of every equally close word
-                    more = [m for w in others[i] for m in self._candidates(word_key(w))]
-                    matches = tuple({(m.field, m.code): m for m in reversed([*matches, *more])}.values())[::-1]
-                composed = not matches and length > 1
-                if composed:
-                    matches = self._composed(span, keys)
-                if not matches:
-                    continue
-                said[i:i + length] = self._said(span, matches, lead=not composed)
-                n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
-                if n_fixed:
-                    factor = CORRECTED_FACTOR ** n_fixed
-                    matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4), "spelling")
-                                    for m in matches)
-                if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
-                    groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None,
-                                        matches))
-                    starts.append(i)
-                i += length
-                break
-            else:
+        covered: set[int] = set()
+        for part in chosen:
+            i, length = part.start, part.length
+            span, matches, composed = readings[(i, length)]
+            covered.update(range(i, i + length))
+            said[i:i + length] = self._said(span, matches, lead=not composed)
+            n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
+            if n_fixed:
+                factor = CORRECTED_FACTOR ** n_fixed
+                matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4), "spelling")
+                                for m in matches)
+            if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
+                groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None, matches))
+                starts.append(i)
+        unknown = [i for i in range(len(fixed)) if i not in covered and counted[i]]  # words that named nothing
+        for i in range(len(fixed)):
+            if i not in covered:
                 said[i] = fixed[i]
-                if fixed[i] not in STOP_WORDS and len(fixed[i]) > 1:
-                    unmatched += 1
-                    unknown.append(i)
-                i += 1
+        unmatched = len(unknown)
         if self.inference is not None and unknown:
             unmatched -= self._inferred(self.inference, typed, unknown, groups)
-        return ParsedQuery(tuple(groups), self._rewritten(text, typed, said) if self.rewrite else None, unmatched,
+        return ParsedQuery(tuple(groups), rewritten(text, typed, said) if self.rewrite else None, unmatched,
                            head_of(groups, starts, fixed))
 
     @staticmethod
@@ -319,23 +332,6 @@ class QueryUnderstanding(AttributeScoring):
         values = " ".join(dict.fromkeys(m.value for m in matches))
         prefix = " ".join(span) + " " if lead and all(w in self._title_known for w in span) else ""
         return [prefix + values] + [""] * (len(span) - 1)
-
-    @staticmethod
-    def _rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
-        """``text`` with each word replaced by what is said for it; None when nothing changed."""
-        if said == typed:
-            return None
-        folded = text.casefold()
-        spans = [m.span() for m in WORD.finditer(folded)][:len(typed)]
-        if not folded.isascii() or len(spans) != len(typed) or len(folded) != len(text):
-            return " ".join(w for w in said if w)  # accents folded: positions differ, the words are enough
-        out, last = [], 0
-        for (start, end), word, new in zip(spans, typed, said, strict=True):
-            out.append(text[last:start])
-            out.append(text[start:end] if new == word else new)
-            last = end
-        out.append(text[last:])
-        return " ".join("".join(out).split())
 
     def product_query(self, product: Product) -> ParsedQuery | None:
         """A "more like this" seed as a query of the `attributes` signal: its product type (its category's last
@@ -373,24 +369,6 @@ class QueryUnderstanding(AttributeScoring):
         named none ("comfy red dress": red and dress understood, at most 3/4 + the BM25 tie-break); a product holding
         only some values keeps its share, where min-max over the run's candidates gave its worst ~0."""
         return self.best_score(parsed) + parsed.unmatched + TIE_BREAK
-
-
-_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_NEAR = {(a, b) for row in _ROWS for a, b in zip(row, row[1:], strict=False)}
-_NEAR |= {(b, a) for a, b in _NEAR}
-
-
-def _lost_one(longer: str, shorter: str) -> bool:
-    """Whether ``shorter`` is ``longer`` with one letter dropped."""
-    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
-
-
-def _plausible(typed: str, term: str) -> bool:
-    """Whether ``typed`` is ``term`` after a likely slip: not a substitution of a key far from the intended one."""
-    if len(typed) != len(term):
-        return True  # a dropped or doubled letter
-    diff = [(a, b) for a, b in zip(typed, term, strict=True) if a != b]
-    return len(diff) != 1 or diff[0] in _NEAR
 
 
 def product_type(ctx: QueryContext) -> ParsedQuery | None:

@@ -63,6 +63,20 @@ def test_longest_span_wins_and_multi_word_values(qu):
     assert qu.parse("navy").understood() == {"colour": "Navy Blue"}  # one-word synonym of a two-word value
 
 
+def test_a_span_never_takes_the_word_the_next_span_needs():
+    """`search.segmentation`: the reading that explains every word wins over the left-to-right longest one."""
+    qu = QueryUnderstanding.build(PRODUCTS, parse_synonyms("redy => Red\ny fronts => Bags\nfor him => Men\n"
+                                                            "her => Women\nhim and her => Unisex\n"))
+    # "red y" is the synonym "redy" (keys join words), which left "fronts" unexplained
+    parsed = qu.parse("red y fronts")
+    assert spans(qu, "red y fronts") == [("red", {("colour", "Red", 1.0, "value")}),
+                                         ("y fronts", {("category", "Bags", 0.9, "synonym")})]
+    assert parsed.unmatched == 0 and parsed.text == "red Bags"
+    # one span for "him and her", not "for him" (Men) + "her" (Women)
+    assert spans(qu, "bags for him and her") == [("bags", {("category", "Bags", 1.0, "value")}),
+                                                 ("him and her", {("gender", "Unisex", 0.9, "synonym")})]
+
+
 def test_stop_words_numbers_and_identifiers_never_match(qu):
     assert not qu.parse("for the and with a of in on").groups
     assert not qu.parse("2012").groups
@@ -161,8 +175,8 @@ def test_old_rules_kept_for_comparison():
 def test_short_words_only_regain_a_dropped_letter_and_near_keys_win(qu):
     assert qu.parse("ble dress").text == "blue dress"  # 3 letters: "blue" lost its "u"
     assert qu.parse("bat").text is None  # "bag" would be a substitution: never for 3 letters
-    from search.understanding import _plausible
-    assert _plausible("gteen", "green") and not _plausible("gren", "grey") and _plausible("gren", "green")
+    from search.slips import plausible
+    assert plausible("gteen", "green") and not plausible("gren", "grey") and plausible("gren", "green")
 
 
 def test_the_attributes_scale_is_the_best_score_plus_each_word_naming_no_value(qu):
