@@ -4,10 +4,12 @@
 list. Shoppers also write "black sneakers for my husband", "mens formal black leather shoes for office" and "levis
 jeans": word orders, fillers, possessives, brands as typed. `benchmarks/shopper_queries_free.py` holds ~300 such
 queries, each with every catalog value its shopper would accept, written by a writer blind to the engine (see its
-docstring). This runs them and grades like the wording probe (`shopper_wording.grade`): grade 2 = the article type
+docstring); ``--set free2`` (`benchmarks/shopper_queries_free2.py`, ~300 more by a second blind writer) is harder:
+conversational, Hinglish, typo'd, descriptive ("something warm to wear over a kurta"), gifting, attribute-heavy and
+one- or two-word queries. This runs them and grades like the wording probe (`shopper_wording.grade`): grade 2 = the article type
 and every other named value (colour, gender, usage, brand) match, 1 = the type matches and one other value fails.
 
-    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check     # no index, ~10 s
+    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check [--set free2]  # ~10 s
     .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --index IDX \\
         [--modes default,attributes,semantic,lexical] [--json per_query.json] [--write DIR] [--show 15]
 
@@ -19,6 +21,7 @@ least, with what the engine searched for them. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -31,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shopper_wording import REPO, Probe, grade, write_probe
 
+SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2"}  # --set -> the module of QUERIES
 FIELDS = ("article_type", "colour", "gender", "usage", "brand")
 MIN_GRADE2 = 3
 Intent = dict[str, tuple[str, ...]]
@@ -89,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--index", type=Path, default=None, help="an index built from --catalog (not with --check)")
+    parser.add_argument("--set", choices=sorted(SETS), default="free",
+                        help="free: benchmarks/shopper_queries_free.py; free2: benchmarks/shopper_queries_free2.py")
     parser.add_argument("--check", action="store_true", help="only check the queries against --catalog; no search")
     parser.add_argument("--modes", default="default", help="comma-separated eval modes")
     parser.add_argument("--json", type=Path, default=None, help="also write per-query nDCG@10 and searched text here")
@@ -100,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no catalog at {args.catalog}")
         return 0
     sys.path.insert(0, str(REPO))
-    from shopper_queries_free import QUERIES
-
     from indexer.catalog import load_catalog
 
+    queries = importlib.import_module(SETS[args.set]).QUERIES
     products = load_catalog(args.catalog, skip_invalid=True).products
-    probes, qrels, problems = build(products, QUERIES)
+    probes, qrels, problems = build(products, queries)
     families = Counter(p.family for p in probes)
-    print(f"{len(probes)} queries of {len(QUERIES)} on {len(products)} products; per family: "
+    print(f"{len(probes)} queries of {len(queries)} on {len(products)} products; per family: "
           + ", ".join(f"{f} {n}" for f, n in families.items()))
     if args.write:
         write_probe(probes, qrels, args.write)
