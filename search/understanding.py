@@ -58,9 +58,16 @@ a an the and or for with without in on of to by from at as is are be it its this
 me my our your i we you some any all new best cheap buy shop sale online look looking want need like
 size pair pairs set one two very nice good quality under over below above than less more
 colour color colours colors coloured colored wear outfit outfits latest trendy stylish
-please pls plz thanks thx
+please pls plz thanks thx shade
+ke ka ki ko se liye mein wala wali wale waala waali aur hai hain bhi ya koi kuch sa si jaisa jaise layak
+chahiye dikhao mujhe mera mere meri accha acha pehenne pehnne pehne
 """
-STOP_WORDS = frozenset(_STOP.split())  # never a value alone ("top" is not one: it names Tops)
+# never a value alone ("top" is not one: it names Tops), never spell-corrected: fillers, "shade" (as typed: "shades"
+# still names sunglasses, "maroon shade" is a colour), and Hindi's little words and fillers ("papa ke liye kurta":
+# "liye" was corrected to "lite", "thand mein" named Men, "koi" the "koti" jacket)
+STOP_WORDS = frozenset(_STOP.split())
+
+
 class QueryUnderstanding(AttributeScoring):
     """The parser over one catalog's vocabulary and a set of synonyms (thread-safe; parses are cached)."""
 
@@ -137,6 +144,7 @@ class QueryUnderstanding(AttributeScoring):
         for w, count in spell_words.items():
             if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:  # "whit" is white, never "with"
                 self._spell.create_dictionary_entry(w, max(1, count))
+        self._inner_only: set[str] = set()  # `_inner_words`: never a correction of a common English word
         self._inner_words(inner - set(spell_words))
         self.parse = functools.lru_cache(maxsize=PARSE_CACHE)(self._parse)
 
@@ -150,6 +158,7 @@ class QueryUnderstanding(AttributeScoring):
                 continue
             self._known.add(w)
             self._value_words.add(w)
+            self._inner_only.add(w)
             if len(w) >= 3 and w.isalpha() and w not in STOP_WORDS:
                 self._spell.create_dictionary_entry(w, 1)
 
@@ -194,9 +203,10 @@ class QueryUnderstanding(AttributeScoring):
             found = [f for f in found if f.term in targets and plausible(word, f.term)
                      and (self._english_added or len(f.term) >= len(word))]
         typed = self._english_counts.get(word)
-        if typed is not None:  # any common English word: never to one far rarer than itself ("most" is not "mist")
-            found = [f for f in found
-                     if typed < INTENDED_RATIO * max(self._english_counts.get(f.term, 0), self._english_floor)]
+        if typed is not None:  # any common English word: never to one far rarer than itself ("most" is not "mist"),
+            # nor to a word met only inside a synonym of several words ("while" is not the "whole" of "whole cut shoes")
+            found = [f for f in found if f.term not in self._inner_only
+                     and typed < INTENDED_RATIO * max(self._english_counts.get(f.term, 0), self._english_floor)]
         if not found:
             return (word,)
         # among equally close words, a slip of the finger (a neighbouring key) before any other substitution

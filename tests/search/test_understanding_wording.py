@@ -89,6 +89,28 @@ def test_words_inside_multi_word_synonyms_never_shadow_a_typo_of_a_catalog_word(
     assert qu.parse("fany pack").understood() == {"category": "Shorts"}
 
 
+def test_common_english_words_are_never_corrected_into_a_word_met_only_inside_a_synonym():
+    # "while" is in the descriptions (so a known word of the catalog's language) and one slip from the "whole" of
+    # "whole cut shoes": it stayed a typo of "whole" ("face while running" was searched as "face whole running")
+    described = [Product(id=f"d{i}", title=f"Acme Pink Shirt {i}", brand="Acme", category=["Apparel", "Shirts"],
+                         description="do not wring while wet", attributes={"colour": "Pink"}) for i in range(3)]
+    qu = QueryUnderstanding.build(PRODUCTS + described, parse_synonyms(SYNONYMS + "whole cut shoes => Shirts\n"))
+    assert qu._corrections("while") == ("while",)
+    assert qu.parse("pink shirt while travelling").text is None
+    assert qu._corrections("whol") == ("whole",)  # a slip of a word that is not common English still is
+
+
+def test_hindi_little_words_and_a_singular_shade_are_stop_words():
+    qu = QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS + "shades => Ties\nbhai => Men\n"))
+    # "mein" (in) was corrected to "men", "liye" (for) to a title word; "ke" and "ki" name nothing
+    assert qu.parse("thand mein pehenne wali shorts").understood() == {"category": "Shorts"}
+    assert qu.parse("bhai ke liye shirt").understood() == {"gender": "Men", "category": "Shirts"}
+    assert qu.parse("bhai ke liye shirt").text == "Men ke liye shirt"
+    # "shade" of a colour is no pair of sunglasses, "shades" still is
+    assert qu.parse("dark grey shade dress").understood() == {"colour": "Grey", "category": "Dresses"}
+    assert qu.parse("grey shades").understood() == {"colour": "Grey", "category": "Ties"}
+
+
 def test_every_shipped_phrase_typed_as_written_is_understood_whole():
     """On the fixtures: a one-word synonym is never spell-corrected into a catalog word, and every phrase of several
     words parses as one span (its own rule), not as pieces."""
