@@ -9,8 +9,9 @@ from typing import Literal
 from search.normalise import WORD
 from search.vocabulary import CATEGORY
 
-# Words after which a product type is what the head type goes with, not the head ("shirt with tie", "top for jeans")
-HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching"])
+# Words after which a product type is what the head type goes with or is compared to, not the head ("shirt with tie",
+# "top for jeans", "pants that look like denim")
+HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching", "like"])
 
 Via = Literal["value", "synonym", "spelling", "inferred"]
 

@@ -34,7 +34,7 @@ def qu() -> QueryUnderstanding:
     return QueryUnderstanding.build(PRODUCTS, parse_synonyms(SYNONYMS))
 
 
-def test_the_last_product_type_before_for_or_with_is_the_head(qu):
+def test_the_last_product_type_before_for_with_or_like_is_the_head(qu):
     parsed = qu.parse("denim shirt")  # "denim" names Jeans, but the shopper asks for a shirt
     assert parsed.head is parsed.groups[1]
     np.testing.assert_allclose(qu.match_scores(parsed), [2.0, 0.9, 0, 0, 0, 0])  # the shirt first, then jeans
@@ -42,6 +42,8 @@ def test_the_last_product_type_before_for_or_with_is_the_head(qu):
     assert short_dress.head is short_dress.groups[1] and int(np.argmax(qu.match_scores(short_dress))) == 2
     with_tie = qu.parse("shirt with tie")  # what follows "with" is what the shirt goes with
     assert with_tie.head is with_tie.groups[0] and int(np.argmax(qu.match_scores(with_tie))) == 0
+    like_jeans = qu.parse("skinny shorts that look like denim")  # what follows "like" is a comparison
+    assert like_jeans.head is like_jeans.groups[0] and int(np.argmax(qu.match_scores(like_jeans))) == 3
     assert qu.parse("pink shirt").head is None  # one type: every type group counts as before
     old = QueryUnderstanding(qu.vocabulary, qu.synonyms, type_first=False)
     np.testing.assert_allclose(old.match_scores(old.parse("denim shirt")), [1.0, 0.9, 0, 0, 0, 0])
