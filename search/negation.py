@@ -86,6 +86,8 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collec
                 break
             group, span = led
             for m in group.matches:
+                if m.via == "suits":  # "not for men" rules out men's, not the unisex products "men" also names
+                    continue
                 if m.value not in excluded.setdefault(m.field, []):
                     excluded[m.field].append(m.value)
             end = start + span

@@ -13,7 +13,7 @@ from search.vocabulary import CATEGORY
 # "top for jeans", "pants that look like denim")
 HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching", "like"])
 
-Via = Literal["value", "synonym", "spelling", "inferred"]
+Via = Literal["value", "synonym", "spelling", "inferred", "suits"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class ParsedQuery:
         best: dict[str, Match] = {}
         for group in self.groups:
             for m in group.matches:
+                if m.via == "suits":  # "men" also matches unisex products; the shopper asked for men's
+                    continue
                 if m.field not in best or m.confidence > best[m.field].confidence:
                     best[m.field] = m
         return {name: m.value for name, m in best.items()}

@@ -40,7 +40,9 @@ def test_exact_values_and_plurals(qu):
 
 
 def test_synonyms_map_to_catalog_values_only(qu):
-    assert spans(qu, "ladies") == [("ladies", {("gender", "Women", 0.9, "synonym")})]
+    # Women, and the unisex products that suit women too (`SUITS`), a little lower; understood: Women
+    assert spans(qu, "ladies") == [("ladies", {("gender", "Women", 0.9, "synonym"), ("gender", "Unisex", 0.81, "suits")})]
+    assert qu.parse("ladies").understood() == {"gender": "Women"}
     assert spans(qu, "trainers") == [("trainers", {("category", "Running Shoes", 0.9, "synonym")})]
     # "Scarlet" is no value of this catalog: only Red is a target
     assert spans(qu, "crimson") == [("crimson", {("colour", "Red", 0.9, "synonym")})]
@@ -97,8 +99,9 @@ def test_match_scores_sum_best_confidence_per_span(qu):
     # the span naming a category (the product type) counts as much as all spans together (here 2): a dress of
     # another colour (p3) comes before a red product of another type (p0)
     np.testing.assert_allclose(qu.match_scores(qu.parse("red dress")), [1.0, 0.0, 0.0, 2.0])
-    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.0, 2.9])
-    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies red")), [1.9, 0.0, 0.0, 0.9])  # no type named
+    # p2, a unisex bag, suits "ladies" at 0.9 x 0.9
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies dress")), [0.9, 0.0, 0.81, 2.9])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("ladies red")), [1.9, 0.0, 0.81, 0.9])  # no type named
     flat = QueryUnderstanding(qu.vocabulary, qu.synonyms, type_first=False)
     np.testing.assert_allclose(flat.match_scores(flat.parse("red dress")), [1.0, 0.0, 0.0, 1.0])
     np.testing.assert_allclose(qu.match_scores(qu.parse("lether")), [0.0, 0.0, 0.8, 0.0])
@@ -107,7 +110,7 @@ def test_match_scores_sum_best_confidence_per_span(qu):
 def test_matching_mask_needs_every_span_and_leaves_skipped_fields_out(qu):
     assert qu.matching_mask(qu.parse("nothing here")) is None
     assert qu.matching_mask(qu.parse("women red")).tolist() == [True, False, False, False]
-    assert qu.matching_mask(qu.parse("women red"), {"colour"}).tolist() == [True, False, False, True]
+    assert qu.matching_mask(qu.parse("women red"), {"colour"}).tolist() == [True, False, True, True]  # p2: unisex
     assert qu.matching_mask(qu.parse("women red"), {"colour", "gender"}).all()
 
 
@@ -133,7 +136,7 @@ def test_accents_and_fullwidth_letters_fold(qu):
 def test_rows_past_the_vocabulary_score_nothing(qu):
     """An index with rows the vocabulary was not built over (live additions) gets arrays of its own size."""
     parsed = qu.parse("ladies dress")
-    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.0, 2.9, 0.0, 0.0])
+    np.testing.assert_allclose(qu.match_scores(parsed, 6), [0.9, 0.0, 0.81, 2.9, 0.0, 0.0])
     assert qu.matching_mask(parsed, n=6).tolist() == [False, False, False, True, False, False]
     assert qu.match_scores(parsed, 3).shape == (3,)
 
@@ -353,3 +356,30 @@ def test_a_far_commoner_english_word_is_never_corrected_to_a_rarer_one():
         assert not {"Topi", "Maxi Dresses", "Body Mist", "Tous"} & set(qu.parse(text).understood().values()), text
     assert qu.parse("pin kurt").understood() == {"colour": "Pink", "category": "Kurtas"}  # still slips
     assert qu.parse("body mits").understood() == {"category": "Body Mist"}  # a typo no English word still is one
+
+
+def test_a_unisex_product_suits_men_and_women_and_a_kids_one_boys_and_girls():
+    """`SUITS`: a query for men also matches unisex products, below men's and above women's; "girls" matches the
+    kids' unisex age group; neither is shown as understood, searched for, or ruled out by "not"."""
+    from search.negation import find_exclusions
+
+    products = [
+        Product(id="m", title="Acme Watch", category=["Accessories", "Watches"], attributes={"gender": "Men"}),
+        Product(id="u", title="Acme Watch", category=["Accessories", "Watches"],
+                attributes={"gender": "Unisex", "age_group": "Adults-Unisex"}),
+        Product(id="w", title="Acme Watch", category=["Accessories", "Watches"], attributes={"gender": "Women"}),
+        Product(id="g", title="Acme Watch", category=["Accessories", "Watches"],
+                attributes={"gender": "Girls", "age_group": "Kids-Girls"}),
+        Product(id="k", title="Acme Watch", category=["Accessories", "Watches"],
+                attributes={"gender": "Unisex", "age_group": "Kids-Unisex"}),
+    ]
+    qu = QueryUnderstanding.build(products, parse_synonyms("guys => Men\n"))
+    # the watch counts 2 (the type, as much as both spans); men 1, unisex 0.9
+    np.testing.assert_allclose(qu.match_scores(qu.parse("watch for men")), [3.0, 2.9, 2.0, 2.0, 2.9])
+    np.testing.assert_allclose(qu.match_scores(qu.parse("watch for girls")), [2.0, 2.0, 2.0, 3.0, 2.9])
+    assert qu.parse("girls watch").understood() == {"gender": "Girls", "category": "Watches"}
+    assert qu.parse("guys watch").text == "Men watch"  # a synonym span says its values, not Unisex
+    assert qu.matching_mask(qu.parse("men")).tolist() == [True, True, False, False, True]
+    assert qu.matching_mask(qu.parse("men"), {"age_group"}).tolist() == [True, True, False, False, True]
+    excluded, rest = find_exclusions("watch not for men", qu.parse)
+    assert excluded == {"gender": ["Men"]} and rest == "watch"
