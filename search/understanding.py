@@ -320,8 +320,8 @@ class QueryUnderstanding(AttributeScoring):
             n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
             if n_fixed:
                 factor = CORRECTED_FACTOR ** n_fixed
-                matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4), "spelling")
-                                for m in matches)
+                matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4),
+                                      "suits" if m.via == "suits" else "spelling") for m in matches)
             if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
                 groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None, matches))
                 starts.append(i)

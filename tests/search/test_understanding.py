@@ -383,3 +383,6 @@ def test_a_unisex_product_suits_men_and_women_and_a_kids_one_boys_and_girls():
     assert qu.matching_mask(qu.parse("men"), {"age_group"}).tolist() == [True, True, False, False, True]
     excluded, rest = find_exclusions("watch not for men", qu.parse)
     assert excluded == {"gender": ["Men"]} and rest == "watch"
+    # a typo keeps it apart too: "womne" is women, 0.8, and unisex 0.72, still only "suits"
+    assert spans(qu, "womne")[0][1] == {("gender", "Women", 0.8, "spelling"), ("gender", "Unisex", 0.72, "suits")}
+    assert find_exclusions("watch not for womne", qu.parse)[0] == {"gender": ["Women"]}
