@@ -30,6 +30,7 @@ from search.normalise import MAX_PHRASE_WORDS, key_of_words, possessive_s, singu
 from search.parsed import Group, Match, ParsedQuery, head_of, rewritten
 from search.segmentation import Span, best_segmentation
 from search.slips import lost_one, plausible
+from search.suits import with_suited
 from search.synonyms import Synonyms, load_synonyms
 from search.value_inference import INFERRED_CONFIDENCE, MAX_SPAN_WORDS, Encode, ValueInference
 from search.vocabulary import CATEGORY, COMMON_ENGLISH_COUNT, Vocabulary, english_word_counts
@@ -47,12 +48,6 @@ MIN_TITLE_COUNT = 3  # a title word seen this often is a known word and a spelli
 MAX_CORRECTIONS = 6  # spelling lookups per query (each ~1 ms at worst)
 MAX_WORD_LENGTH = 30  # longer "words" are not spell-corrected
 CONFIDENCE = {"value": 1.0, "synonym": 0.9}
-# A value that also suits a product holding another: a unisex product suits men and women, a kids' unisex one boys
-# and girls (as `eval.derive` grades: "Unisex matches a gender"). Field -> value (lowercase) -> "field:Value" also
-# matched, at SUITS_FACTOR of the span's confidence, so that the exact value comes first; never ruled out by "not".
-SUITS = {"gender": {"men": ("gender:Unisex",), "women": ("gender:Unisex",), "boys": ("age_group:Kids-Unisex",),
-                    "girls": ("age_group:Kids-Unisex",)}}
-SUITS_FACTOR = 0.9
 CORRECTED_FACTOR = 0.8  # per spell-corrected word in a span
 PARSE_CACHE = 4096
 # A common English word this many times as frequent as the word it is one slip from was typed on purpose: "most" is
@@ -273,21 +268,7 @@ class QueryUnderstanding(AttributeScoring):
         composed = not matches and length > 1
         if composed:
             matches = self._composed(span, keys)
-        return (span, self._with_suited(matches), composed) if matches else None
-
-    def _with_suited(self, matches: tuple[Match, ...]) -> tuple[Match, ...]:
-        """``matches`` and the values that also suit them (`SUITS`: "men" also names Unisex, at a lower confidence)."""
-        named = {(m.field, m.code) for m in matches}
-        more: list[Match] = []
-        for m in matches:
-            for also in SUITS.get(m.field, {}).get(m.value.lower(), ()):
-                name, value = also.split(":", 1)
-                code = self.vocabulary.code_of(name, value)
-                if code is not None and (name, code) not in named:
-                    named.add((name, code))
-                    more.append(Match(name, self.vocabulary.value(name, code), code,
-                                      round(m.confidence * SUITS_FACTOR, 4), "suits"))
-        return (*matches, *more) if more else matches
+        return (span, with_suited(matches, self.vocabulary), composed) if matches else None
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
