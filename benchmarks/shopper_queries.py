@@ -32,18 +32,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shopper_wording import REPO, Probe, grade, write_probe
+from shopper_wording import REPO, Probe, grade, product_values, write_probe
 
 SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2"}  # --set -> the module of QUERIES
 FIELDS = ("article_type", "colour", "gender", "usage", "brand")
 MIN_GRADE2 = 3
 Intent = dict[str, tuple[str, ...]]
-
-
-def product_values(products: Sequence) -> list[dict[str, str]]:
-    """Per product: the graded fields (brand included) and its age group (for kids' Unisex)."""
-    return [{**{k: p.attributes.get(k, "") for k in ("article_type", "colour", "gender", "usage", "age_group")},
-             "brand": p.brand or ""} for p in products]
 
 
 def build(products: Sequence, queries: Sequence[tuple[str, str, Intent]]

@@ -88,7 +88,8 @@ class Probe:
 
 
 def product_values(products: Sequence) -> list[dict[str, str]]:
-    return [{k: p.attributes.get(k, "") for k in (*GRADED, "age_group")} for p in products]
+    """Per product: the graded fields, its age group (for kids' Unisex) and its brand (`shopper_queries.py`)."""
+    return [{**{k: p.attributes.get(k, "") for k in (*GRADED, "age_group")}, "brand": p.brand or ""} for p in products]
 
 
 def holds(values: dict[str, str], name: str, wanted: frozenset[str]) -> bool:

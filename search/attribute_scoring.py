@@ -222,7 +222,7 @@ def counted_groups(parsed: ParsedQuery, skip_fields: set[str] | frozenset[str] =
     but those naming a field in ``skip_fields`` and, when several name a product type, all but the head's type
     ("short dress" counts dresses, not products that are both shorts and a dress; `ParsedQuery.head`)."""
     return tuple(g for g in parsed.groups
-                 if not any(m.field.lower() in skip_fields for m in g.matches if m.via != "suits")
+                 if not any(m.field.lower() in skip_fields for m in g.named)
                  and (parsed.head is None or g is parsed.head or not any(m.field == CATEGORY for m in g.matches)))
 
 

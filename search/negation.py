@@ -85,9 +85,7 @@ def find_exclusions(text: str, parse: Callable[[str], ParsedQuery], kept: Collec
                                   for m in led[0].matches):
                 break
             group, span = led
-            for m in group.matches:
-                if m.via == "suits":  # "not for men" rules out men's, not the unisex products "men" also names
-                    continue
+            for m in group.named:  # "not for men" rules out men's, not the unisex products "men" also matches
                 if m.value not in excluded.setdefault(m.field, []):
                     excluded[m.field].append(m.value)
             end = start + span

@@ -35,6 +35,12 @@ class Group:
     corrected: str | None  # the words after spelling correction, when any changed
     matches: tuple[Match, ...]
 
+    @property
+    def named(self) -> tuple[Match, ...]:
+        """The values the shopper named: `matches` less those that only suit them (`search.suits`: "men" also matches
+        unisex products: never shown as understood, never the field a filter or facet stands in for, never ruled out)."""
+        return tuple(m for m in self.matches if m.via != "suits")
+
 
 @dataclass(frozen=True)
 class ParsedQuery:
@@ -55,9 +61,7 @@ class ParsedQuery:
         """The best value per field (`{"colour": "Red", "gender": "Women"}`), in query order."""
         best: dict[str, Match] = {}
         for group in self.groups:
-            for m in group.matches:
-                if m.via == "suits":  # "men" also matches unisex products; the shopper asked for men's
-                    continue
+            for m in group.named:
                 if m.field not in best or m.confidence > best[m.field].confidence:
                     best[m.field] = m
         return {name: m.value for name, m in best.items()}

@@ -268,7 +268,7 @@ class QueryUnderstanding(AttributeScoring):
         composed = not matches and length > 1
         if composed:
             matches = self._composed(span, keys)
-        return (span, with_suited(matches, self.vocabulary), composed) if matches else None
+        return (span, matches, composed) if matches else None
 
     def _parse(self, text: str) -> ParsedQuery:
         typed = words(text)[:MAX_QUERY_WORDS]
@@ -287,9 +287,9 @@ class QueryUnderstanding(AttributeScoring):
                 if reading is not None:
                     readings[(i, length)] = reading
         counted = [w not in STOP_WORDS and len(w) > 1 for w in fixed]
+        covers = [not s for s in possessive_s(text)[:len(fixed)]] if "s" in typed else None  # "women's": no word
         chosen = best_segmentation(counted, (Span(i, length, any(m.field == CATEGORY for m in r[1]))
-                                             for (i, length), r in readings.items()),
-                                   [not s for s in possessive_s(text)[:len(fixed)]])
+                                             for (i, length), r in readings.items()), covers)
         groups: list[Group] = []
         starts: list[int] = []  # per group: the position of its first word
         covered: set[int] = set()
@@ -301,8 +301,9 @@ class QueryUnderstanding(AttributeScoring):
             n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
             if n_fixed:
                 factor = CORRECTED_FACTOR ** n_fixed
-                matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4),
-                                      "suits" if m.via == "suits" else "spelling") for m in matches)
+                matches = tuple(Match(m.field, m.value, m.code, round(m.confidence * factor, 4), "spelling")
+                                for m in matches)
+            matches = with_suited(matches, self.vocabulary)  # after `_said`: unisex is never searched for
             if all(set(matches) != set(g.matches) for g in groups):  # "dress dress" counts once
                 groups.append(Group(" ".join(typed[i:i + length]), " ".join(span) if n_fixed else None, matches))
                 starts.append(i)
@@ -340,7 +341,7 @@ class QueryUnderstanding(AttributeScoring):
         never: "lounge shoes" -> "Casual Shoes", not Lounge Pants' words), anything else its (corrected) words."""
         if not any(m.via == "synonym" for m in matches) or any(m.via == "value" for m in matches):
             return list(span)
-        values = " ".join(dict.fromkeys(m.value for m in matches if m.via != "suits"))
+        values = " ".join(dict.fromkeys(m.value for m in matches))
         prefix = " ".join(span) + " " if lead and all(w in self._title_known for w in span) else ""
         return [prefix + values] + [""] * (len(span) - 1)
 
