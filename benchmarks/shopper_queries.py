@@ -6,10 +6,13 @@ jeans": word orders, fillers, possessives, brands as typed. `benchmarks/shopper_
 queries, each with every catalog value its shopper would accept, written by a writer blind to the engine (see its
 docstring); ``--set free2`` (`benchmarks/shopper_queries_free2.py`, ~300 more by a second blind writer) is harder:
 conversational, Hinglish, typo'd, descriptive ("something warm to wear over a kurta"), gifting, attribute-heavy and
-one- or two-word queries. This runs them and grades like the wording probe (`shopper_wording.grade`): grade 2 = the article type
-and every other named value (colour, gender, usage, brand) match, 1 = the type matches and one other value fails.
+one- or two-word queries; ``--set free3`` (`benchmarks/shopper_queries_free3.py`, ~250 by a third) is shaped like the
+issue's own families: colour+audience+type, occasion+type, audience+type, colour+type, brand+type and type alone, in
+short search-box wording with everyday shade, audience and garment words. This runs them and grades like the
+wording probe (`shopper_wording.grade`): grade 2 = the article type and every other named value (colour, gender,
+usage, brand) match, 1 = the type matches and one other value fails.
 
-    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check [--set free2]  # ~10 s
+    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check [--set free2|free3]  # ~10 s
     .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --index IDX \\
         [--modes default,attributes,semantic,lexical] [--json per_query.json] [--write DIR] [--show 15]
 
@@ -34,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shopper_wording import REPO, Probe, grade, product_values, write_probe
 
-SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2"}  # --set -> the module of QUERIES
+SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2", "free3": "shopper_queries_free3"}  # --set -> module
 FIELDS = ("article_type", "colour", "gender", "usage", "brand")
 MIN_GRADE2 = 3
 Intent = dict[str, tuple[str, ...]]
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--index", type=Path, default=None, help="an index built from --catalog (not with --check)")
     parser.add_argument("--set", choices=sorted(SETS), default="free",
-                        help="free: benchmarks/shopper_queries_free.py; free2: benchmarks/shopper_queries_free2.py")
+                        help="; ".join(f"{name}: benchmarks/{module}.py" for name, module in SETS.items()))
     parser.add_argument("--check", action="store_true", help="only check the queries against --catalog; no search")
     parser.add_argument("--modes", default="default", help="comma-separated eval modes")
     parser.add_argument("--json", type=Path, default=None, help="also write per-query nDCG@10 and searched text here")

@@ -62,3 +62,14 @@ def test_defaults_ship_and_parse():
     assert "Navy Blue" in syn.expand("navy") and syn.expand("gents") == ["Men"]
     assert set(syn.expand("sneakers")) >= {"Casual Shoes", "Sports Shoes"}
     assert syn.expand("office") == ["Formal"] and "Sports" in syn.expand("gym")
+
+
+@pytest.mark.parametrize(("phrase", "means", "never"), [
+    ("boxer shorts", {"Boxers"}, {"Trunk"}),  # loose boxers, not the close-fitting trunks
+    ("tank tops", {"Tops", "Camisoles"}, {"Innerwear Vests"}),  # a top worn as one, not a man's undershirt
+    ("nehru jacket", {"Nehru Jackets", "Waistcoat"}, {"Jackets"}),  # sleeveless: a waistcoat, not a jacket
+])
+def test_default_garment_words_name_the_garment_not_a_neighbour(phrase, means, never):
+    targets = set(load_synonyms().expand(phrase))
+    assert means <= targets and not targets & never, targets
+
