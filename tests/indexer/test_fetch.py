@@ -284,7 +284,8 @@ def test_cli_options_reach_the_build(tmp_path, server):
     rows = [{"id": "u1", "title": "Red shirt", "images": [f"{base}/ok.png"]},
             {"id": "u2", "title": "Red dress", "images": [str(elsewhere / "p.png")]}]
     (shop / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    common = ["index", "build", "--catalog", str(shop / "catalog.jsonl"), "--no-progress"]
+    # one embedding cache: the second build reuses the first's exported text model and embedded titles
+    common = ["index", "build", "--catalog", str(shop / "catalog.jsonl"), "--no-progress", "--cache", str(tmp_path / "cache")]
     refused = run_cli(*common, "--out", str(tmp_path / "a"))
     assert refused.returncode == 0, refused.stderr
     assert "images indexed: 0" in refused.stdout and "loopback address" in refused.stdout
