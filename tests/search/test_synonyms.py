@@ -68,6 +68,7 @@ def test_defaults_ship_and_parse():
     ("boxer shorts", {"Boxers"}, {"Trunk"}),  # loose boxers, not the close-fitting trunks
     ("tank tops", {"Tops", "Camisoles"}, {"Innerwear Vests"}),  # a top worn as one, not a man's undershirt
     ("nehru jacket", {"Nehru Jackets", "Waistcoat"}, {"Jackets"}),  # sleeveless: a waistcoat, not a jacket
+    ("suitcase", {"Trolley Bag"}, {"Duffel Bag"}),  # a case on wheels, not a soft holdall
 ])
 def test_default_garment_words_name_the_garment_not_a_neighbour(phrase, means, never):
     targets = set(load_synonyms().expand(phrase))
