@@ -14,6 +14,9 @@ from search.vocabulary import CATEGORY
 HEAD_BREAKS = frozenset(["for", "with", "without", "to", "under", "matching", "like"])
 
 Via = Literal["value", "synonym", "spelling", "inferred", "suits"]
+# Words that point back at someone the query names ("a watch for my son, something for him"): they name an audience
+# only when no other word of the query names one (`pointing_back`)
+PRONOUNS = frozenset(["her", "hers", "him", "his", "she", "he"])
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,18 @@ def head_of(groups: list[Group], starts: list[int], words_: list[str]) -> Group 
     stop = next((at for at in range(first + 1, len(words_)) if words_[at] in HEAD_BREAKS), len(words_))
     before = [k for k in typed if starts[k] < stop]
     return groups[before[-1] if before else typed[-1]]
+
+
+def pointing_back(spans: list[tuple[list[str], tuple[Match, ...]]], stop_words: frozenset[str]) -> set[int]:
+    """The spans (words as typed, the values they name) that only say "her", "him"... (with stop words: "for her")
+    while another span names a value of the same field: the pronoun points back at that one ("my daughter needs shoes
+    for her school": Girls, not Women too). Their indices; such a span names nothing. "for him and her" names both."""
+    def pronoun(ws: list[str]) -> bool:
+        return any(w in PRONOUNS for w in ws) and all(w in PRONOUNS or w in stop_words for w in ws)
+
+    fields = [{m.field for m in matches} for _, matches in spans]
+    named = {name for k, (ws, _) in enumerate(spans) if not pronoun(ws) for name in fields[k]}
+    return {k for k, (ws, _) in enumerate(spans) if pronoun(ws) and fields[k] & named}
 
 
 def rewritten(text: str, typed: list[str], said: list[str]) -> str | None:

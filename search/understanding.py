@@ -27,7 +27,7 @@ from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 from indexer.catalog import Product
 from search.attribute_scoring import TIE_BREAK, AttributeScoring
 from search.normalise import MAX_PHRASE_WORDS, key_of_words, possessive_s, singular, word_key, words
-from search.parsed import Group, Match, ParsedQuery, head_of, rewritten
+from search.parsed import Group, Match, ParsedQuery, head_of, pointing_back, rewritten
 from search.segmentation import Span, best_segmentation
 from search.slips import lost_one, plausible
 from search.suits import with_suited
@@ -290,13 +290,17 @@ class QueryUnderstanding(AttributeScoring):
         covers = [not s for s in possessive_s(text)[:len(fixed)]] if "s" in typed else None  # "women's": no word
         chosen = best_segmentation(counted, (Span(i, length, any(m.field == CATEGORY for m in r[1]))
                                              for (i, length), r in readings.items()), covers)
+        back = pointing_back([(typed[p.start:p.start + p.length], readings[(p.start, p.length)][1]) for p in chosen],
+                             STOP_WORDS)
         groups: list[Group] = []
         starts: list[int] = []  # per group: the position of its first word
         covered: set[int] = set()
-        for part in chosen:
+        for k, part in enumerate(chosen):
             i, length = part.start, part.length
             span, matches, composed = readings[(i, length)]
             covered.update(range(i, i + length))
+            if k in back:  # "for her" after "my daughter": explained, names nothing, searched as typed
+                continue
             said[i:i + length] = self._said(span, matches, lead=not composed)
             n_fixed = sum(a != b for a, b in zip(typed[i:i + length], span, strict=True))
             if n_fixed:

@@ -20,7 +20,7 @@ PRODUCTS = [
     Product(id="p3", title="Birch Off White Dress", brand="Birch", category=["Apparel", "Dresses"],
             attributes={"gender": "Women", "colour": "Off White", "sku": "X-1", "year": "2012"}),
 ]
-SYNONYMS = "ladies => Women\nsneakers, trainers => Running Shoes\nnavy => Navy Blue\ncrimson => Red, Scarlet\n"
+SYNONYMS = "ladies, lady, for her => Women\nsneakers, trainers => Running Shoes\nnavy => Navy Blue\ncrimson => Red, Scarlet\n"
 
 
 @pytest.fixture(scope="module")
@@ -386,3 +386,14 @@ def test_a_unisex_product_suits_men_and_women_and_a_kids_one_boys_and_girls():
     # a typo keeps it apart too: "womne" is women, 0.8, and unisex 0.72, still only "suits"
     assert spans(qu, "womne")[0][1] == {("gender", "Women", 0.8, "spelling"), ("gender", "Unisex", 0.72, "suits")}
     assert find_exclusions("watch not for womne", qu.parse)[0] == {"gender": ["Women"]}
+
+
+def test_a_pronoun_after_a_named_audience_names_nothing_more(qu):
+    # "her" here means the lady named before it: one gender group, and "her" is no unexplained word either
+    parsed = qu.parse("red dress for a lady, something for her")
+    assert [g.words for g in parsed.groups] == ["red", "dress", "lady"] and parsed.unmatched == 1  # "something"
+    assert "Women" not in (parsed.text or "").split()[-1:]  # "for her" is searched as typed
+    # alone it still names the audience
+    assert [(g.words, g.named[0].value) for g in qu.parse("dress for her").groups] == [("dress", "Dresses"),
+                                                                                       ("for her", "Women")]
+
