@@ -86,7 +86,8 @@ def head_of(groups: list[Group], starts: list[int], words_: list[str]) -> Group 
 def pointing_back(spans: list[tuple[list[str], tuple[Match, ...]]], stop_words: frozenset[str]) -> set[int]:
     """The spans (words as typed, the values they name) that only say "her", "him"... (with stop words: "for her")
     while another span names a value of the same field: the pronoun points back at that one ("my daughter needs shoes
-    for her school": Girls, not Women too). Their indices; such a span names nothing. "for him and her" names both."""
+    for her school": Girls, not Women too). Their indices; such a span names nothing. With no other span naming that
+    field, each pronoun names its own ("shirt for him and dress for her")."""
     def pronoun(ws: list[str]) -> bool:
         return any(w in PRONOUNS for w in ws) and all(w in PRONOUNS or w in stop_words for w in ws)
 

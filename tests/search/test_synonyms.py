@@ -69,8 +69,8 @@ def test_defaults_ship_and_parse():
     ("tank tops", {"Tops", "Camisoles"}, {"Innerwear Vests"}),  # a top worn as one, not a man's undershirt
     ("nehru jacket", {"Nehru Jackets", "Waistcoat"}, {"Jackets"}),  # sleeveless: a waistcoat, not a jacket
     ("suitcase", {"Trolley Bag"}, {"Duffel Bag"}),  # a case on wheels, not a soft holdall
+    ("ethnic tops", set(), {"Kurtis", "Kurtas"}),  # tops of usage Ethnic, as the parser reads the two words
 ])
 def test_default_garment_words_name_the_garment_not_a_neighbour(phrase, means, never):
     targets = set(load_synonyms().expand(phrase))
     assert means <= targets and not targets & never, targets
-
