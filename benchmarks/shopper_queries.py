@@ -8,11 +8,12 @@ docstring); ``--set free2`` (`benchmarks/shopper_queries_free2.py`, ~300 more by
 conversational, Hinglish, typo'd, descriptive ("something warm to wear over a kurta"), gifting, attribute-heavy and
 one- or two-word queries; ``--set free3`` (`benchmarks/shopper_queries_free3.py`, ~250 by a third) is shaped like the
 issue's own families: colour+audience+type, occasion+type, audience+type, colour+type, brand+type and type alone, in
-short search-box wording with everyday shade, audience and garment words. This runs them and grades like the
-wording probe (`shopper_wording.grade`): grade 2 = the article type and every other named value (colour, gender,
-usage, brand) match, 1 = the type matches and one other value fails.
+short search-box wording with everyday shade, audience and garment words, and ``--set free4`` (~240 by a fourth, in the
+same families, typed as Indian, UK and US shoppers type). This runs them and grades like the wording probe
+(`shopper_wording.grade`): grade 2 = the article type and every other named value (colour, gender, usage, brand)
+match, 1 = the type matches and one other value fails.
 
-    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check [--set free2|free3]  # ~10 s
+    .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --check [--set free2|free3|free4]  # ~10 s
     .venv/bin/python benchmarks/shopper_queries.py --catalog /tmp/br3/catalog.jsonl --index IDX \\
         [--modes default,attributes,semantic,lexical] [--json per_query.json] [--write DIR] [--show 15]
 
@@ -37,7 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shopper_wording import REPO, Probe, grade, product_values, write_probe
 
-SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2", "free3": "shopper_queries_free3"}  # --set -> module
+SETS = {"free": "shopper_queries_free", "free2": "shopper_queries_free2", "free3": "shopper_queries_free3",
+        "free4": "shopper_queries_free4"}  # --set -> the module of QUERIES
 FIELDS = ("article_type", "colour", "gender", "usage", "brand")
 MIN_GRADE2 = 3
 Intent = dict[str, tuple[str, ...]]

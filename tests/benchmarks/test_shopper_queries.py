@@ -71,7 +71,7 @@ def fashion_catalog(tmp_path_factory):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("name", "count"), [("free", 309), ("free2", 308), ("free3", 252)])
+@pytest.mark.parametrize(("name", "count"), [("free", 309), ("free2", 308), ("free3", 252), ("free4", 240)])
 def test_the_free_form_queries_check_against_the_fashion_catalog(name, count, fashion_catalog, capsys):
     assert probe.main(["--catalog", str(fashion_catalog), "--check", "--set", name]) == 0
     out = capsys.readouterr().out
