@@ -88,12 +88,10 @@ def pointing_back(spans: list[tuple[list[str], tuple[Match, ...]]], stop_words: 
     while another span names a value of the same field: the pronoun points back at that one ("my daughter needs shoes
     for her school": Girls, not Women too). Their indices; such a span names nothing. With no other span naming that
     field, each pronoun names its own ("shirt for him and dress for her")."""
-    def pronoun(ws: list[str]) -> bool:
-        return any(w in PRONOUNS for w in ws) and all(w in PRONOUNS or w in stop_words for w in ws)
-
+    pronoun = [any(w in PRONOUNS for w in ws) and all(w in PRONOUNS or w in stop_words for w in ws) for ws, _ in spans]
     fields = [{m.field for m in matches} for _, matches in spans]
-    named = {name for k, (ws, _) in enumerate(spans) if not pronoun(ws) for name in fields[k]}
-    return {k for k, (ws, _) in enumerate(spans) if pronoun(ws) and fields[k] & named}
+    named = {name for k, names in enumerate(fields) if not pronoun[k] for name in names}
+    return {k for k, names in enumerate(fields) if pronoun[k] and names & named}
 
 
 def rewritten(text: str, typed: list[str], said: list[str]) -> str | None:
