@@ -23,6 +23,7 @@ from api.reload import close_replaced, close_when_unused
 from api.settings import Settings
 from indexer.catalog import Product
 from indexer.fetch import FetchPolicy
+from indexer.index_dir import VERSIONS, StaleVersionError, current_name
 from indexer.live.compact import compacted_total_len, write_snapshot
 from indexer.live.embed import EmbeddedProduct, ProductEmbedder, embed_entries, embedder_for_index
 from indexer.live.embed_worker import EmbeddingWorker, worker_encoders, worker_factory
@@ -158,7 +159,7 @@ class LiveService:
     def write(self, items: Sequence[tuple[str, EmbeddedProduct | None]]) -> list[WriteResult]:
         """Log (fsync'd) and apply upserts (id, embedded product) and deletes (id, None); returns their seqs."""
         with self.lock:
-            self.log.acquire()  # WriterLockedError when another process writes this directory
+            self._take_log()
             seqs = self.log.next_seqs(len(items))
             now = utc_now()
             entries = [LogEntry(seq=seq, op="delete" if emb is None else "upsert", id=pid,
@@ -171,6 +172,30 @@ class LiveService:
                 self._pending_since = time.monotonic()
             self._apply([(e, emb) for e, (_, emb) in zip(entries, items, strict=True)])
             return [WriteResult(e.id, e.seq, e.op) for e in entries]
+
+    def _take_log(self) -> None:
+        """Become the directory's writer (`WriterLockedError` when another process is). Entries that
+        `prodsearch index update` logged since this server replayed the log are applied first: the next
+        write's seq follows theirs, so a compaction up to it must hold them too."""
+        if self.log.holds_lock:
+            return
+        self.log.acquire()
+        base = self.base or self._state.searcher
+        now = current_name(self.log.root)
+        if now is not None and now != version_of(base):
+            logger.warning("%s: this server serves version %s but the directory's current version is %s; reload "
+                           "(POST /admin/reload or SIGHUP) to serve it with the write log replayed",
+                           self.log.root, version_of(base), now)
+        if self.base is None:
+            return
+        applied = self.live.snapshot.seq if self.live is not None else 0
+        missed = [e for e in self.log.unapplied(version_of(self.base)) if e.seq > applied]
+        if missed:
+            self._apply(embed_entries(self.embedder, missed))
+            if self._pending_since is None:
+                self._pending_since = time.monotonic()
+            logger.info("applied %d write(s) another process logged to %s before this server took the writer lock",
+                        len(missed), self.log.path)
 
     def write_lines(self, items: Sequence[tuple[int, str, EmbeddedProduct | None]]) -> dict[int, WriteResult | str]:
         """A batch's good lines, in order, logged and applied together; a delete of an id that does not
@@ -268,14 +293,14 @@ class LiveService:
         try:
             start = time.perf_counter()
             with self.lock:
-                self.log.acquire()
+                self._take_log()
                 snapshot = None if self.live is None or self.base is None else self.live.snapshot
                 base = self.base or self._state.searcher
             if snapshot is None or (snapshot.n_delta == 0 and snapshot.n_alive == snapshot.n_main):
                 return {"status": "nothing to compact", "version": version_of(base), "seconds": 0.0}
             logger.info("compacting %s (%s): %d pending writes", self.log.root, reason, self.log.pending)
             summary = write_snapshot(snapshot, self.log.root, base.encoders)
-            index = load_index(self.log.root)
+            index = load_index(Path(self.log.root) / VERSIONS / summary.build_id)  # that one, whatever is current now
             total_len = compacted_total_len(snapshot)
             fresh_live = LiveState(index, total_len=total_len)
             fresh_live.warm()  # the new version's BM25 statistics, before taking the write lock
@@ -308,6 +333,9 @@ class LiveService:
             self.last_compaction_error = f"{type(exc).__name__}: {exc}"[:500]
             self.last_compaction_error_at = utc_now()
             self._failed_at = time.monotonic()
+            if isinstance(exc, StaleVersionError):  # expected until an operator reloads: no traceback
+                logger.warning("compaction refused: %s", exc)
+                raise
             logger.exception("compaction of %s failed; still serving version %s with every write in the log",
                              self.log.root, version_of(self.base or self._state.searcher))
             raise

@@ -85,6 +85,7 @@ class BuildSummary:
     models_loaded: list[str] = field(default_factory=list)  # encoders whose weights were loaded (none: all cached)
     writing: dict[str, float] = field(default_factory=dict)  # seconds of write_index's parts
     parts_reused: list[str] = field(default_factory=list)  # parts copied from the previous version (`indexer.reuse`)
+    build_id: str = ""  # the version written (DIR/versions/<build_id>)
 
     def format_vectors(self) -> str:
         fields = ", ".join(f"{name}={format_spec(spec)} "
@@ -196,8 +197,10 @@ def vector_fields(embedded: EmbeddedCatalog) -> dict[str, np.ndarray]:
 
 
 def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
-                factory: str = AUTO, vector_build: VectorBuild | None = None) -> BuildSummary:
-    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py).
+                factory: str = AUTO, vector_build: VectorBuild | None = None,
+                expect_current: str | None = None) -> BuildSummary:
+    """Write a new version of the index directory and make it current atomically (see indexer/index_dir.py);
+    with ``expect_current``, only if `current` still names that version (else `StaleVersionError`).
 
     The vector fields go to ``vector_build``'s backend (default: faiss, ``factory`` for every field);
     an approximate field whose recall@10 is under its ``min_recall`` fails the build before anything
@@ -280,12 +283,13 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
         )
         write_manifest(tmp, manifest)
         checkpoint("manifest_written")
-        pending.publish()
+        pending.publish(expect_current)
     return BuildSummary(out_dir=out_dir, products=len(catalog.products), images_indexed=int(len(embedded.image_rows)),
                         image_failures=embedded.image_failures, rejects=len(catalog.rejects), seconds=seconds,
                         counts=embedded.counts, backend=vb.backend, specs=specs, recall=recall, reused=reused,
                         models_loaded=[e.name for e in (encoders.text, encoders.clip) if is_loaded(e)],
-                        writing=writing, parts_reused=[p for p in ("lexical", "store") if p not in written])
+                        writing=writing, parts_reused=[p for p in ("lexical", "store") if p not in written],
+                        build_id=pending.build_id)
 
 
 def current_version(out_dir: Path) -> tuple[Path, Manifest] | None:

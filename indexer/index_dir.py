@@ -70,12 +70,20 @@ def _link_target(link: Path) -> str | None:
         return None
 
 
+def current_name(directory: str | Path) -> str | None:
+    """The version DIR/current points to (None: no `current` link, e.g. an old flat index)."""
+    return _link_target(Path(directory) / CURRENT)
+
+
 def resolve_current(directory: str | Path) -> Path:
     """The directory holding the index files: DIR/current's target, or DIR itself (a version or a flat index)."""
     directory = Path(directory)
     link = directory / CURRENT
     if link.is_symlink() or link.is_dir():
-        target = link.resolve()
+        try:
+            target = link.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+            raise CorruptIndexError(f"index {directory}: {CURRENT} cannot be resolved ({exc}); rebuild the index") from None
         if not (target / MANIFEST).is_file():
             shown = os.readlink(link) if link.is_symlink() else str(link)
             raise CorruptIndexError(f"index {directory}: {CURRENT} points to {shown}, which is missing or has no "
@@ -174,6 +182,10 @@ def clean_stale(root: Path) -> list[str]:
     return removed
 
 
+class StaleVersionError(IndexError_):
+    """DIR's current version is not the one a compaction started from: a build published meanwhile."""
+
+
 @dataclass
 class PendingBuild:
     """A version being written at ``path``; `publish` makes it current, leaving without it discards it."""
@@ -183,9 +195,16 @@ class PendingBuild:
     path: Path
     _lock_fd: int
 
-    def publish(self) -> Path:
-        """Make this version current (durably and atomically); the published version's directory."""
+    def publish(self, expect_current: str | None = None) -> Path:
+        """Make this version current (durably and atomically); the published version's directory.
+
+        ``expect_current``: the version this one was derived from (a compaction's). When `current` names
+        another one, a build published it meanwhile and replacing it would lose it: `StaleVersionError`
+        (checked under the build lock, so no build can publish between the check and the switch)."""
         checkpoint("publish_start")
+        now = current_name(self.root)
+        if expect_current is not None and now is not None and now != expect_current:
+            raise StaleVersionError(stale_message(self.root, now, expect_current))
         fsync_tree(self.path)
         checkpoint("synced")
         final = self.root / VERSIONS / self.build_id
@@ -193,7 +212,7 @@ class PendingBuild:
         fsync_dir(final.parent)
         self.path = final
         checkpoint("renamed")
-        old = _link_target(self.root / CURRENT) if (self.root / CURRENT).is_symlink() else None
+        old = now
         _replace_link(self.root, CURRENT, self.build_id)
         checkpoint("switched")
         if old and old != self.build_id and (self.root / VERSIONS / old).is_dir():
@@ -223,6 +242,12 @@ class PendingBuild:
                  tb: TracebackType | None) -> None:
         if self._lock_fd >= 0:  # not published
             self.abort()
+
+
+def stale_message(root: Path, now: str, based_on: str) -> str:
+    return (f"index {root}: its current version is {now}, not {based_on}, which this compaction started from "
+            f"(a build published {now} meanwhile); nothing was published and the writes stay in the log: reload "
+            "(POST /admin/reload or SIGHUP) to serve the new version with the log replayed, then compact")
 
 
 def begin_build(root: str | Path) -> PendingBuild:

@@ -20,6 +20,7 @@ from api.auth import AdminAuth
 from api.errors import ErrorItem, ErrorResponse, error_response, error_responses, json_safe_errors, readable_errors
 from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
 from indexer.catalog import Product
+from indexer.index_dir import StaleVersionError
 from indexer.live.embed import EmbeddedProduct, PhotoError
 from indexer.live.embed_worker import EmbeddingWorkerError
 from indexer.live.log import WriterLockedError
@@ -245,7 +246,8 @@ async def batch(request: Request, _: AdminAuth) -> Any:
 
 
 COMPACT_RESPONSES = {**responses(), 409: {"model": ErrorResponse, "description": "a compaction is already running "
-                                          "(the background one or another request's)"}}
+                                          "(the background one or another request's), or a build made another "
+                                          "version current since this server loaded its own (reload first)"}}
 COMPACT_RESPONSES[503] = {"model": ErrorResponse, "description": "the compaction failed (the served index and the "
                           "write log are untouched; /health shows the error), or another process holds the writer lock"}
 
@@ -257,7 +259,7 @@ async def compact(request: Request, _: AdminAuth) -> dict[str, Any]:
     live = _live(request)
     try:
         return await run_in_threadpool(live.compact, request.app.state.reloader)
-    except CompactionBusyError as exc:
+    except (CompactionBusyError, StaleVersionError) as exc:
         raise HTTPException(409, detail=str(exc)) from None
     except WriterLockedError as exc:
         raise HTTPException(503, detail=str(exc)) from None

@@ -22,7 +22,7 @@ import numpy as np
 from indexer.build import BuildSummary, EmbeddedCatalog, write_index
 from indexer.catalog import Catalog, Product, file_sha256
 from indexer.embedding import EmbedCounts
-from indexer.index_dir import fsync_dir
+from indexer.index_dir import StaleVersionError, current_name, fsync_dir, stale_message
 from indexer.index_specs import VectorBuild
 from indexer.live.log import LIVE_DIR
 from indexer.live.segment import Snapshot, field_dim, main_vectors
@@ -136,11 +136,18 @@ def embedded_from_snapshot(snapshot: Snapshot, catalog_path: Path) -> EmbeddedCa
 
 
 def write_snapshot(snapshot: Snapshot, root: Path, encoders: Any) -> BuildSummary:
-    """Write ``snapshot``'s live rows as a new version of the index directory ``root`` and make it current."""
+    """Write ``snapshot``'s live rows as a new version of the index directory ``root`` and make it current,
+    unless a build made another version current since the snapshot's was loaded: that version would be
+    lost (`StaleVersionError`; the writes stay in the log, and a reload replays them onto it)."""
+    based_on = snapshot.main.manifest.build_id
+    now = current_name(root)
+    if now is not None and now != based_on:  # early, before any work (publish checks again, under the lock)
+        raise StaleVersionError(stale_message(Path(root), now, based_on))
     live_dir = Path(root) / LIVE_DIR
     live_dir.mkdir(parents=True, exist_ok=True)
     embedded = embedded_from_snapshot(snapshot, live_dir / COMPACTED_CATALOG)
-    return write_index(embedded, Path(root), encoders, vector_build=same_vector_build(snapshot.main.manifest))
+    return write_index(embedded, Path(root), encoders, vector_build=same_vector_build(snapshot.main.manifest),
+                       expect_current=based_on)
 
 
 def compacted_total_len(snapshot: Snapshot) -> int | None:

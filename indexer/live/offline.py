@@ -101,7 +101,7 @@ class OfflineLive:
             return None
         start = time.perf_counter()
         summary = write_snapshot(snapshot, self.root, self.encoders)
-        version = load_index(self.root, verify_checksums=False).manifest.build_id
+        version = summary.build_id
         self.log.compacted(version, snapshot.seq, time.perf_counter() - start, compacted_total_len(snapshot))
         logger.info("compacted %s: %d products in version %s", self.root, summary.products, version)
         return version

@@ -3,6 +3,7 @@ and a crash in the middle of it (the write log has everything)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -15,9 +16,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from live import free_port, serve
-from live_writes_support import AUTH, build_template, copy_index, make_app
+from live_writes_support import AUTH, build_template, copy_index, encoders, make_app
 
+from indexer.build import build_index
+from indexer.catalog import load_catalog
 from indexer.index_dir import FAULT_ENV, resolve_current
+from indexer.live.log import WriteLog
 
 SERVER = Path(__file__).with_name("live_server_main.py")
 NEW = {"title": "Quoxel lamp", "brand": "Acme", "price": 12.5, "category": ["Home"]}
@@ -226,3 +230,29 @@ def test_reads_never_fail_while_compactions_switch_versions(template, tmp_path):
                 t.join(timeout=30)
     assert not failures, failures[:5]
     assert counts["compactions"] == 3 and counts["reads"] > 20, counts
+
+
+def test_a_compaction_never_replaces_a_version_a_build_published_meanwhile(template, tmp_path):
+    """The README's rebuild workflow while writes are pending: the served version's compaction is refused
+    (409, nothing switched, the writes still logged); a reload serves the build with the writes replayed."""
+    images_root, index = template
+    index_dir = copy_index(index, tmp_path / "index")
+    catalog = images_root / "catalog.jsonl"
+    grown = images_root / "grown.jsonl"
+    grown.write_text(catalog.read_text() + json.dumps({"id": "b-new", "title": "Built zaffrex", "price": 3}) + "\n")
+    with TestClient(make_app(index_dir, images_root, compact_auto=False)) as client:
+        assert client.put("/products/n1", json=NEW, headers=AUTH).status_code == 200
+        build_index(load_catalog(grown), index_dir, encoders(), progress=False)
+        built = resolve_current(index_dir).name
+        r = client.post("/admin/compact", headers=AUTH)
+        assert r.status_code == 409 and f"current version is {built}" in r.json()["detail"]
+        assert "reload" in r.json()["detail"] and client.get("/health").json()["last_compaction_error"]
+        assert resolve_current(index_dir).name == built and [e.id for e in WriteLog(index_dir).read()] == ["n1"]
+        assert client.post("/admin/reload", headers=AUTH).status_code == 200
+        assert client.get("/products/b-new").status_code == 200 and client.get("/products/n1").status_code == 200
+        r = client.post("/admin/compact", headers=AUTH)
+        assert r.status_code == 200 and r.json()["status"] == "compacted" and r.json()["products"] == 72 + 2
+    with TestClient(make_app(index_dir, images_root)) as client:  # a restart: both, from the version alone
+        health = client.get("/health").json()
+        assert health["products"] == 74 and health["pending_log_entries"] == 0
+        assert client.get("/products/b-new").status_code == 200 and client.get("/products/n1").status_code == 200

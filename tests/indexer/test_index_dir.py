@@ -132,6 +132,30 @@ def test_dangling_current_is_one_line_error(tmp_path, synthetic_index):
     assert not has_index(out)
 
 
+def test_a_current_link_loop_is_one_line_error(tmp_path, synthetic_index):
+    out = tmp_path / "idx"
+    shutil.copytree(synthetic_index, out, symlinks=True)
+    (out / CURRENT).unlink()
+    (out / CURRENT).symlink_to(CURRENT)
+    with pytest.raises(CorruptIndexError, match="current cannot be resolved .*; rebuild the index$"):
+        load_index(out)
+
+
+def test_publish_expecting_a_version_refuses_once_a_build_replaced_it(tmp_path, synthetic_index):
+    """A compaction derived from version A must not replace B, which a build published meanwhile."""
+    out = tmp_path / "idx"
+    shutil.copytree(synthetic_index, out, symlinks=True)
+    served = resolve_current(out).name
+    with begin_build(out) as pending:  # stands in for a full build publishing B
+        shutil.copytree(resolve_current(out), pending.path, dirs_exist_ok=True)
+        built = pending.publish(expect_current=served).name
+    stale = begin_build(out)
+    with stale, pytest.raises(index_dir.StaleVersionError, match=f"current version is {built}, not {served}.*reload"):
+        stale.publish(expect_current=served)
+    assert resolve_current(out).name == built and not stale.path.exists()  # nothing switched, the attempt discarded
+    assert sorted(p.name for p in (out / VERSIONS).iterdir() if not p.name.startswith(".")) == sorted([served, built])
+
+
 def make_flat(version: Path, out: Path) -> Path:
     """An index directory as the flat layout wrote it (manifest at the top, no build id or checksums)."""
     shutil.copytree(version, out)

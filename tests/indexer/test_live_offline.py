@@ -48,6 +48,24 @@ def test_update_writes_the_log_and_a_server_serves_it(template, tmp_path):
             update_index(index_dir, encoders(), None, ["s003"], progress=False)
 
 
+def test_writes_logged_while_a_server_has_not_written_yet_are_never_trimmed(template, tmp_path):
+    """`index update` appends while the server holds no writer lock; the server's first write takes the lock
+    and must apply those entries first, else its compaction (up to its own later seq) would drop them."""
+    images_root, index = template
+    index_dir = copy_index(index, tmp_path / "index")
+    with TestClient(make_app(index_dir, images_root, compact_auto=False)) as client:
+        update_index(index_dir, encoders(), load_catalog(changes_file(tmp_path / "changes")), [], progress=False)
+        assert client.get("/products/u-1").status_code == 404  # served after a reload, or the server's first write
+        assert client.put("/products/w-1", json={"title": "from the server"}, headers=AUTH).status_code == 200
+        assert client.get("/products/u-1").status_code == 200
+        assert client.get("/products/s000").json()["title"] == "Replaced offline quuxwing"
+        assert client.post("/admin/compact", headers=AUTH).json()["status"] == "compacted"
+    assert WriteLog(index_dir).read() == []
+    with TestClient(make_app(index_dir, images_root)) as client:  # a restart: the compacted version alone
+        assert client.get("/health").json()["products"] == 72 + 2
+        assert client.get("/products/u-1").status_code == 200 and client.get("/products/w-1").status_code == 200
+
+
 def test_bad_changes_write_nothing(template, tmp_path):
     _, index = template
     index_dir = copy_index(index, tmp_path / "index")
