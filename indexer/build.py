@@ -25,7 +25,7 @@ from indexer.encoder_profiles import is_loaded
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import ProdsearchError
 from indexer.images import ImageFailure
-from indexer.index_dir import begin_build, checkpoint, resolve_current
+from indexer.index_dir import begin_build, check_not_building, checkpoint, resolve_current
 from indexer.index_specs import AUTO, VectorBuild, format_spec, is_exact, parse_factory
 from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
@@ -337,6 +337,7 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
     (`indexer.onnx_text`), else torch.
     """
     text_recipe_fn(text_recipe)  # an unknown recipe fails before any work
+    check_not_building(out_dir)  # so does a build already writing out_dir (the lock is taken at the write)
     vb = vector_build or VectorBuild(default=parse_factory(factory))
     check_vector_build(vb, encoders)
     with tempfile.TemporaryDirectory(prefix="prodsearch-cache-") as scratch:

@@ -250,6 +250,20 @@ def stale_message(root: Path, now: str, based_on: str) -> str:
             "(POST /admin/reload or SIGHUP) to serve the new version with the log replayed, then compact")
 
 
+def check_not_building(root: str | Path) -> None:
+    """Fail now, before the embedding, when another build holds DIR's lock (`begin_build` takes it later)."""
+    lock = Path(root) / VERSIONS / LOCK_FILE
+    if not lock.is_file():
+        return
+    fd = os.open(lock, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise IndexError_(f"another build is writing {root}; wait for it to finish or use another --out") from None
+    finally:
+        os.close(fd)  # drops the probe's lock at once
+
+
 def begin_build(root: str | Path) -> PendingBuild:
     """Lock DIR for a build, clean what earlier builds left, and create versions/.building-<id>/."""
     root = Path(root)

@@ -123,6 +123,15 @@ def test_second_concurrent_build_is_refused(tmp_path):
     begin_build(tmp_path / "idx").abort()  # the lock was released
 
 
+def test_a_build_into_a_directory_being_built_fails_before_embedding(tmp_path, synthetic_catalog):
+    class Refuses:  # any embedding would fail the test with another message
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            raise AssertionError(f"encoders used: {name}")
+
+    with begin_build(tmp_path / "idx"), pytest.raises(IndexError_, match="another build is writing"):
+        build_index(load_catalog(synthetic_catalog), tmp_path / "idx", Refuses(), progress=False)
+
+
 def test_dangling_current_is_one_line_error(tmp_path, synthetic_index):
     out = tmp_path / "idx"
     shutil.copytree(synthetic_index, out, symlinks=True)
