@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.build_target import check_build_target
 from indexer.catalog import Catalog, product_caption, product_text, write_rejects
 from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_texts_cached
 from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
@@ -337,6 +338,7 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
     (`indexer.onnx_text`), else torch.
     """
     text_recipe_fn(text_recipe)  # an unknown recipe fails before any work
+    check_build_target(out_dir)  # a folder holding someone else's files, before the cache is made in it
     check_not_building(out_dir)  # so does a build already writing out_dir (the lock is taken at the write)
     vb = vector_build or VectorBuild(default=parse_factory(factory))
     check_vector_build(vb, encoders)

@@ -121,6 +121,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.text_recipe:
         text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
     images_root, fetch_policy = image_sources_from_args(args)
+    check_out_dir(args)  # a folder holding someone else's files is refused before anything is written there
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)  # fails before anything is written
     catalog.images_root, catalog.fetch_policy = images_root, fetch_policy
     if catalog.rejects:
@@ -138,6 +139,16 @@ def run_build(args: argparse.Namespace) -> int:
     for reject in catalog.rejects[:20]:
         print(f"  rejected: {reject}", file=sys.stderr)
     return 0
+
+
+def check_out_dir(args: argparse.Namespace) -> None:
+    """Refuse an --out that is not empty, new or a prodsearch index (`indexer.build_target`)."""
+    from indexer.build_target import check_build_target
+
+    out, cache = Path(args.out).absolute(), None if args.no_cache or args.cache is None else Path(args.cache).absolute()
+    # --cache inside --out: that folder is expected there (it holds only the cache once a build made it)
+    allow = [cache.relative_to(out).parts[0]] if cache is not None and cache != out and cache.is_relative_to(out) else []
+    check_build_target(args.out, allow_foreign=False, allow=allow)
 
 
 def vector_build_from_args(args: argparse.Namespace):  # -> indexer.index_specs.VectorBuild

@@ -273,6 +273,9 @@ def begin_build(root: str | Path) -> PendingBuild:
         raise IndexError_(f"{root} is a version inside an index directory; build into the index directory itself")
     if (root / CURRENT).exists() and not (root / CURRENT).is_symlink():
         raise IndexError_(f"{root / CURRENT} is not a symlink (a copied index?); choose another --out")
+    from indexer.build_target import check_build_target  # it imports this module's names
+
+    check_build_target(root)  # what clean_stale may remove must be prodsearch's own
     versions = root / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     lock_fd = os.open(versions / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
