@@ -8,19 +8,18 @@ rejects.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from indexer.errors import ProdsearchError
+from indexer.catalog_rows import iter_csv, iter_jsonl
+from indexer.errors import CatalogError
 from indexer.fetch import FetchPolicy
 from indexer.sources import ImageSources
 
@@ -28,10 +27,6 @@ logger = logging.getLogger(__name__)
 
 CATALOG_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 CATEGORY_SEPARATORS = (">", "/", "|")
-
-
-class CatalogError(ProdsearchError):
-    """The catalog file cannot be read at all (missing, unknown format)."""
 
 
 @dataclass(frozen=True)
@@ -200,48 +195,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _iter_jsonl(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield line_no, line.rstrip("\n"), None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-                continue
-            if not isinstance(row, dict):
-                yield line_no, line.rstrip("\n"), None, "a row must be a JSON object"
-                continue
-            yield line_no, line.rstrip("\n"), row, None
-
-
-def _iter_csv(path: Path) -> Iterator[tuple[int, str, dict | None, str | None]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            return
-        unknown = [name for name in reader.fieldnames if name not in Product.model_fields]
-        attr_columns = [name for name in unknown if name.startswith("attributes.")]
-        for row in reader:
-            line_no = reader.line_num
-            if None in row:
-                yield line_no, str(row), None, "more values than header columns"
-                continue
-            clean: dict[str, Any] = {k: v for k, v in row.items() if k in Product.model_fields and v != ""}
-            attrs = {name.split(".", 1)[1]: row[name] for name in attr_columns if row[name]}
-            if attrs:
-                base = clean.get("attributes")
-                merged = json.loads(base) if isinstance(base, str) and base.strip() else {}
-                merged.update(attrs)
-                clean["attributes"] = merged
-            extra = [n for n in unknown if n not in attr_columns and row.get(n)]
-            if extra:
-                yield line_no, str(row), None, f"unknown column(s) {extra}; use attributes.<name> for attributes"
-                continue
-            yield line_no, str(row), clean, None
-
-
 def _reason(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -262,30 +215,25 @@ def load_catalog(path: str | Path, *, skip_invalid: bool = False) -> Catalog:
     fmt = CATALOG_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise CatalogError(f"{path}: unknown catalog format {path.suffix!r}; use one of {sorted(CATALOG_SUFFIXES)}")
-    rows = _iter_jsonl(path) if fmt == "jsonl" else _iter_csv(path)
+    rows = iter_jsonl(path) if fmt == "jsonl" else iter_csv(path, Product.model_fields)
 
     products: list[Product] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    try:
-        for line_no, raw, row, problem in rows:
-            if problem is None:
-                try:
-                    product = Product.model_validate(row)
-                except (ValidationError, ValueError) as exc:
-                    problem = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
+    for line_no, raw, row, problem in rows:
+        if problem is None:
+            try:
+                product = Product.model_validate(row)
+            except (ValidationError, ValueError) as exc:
+                problem = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
+            else:
+                if product.id in seen:
+                    problem = f"duplicate id {product.id!r} (first on line {seen[product.id]})"
                 else:
-                    if product.id in seen:
-                        problem = f"duplicate id {product.id!r} (first on line {seen[product.id]})"
-                    else:
-                        seen[product.id] = line_no
-                        products.append(product)
-                        continue
-            errors.append(RowError(line=line_no, reason=problem, raw=raw))
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}: not UTF-8 text ({exc})") from exc
-    except csv.Error as exc:
-        raise CatalogError(f"{path}: malformed CSV ({exc})") from exc
+                    seen[product.id] = line_no
+                    products.append(product)
+                    continue
+        errors.append(RowError(line=line_no, reason=problem, raw=raw))
 
     if errors and not skip_invalid:
         raise CatalogValidationError(path, errors)

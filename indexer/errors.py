@@ -21,6 +21,10 @@ class ManifestMismatchError(IndexError_):
     """The index on disk was built with other models or settings than the ones configured."""
 
 
+class CatalogError(ProdsearchError):
+    """The catalog file cannot be read at all (missing, unknown format); also `indexer.catalog.CatalogError`."""
+
+
 class InvalidArrayError(ProdsearchError, ValueError):
     """An array has the wrong dtype or shape; the message names both and the fix."""
 
