@@ -23,8 +23,11 @@ Row = tuple[int, str, dict | None, str | None]  # line, raw text, parsed row, wh
 
 
 def open_text(path: Path, newline: str | None = None) -> TextIO:
-    """The catalog as text; undecodable bytes stay in it (see `_BAD_BYTE`) so only their row is rejected."""
-    return open(path, encoding="utf-8", errors="surrogateescape", newline=newline)
+    """The catalog as text; undecodable bytes stay in it (see `_BAD_BYTE`) so only their row is rejected.
+
+    A byte-order mark at the start (Excel's "CSV UTF-8") is dropped: it is not part of the first column's name.
+    """
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline=newline)
 
 
 def bad_byte(text: str) -> tuple[int, int] | None:

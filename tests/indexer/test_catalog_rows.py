@@ -91,3 +91,21 @@ def test_skip_invalid_build_lists_the_row_in_rejects_jsonl(tmp_path, fake_encode
     assert summary.products == 3 and summary.rejects == 1
     rejects = [json.loads(line) for line in (tmp_path / "idx" / "current" / "rejects.jsonl").read_text().splitlines()]
     assert [(r["line"], r["reason"]) for r in rejects] == [(2, "not UTF-8 text (byte 0xe9 at column 25)")]
+
+
+@pytest.mark.parametrize("name,text", [
+    ("c.csv", "id,title\n1,Shirt\n2,Tee\n"),
+    ("c.jsonl", '{"id": "1", "title": "Shirt"}\n{"id": "2", "title": "Tee"}\n'),
+])
+def test_a_byte_order_mark_at_the_start_is_dropped(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # what Excel's "CSV UTF-8" writes first
+    catalog = load_catalog(path)
+    assert [(p.id, p.title) for p in catalog.products] == [("1", "Shirt"), ("2", "Tee")]
+
+
+def test_a_byte_order_mark_inside_a_row_is_kept(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"id": "1", "title": "Shirt"}\n\xef\xbb\xbf{"id": "2", "title": "Tee"}\n')
+    with pytest.raises(CatalogValidationError, match="line 2: not valid JSON"):
+        load_catalog(path)
