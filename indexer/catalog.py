@@ -112,7 +112,14 @@ class Product(BaseModel):
     def _parse_price(cls, value: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        price = float(value)
+        # Strict: float() would take true as 1.0; a list, an object or a 400-digit integer would raise past pydantic.
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            kind = {bool: "a boolean", list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+            raise ValueError(f"price must be a number, not {kind}")
+        try:
+            price = float(value)
+        except (ValueError, OverflowError):
+            raise ValueError(f"price must be a number, got {str(value)[:40]!r}") from None
         if not math.isfinite(price):
             raise ValueError("price must be a finite number")
         return price

@@ -76,3 +76,19 @@ def test_unreadable_catalogs(tmp_path, name, content, message):
         path.write_text(content)
     with pytest.raises(CatalogError, match=message):
         load_catalog(path)
+
+
+@pytest.mark.parametrize("price,reason", [
+    (True, "price must be a number, not a boolean"),  # float(True) would store 1.0
+    (False, "price must be a number, not a boolean"),
+    ([12], "price must be a number, not an array"),
+    ({"amount": 12}, "price must be a number, not an object"),
+    ("twelve", "price must be a number, got 'twelve'"),
+    (10**400, "price must be a number, got '1000"),
+], ids=["true", "false", "array", "object", "word", "huge-int"])
+def test_price_must_really_be_a_number(tmp_path, price, reason):
+    rows = [{"id": "a", "title": "ok", "price": 12}, {"id": "b", "title": "bad", "price": price}]
+    path = write(tmp_path, "c.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    catalog = load_catalog(path, skip_invalid=True)
+    assert [(p.id, p.price) for p in catalog.products] == [("a", 12.0)]
+    assert [r.line for r in catalog.rejects] == [2] and reason in catalog.rejects[0].reason
