@@ -121,7 +121,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.text_recipe:
         text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
     images_root, fetch_policy = image_sources_from_args(args)
-    check_out_dir(args)  # a folder holding someone else's files is refused before anything is written there
+    check_out_dir(args)  # a file, or a folder holding someone else's files, is refused before any model loads
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)  # fails before anything is written
     catalog.images_root, catalog.fetch_policy = images_root, fetch_policy
     if catalog.rejects:
@@ -141,10 +141,27 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_folder_path(option: str, path: Path) -> None:
+    """Refuse a folder path that is a file, or lies under one: the build would fail on it after the models load."""
+    from indexer.errors import ProdsearchError
+
+    for existing in (path, *path.absolute().parents):  # the path, else its nearest existing parent
+        if existing.exists():
+            if not existing.is_dir():
+                what = "exists and is not a folder" if existing == path else f"{existing} is a file, not a folder"
+                raise ProdsearchError(f"{option} {path}: {what}")
+            return
+
+
 def check_out_dir(args: argparse.Namespace) -> None:
-    """Refuse an --out that is not empty, new or a prodsearch index (`indexer.build_target`)."""
+    """Refuse an --out (or --cache) that is a file, or an --out that is not empty, new or a prodsearch index."""
+    from indexer.build import default_cache_dir
     from indexer.build_target import check_build_target
 
+    check_folder_path("--out", Path(args.out))
+    if not args.no_cache:
+        check_folder_path("--cache" if args.cache is not None else "--cache (default)",
+                          Path(args.cache) if args.cache is not None else default_cache_dir(args.out))
     out, cache = Path(args.out).absolute(), None if args.no_cache or args.cache is None else Path(args.cache).absolute()
     # --cache inside --out: that folder is expected there (it holds only the cache once a build made it)
     allow = [cache.relative_to(out).parts[0]] if cache is not None and cache != out and cache.is_relative_to(out) else []
