@@ -59,13 +59,18 @@ def write_store(path: Path, products: Iterable[Product],
         con.close()
 
 
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI opening ``path`` read-only; percent-encoded, as a raw '#', '?' or '%' in it would cut or change it."""
+    return Path(path).absolute().as_uri() + "?mode=ro"
+
+
 class ProductStore:
     """Read access to the store; products are cached in memory after the first load."""
 
     def __init__(self, path: Path):
         self.path = path
         # check_same_thread=False: the API serves requests from a thread pool; reads only.
-        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._con = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         rows = self._con.execute("SELECT row, id, doc FROM products ORDER BY row").fetchall()
         self.products: list[Product] = [Product.model_validate_json(doc) for _, _, doc in rows]
