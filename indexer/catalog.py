@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 CATALOG_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 CATEGORY_SEPARATORS = (">", "/", "|")
+# Per product, far above any real catalog's: bounds what one row (or one live write) costs every search, facet
+# count and photo fetch. A row over one is rejected with its reason.
+MAX_CATEGORY_LEVELS = 16
+MAX_ATTRIBUTES = 256
+MAX_IMAGES = 64
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,11 @@ class Product(BaseModel):
     title: str = Field(min_length=1)
     description: str = ""
     brand: str = ""
-    category: list[str] = Field(default_factory=list)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    category: list[str] = Field(default_factory=list, max_length=MAX_CATEGORY_LEVELS)
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
     price: float | None = Field(default=None, ge=0)
     currency: str = ""
-    images: list[str] = Field(default_factory=list)
+    images: list[str] = Field(default_factory=list, max_length=MAX_IMAGES)
 
     @field_validator("id", mode="before")
     @classmethod

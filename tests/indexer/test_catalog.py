@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from indexer.catalog import CatalogError, CatalogValidationError, load_catalog, product_text
+from indexer.catalog import (
+    MAX_ATTRIBUTES,
+    MAX_CATEGORY_LEVELS,
+    MAX_IMAGES,
+    CatalogError,
+    CatalogValidationError,
+    load_catalog,
+    product_text,
+)
 
 
 def write(tmp_path, name, text):
@@ -92,3 +100,20 @@ def test_price_must_really_be_a_number(tmp_path, price, reason):
     catalog = load_catalog(path, skip_invalid=True)
     assert [(p.id, p.price) for p in catalog.products] == [("a", 12.0)]
     assert [r.line for r in catalog.rejects] == [2] and reason in catalog.rejects[0].reason
+
+
+@pytest.mark.parametrize("field,value,reason", [
+    ("category", [f"level {i}" for i in range(MAX_CATEGORY_LEVELS + 1)], f"at most {MAX_CATEGORY_LEVELS} items"),
+    ("attributes", {f"a{i}": "x" for i in range(MAX_ATTRIBUTES + 1)}, f"at most {MAX_ATTRIBUTES} items"),
+    ("images", ["img/p.png"] * (MAX_IMAGES + 1), f"at most {MAX_IMAGES} items"),
+], ids=["category", "attributes", "images"])
+def test_a_product_over_a_per_product_bound_is_one_reject(tmp_path, field, value, reason):
+    """One row must not cost every later search, facet count or photo fetch without bound (20,000 category
+    levels once made /facets take 24 s)."""
+    rows = [{"id": "a", "title": "ok", field: value[:2] if field != "attributes" else dict(list(value.items())[:2])},
+            {"id": "b", "title": "too many", field: value}]
+    path = write(tmp_path, "c.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    catalog = load_catalog(path, skip_invalid=True)
+    assert [p.id for p in catalog.products] == ["a"]
+    assert [r.line for r in catalog.rejects] == [2] and field in catalog.rejects[0].reason
+    assert reason in catalog.rejects[0].reason
