@@ -166,7 +166,7 @@ def embed_catalog(catalog: Catalog, encoders: Encoders, cache: EmbeddingCache, *
     clip_text_vectors = text_vectors if shared else _stack([vectors["captions"][c] for c in captions], encoders.clip.dim)
     image_vectors = _stack([result.vectors[d] for _, d in result.records], encoders.clip.dim)
     thumbnail_photos = _first_photo_per_row(result.records)
-    thumbnails = cache.thumbnails.iter_thumbnails(thumbnail_photos)
+    thumbnails = cache.thumbnails.iter_thumbnails(thumbnail_photos, recompute=photos.thumbnail)
     logger.info("embedded %s", counts.format())
     return EmbeddedCatalog(
         catalog=catalog, text_vectors=text_vectors, clip_text_vectors=clip_text_vectors,

@@ -132,6 +132,7 @@ class PhotoPipeline:
         self.results = PhotoResults()
         self.chunks: queue.Queue = queue.Queue(maxsize=PHOTO_QUEUE_CHUNKS)
         self._queued: set[str] = set()
+        self._refs: dict[str, str] = {}  # photo hash -> a photo read with those bytes (`thumbnail`)
         self._folders: dict[str, str | OSError] = {}  # `_checked_folder`
         self.before_encode: Callable[[], None] = lambda: None  # `bulk_threads`
         self.done = False
@@ -224,17 +225,30 @@ class PhotoPipeline:
                 to_embed_keys.append(digests[i])
         if thumbs:
             self.cache.thumbnails.put_many(thumbs)
-        for (row, product_id, _ref), data, digest, i in zip(jobs, datas, digests, range(len(jobs)), strict=True):
+        for (row, product_id, ref), data, digest, i in zip(jobs, datas, digests, range(len(jobs)), strict=True):
             failure = data if isinstance(data, ImageFailure) else decoded.get(i)
             if isinstance(failure, ImageFailure):
                 self.results.failures.append((product_id, failure))
             else:
                 self.results.records.append((row, digest))
+                self._refs.setdefault(digest, ref)
         self.counts.photos_cached += len({d for d in known if d in cached})
         if to_embed:
             self.chunks.put((to_embed_keys, to_embed, len(jobs)))
         else:
             self.progress.update(len(jobs))
+
+    def thumbnail(self, digest: str) -> bytes | None:
+        """The thumbnail of the photo with hash ``digest``, made again: the cached one was lost when a
+        damaged thumbnails file was moved aside mid-build. None if the photo no longer has those bytes."""
+        ref = self._refs.get(digest)
+        if ref is None:
+            return None
+        data = read_photo_bytes(ref, sources=self.sources)
+        if not isinstance(data, bytes) or photo_hash(data) != digest:
+            return None
+        image = decode_photo(data, ref)
+        return None if isinstance(image, ImageFailure) else encode_thumbnail(image)
 
     def cancel(self) -> None:
         """Stop reading photos (the build failed or was interrupted) and wait for the reader to stop."""

@@ -6,16 +6,22 @@ file of photo thumbnails keyed by the photo's bytes and one of photo files' dige
 Every batch is committed as soon as it is embedded (WAL mode), so a build killed mid-embedding
 resumes from what it had done. The model identity includes a
 fingerprint of the weights, so retrained weights under the same name never hit old vectors.
+
+It is only a cache: a damaged file (not a database, a malformed page) is moved aside with a warning and
+replaced by an empty one, so the build recomputes what it held instead of failing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,35 +57,118 @@ def _file_name(identity: str) -> str:
     return f"{readable}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}.sqlite"
 
 
+# SQLite's result codes for a damaged file: SQLITE_CORRUPT ("database disk image is malformed"), SQLITE_NOTADB.
+_DAMAGED_CODES = (11, 26)
+
+
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """True for a damaged file, as opposed to a busy, locked or read-only one (those are real errors)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in _DAMAGED_CODES
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _aside_name(path: Path) -> Path:
+    """``<name>.corrupt-<local time>``, made unique if a file of that name exists."""
+    base = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+    aside, n = base, 1
+    while aside.exists():
+        n += 1
+        aside = base.with_name(f"{base.name}-{n}")
+    return aside
+
+
 class _KeyValueFile:
-    """A SQLite key -> blob table, safe to share between the build's threads."""
+    """A SQLite key -> blob table, safe to share between the build's threads.
+
+    A damaged file is moved aside (`_set_aside`) and an empty one takes its place: reads then miss
+    and writes go to the new file."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._con = sqlite3.connect(path, check_same_thread=False, timeout=60)
         self._lock = threading.Lock()
         with self._lock:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=NORMAL")
-            self._con.execute(_SCHEMA)
-            self._con.commit()
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not is_damaged(exc):
+                    raise
+                self._set_aside(exc)
+
+    def _open(self) -> None:
+        self._con = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        self._opened = _file_id(self.path)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute(_SCHEMA)
+        self._con.commit()
+
+    def _set_aside(self, exc: sqlite3.Error) -> None:
+        """Move the damaged file (with its -wal and -shm) to ``<name>.corrupt-<time>`` and open an empty one.
+
+        Unless another process sharing the cache did so first: then the file at the path is no longer
+        the one opened, and it is only reopened."""
+        with contextlib.suppress(sqlite3.Error):
+            self._con.close()
+        if self._opened is not None and _file_id(self.path) == self._opened:
+            aside = _aside_name(self.path)
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+            logger.warning("embedding cache file %s is damaged (%s): moved aside to %s; what it held is computed "
+                           "again (delete the moved file once you no longer need it)", self.path, exc, aside.name)
+        else:
+            logger.warning("embedding cache file %s is damaged (%s) and was replaced meanwhile: reopening it",
+                           self.path, exc)
+        self._open()
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The entries of ``keys`` that are present; none when the file turns out to be damaged."""
         found: dict[bytes, bytes] = {}
         unique = list(dict.fromkeys(keys))
         with self._lock:
-            for start in range(0, len(unique), _LOOKUP_CHUNK):
-                chunk = unique[start:start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                found.update(self._con.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk))
+            try:
+                for start in range(0, len(unique), _LOOKUP_CHUNK):
+                    chunk = unique[start:start + _LOOKUP_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    found.update(self._con.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk))
+            except sqlite3.DatabaseError as exc:
+                if not is_damaged(exc):
+                    raise
+                self._set_aside(exc)
+                return {}  # what was read before the damage showed is not trusted either
         return found
 
     def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
         """Insert and commit at once: what is committed survives a crash."""
+        items = list(items)
         with self._lock:
+            try:
+                self._put(items)
+            except sqlite3.DatabaseError as exc:
+                if not is_damaged(exc):
+                    raise
+                self._set_aside(exc)
+                self._put(items)  # into the new, empty file
+
+    def _put(self, items: list[tuple[bytes, bytes]]) -> None:
+        try:
             self._con.executemany("INSERT OR REPLACE INTO entries(key, value) VALUES (?, ?)", items)
             self._con.commit()
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self._con.rollback()
+            raise
 
     def close(self) -> None:
         """Idempotent."""
@@ -141,22 +230,29 @@ class ThumbnailCache:
         keys = {self._key(d): d for d in digests}
         return {keys[k]: bytes(v) for k, v in self._file.get_many(list(keys)).items()}
 
-    def iter_thumbnails(self, rows: Iterable[tuple[int, str]]) -> Iterator[tuple[int, bytes]]:
+    def iter_thumbnails(self, rows: Iterable[tuple[int, str]],
+                        recompute: Callable[[str], bytes | None] | None = None) -> Iterator[tuple[int, bytes]]:
         """``(row, thumbnail bytes)`` for ``(row, photo hash)`` pairs, read in chunks (streamed, not held);
-        the file is closed once they are all read, so the cache directory can be moved."""
+        the file is closed once they are all read, so the cache directory can be moved. A thumbnail the
+        file no longer has (it was damaged and moved aside mid-build) comes from ``recompute(photo hash)``."""
         batch: list[tuple[int, str]] = []
         for pair in rows:
             batch.append(pair)
             if len(batch) >= _LOOKUP_CHUNK:
-                yield from self._read(batch)
+                yield from self._read(batch, recompute)
                 batch = []
-        yield from self._read(batch)
+        yield from self._read(batch, recompute)
         self.close()
 
-    def _read(self, batch: list[tuple[int, str]]) -> Iterator[tuple[int, bytes]]:
+    def _read(self, batch: list[tuple[int, str]],
+              recompute: Callable[[str], bytes | None] | None) -> Iterator[tuple[int, bytes]]:
         found = self._file.get_many([self._key(d) for _, d in batch])
         for row, digest in batch:
             data = found.get(self._key(digest))
+            if data is None and recompute is not None:
+                data = recompute(digest)
+                if data is not None:
+                    self.put_many([(digest, data)])
             if data is not None:
                 yield row, bytes(data)
 

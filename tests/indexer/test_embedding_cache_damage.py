@@ -1,0 +1,137 @@
+"""A damaged embedding cache is only a cache: the build warns, sets the damaged file aside and recomputes,
+and what it writes equals a build without the cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support import FakeClipEncoder, FakeTextEncoder
+
+from indexer.build import build_index
+from indexer.catalog import load_catalog
+from indexer.embedding_cache import FILE_DIGESTS_FILE, THUMBNAILS_FILE, ThumbnailCache, _KeyValueFile
+from indexer.encoders import Encoders
+from indexer.loaded import load_index
+
+
+def encoders() -> Encoders:
+    return Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
+
+
+def cache_file(cache: Path, which: str) -> Path:
+    """A file of the cache by name, or the vector file of the model named ``which``."""
+    if which.endswith(".sqlite"):
+        return cache / which
+    (path,) = cache.glob(f"{which}-*.sqlite")
+    return path
+
+
+def overwrite(path: Path) -> None:
+    path.write_bytes(os.urandom(8192))
+
+
+def truncate(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2 // 4096 * 4096)
+
+
+def scribble_middle(path: Path) -> None:
+    """A malformed page in the middle: the file opens, a read that reaches the page fails."""
+    offset = path.stat().st_size // 2 // 4096 * 4096
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(b"\xff" * 4096)
+
+
+def index_contents(out: Path) -> tuple:
+    index = load_index(out)
+    try:
+        vectors = tuple(index.stored_vectors(f, np.arange(index.vector_count(f))).tobytes()
+                        for f in ("text", "image", "clip_text"))
+        con = sqlite3.connect(out / "current" / "products.sqlite")
+        try:
+            thumbs = con.execute("SELECT row, mime, data FROM thumbnails ORDER BY row").fetchall()
+        finally:
+            con.close()
+        return vectors, index.image_rows.tolist(), thumbs
+    finally:
+        index.close()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, synthetic_catalog) -> tuple:
+    out = tmp_path_factory.mktemp("reference") / "idx"
+    build_index(load_catalog(synthetic_catalog), out, encoders(), progress=False, use_cache=False)
+    return index_contents(out)
+
+
+@pytest.mark.parametrize("damage", [overwrite, truncate, scribble_middle])
+@pytest.mark.parametrize("which", [THUMBNAILS_FILE, FILE_DIGESTS_FILE, "fake-text", "fake-clip"])
+def test_a_damaged_cache_file_is_set_aside_and_the_build_succeeds(tmp_path, synthetic_catalog, reference, caplog,
+                                                                  which, damage):
+    out, cache = tmp_path / "idx", tmp_path / "cache"
+    build_index(load_catalog(synthetic_catalog), out, encoders(), progress=False, cache_dir=cache)
+    path = cache_file(cache, which)
+    damage(path)
+    with caplog.at_level(logging.WARNING, logger="indexer.embedding_cache"):
+        summary = build_index(load_catalog(synthetic_catalog), tmp_path / "again", encoders(), progress=False,
+                              cache_dir=cache)
+    assert any(str(path) in r.getMessage() and "moved aside" in r.getMessage() for r in caplog.records), caplog.text
+    assert len(list(cache.glob(f"{path.name}.corrupt-*"))) == 1
+    assert index_contents(tmp_path / "again") == reference
+    if which == "fake-text":
+        assert summary.counts.texts_embedded == summary.products  # recomputed, not read from the damaged file
+    third = build_index(load_catalog(synthetic_catalog), tmp_path / "third", encoders(), progress=False,
+                        cache_dir=cache)
+    assert (third.counts.texts_embedded, third.counts.photos_embedded, third.counts.photos_decoded) == (0, 0, 0)
+
+
+def test_damage_found_mid_read_is_a_miss_and_later_writes_go_to_a_new_file(tmp_path):
+    path = tmp_path / "t.sqlite"
+    items = [(i.to_bytes(4, "big"), bytes([i % 256]) * 3000) for i in range(200)]
+    kv = _KeyValueFile(path)
+    kv.put_many(items)
+    kv.close()
+    scribble_middle(path)
+    kv = _KeyValueFile(path)  # opens: the damage is further in
+    assert kv.get_many([k for k, _ in items]) == {}
+    assert len(list(tmp_path.glob("t.sqlite.corrupt-*"))) == 1
+    kv.put_many(items[:3])
+    assert kv.get_many([k for k, _ in items]) == dict(items[:3])
+    kv.close()
+
+
+def test_a_busy_file_is_not_taken_for_a_damaged_one(tmp_path):
+    path = tmp_path / "t.sqlite"
+    kv = _KeyValueFile(path)
+    kv.put_many([(b"k", b"v")])
+    other = sqlite3.connect(path, timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    kv._con.execute("PRAGMA busy_timeout=0")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        kv.put_many([(b"k2", b"v2")])
+    other.rollback()
+    other.close()
+    assert not list(tmp_path.glob("*.corrupt-*")) and kv.get_many([b"k"]) == {b"k": b"v"}
+    kv.close()
+
+
+def test_thumbnails_lost_after_the_photos_were_read_are_made_again(tmp_path, synthetic_catalog, reference, monkeypatch):
+    """The thumbnails file found damaged after the photo reader saw its thumbnails (so decoded no photo)."""
+    cache = tmp_path / "cache"
+    build_index(load_catalog(synthetic_catalog), tmp_path / "idx", encoders(), progress=False, cache_dir=cache)
+    real = ThumbnailCache.iter_thumbnails
+
+    def losing(self, rows, recompute=None):
+        self._file._set_aside(sqlite3.DatabaseError("simulated damage"))
+        return real(self, rows, recompute)
+
+    monkeypatch.setattr(ThumbnailCache, "iter_thumbnails", losing)
+    summary = build_index(load_catalog(synthetic_catalog), tmp_path / "fresh", encoders(), progress=False,
+                          cache_dir=cache)
+    assert summary.counts.photos_decoded == 0
+    assert index_contents(tmp_path / "fresh") == reference
