@@ -50,6 +50,10 @@ REJECTS_FILE = "rejects.jsonl"
 IMAGE_FAILURES_FILE = "image_failures.jsonl"
 
 
+class NonFiniteVectorsError(ProdsearchError):
+    """A vector about to be indexed is NaN or inf: it would poison every search of its field."""
+
+
 @dataclass
 class EmbeddedCatalog:
     """What the mapper produces: one row per product, one image row per decoded photo."""
@@ -197,6 +201,19 @@ def vector_fields(embedded: EmbeddedCatalog) -> dict[str, np.ndarray]:
     return vectors
 
 
+def check_finite(embedded: EmbeddedCatalog) -> None:
+    """`NonFiniteVectorsError` naming the products whose vectors are not finite: the last line of defence
+    (the embedding cache drops such vectors, `indexer.embedding_cache.usable_rows`), before anything is written."""
+    for name, x in vector_fields(embedded).items():
+        bad = np.flatnonzero(~np.isfinite(x).all(axis=1)) if len(x) else np.zeros(0, np.int64)
+        if len(bad):
+            rows = embedded.image_rows[bad] if name == "image" else bad
+            ids = ", ".join(embedded.catalog.products[int(r)].id for r in rows[:5])
+            raise NonFiniteVectorsError(
+                f"vector field {name}: {len(bad)} vector(s) are NaN or inf (products {ids}{', ...' if len(bad) > 5 else ''}); "
+                "nothing was written. The model produced them (cached vectors are checked): check the model")
+
+
 def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
                 factory: str = AUTO, vector_build: VectorBuild | None = None,
                 expect_current: str | None = None) -> BuildSummary:
@@ -213,6 +230,7 @@ def write_index(embedded: EmbeddedCatalog, out_dir: Path, encoders: Encoders,
     writing: dict[str, float] = {}  # parts of write_index
     written: list[str] = []  # reusable parts written from scratch (the others were copied: `indexer.reuse`)
     t0 = time.perf_counter()
+    check_finite(embedded)
     with begin_build(out_dir) as pending:
         tmp = pending.path
         vectors = vector_fields(embedded)

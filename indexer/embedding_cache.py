@@ -176,6 +176,18 @@ class _KeyValueFile:
             self._con.close()
 
 
+# Encoders return L2-normalised rows (`indexer.encoders`): a stored norm further than this from 1 is damage.
+NORM_TOLERANCE = 1e-3
+
+
+def usable_rows(vectors: np.ndarray) -> np.ndarray:
+    """Per row: finite and unit length (or all zero, as `l2_normalize` leaves a zero row), as an encoder
+    wrote it. A flipped exponent bit (inf, or a norm far from 1) fails; SQLite checksums nothing."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    return np.isfinite(vectors).all(axis=1) & ((np.abs(norms - 1.0) <= NORM_TOLERANCE) | (norms == 0.0))
+
+
 class VectorCache:
     """Vectors of one model; keys are hashes of (preprocessing id, kind, content)."""
 
@@ -191,14 +203,17 @@ class VectorCache:
         return hashlib.blake2b(f"{self.identity}\0{prep}\0{kind}\0{content}".encode(), digest_size=20).digest()
 
     def get_many(self, kind: str, contents: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of ``contents``; a damaged one (`usable_rows`) is a miss, embedded again."""
         keys = {self.key(kind, c): c for c in contents}
-        found = self._file.get_many(list(keys))
-        out = {}
-        for key, blob in found.items():
-            vec = np.frombuffer(blob, dtype=np.float32)
-            if vec.shape == (self.dim,):
-                out[keys[key]] = vec
-        return out
+        found = [(keys[key], np.frombuffer(blob, dtype=np.float32)) for key, blob in self._file.get_many(list(keys)).items()]
+        found = [(content, vec) for content, vec in found if vec.shape == (self.dim,)]
+        if not found:
+            return {}
+        usable = usable_rows(np.stack([vec for _, vec in found]))
+        if not usable.all():
+            logger.warning("embedding cache file %s: %d cached %s vector(s) of %s are damaged (not finite or not unit "
+                           "length); embedding them again", self._file.path, int((~usable).sum()), kind, self.identity)
+        return {content: vec for (content, vec), ok in zip(found, usable, strict=True) if ok}
 
     def put_many(self, kind: str, contents: Sequence[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -135,3 +135,61 @@ def test_thumbnails_lost_after_the_photos_were_read_are_made_again(tmp_path, syn
                           cache_dir=cache)
     assert summary.counts.photos_decoded == 0
     assert index_contents(tmp_path / "fresh") == reference
+
+
+def flip_byte_of_vectors(path: Path, byte: int, count: int) -> None:
+    """Bit rot inside stored vectors: XOR one byte (3: sign and exponent; 2: the lowest exponent bit and the
+    top of the mantissa) of each of ``count`` entries' largest element."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute("SELECT key, value FROM entries ORDER BY key LIMIT ?", (count,)).fetchall()
+        for key, value in rows:
+            data = bytearray(value)
+            data[4 * int(np.argmax(np.frombuffer(value, np.float32))) + byte] ^= 0x7F
+            con.execute("UPDATE entries SET value = ? WHERE key = ?", (bytes(data), key))
+        con.commit()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("byte", [3, 2])  # 3: inf or huge; 2: still finite, the norm far from 1
+def test_a_damaged_cached_vector_is_embedded_again(tmp_path, synthetic_catalog, reference, caplog, byte):
+    cache = tmp_path / "cache"
+    build_index(load_catalog(synthetic_catalog), tmp_path / "idx", encoders(), progress=False, cache_dir=cache)
+    flip_byte_of_vectors(cache_file(cache, "fake-text"), byte, 30)
+    with caplog.at_level(logging.WARNING, logger="indexer.embedding_cache"):
+        summary = build_index(load_catalog(synthetic_catalog), tmp_path / "again", encoders(), progress=False,
+                              cache_dir=cache)
+    assert summary.counts.texts_embedded == 30, summary.counts
+    assert "30 cached text vector(s) of fake-text are damaged" in caplog.text
+    assert index_contents(tmp_path / "again") == reference
+    again = build_index(load_catalog(synthetic_catalog), tmp_path / "third", encoders(), progress=False,
+                        cache_dir=cache)
+    assert again.counts.texts_embedded == 0  # the vectors embedded again replaced the damaged ones
+
+
+def test_usable_rows():
+    from indexer.embedding_cache import usable_rows
+
+    rows = np.eye(4, dtype=np.float32)
+    rows[1, 1] = np.inf
+    rows[2, 2] = 4.0
+    rows[3] = 0.0  # l2_normalize leaves a zero row zero
+    assert usable_rows(rows).tolist() == [True, False, False, True]
+
+
+class NaNText(FakeTextEncoder):
+    def encode_texts(self, texts):
+        out = super().encode_texts(texts)
+        out[[i for i, t in enumerate(texts) if "s007" in t or " 1" in t][:1]] = np.nan
+        return out
+
+
+def test_a_build_refuses_to_index_nan_vectors(tmp_path, synthetic_catalog):
+    from indexer.build import NonFiniteVectorsError
+
+    out = tmp_path / "idx"
+    with pytest.raises(NonFiniteVectorsError, match=r"vector field text: 1 vector\(s\) are NaN or inf \(products s"):
+        build_index(load_catalog(synthetic_catalog), out, Encoders(text=NaNText(), clip=FakeClipEncoder()),
+                    progress=False, use_cache=False)
+    assert not (out / "current").exists()
