@@ -156,7 +156,11 @@ class PhotoPipeline:
             self.chunks.put(None)
 
     def _stat_key(self, ref: str) -> str | None:
-        """(resolved path, size, mtime, inode) of a local photo inside the allowed folders, else None.
+        """(resolved path, size, mtime, inode, ctime) of a local photo inside the allowed folders, else None.
+
+        ctime as git keeps it: rewriting a file in place and restoring its mtime (`touch -d`, a restore
+        tool) leaves size, mtime and inode as they were, but the kernel sets ctime on every change and no
+        call sets it back. (Keys from before ctime was added are never hit: those photos are read once.)
 
         A photo that is no symlink is resolved through its folder, resolved and checked once per folder
         (`_checked_folder`), not component by component per photo (~6 s of the 44k rebuild before)."""
@@ -174,7 +178,7 @@ class PhotoPipeline:
             return None  # reading it below reports the reason
         if not stat.S_ISREG(info.st_mode):
             return None
-        return f"{real}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}"
+        return f"{real}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\0{info.st_ctime_ns}"
 
     def _checked_folder(self, folder: str) -> str:
         """A folder's resolved path once `ImageSources.check_path` allowed it (an `OSError` when it does not)."""

@@ -2,7 +2,7 @@
 
 One SQLite file per model under the cache directory (default ``<index dir>/cache/``), plus one
 file of photo thumbnails keyed by the photo's bytes and one of photo files' digests keyed by
-(path, size, mtime, inode), so a rebuild of an unchanged catalog embeds, decodes and reads nothing.
+(path, size, mtime, inode, ctime), so a rebuild of an unchanged catalog embeds, decodes and reads nothing.
 Every batch is committed as soon as it is embedded (WAL mode), so a build killed mid-embedding
 resumes from what it had done. The model identity includes a
 fingerprint of the weights, so retrained weights under the same name never hit old vectors.
@@ -276,8 +276,8 @@ class ThumbnailCache:
 
 
 class FileDigests:
-    """Photo file -> sha256 of its bytes, keyed by (resolved path, size, mtime, inode), so a rebuild
-    need not read unchanged photo files (the check `make` and `git` rely on)."""
+    """Photo file -> sha256 of its bytes, keyed by (resolved path, size, mtime, inode, ctime), so a rebuild
+    need not read unchanged photo files (the check `git` relies on; `PhotoPipeline._stat_key`)."""
 
     def __init__(self, directory: Path):
         self._file = _KeyValueFile(Path(directory) / FILE_DIGESTS_FILE)

@@ -193,3 +193,45 @@ def test_a_build_refuses_to_index_nan_vectors(tmp_path, synthetic_catalog):
         build_index(load_catalog(synthetic_catalog), out, Encoders(text=NaNText(), clip=FakeClipEncoder()),
                     progress=False, use_cache=False)
     assert not (out / "current").exists()
+
+
+def bmp(rgb: tuple[int, int, int]) -> bytes:
+    """An uncompressed photo: the same size whatever its colour."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), rgb).save(buffer, format="BMP")
+    return buffer.getvalue()
+
+
+def test_a_photo_rewritten_in_place_with_its_mtime_restored_is_read_again(tmp_path):
+    import json
+
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    colours = {"p0": (220, 30, 30), "p1": (30, 170, 40)}
+    for pid, rgb in colours.items():
+        (folder / f"{pid}.bmp").write_bytes(bmp(rgb))
+    path = folder / "catalog.jsonl"
+    path.write_text("".join(json.dumps({"id": pid, "title": f"shirt {pid}", "images": [f"{pid}.bmp"]}) + "\n"
+                            for pid in colours))
+    out, cache = tmp_path / "idx", tmp_path / "cache"
+    build_index(load_catalog(path), out, encoders(), progress=False, cache_dir=cache)
+    photo = folder / "p0.bmp"
+    before = photo.stat()
+    with open(photo, "r+b") as fh:  # the same inode and size, other bytes
+        fh.write(bmp((30, 60, 220)))
+    os.utime(photo, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -d` or a restore tool would
+    after = photo.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    summary = build_index(load_catalog(path), out, encoders(), progress=False, cache_dir=cache)
+    assert summary.counts.photos_embedded == 1
+    index = load_index(out)
+    try:
+        blue = FakeClipEncoder()._colour_vector(np.array((30, 60, 220), np.float32))
+        assert np.allclose(index.stored_vectors("image", np.array([0]))[0], blue)
+    finally:
+        index.close()
+
