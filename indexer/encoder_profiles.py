@@ -3,7 +3,7 @@
 A rebuild whose texts and photos are all in the embedding cache needs only what an encoder *is*
 (its name, width, cache identity, preprocessing: its profile), never its weights. The profile of a
 loaded encoder is recorded in the cache directory (`PROFILES_FILE`) under a fingerprint of
-everything the loaded model comes from: each model file's path, size, mtime and inode, the versions of
+everything the loaded model comes from: each model file's path, size, mtime, inode and ctime, the versions of
 the libraries that build it, the code that builds it and the options. A later build with the same
 fingerprint gets a `LazyEncoder` that answers from the profile and loads the model (importing torch)
 at its first embedding; a changed model file changes the fingerprint, so the model is loaded and its
@@ -62,7 +62,8 @@ def _code_digest() -> str:
 
 def model_fingerprint(sources: Sequence[Path], options: dict[str, Any]) -> str:
     """A digest of ``options``, the model libraries and code, and every file under ``sources``
-    (path, size, mtime, inode: the check `make` relies on; a missing source counts as missing)."""
+    (path, size, mtime, inode and ctime, as git checks its files: ctime changes with any rewrite, even one whose
+    mtime is restored afterwards; a missing source counts as missing)."""
     digest = hashlib.sha256(json.dumps({"options": options, "libraries": _library_versions(), "code": _code_digest()},
                                        sort_keys=True).encode())
     for source in sources:
@@ -75,7 +76,7 @@ def model_fingerprint(sources: Sequence[Path], options: dict[str, Any]) -> str:
             except OSError:
                 digest.update(f"{path}\0missing\n".encode())
                 continue
-            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode())
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\0{info.st_ctime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -120,7 +121,7 @@ class ProfileStore:
 class LazyEncoder:
     """An encoder's recorded profile; the model itself is loaded at the first call that embeds (or
     any attribute not in the profile). A loaded model whose profile differs from the recorded one
-    (a model file changed without its size, mtime or inode changing) fails with `ModelLoadError`:
+    (a model file changed without its size, mtime, inode or ctime changing) fails with `ModelLoadError`:
     the vectors cached under the recorded identity would not be its own."""
 
     def __init__(self, profile: dict[str, Any], load: Callable[[], Any], on_load: Callable[[Any], None]):
@@ -141,8 +142,8 @@ class LazyEncoder:
             actual = profile_of(inner)
             self._on_load(inner)  # the true profile is recorded either way
             if actual != self._profile:
-                raise ModelLoadError(f"model {self._profile['name']}: its files changed without their size, mtime or "
-                                     "inode changing; run the build again (the new profile is now recorded)")
+                raise ModelLoadError(f"model {self._profile['name']}: its files changed without their size, mtime, "
+                                     "inode or ctime changing; run the build again (the new profile is now recorded)")
             if self._onnx_args is not None and hasattr(inner, "enable_onnx"):
                 inner.enable_onnx(*self._onnx_args)
             self._inner = inner

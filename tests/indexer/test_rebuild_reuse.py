@@ -4,6 +4,7 @@ store copied when their content digests match, and a from-scratch fallback whene
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -265,3 +266,21 @@ def test_cli_rebuild_with_the_real_models_loads_none_until_a_title_changes(tmp_p
     assert changed.returncode == 0, changed.stderr
     assert "models loaded: sentence-transformers" in changed.stdout  # its recorded profile matched the loaded model
     assert run_cli("index", "verify", str(out)).returncode == 0
+
+
+def test_a_model_file_rewritten_in_place_with_its_mtime_restored_loads_the_model_again(tmp_path, synthetic_catalog,
+                                                                                      setup):
+    """Same size, mtime and inode, other bytes: only ctime tells; without it the old profile (and so the old
+    weights' cached vectors) would be used and the model never loaded."""
+    models, out, cache = setup
+    build_index(load_catalog(synthetic_catalog), out, encoders_for(Loads(), ProfileStore(cache), models), progress=False)
+    weights = models / "clip" / "weights.bin"
+    before = weights.stat()
+    with open(weights, "r+b") as fh:
+        fh.write(b"v" * 64)
+    os.utime(weights, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (weights.stat().st_ino, weights.stat().st_size, weights.stat().st_mtime_ns) == \
+        (before.st_ino, before.st_size, before.st_mtime_ns)
+    loads = Loads()
+    encoders = encoders_for(loads, ProfileStore(cache), models)
+    assert loads.loaded == {"text": 0, "clip": 1} and not isinstance(encoders.clip, LazyEncoder)
