@@ -24,7 +24,8 @@ from indexer.embedding import EmbedCounts, PhotoPipeline, bulk_threads, embed_te
 from indexer.embedding_cache import CACHE_DIR_NAME, EmbeddingCache
 from indexer.encoder_profiles import is_loaded
 from indexer.encoders import Encoders, shared_text_tower
-from indexer.errors import ProdsearchError
+from indexer.errors import CorruptIndexError, ProdsearchError
+from indexer.faiss_record import parse_record
 from indexer.images import ImageFailure
 from indexer.index_dir import begin_build, check_not_building, checkpoint, resolve_current
 from indexer.index_specs import AUTO, VectorBuild, format_spec, is_exact, parse_factory
@@ -327,7 +328,11 @@ def reusable_fields(previous: tuple[Path, Manifest] | None, backend: str,
     if previous is None or backend != "faiss" or previous[1].backend != backend:
         return {}
     directory, manifest = previous
-    files = (manifest.vector_store or {}).get("files", {})
+    try:
+        files = parse_record(directory, manifest.vector_store).files
+    except CorruptIndexError as exc:
+        logger.warning("not reusing the previous version's vector fields: %s", exc)
+        return {}
     return {name: directory / files[name] for name, spec in specs.items()
             if name in files and not is_exact(spec)
             and manifest.factories.get(name) == spec.factory and manifest.search_params.get(name, {}) == spec.params}

@@ -24,11 +24,13 @@ from typing import Any
 import faiss
 import numpy as np
 
-from indexer.errors import IndexError_, InvalidArrayError
+from indexer.errors import CorruptIndexError, IndexError_, InvalidArrayError
 from indexer.faiss_gpu import DEVICES, gpu_available, gpu_copy, resolve_device
+from indexer.faiss_record import SpecRecord, parse_record
 from indexer.faiss_reuse import index_file, overlay_file, previous_overlay_matches, read_overlay, reuse_previous
 from indexer.integrity import load_part
 from indexer.ivf_codes import RowCodes, decode_rows, row_codes
+from indexer.manifest import MANIFEST_NAME
 from indexer.rwlock import ReadWriteLock
 from indexer.vector_index import (
     apply_params,
@@ -363,20 +365,23 @@ def create(vectors: Mapping[str, np.ndarray], specs: Mapping[str, FieldSpec], di
 def open_(directory: Path, record: Mapping[str, Any], *, device: str = "auto", **_options: Any) -> FaissVectorStore:
     """The store `save` wrote under ``directory`` (a damaged file raises `CorruptIndexError` naming it)."""
     directory = Path(directory)
+    checked = parse_record(directory, record)  # an edited or damaged record: `CorruptIndexError` naming it
     indexes, specs, deleted = {}, {}, {}
-    saved_specs = record.get("specs", {})
-    for name, filename in record.get("files", {}).items():
+    for name, filename in checked.files.items():
         indexes[name] = load_part(directory, filename, load_vector_index)
-        spec = saved_specs.get(name, {})
-        specs[name] = FieldSpec(spec.get("factory", "Flat"), dict(spec.get("params", {})))
+        spec = checked.specs.get(name) or SpecRecord()
+        specs[name] = FieldSpec(spec.factory, dict(spec.params))
         if specs[name].params:
-            apply_params(indexes[name], specs[name].params, f"field {name!r}")
-    for name, filename in record.get("deleted", {}).items():
+            try:
+                apply_params(indexes[name], specs[name].params, f"field {name!r}")
+            except IndexError_ as exc:
+                raise CorruptIndexError(f"index {directory}: {MANIFEST_NAME} vector_store.specs: {exc}; "
+                                        "rebuild the index") from exc
+    for name, filename in checked.deleted.items():
         deleted[name] = load_part(directory, filename, lambda p: np.load(p, allow_pickle=False).astype(bool))
-    overlays = {name: load_part(directory, filename, read_overlay)
-                for name, filename in record.get("overlay", {}).items()}
+    overlays = {name: load_part(directory, filename, read_overlay) for name, filename in checked.overlay.items()}
     store = FaissVectorStore(indexes, specs, deleted, device=device, overlays=overlays)
-    store.recall = dict(record.get("recall_at_10", {}))
+    store.recall = dict(checked.recall_at_10)
     return store
 
 

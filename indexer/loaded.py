@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 
 from indexer.build import IMAGE_ROWS_FILE, INDEX_FILES, LEXICAL_DIR, STORE_FILE
-from indexer.errors import CorruptIndexError
+from indexer.errors import CorruptIndexError, ProdsearchError
 from indexer.index_dir import resolve_current
-from indexer.integrity import check_counts, load_part, verify_files
+from indexer.integrity import check_counts, corrupt, load_part, verify_files
 from indexer.lexical import LexicalIndex
-from indexer.manifest import Manifest, read_manifest
+from indexer.manifest import MANIFEST_NAME, Manifest, read_manifest
 from indexer.store import ProductStore
-from indexer.vector_store import RowFilter, VectorStore, open_store
+from indexer.vector_store import RowFilter, VectorStore, backend_names, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,30 @@ def vector_device(device: str | None) -> str:
     return "cuda" if device and device.startswith("cuda") else "auto"
 
 
+def _open_vectors(directory: Path, manifest: Manifest, record: dict[str, Any], **options: Any) -> VectorStore:
+    """The manifest's vector store; a backend name or record an edit or damage made unusable is a
+    `CorruptIndexError` naming manifest.json (the faiss record is checked field by field: `indexer.faiss_record`)."""
+    if manifest.backend not in backend_names():
+        raise corrupt(directory, MANIFEST_NAME, f"names vector store backend {manifest.backend!r}, not one of "
+                                                f"{', '.join(backend_names())}")
+    try:
+        return open_store(manifest.backend, directory, record, **options)
+    except ProdsearchError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:  # another backend's record, damaged
+        raise corrupt(directory, MANIFEST_NAME, f"has a vector_store record the {manifest.backend} backend cannot "
+                                                f"open ({type(exc).__name__}: {exc})") from exc
+
+
+def check_dims(directory: Path, manifest: Manifest, vectors: VectorStore, label: Any) -> None:
+    """Each field's width is its model's (a field pointed at another field's file would fail only at query time)."""
+    expected = {"text": manifest.text_dim, "image": manifest.clip_dim, "clip_text": manifest.clip_dim}
+    for name in vectors.fields():
+        if name in expected and vectors.dim(name) != expected[name]:
+            raise corrupt(directory, label(name), f"holds {vectors.dim(name)}-d vectors, the manifest says "
+                                                  f"{expected[name]}-d for field {name}")
+
+
 def load_index(directory: str | Path, *, verify_checksums: bool = True, device: str | None = None,
                **store_options: Any) -> LoadedIndex:
     """Load the index at ``directory`` (its `current` version, a version directory or an old flat index).
@@ -84,7 +108,7 @@ def load_index(directory: str | Path, *, verify_checksums: bool = True, device: 
     manifest = read_manifest(directory)
     verify_files(directory, manifest, checksums=verify_checksums)
     record = store_record(manifest)
-    vectors = open_store(manifest.backend, directory, record, device=vector_device(device), **store_options)
+    vectors = _open_vectors(directory, manifest, record, device=vector_device(device), **store_options)
     fields = {name: name for name in vectors.fields()}
     if manifest.shared_text_vectors:  # one vector set (text) serves semantic and cross_modal
         fields["clip_text"] = "text"
@@ -101,6 +125,7 @@ def load_index(directory: str | Path, *, verify_checksums: bool = True, device: 
         if missing:
             raise CorruptIndexError(f"index {directory}: the {manifest.backend} vector store has no field "
                                     f"{', '.join(missing)}; rebuild the index")
+        check_dims(directory, manifest, vectors, label)
         check_counts(directory, manifest, store=(STORE_FILE, len(store)),
                      per_product={label(n): vectors.count(fields[n]) for n in ("text", "clip_text")}
                      | {f"{LEXICAL_DIR}/": lexical.n_docs},

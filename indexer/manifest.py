@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from indexer.errors import IndexNotFoundError, ManifestMismatchError
+from indexer.errors import CorruptIndexError, IndexNotFoundError, ManifestMismatchError
 from indexer.index_dir import MANIFEST as MANIFEST_NAME
 from indexer.index_dir import interrupted_swap_hint, resolve_current
 
@@ -92,9 +92,9 @@ def read_manifest(directory: Path) -> Manifest:
         raise IndexNotFoundError(f"{directory} has no {MANIFEST_NAME}: not an index directory, or an interrupted build")
     try:
         manifest = Manifest.model_validate(json.loads(path.read_text()))
-    except (ValidationError, ValueError) as exc:  # bad JSON, not UTF-8, missing or wrong fields
+    except (ValidationError, ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, too deep, wrong fields
         reason = " ".join(str(exc).split())[:300]
-        raise ManifestMismatchError(f"{path} is unreadable ({reason}); rebuild the index") from exc
+        raise CorruptIndexError(f"index {directory}: {MANIFEST_NAME} is unreadable ({reason}); rebuild the index") from exc
     if manifest.format_version != FORMAT_VERSION:
         raise ManifestMismatchError(
             f"{directory} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; rebuild it")

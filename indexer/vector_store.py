@@ -9,7 +9,7 @@ pymilvus types. Rows are numbered per field ``0..n-1`` as the build wrote them (
 products).
 
 Backends register with `register_backend` and are created with `create_store` /
-`open_store`; an unknown name raises `ValueError` listing the valid ones. The contract every
+`open_store`; an unknown name raises `VectorStoreBackendError` (a `ValueError`) listing the valid ones. The contract every
 backend meets is one test module (tests/indexer/test_vector_store_contract.py).
 """
 
@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from indexer.errors import ProdsearchError
+
+
+class VectorStoreBackendError(ProdsearchError, ValueError):
+    """A backend name that is not registered, or whose module cannot be imported."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +124,10 @@ def _backend(name: str) -> tuple[Create, Open]:
         try:
             importlib.import_module(BUILTIN_BACKENDS[name])
         except ImportError as exc:
-            raise ValueError(f"vector store backend {name!r} cannot be loaded ({exc}); "
+            raise VectorStoreBackendError(f"vector store backend {name!r} cannot be loaded ({exc}); "
                              "install the project's dependencies (pymilvus, milvus-lite)") from exc
     if name not in _backends:
-        raise ValueError(f"unknown vector store backend {name!r}; valid: {', '.join(backend_names())}")
+        raise VectorStoreBackendError(f"unknown vector store backend {name!r}; valid: {', '.join(backend_names())}")
     return _backends[name]
 
 

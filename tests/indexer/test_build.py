@@ -8,7 +8,7 @@ import pytest
 
 from indexer.build import build_index
 from indexer.catalog import load_catalog
-from indexer.errors import IndexError_, IndexNotFoundError, ManifestMismatchError
+from indexer.errors import CorruptIndexError, IndexError_, IndexNotFoundError, ManifestMismatchError
 from indexer.index_dir import resolve_current
 from indexer.loaded import load_index
 from indexer.manifest import check_manifest, read_manifest
@@ -113,7 +113,7 @@ def test_load_errors(tmp_path, synthetic_index):
     with pytest.raises(IndexError_, match="image.faiss is missing; rebuild the index"):
         load_index(broken)
     (broken / "manifest.json").write_text("{}")
-    with pytest.raises(ManifestMismatchError, match="unreadable"):
+    with pytest.raises(CorruptIndexError, match="manifest.json is unreadable"):
         load_index(broken)
 
 

@@ -147,3 +147,58 @@ def test_damaged_manifest_is_one_line(index_copy, content):
     with pytest.raises(IndexError_, match="manifest.json is unreadable") as info:
         load_index(index_copy)
     one_line(info.value)
+
+
+def edit_manifest(version: Path, edit) -> None:
+    manifest = json.loads((version / "manifest.json").read_text())
+    edit(manifest)
+    (version / "manifest.json").write_text(json.dumps(manifest))
+
+
+def set_spec(manifest: dict, value) -> None:
+    manifest["vector_store"]["specs"]["text"] = value
+
+
+EDITS = {
+    "unknown backend": (lambda m: m.update(backend="bogus"),
+                        "manifest.json names vector store backend 'bogus', not one of faiss"),
+    "spec not an object": (lambda m: set_spec(m, "zzz"), r"damaged faiss record at vector_store.specs.text \("),
+    "parameter not a number": (lambda m: set_spec(m, {"factory": "Flat", "params": {"efSearch": "x"}}),
+                               r"vector_store.specs.text.params.efSearch \("),
+    "unknown parameter": (lambda m: set_spec(m, {"factory": "Flat", "params": {"bogus": 1}}),
+                          r"manifest.json vector_store.specs: field 'text': unknown parameter 'bogus'"),
+    "files not an object": (lambda m: m["vector_store"].update(files="text.faiss"), r"at vector_store.files \("),
+    "file outside the version": (lambda m: m["vector_store"]["files"].update(text="../../../etc/passwd"),
+                                 r"vector_store.files.text \(.*is not a file of the index version"),
+    "deleted of no field": (lambda m: m["vector_store"].update(deleted={"zzz": "zzz.deleted.npy"}),
+                            "deleted names field.s. zzz that have no index file"),
+    "field on another field's file": (lambda m: m["vector_store"]["files"].update(text="image.faiss"),
+                                      "image.faiss holds 8-d vectors, the manifest says 64-d for field text"),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edited_vector_store_record_is_one_line(index_copy, edit):
+    change, message = EDITS[edit]
+    edit_manifest(resolve_current(index_copy), change)
+    with pytest.raises(CorruptIndexError, match=message) as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+def test_a_deeply_nested_manifest_is_one_line(index_copy):
+    (resolve_current(index_copy) / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CorruptIndexError, match="manifest.json is unreadable") as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+@pytest.mark.parametrize("edit", ["unknown backend", "spec not an object"])
+def test_cli_edited_manifest_is_one_line(index_copy, edit):
+    edit_manifest(resolve_current(index_copy), EDITS[edit][0])
+    for args in (["index", "verify", str(index_copy)], ["query", "--index", str(index_copy), "red"],
+                 ["serve", "--index", str(index_copy), "--port", "18767"]):
+        result = run_cli(*args, timeout=300)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert lines[-1].startswith("error: index ") and lines[-1].endswith("rebuild the index"), (args, lines[-1])
