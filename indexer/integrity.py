@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -47,11 +47,32 @@ def record_files(directory: Path) -> dict[str, FileRecord]:
             for p, d in zip(paths, digests, strict=True)}
 
 
-def verify_files(directory: Path, manifest: Manifest, *, checksums: bool = True) -> None:
-    """Every file the manifest lists is present with its size (and sha256 when ``checksums``)."""
-    if not manifest.files:
+def records_files(manifest: Manifest) -> bool:
+    """Whether the manifest's version was built by a version that lists its files: ``files`` and ``build_id``
+    came in together, so a manifest with either is held to its list; one with neither is from before."""
+    return "files" in manifest.model_fields_set or bool(manifest.build_id)
+
+
+def _listed(rel: str, files: Collection[str]) -> bool:
+    """``rel`` is listed; a folder (``lexical/``) is listed when a file in it is."""
+    return any(name.startswith(rel) for name in files) if rel.endswith("/") else rel in files
+
+
+def verify_files(directory: Path, manifest: Manifest, *, checksums: bool = True, required: Iterable[str] = ()) -> None:
+    """Every file the manifest lists is present with its size (and sha256 when ``checksums``).
+
+    The list itself is checked first: an emptied or cut list would otherwise turn the checks off. It must
+    name each of ``required`` (files, or folders ending in ``/``), and it may be empty only in a manifest
+    from before files were listed (`records_files`)."""
+    if not records_files(manifest):
         logger.info("index %s records no file checksums (built by an older version); checking counts only", directory)
         return
+    if not manifest.files:
+        raise corrupt(directory, MANIFEST_NAME, "lists no files, but a version lists each of its files (edited or damaged)")
+    missing = [rel for rel in required if not _listed(rel, manifest.files)]
+    if missing:
+        raise corrupt(directory, MANIFEST_NAME, f"does not list {', '.join(missing)} among the version's files "
+                                                "(edited or damaged)")
     for rel, record in sorted(manifest.files.items()):
         path = directory / rel
         if not path.is_file():

@@ -11,6 +11,7 @@ import numpy as np
 
 from indexer.build import IMAGE_ROWS_FILE, INDEX_FILES, LEXICAL_DIR, STORE_FILE
 from indexer.errors import CorruptIndexError, ProdsearchError
+from indexer.faiss_record import parse_record
 from indexer.index_dir import resolve_current
 from indexer.integrity import check_counts, corrupt, load_part, verify_files
 from indexer.lexical import LexicalIndex
@@ -71,6 +72,15 @@ def vector_device(device: str | None) -> str:
     return "cuda" if device and device.startswith("cuda") else "auto"
 
 
+def required_files(directory: Path, manifest: Manifest, record: dict[str, Any]) -> list[str]:
+    """What every index version's file list names: the store, photo rows, BM25 folder and (faiss) the vector files."""
+    names = [STORE_FILE, IMAGE_ROWS_FILE, f"{LEXICAL_DIR}/"]
+    if manifest.backend == "faiss":
+        checked = parse_record(directory, record)
+        names += sorted({*checked.files.values(), *checked.deleted.values(), *checked.overlay.values()})
+    return names
+
+
 def _open_vectors(directory: Path, manifest: Manifest, record: dict[str, Any], **options: Any) -> VectorStore:
     """The manifest's vector store; a backend name or record an edit or damage made unusable is a
     `CorruptIndexError` naming manifest.json (the faiss record is checked field by field: `indexer.faiss_record`)."""
@@ -106,8 +116,8 @@ def load_index(directory: str | Path, *, verify_checksums: bool = True, device: 
     """
     directory = resolve_current(directory)
     manifest = read_manifest(directory)
-    verify_files(directory, manifest, checksums=verify_checksums)
     record = store_record(manifest)
+    verify_files(directory, manifest, checksums=verify_checksums, required=required_files(directory, manifest, record))
     vectors = _open_vectors(directory, manifest, record, device=vector_device(device), **store_options)
     fields = {name: name for name in vectors.fields()}
     if manifest.shared_text_vectors:  # one vector set (text) serves semantic and cross_modal

@@ -36,9 +36,10 @@ def flip_byte(path: Path, offset: int = -10) -> None:
 
 
 def strip_checksums(version: Path) -> None:
-    """Make the version look like an index from before checksums were recorded (only counts are checked)."""
+    """Make the version look like an index from before checksums were recorded (only counts are checked):
+    those manifests had neither ``files`` nor ``build_id`` (they came in together)."""
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["files"] = {}
+    del manifest["files"], manifest["build_id"]
     (version / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -202,3 +203,31 @@ def test_cli_edited_manifest_is_one_line(index_copy, edit):
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
         assert lines[-1].startswith("error: index ") and lines[-1].endswith("rebuild the index"), (args, lines[-1])
+
+
+CUT_LISTS = {
+    "emptied": (lambda files: files.clear(), "manifest.json lists no files"),
+    "no vector file": (lambda files: files.pop("text.faiss"), "manifest.json does not list text.faiss among"),
+    "no store": (lambda files: files.pop("products.sqlite"), "manifest.json does not list products.sqlite among"),
+    "no photo rows": (lambda files: files.pop("image_rows.npy"), "manifest.json does not list image_rows.npy among"),
+    "no BM25 file": (lambda files: [files.pop(n) for n in list(files) if n.startswith("lexical/")],
+                     "manifest.json does not list lexical/ among"),
+}
+
+
+@pytest.mark.parametrize("cut", sorted(CUT_LISTS))
+def test_a_cut_file_list_does_not_turn_the_checks_off(index_copy, cut):
+    change, message = CUT_LISTS[cut]
+    version = resolve_current(index_copy)
+    edit_manifest(version, lambda m: change(m["files"]))
+    flip_byte(version / "text.faiss")  # would go unnoticed if the list decided what is checked
+    with pytest.raises(CorruptIndexError, match=message) as info:
+        load_index(index_copy)
+    one_line(info.value)
+
+
+def test_cli_verify_an_emptied_file_list(index_copy):
+    edit_manifest(resolve_current(index_copy), lambda m: m.update(files={}))
+    result = run_cli("index", "verify", str(index_copy), timeout=300)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and lines[-1].startswith("error: index ") and "lists no files" in lines[-1]
