@@ -7,6 +7,8 @@ plain strings and integers first, so an error about hostile input is itself neve
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +41,28 @@ def safe_text(value: object, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[:limit] + "..."
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class ClientJSONError(ValueError):
+    """Client-sent text that is not JSON this server reads; the message says why in the client's terms."""
+
+
+def parse_client_json(text: str | bytes) -> Any:
+    """``json.loads`` of client input, every failure a `ClientJSONError`: besides ``JSONDecodeError``,
+    an integer of more digits than Python converts is a plain ``ValueError`` and deep nesting a
+    ``RecursionError``, and neither may become a 500."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ClientJSONError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise ClientJSONError("JSON nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ClientJSONError("not valid JSON (not UTF-8 text)") from None
+    except ValueError as exc:
+        if "digits" in str(exc):  # "Exceeds the limit (4300 digits) for integer string conversion ..."
+            raise ClientJSONError(f"not valid JSON (a number of more than {sys.get_int_max_str_digits()} digits)") from None
+        raise ClientJSONError(f"not valid JSON ({safe_text(exc, 200)})") from None
 
 
 def clean_message(msg: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
 from fastapi import HTTPException, Query
 from pydantic import ValidationError
 
-from api.errors import readable_errors, safe_text
+from api.errors import ClientJSONError, parse_client_json, readable_errors, safe_text
 from search.config import MAX_RRF_K, check_signal_names
 from search.filters import MAX_VALUES_PER_FILTER, Filters
 
@@ -79,11 +78,9 @@ def filters_from_json(raw: str | None) -> Filters | None:
     if len(raw.encode("utf-8", "surrogatepass")) > MAX_FILTERS_JSON_BYTES:
         raise HTTPException(422, detail=f"filters: at most {MAX_FILTERS_JSON_BYTES // 1024} KB of JSON")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise HTTPException(422, detail=f"filters: not valid JSON ({exc.msg} at character {exc.pos})") from None
-    except RecursionError:
-        raise HTTPException(422, detail="filters: JSON nested too deeply") from None
+        data = parse_client_json(raw)
+    except ClientJSONError as exc:
+        raise HTTPException(422, detail=f"filters: {exc}") from None
     if not isinstance(data, dict):
         raise HTTPException(422, detail="filters: expected a JSON object, e.g. {\"brand\": [\"Acme\"]}")
     try:

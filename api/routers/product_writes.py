@@ -9,7 +9,6 @@ SSRF rules of `indexer.fetch`), paths under ``--images-root``, or files uploaded
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,7 +16,16 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminAuth
-from api.errors import ErrorItem, ErrorResponse, error_response, error_responses, json_safe_errors, readable_errors
+from api.errors import (
+    ClientJSONError,
+    ErrorItem,
+    ErrorResponse,
+    error_response,
+    error_responses,
+    json_safe_errors,
+    parse_client_json,
+    readable_errors,
+)
 from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
 from indexer.catalog import Product
 from indexer.index_dir import StaleVersionError
@@ -127,9 +135,9 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
     else:
         raw = (await request.body()).decode("utf-8", "replace")
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise HTTPException(400, detail=f"the product is not valid JSON ({exc})") from None
+        body = parse_client_json(raw)
+    except ClientJSONError as exc:
+        raise HTTPException(400, detail=f"product: {exc}") from None
     product = _validate(body, product_id)
     embedder = live.embedder
     refs = [embedder.resolve(ref) for ref in product.images]
@@ -160,9 +168,9 @@ async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Change fields no embedded text depends on, without running an encoder: price, currency, attributes
     (merged; null removes one). An attribute that the embedded texts use is re-embedded (text only)."""
     try:
-        body = await request.json()
-    except (ValueError, RecursionError) as exc:
-        raise HTTPException(400, detail=f"the body is not valid JSON ({exc})") from None
+        body = parse_client_json(await request.body())
+    except ClientJSONError as exc:
+        raise HTTPException(400, detail=f"body: {exc}") from None
     if not isinstance(body, dict) or not body:
         return error_response(422, "expected a JSON object of fields to change: " + ", ".join(PATCHABLE))
     other = [k for k in body if k not in PATCHABLE]
@@ -204,9 +212,9 @@ async def batch(request: Request, _: AdminAuth) -> Any:
     deletes: dict[int, str] = {}
     for n, line in numbered:
         try:
-            row = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            results[n] = BatchLine(line=n, status="error", error=f"not valid JSON ({exc})")
+            row = parse_client_json(line)
+        except ClientJSONError as exc:
+            results[n] = BatchLine(line=n, status="error", error=str(exc))
             continue
         if isinstance(row, dict) and row.get("delete") is True:
             pid = str(row.get("id", ""))

@@ -150,8 +150,9 @@ def upload(client, **form):
     (json.dumps({"attributes": {f"a{i}": [f"v{j}" for j in range(30)] for i in range(40)}}),
      "at most 1000 filter values in all"),
     (json.dumps({"brand": ["x" * 501]}), "at most 500 characters"),
+    ('{"price_min": ' + "9" * 5000 + "}", "filters: not valid JSON (a number of more than 4300 digits)"),
 ], ids=["64k-brackets", "deep-brackets", "deep-list", "not-object", "bad-json", "101-brands", "51-attributes",
-        "null-attribute", "nested-attribute", "1200-values", "long-value"])
+        "null-attribute", "nested-attribute", "1200-values", "long-value", "5000-digit-number"])
 def test_hostile_form_filters_are_422(client, filters, detail):
     check(client, upload(client, filters=filters), 422, detail)
 

@@ -252,6 +252,13 @@ def test_hostile_write_bodies_are_4xx(live):
     assert client.patch("/products/s001", content=deep, headers={**AUTH, "content-type": "application/json"}).status_code == 400
     r = client.post("/products/batch", content=deep + "\n" + json.dumps({"id": "ok-1", "title": "fine"}), headers=AUTH)
     assert r.status_code == 200 and [x["status"] for x in r.json()["results"]] == ["error", "upserted"]
+    huge = "9" * 5000  # more digits than Python converts to an int: a plain ValueError, not a JSONDecodeError
+    r = client.put("/products/h", content='{"title": "x", "price": ' + huge + "}", headers=AUTH)
+    assert r.status_code == 400 and "more than 4300 digits" in r.json()["detail"]
+    r = client.patch("/products/s001", content='{"price": ' + huge + "}", headers={**AUTH, "content-type": "application/json"})
+    assert r.status_code == 400 and "more than 4300 digits" in r.json()["detail"]
+    r = client.post("/products/batch", content='{"id": "h", "price": ' + huge + "}\n", headers=AUTH)
+    assert r.status_code == 200 and "more than 4300 digits" in r.json()["results"][0]["error"]
     assert client.patch("/products/s001", json=[1], headers=AUTH).status_code == 422
     assert client.patch("/products/s001", json={"attributes": [1]}, headers=AUTH).status_code == 422
     assert client.patch("/products/s001", json={"price": "cheap"}, headers=AUTH).status_code == 422
