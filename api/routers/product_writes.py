@@ -203,7 +203,8 @@ async def batch(request: Request, _: AdminAuth) -> Any:
     2000 lines (`api.live.MAX_BATCH_LINES`) within the body limit. Each line succeeds or fails alone; the good
     lines are logged and applied in order, as one write."""
     live = _live(request)
-    lines = (await request.body()).decode("utf-8", "replace").splitlines()
+    # JSONL lines end at "\n" only (str.splitlines would also split inside a title at U+2028, U+0085, ...)
+    lines = [line.removesuffix("\r") for line in (await request.body()).decode("utf-8", "replace").split("\n")]
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     if len(numbered) > MAX_BATCH_LINES:
         return error_response(413, f"a batch holds at most {MAX_BATCH_LINES} lines, got {len(numbered)}; split it")
