@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminAuth
@@ -25,6 +25,7 @@ from api.errors import (
     json_safe_errors,
     parse_client_json,
     readable_errors,
+    safe_text,
 )
 from api.live import MAX_BATCH_LINES, CompactionBusyError, LiveService, WriteResult
 from indexer.catalog import Product
@@ -64,6 +65,12 @@ class BatchLine(BaseModel):
     seq: int | None = None
     error: str | None = None
 
+    @field_validator("id", "error", mode="before")
+    @classmethod
+    def _json_safe(cls, value: object) -> object:
+        """Echoed client text: cut short and lone surrogates escaped, so the answer always serialises."""
+        return safe_text(value, 2000) if isinstance(value, str) else value
+
 
 class BatchResult(BaseModel):
     applied: int
@@ -80,6 +87,40 @@ class Invalid(Exception):
 
 def _live(request: Request) -> LiveService:
     return request.app.state.live
+
+
+def _invalid_id(msg: str) -> Invalid:
+    return Invalid(f"id: {msg}", [ErrorItem(loc=["path", "product_id"], msg=msg, type="value_error")])
+
+
+def _checked_path_id(product_id: str) -> str:
+    """The path's id if a product can hold it exactly, else `Invalid`: ids are stored as the catalog loader
+    normalises them (surrounding whitespace stripped), so ``PUT /products/%20p1%20`` would silently
+    overwrite ``p1`` while ``GET`` of the same path answers 404; and an id must encode as UTF-8."""
+    if not product_id.strip():
+        raise _invalid_id("an id needs a character other than whitespace")
+    if product_id != product_id.strip():
+        raise _invalid_id(f"{safe_text(repr(product_id), 100)} has leading or trailing whitespace, which "
+                          "product ids never hold (the catalog strips it); send the id exactly as stored")
+    try:
+        product_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid_id("not valid Unicode text (a lone surrogate)") from None
+    return product_id
+
+
+def _echoed_id(row: Any) -> str | None:
+    """A bad line's id as its result names it (BatchLine makes it JSON-safe)."""
+    value = row.get("id") if isinstance(row, dict) else None
+    return str(value)[:200] if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+def _delete_id(row: dict[str, Any]) -> str:
+    """The id of a batch's delete line, normalised as a product's id is (`Invalid` when it is no id)."""
+    value = row.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise Invalid("id: a delete needs an \"id\" (a string or an integer)", [])
+    return _checked_path_id(str(value).strip())
 
 
 def _validate(body: Any, product_id: str | None) -> Product:
@@ -150,6 +191,7 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Insert or replace one product (catalog format; JSON body, or multipart with photo files)."""
     live = _live(request)
     try:
+        product_id = _checked_path_id(product_id)
         product = await _product_from_request(request, product_id, live)
         embedded = (await run_in_threadpool(live.embedder.embed, [product]))[0]
     except Invalid as exc:
@@ -167,6 +209,10 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
 async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Change fields no embedded text depends on, without running an encoder: price, currency, attributes
     (merged; null removes one). An attribute that the embedded texts use is re-embedded (text only)."""
+    try:
+        product_id = _checked_path_id(product_id)
+    except Invalid as exc:
+        return error_response(422, exc.detail, exc.errors)
     try:
         body = parse_client_json(await request.body())
     except ClientJSONError as exc:
@@ -192,6 +238,10 @@ async def patch_product(product_id: str, request: Request, _: AdminAuth) -> Any:
 async def delete_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     """Remove a product from every route (its page and photo answer 404 from the ack on)."""
     live = _live(request)
+    try:
+        product_id = _checked_path_id(product_id)
+    except Invalid as exc:
+        return error_response(422, exc.detail, exc.errors)
     if live.snapshot_product(product_id) is None:
         return error_response(404, f"no product with id {product_id!r}")
     return _ack(live, (await _write(live, [(product_id, None)]))[0])
@@ -218,15 +268,16 @@ async def batch(request: Request, _: AdminAuth) -> Any:
             results[n] = BatchLine(line=n, status="error", error=str(exc))
             continue
         if isinstance(row, dict) and row.get("delete") is True:
-            pid = str(row.get("id", ""))
-            deletes[n] = pid
+            try:
+                deletes[n] = _delete_id(row)
+            except Invalid as exc:
+                results[n] = BatchLine(line=n, id=_echoed_id(row), status="error", error=exc.detail)
             continue
         try:
             product = _validate(row, None)
             products.append((n, product.model_copy(update={"images": [live.embedder.resolve(r) for r in product.images]})))
         except Invalid as exc:
-            results[n] = BatchLine(line=n, id=str(row.get("id"))[:200] if isinstance(row, dict) else None,
-                                   status="error", error=exc.detail)
+            results[n] = BatchLine(line=n, id=_echoed_id(row), status="error", error=exc.detail)
     try:
         embedded = await run_in_threadpool(live.embedder.embed, [p for _, p in products], None, None, None, "return")
     except EmbeddingWorkerError as exc:
