@@ -1,7 +1,8 @@
 """Access logs, request ids and Prometheus metrics, from one ASGI middleware.
 
 Labels are route *templates* (``/products/{product_id}``), never raw paths, so a client cannot
-grow the label set: an unmatched path is ``<unmatched>``. Search stages come from the
+grow the label set: an unmatched path is ``<unmatched>``, and a method outside HTTP's standard ones
+(h11 passes any token a client sends) is ``other``. Search stages come from the
 ``timings_ms`` of the search responses (the Searcher's own per-stage clock).
 """
 
@@ -24,6 +25,8 @@ ACCESS_LOGGER = logging.getLogger("prodsearch.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 TIMINGS_SCOPE_KEY = "prodsearch.timings_ms"  # a search route leaves its stage timings here (api.public.public_json)
 UNMATCHED = "<unmatched>"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+OTHER_METHOD = "other"
 DISCONNECTED = "499"  # the client went away before a response started (nginx's convention)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _STAGE_NAME = re.compile(r"^[a-z_]{1,32}$")
@@ -103,6 +106,13 @@ def route_template(scope: Scope) -> str:
     return _CONVERTER.sub("}", path) if isinstance(path, str) else UNMATCHED
 
 
+def method_label(scope: Scope) -> str:
+    """The request's method if it is a standard one, else `OTHER_METHOD`: every distinct label is a series
+    kept for the process's life, so 5,000 invented methods would be 5,000 of them."""
+    method = scope.get("method", "")
+    return method if method in KNOWN_METHODS else OTHER_METHOD
+
+
 def request_id_of(scope: Scope) -> str:
     """The client's X-Request-ID when it is short and plain, else a fresh one."""
     for name, value in scope.get("headers", ()):
@@ -164,7 +174,7 @@ class ObservabilityMiddleware:
     def _record(self, scope: Scope, status: int | None, seconds: float, request_id: str,
                 body: list[bytes] | None) -> None:
         route = route_template(scope)
-        method = scope.get("method", "")
+        method = method_label(scope)
         status_label = str(status) if status is not None else DISCONNECTED
         self.metrics.count_request(method, route, status_label, seconds)
         if status == 200 and TIMINGS_SCOPE_KEY in scope:

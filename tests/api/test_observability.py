@@ -170,3 +170,15 @@ def test_served_process_logs_json_and_reloads_on_sighup(tmp_path):
     access = [line for line in lines if line.get("logger") == "prodsearch.access"]
     assert any(a["route"] == "/search" and a["status"] == 200 for a in access)
     assert any("reloaded index" in line.get("msg", "") for line in lines)
+
+
+def test_invented_methods_share_one_label(admin_client, caplog):
+    """A client may send any method token (uvicorn's h11 passes them on): one ``other`` series, not one each."""
+    with caplog.at_level(logging.INFO, logger="prodsearch.access"):
+        for i in range(50):
+            assert admin_client.request(f"X{i}QZ", "/health").status_code == 405
+    text = admin_client.get("/metrics", headers=AUTH).text
+    assert "X0QZ" not in text and "X49QZ" not in text
+    assert _metric(text, "prodsearch_http_requests_total", method="other", route="/health", status="405") == 50
+    records = [rec.access for rec in caplog.records if rec.name == "prodsearch.access"]
+    assert {r["method"] for r in records} == {"other"}
