@@ -4,9 +4,10 @@ Rules (`FetchPolicy`):
 
 - only ``http``/``https``; the host's addresses are resolved here and EVERY one must be allowed:
   loopback, link-local, private (RFC 1918, ULA, CGNAT), multicast, unspecified and reserved
-  addresses are refused unless ``allow_private_hosts`` (private, loopback and link-local) or
-  the host is in ``allowed_hosts`` (a name, an IP or a CIDR network); multicast, unspecified
-  and reserved are never fetched;
+  addresses are refused (also when an IPv6 address carries one: IPv4-mapped, 6to4, Teredo, NAT64)
+  unless ``allow_private_hosts`` (private, loopback and link-local) or the host is in
+  ``allowed_hosts`` (a name, an IP or a CIDR network); multicast, unspecified and reserved are
+  never fetched;
 - DNS rebinding: the request connects to the very IP that was checked (the URL's host is
   replaced by that IP, the ``Host`` header and the TLS SNI/certificate name stay the
   original host), so a second DNS answer cannot point the connection elsewhere;
@@ -64,15 +65,42 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def address_category(ip: IPAddress) -> str | None:
-    """Why an address is not a public one ('loopback', 'private', ...), or None when it is public."""
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if mapped is not None:
-        ip = mapped
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052's well-known prefix: the last 32 bits are IPv4
+
+
+def embedded_ipv4(ip: IPAddress) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address stands for, which a relay or translator on the path would reach:
+    6to4 (``2002:7f00:1::`` is 127.0.0.1), Teredo (server and client) and NAT64 (``64:ff9b::7f00:1``)."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ()
+    found = [ip.sixtofour, *(ip.teredo or ())]
+    if ip in NAT64_PREFIX:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return tuple(a for a in found if a is not None)
+
+
+def _own_category(ip: IPAddress) -> str | None:
     for category in ("unspecified", "multicast", "loopback", "link_local", "reserved", "private"):
         if getattr(ip, f"is_{category}"):
             return category.replace("_", "-")
     return None if ip.is_global else "non-global"
+
+
+def address_category(ip: IPAddress) -> str | None:
+    """Why an address is not a public one ('loopback', 'private', ...), or None when it is public. An IPv4-mapped
+    address is its IPv4 one; an IPv6 address carrying an IPv4 one (`embedded_ipv4`) is refused as that is, e.g.
+    6to4 of 127.0.0.1 as loopback (Python counts 2002::/16 as global)."""
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        return _own_category(mapped)
+    own = _own_category(ip)
+    if own in NEVER_ALLOWED:  # e.g. NAT64's prefix (reserved) stays never fetched, whatever it carries
+        return own
+    for inner in embedded_ipv4(ip):
+        category = _own_category(inner)
+        if category is not None:
+            return category
+    return own
 
 
 NEVER_ALLOWED = frozenset({"unspecified", "multicast", "reserved"})
@@ -111,11 +139,13 @@ class FetchPolicy:
         category = address_category(ip)
         if category is None:
             return ip
+        inner = embedded_ipv4(ip)
+        shown = f"{ip} (standing for {', '.join(map(str, inner))})" if inner else str(ip)
         if category in NEVER_ALLOWED:
-            raise FetchError(f"refused: {host} resolves to {ip}, a {category} address")
+            raise FetchError(f"refused: {host} resolves to {shown}, a {category} address")
         if self.allow_private_hosts or self._host_listed(host, ip):
             return ip
-        raise FetchError(f"refused: {host} resolves to {ip}, a {category} address; {ALLOW_HINT}")
+        raise FetchError(f"refused: {host} resolves to {shown}, a {category} address; {ALLOW_HINT}")
 
 
 def _checked_target(url: str, policy: FetchPolicy) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -130,6 +131,24 @@ def test_loopback_refused_by_default_and_never_contacted(server):
 def test_address_categories_refused(address, category):
     with pytest.raises(FetchError, match=f"a {category} address"):
         FetchPolicy().check_address("h", address)
+
+
+@pytest.mark.parametrize("address,carried,category", [
+    ("2002:7f00:1::", "127.0.0.1", "loopback"),  # 6to4: Python calls 2002::/16 global
+    ("2002:a00:1::", "10.0.0.1", "private"),
+    ("2002:a9fe:a9fe::1", "169.254.169.254", "link-local"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1", "loopback"),  # Teredo, client 127.0.0.1
+])
+def test_ipv6_carrying_a_private_ipv4_is_refused_as_that(address, carried, category):
+    with pytest.raises(FetchError, match=rf"\(standing for .*{re.escape(carried)}\), a {category} address"):
+        FetchPolicy().check_address("h", address)
+
+
+def test_ipv6_carrying_a_public_ipv4_is_judged_as_before():
+    assert str(FetchPolicy().check_address("h", "2002:808:808::")) == "2002:808:808::"  # 6to4 of 8.8.8.8
+    assert str(FetchPolicy().check_address("h", "::ffff:8.8.8.8")) == "::ffff:808:808"
+    with pytest.raises(FetchError, match="reserved address$"):  # NAT64's prefix: never, whatever it carries
+        ALLOW.check_address("h", "64:ff9b::7f00:1")
 
 
 def test_public_address_allowed_and_never_allowed_categories():
