@@ -13,7 +13,8 @@ Rules (`FetchPolicy`):
   original host), so a second DNS answer cannot point the connection elsewhere;
 - redirects are followed by hand, at most ``max_redirects``, each target checked again;
 - at most ``max_bytes`` of (decoded) body, enforced while streaming (``Content-Length`` first);
-- retried only on timeouts, connection errors and 5xx answers, never on 4xx or a refusal;
+- retried only on timeouts, connection errors and 5xx answers, never on 4xx or a refusal, and all
+  tries together within ``deadline_s``;
 - environment proxies are ignored (a proxy would make the address check meaningless).
 
 Every failure is a `FetchError` whose message is the reason recorded for the photo.
@@ -189,18 +190,27 @@ def _read_capped(response: httpx.Response, url: str, policy: FetchPolicy, deadli
         if total > policy.max_bytes:
             raise FetchError(f"{url}: body is over the {policy.max_bytes}-byte limit per photo; download stopped")
         if time.monotonic() > deadline:
-            raise RetryableFetchError(f"{url}: download took longer than {policy.deadline_s:.0f} s")
+            raise FetchError(_over_deadline(url, policy))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _fetch_once(client: httpx.Client, url: str, policy: FetchPolicy) -> bytes:
-    deadline = time.monotonic() + policy.deadline_s
+def _over_deadline(url: str, policy: FetchPolicy) -> str:
+    return f"{url}: took longer than {policy.deadline_s:g} s, the limit per photo (tries and redirects included)"
+
+
+def _fetch_once(client: httpx.Client, url: str, policy: FetchPolicy, deadline: float) -> bytes:
+    """One try (redirects followed) within the photo's ``deadline`` (a `time.monotonic` time): each request's
+    timeouts are cut to the time left, and a body still arriving at the deadline is given up."""
     current = url
     for hop in range(policy.max_redirects + 1):
         target, headers, extensions = _checked_target(current, policy)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchError(_over_deadline(url, policy))
+        timeout = httpx.Timeout(min(policy.timeout_s, left))
         try:
-            with client.stream("GET", target, headers=headers, extensions=extensions) as response:
+            with client.stream("GET", target, headers=headers, extensions=extensions, timeout=timeout) as response:
                 if response.status_code in REDIRECT_STATUSES:
                     location = response.headers.get("location")
                     if not location:
@@ -224,18 +234,23 @@ def _fetch_once(client: httpx.Client, url: str, policy: FetchPolicy) -> bytes:
 
 
 def fetch_url(url: str, policy: FetchPolicy | None = None) -> bytes:
-    """The body of ``url`` under ``policy`` (default: public hosts only), or `FetchError` with the reason."""
+    """The body of ``url`` under ``policy`` (default: public hosts only), or `FetchError` with the reason.
+
+    ``policy.deadline_s`` bounds the whole photo, retries and their pauses included (a server trickling
+    a byte every few seconds could otherwise hold a write for a deadline per try)."""
     policy = policy or FetchPolicy()
+    deadline = time.monotonic() + policy.deadline_s
     timeout = httpx.Timeout(policy.timeout_s)
     attempts = policy.retries + 1
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=policy.ca_file) if policy.ca_file else True
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
         for attempt in range(attempts):
             try:
-                return _fetch_once(client, url, policy)
+                return _fetch_once(client, url, policy, deadline)
             except RetryableFetchError as exc:
-                if attempt + 1 == attempts:
-                    raise FetchError(f"{exc} (gave up after {attempts} tries)") from exc
+                pause = policy.backoff_s * (attempt + 1)
+                if attempt + 1 == attempts or time.monotonic() + pause >= deadline:
+                    raise FetchError(f"{exc} (gave up after {attempt + 1} tries)") from exc
                 logger.debug("retrying %s: %s", url, exc)
-                time.sleep(policy.backoff_s * (attempt + 1))
+                time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -69,6 +69,17 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(1.0)
             self._send(200, PNG_BYTES)
+        elif path == "/trickle":  # a byte every 50 ms: never idle long enough for a read timeout
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100_000):
+                    self.wfile.write(b"\0")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         else:
             self._send(404, b"?")
 
@@ -230,6 +241,26 @@ def test_timeout_retried(server):
     with pytest.raises(FetchError, match=r"timed out.*gave up after 2 tries"):
         fetch_url(f"{base}/slow", policy)
     assert Handler.hits["/slow"] == 2
+
+
+def test_one_deadline_per_photo_retries_included(server):
+    """A trickling server keeps every read under the timeout; the photo's deadline ends the whole fetch (it
+    was per try: 3 tries of 60 s held a write for 3 minutes)."""
+    base, _ = server
+    policy = FetchPolicy(allow_private_hosts=True, timeout_s=0.5, retries=2, backoff_s=0.0, deadline_s=0.6)
+    start = time.monotonic()
+    with pytest.raises(FetchError, match=r"took longer than 0.6 s, the limit per photo \(tries and redirects included\)"):
+        fetch_url(f"{base}/trickle", policy)
+    assert Handler.hits["/trickle"] == 1  # not tried again once the photo's time is up
+    assert time.monotonic() - start < policy.deadline_s + policy.timeout_s + 1.0  # was 3 x the deadline
+
+
+def test_retries_stop_at_the_photos_deadline(server):
+    base, _ = server
+    policy = FetchPolicy(allow_private_hosts=True, timeout_s=0.3, retries=5, backoff_s=0.0, deadline_s=0.7)
+    with pytest.raises(FetchError, match="timed out|took longer than 0.7 s"):
+        fetch_url(f"{base}/slow", policy)
+    assert 2 <= Handler.hits["/slow"] <= 3  # 0.3 + 0.3 (+ the 0.1 s left), not 6 tries
 
 
 def test_build_refuses_then_allows_a_private_photo_url(tmp_path, server, fake_encoders):
