@@ -1,7 +1,9 @@
 """Photo decoding off the event loop, in a small bounded pool.
 
 Decoding a large photo takes CPU seconds and hundreds of MB; on the event loop it
-stalls every other request (``/health`` included). Here at most ``workers`` photos
+stalls every other request (``/health`` included). The photo also leaves the pool reduced to
+at most ``QUERY_MAX_SIDE`` on its longer side, so the work after it (the model's resize, the
+pixel check, in the search's thread) is bounded too. Here at most ``workers`` photos
 are decoded at once, at most ``queue`` more wait for a worker, and any further
 upload is answered 503 with ``Retry-After`` at once instead of piling up memory.
 """
@@ -17,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import HTTPException
 from PIL import Image
 
-from indexer.errors import ImageDecodeError
+from indexer.errors import ImageDecodeError, ImageShapeError
 from indexer.images import decode_image_bytes
 
 DECODE_WORKERS = 2
 DECODE_QUEUE = 8
 RETRY_AFTER_S = 1
+QUERY_MAX_SIDE = 2048  # a query photo leaves the pool at most this long: the model's resize after it stays cheap
 
 
 class DecodePool:
@@ -71,6 +74,8 @@ def _decode(data: bytes, base64_text: str | None) -> Image.Image:
     if not data:
         raise HTTPException(400, detail="the image is empty")
     try:
-        return decode_image_bytes(data)
+        return decode_image_bytes(data, max_side=QUERY_MAX_SIDE)
+    except ImageShapeError as exc:
+        raise HTTPException(422, detail=f"image: {exc}") from exc
     except ImageDecodeError as exc:
         raise HTTPException(400, detail=f"undecodable image: {exc}") from exc

@@ -37,6 +37,11 @@ class ImageDecodeError(ProdsearchError, ValueError):
     """Bytes that should be an image cannot be decoded."""
 
 
+class ImageShapeError(ImageDecodeError):
+    """An image refused for its shape before decoding (a longer side many times its shorter one): well formed,
+    but no product photo, and costly to resample (the API answers 422, a build records an image failure)."""
+
+
 class CorruptIndexError(IndexError_):
     """An index file is missing, truncated, changed or inconsistent; one line naming the file, ending in
     "rebuild the index"."""

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from indexer.errors import ImageDecodeError
+from indexer.errors import ImageDecodeError, ImageShapeError
 from indexer.sources import TRUSTED, ImageSources
 
 logger = logging.getLogger(__name__)
 
 MAX_PIXELS = 50_000_000  # by the header, checked before decoding
+MAX_ASPECT = 20  # longer side / shorter side, by the header: 49,000,000 x 1 px is 48 KB of PNG and seconds to resample
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # encoded bytes, checked before decoding
 REDUCIBLE_MODES = ("RGB", "L", "RGBA", "LA")
 DECODE_MIN_SIDE = 512  # decode (JPEG draft) and reduce no further: thumbnails are 256 px, model inputs smaller
@@ -29,14 +30,17 @@ class ImageFailure:
     reason: str
 
 
-def decode_image_bytes(data: bytes, min_side: int = DECODE_MIN_SIDE) -> Image.Image:
+def decode_image_bytes(data: bytes, min_side: int = DECODE_MIN_SIDE, max_side: int | None = None) -> Image.Image:
     """Decode bytes into a fully loaded RGB image, or raise `ImageDecodeError` (never anything else).
 
-    Bounded before any pixel is decoded: at most MAX_IMAGE_BYTES of input and MAX_PIXELS
-    pixels by the header (decompression bombs: a 109 KB PNG can declare 30000x30000).
+    Bounded before any pixel is decoded: at most MAX_IMAGE_BYTES of input, MAX_PIXELS pixels
+    and a longer side at most MAX_ASPECT times the shorter by the header (decompression bombs:
+    a 109 KB PNG can declare 30000x30000; `ImageShapeError` for the aspect).
     A large JPEG is decoded at a reduced scale (``Image.draft``) and any large image is
     reduced, keeping its shorter side at least ``min_side`` pixels: thumbnails and
-    model inputs need far fewer pixels than shop photos have.
+    model inputs need far fewer pixels than shop photos have. ``max_side`` (queries: not
+    cached, so free to differ from a build's decoding) also reduces until the longer side is
+    at most that, so what runs after decoding (model resize, pixel check) has bounded work.
     """
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageDecodeError(f"image of {len(data)} bytes is larger than {MAX_IMAGE_BYTES} bytes")
@@ -47,7 +51,7 @@ def decode_image_bytes(data: bytes, min_side: int = DECODE_MIN_SIDE) -> Image.Im
                 # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the requested size
                 im.draft("RGB", (min_side, min_side))
             im.load()
-            return _reduce(im, min_side).convert("RGB")
+            return _reduce(im, min_side, max_side).convert("RGB")
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -63,11 +67,17 @@ def _check_pixels(width: int, height: int) -> None:
         raise ImageDecodeError(f"image of {width}x{height} pixels is empty")
     if width * height > MAX_PIXELS:
         raise ImageDecodeError(f"image of {width}x{height} pixels is larger than {MAX_PIXELS} pixels")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageShapeError(f"image of {width}x{height} pixels is refused: its longer side is more than "
+                              f"{MAX_ASPECT} times its shorter one (no product photo is that narrow)")
 
 
-def _reduce(im: Image.Image, min_side: int) -> Image.Image:
-    """``im`` shrunk by the largest integer factor that keeps its shorter side >= ``min_side`` (box filter)."""
+def _reduce(im: Image.Image, min_side: int, max_side: int | None = None) -> Image.Image:
+    """``im`` shrunk by the largest integer factor that keeps its shorter side >= ``min_side``, or by as much
+    as it takes to bring its longer side to ``max_side`` when that is more (box filter)."""
     factor = min(im.width, im.height) // min_side
+    if max_side is not None:
+        factor = max(factor, -(-max(im.width, im.height) // max_side))
     if factor < 2:
         return im
     if im.mode not in REDUCIBLE_MODES:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from bombs import bomb_gif, bomb_png
+from bombs import bomb_gif, bomb_png, long_png
 from fastapi.testclient import TestClient
 from live import fake_encoders, serve
 from PIL import Image
@@ -186,6 +186,30 @@ def test_decompression_bombs_are_400(client, data, mime):
     check(client, client.post("/search", json={"image": base64.b64encode(data).decode()}), 400, "too large")
 
 
+@pytest.mark.parametrize("size", [(49_000_000, 1), (1, 49_000_000), (2100, 100)], ids=["49M-wide", "49M-tall", "21-to-1"])
+def test_photos_of_extreme_aspect_are_422_before_decoding(client, size):
+    """48 KB of PNG declaring 49,000,000 x 1 pixels (under the 50 Mpx cap) cost seconds of resampling per search."""
+    data = long_png(*size)
+    detail = "more than 20 times its shorter one"
+    check(client, client.post("/search/image", files={"file": ("x.png", data, "image/png")}), 422, detail)
+    check(client, client.post("/search", json={"image": base64.b64encode(data).decode()}), 422, detail)
+
+
+def test_a_query_photo_leaves_the_decode_pool_bounded():
+    """What runs after the pool (the model's resize, the pixel check) gets at most QUERY_MAX_SIDE pixels a side."""
+    from api.decoding import QUERY_MAX_SIDE, DecodePool
+
+    pool = DecodePool()
+    try:
+        for width, height in [(20_000, 1000), (1000, 20_000), (5000, 1000), (3000, 3000)]:
+            image = asyncio.run(pool.decode(long_png(width, height)))
+            assert max(image.size) <= QUERY_MAX_SIDE, ((width, height), image.size)
+            assert abs(image.width / image.height - width / height) < 0.05 * width / height
+        assert asyncio.run(pool.decode(long_png(300, 200))).size == (300, 200)
+    finally:
+        pool.close()
+
+
 @pytest.mark.parametrize("data,status,detail", [
     (b"", 400, "empty"), (b"GIF89a\x00\x00", 400, "undecodable"), (b"<svg/>", 400, "undecodable"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, 400, "undecodable"),
@@ -332,7 +356,7 @@ def test_streamed_body_is_cut_off_at_the_limit(app, path, content_type, head):
 def test_slow_decodes_neither_stall_health_nor_pile_up(app, monkeypatch):
     import api.decoding
 
-    def slow_decode(data):
+    def slow_decode(data, **options):
         time.sleep(1.5)
         return Image.new("RGB", (8, 8), "red")
 

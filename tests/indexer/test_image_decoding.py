@@ -4,14 +4,14 @@ import io
 import json
 
 import pytest
-from bombs import bomb_gif, bomb_png
+from bombs import bomb_gif, bomb_png, long_png
 from PIL import Image
 
 from indexer import images
 from indexer.build import build_index
 from indexer.catalog import load_catalog
-from indexer.errors import ImageDecodeError
-from indexer.images import DECODE_MIN_SIDE, decode_image_bytes
+from indexer.errors import ImageDecodeError, ImageShapeError
+from indexer.images import DECODE_MIN_SIDE, MAX_ASPECT, decode_image_bytes
 
 
 def encoded(im: Image.Image, fmt: str, **options) -> bytes:
@@ -30,6 +30,26 @@ def test_pixels_over_the_cap_are_refused_from_the_header(monkeypatch):
     monkeypatch.setattr(images, "MAX_PIXELS", 100 * 100)
     with pytest.raises(ImageDecodeError, match="101x100 pixels is larger than 10000"):
         decode_image_bytes(encoded(Image.new("RGB", (101, 100)), "PNG"))
+
+
+@pytest.mark.parametrize("size", [(49_000_000, 1), (1, 49_000_000), (MAX_ASPECT * 10 + 1, 10)])
+def test_extreme_aspect_ratios_are_refused_from_the_header(monkeypatch, size):
+    def no_load(self):  # refused before any pixel is decoded
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(images.Image.Image, "load", no_load)
+    with pytest.raises(ImageShapeError, match=f"more than {MAX_ASPECT} times its shorter one"):
+        decode_image_bytes(long_png(*size))
+
+
+def test_the_aspect_limit_itself_is_accepted():
+    assert decode_image_bytes(long_png(MAX_ASPECT * 10, 10)).size == (MAX_ASPECT * 10, 10)
+
+
+def test_max_side_reduces_by_the_longer_side_too():
+    im = decode_image_bytes(long_png(MAX_ASPECT * 600, 600), max_side=1024)  # 12000 x 600: the shorter side alone keeps it
+    assert max(im.size) <= 1024 and im.size == (12000 // 12, 600 // 12)
+    assert decode_image_bytes(long_png(12000, 600)).size == (12000, 600)  # builds decode as before (cached vectors)
 
 
 def test_bytes_over_the_cap_are_refused_before_decoding(monkeypatch):
