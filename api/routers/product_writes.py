@@ -9,6 +9,7 @@ SSRF rules of `indexer.fetch`), paths under ``--images-root``, or files uploaded
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -155,8 +156,9 @@ async def _write(live: LiveService, items: list[tuple[str, EmbeddedProduct | Non
         raise HTTPException(503, detail=str(exc)) from None
 
 
-async def _product_from_request(request: Request, product_id: str, live: LiveService) -> Product:
-    """The product of a PUT: a JSON body, or a multipart form (``product`` JSON + ``photo`` files)."""
+async def _product_from_request(request: Request, product_id: str, live: LiveService) -> tuple[Product, dict[str, bytes]]:
+    """The product of a PUT (a JSON body, or a multipart form: ``product`` JSON + ``photo`` files) and its uploaded
+    photos' bytes by the path they will be stored at (only once the write is accepted)."""
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "").lower()
     uploads: list[bytes] = []
@@ -181,9 +183,9 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
         raise HTTPException(400, detail=f"product: {exc}") from None
     product = _validate(body, product_id)
     embedder = live.embedder
-    refs = [embedder.resolve(ref) for ref in product.images]
-    refs += [await run_in_threadpool(embedder.save_upload, data) for data in uploads]
-    return product.model_copy(update={"images": refs})
+    stored = {embedder.upload_path(data): data for data in uploads}
+    refs = [embedder.resolve(ref) for ref in product.images] + [embedder.upload_path(data) for data in uploads]
+    return product.model_copy(update={"images": refs}), stored
 
 
 @router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404, 413, 415))
@@ -192,8 +194,8 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     live = _live(request)
     try:
         product_id = _checked_path_id(product_id)
-        product = await _product_from_request(request, product_id, live)
-        embedded = (await run_in_threadpool(live.embedder.embed, [product]))[0]
+        product, uploads = await _product_from_request(request, product_id, live)
+        embedded = (await run_in_threadpool(partial(live.embedder.embed, [product], uploads=uploads)))[0]
     except Invalid as exc:
         return error_response(422, exc.detail, exc.errors)
     except PhotoError as exc:
@@ -202,6 +204,8 @@ async def put_product(product_id: str, request: Request, _: AdminAuth) -> Any:
     except EmbeddingWorkerError as exc:
         raise HTTPException(503, detail=str(exc)) from None
     assert isinstance(embedded, EmbeddedProduct)
+    for data in uploads.values():  # accepted: stored before the log names them (a compaction reads them again)
+        await run_in_threadpool(live.embedder.save_upload, data)
     return _ack(live, (await _write(live, [(product.id, embedded)]))[0])
 
 

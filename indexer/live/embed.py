@@ -2,8 +2,9 @@
 decoding, embedding cache), so a live write and a later rebuild or compaction agree bit for bit.
 
 Photos come from URLs (the SSRF-safe fetcher, `indexer.fetch`), paths under the configured images
-root, or bytes uploaded with the write (stored in ``DIR/live/uploads/<sha256>.<ext>`` first, so a
-compaction or rebuild can read them again). A replayed log entry names its photos by sha256: their
+root, or bytes uploaded with the write (embedded from memory, then stored in
+``DIR/live/uploads/<sha256>.<ext>`` once the write is accepted, so a compaction or rebuild can read
+them again and a refused upload leaves nothing behind). A replayed log entry names its photos by sha256: their
 vectors and thumbnail come from the cache without reading any photo.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,11 +82,16 @@ class ProductEmbedder:
             return ref
         return str(self.images_root / ref)
 
-    def save_upload(self, data: bytes) -> str:
-        """Store uploaded photo bytes durably under ``uploads/``; returns the path the product names."""
+    def upload_path(self, data: bytes) -> str:
+        """The path uploaded photo bytes are stored at (`save_upload`), and that the product names."""
         digest = photo_hash(data)
         suffix = next((ext for magic, ext in UPLOAD_TYPES.items() if data.startswith(magic)), ".img")
-        path = self.uploads / f"{digest}{suffix}"
+        return str(self.uploads / f"{digest}{suffix}")
+
+    def save_upload(self, data: bytes) -> str:
+        """Store uploaded photo bytes durably under ``uploads/`` (call it once the write is accepted: `embed`
+        takes the bytes themselves through ``uploads``); returns `upload_path`."""
+        path = Path(self.upload_path(data))
         if not path.exists():
             self.uploads.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
@@ -98,7 +104,8 @@ class ProductEmbedder:
 
     def embed(self, products: Sequence[Product], known_photos: Sequence[Sequence[str] | None] | None = None,
               progress: StageProgress | None = None, keep_photos: Sequence[bool] | None = None,
-              photo_errors: str = "raise") -> list[EmbeddedProduct | PhotoError]:
+              photo_errors: str = "raise", uploads: Mapping[str, bytes] | None = None
+              ) -> list[EmbeddedProduct | PhotoError]:
         """Embed ``products``: texts in batches, photos read and decoded on `PHOTO_THREADS` threads and
         embedded in batches, everything through the cache; `PhotoError` for an unusable photo.
 
@@ -106,6 +113,7 @@ class ProductEmbedder:
         vectors and thumbnail are read from the cache (the photos are read only on a cache miss).
         ``keep_photos[i]``: embed product i's texts only (a PATCH; `LiveState.apply` keeps its photos).
         ``photo_errors="return"``: a product whose photo is unusable gets its `PhotoError` in the list.
+        ``uploads``: bytes by `upload_path` for photos uploaded with the write, not stored yet.
         """
         known_photos = known_photos or [None] * len(products)
         keep_photos = keep_photos or [False] * len(products)
@@ -114,7 +122,8 @@ class ProductEmbedder:
         clip_vectors = text_vectors if self.shared else self._embed_texts(self.encoders.clip, [c for _, c in texts])
         todo = [i for i in range(len(products)) if not keep_photos[i]]
         with ThreadPoolExecutor(max_workers=PHOTO_THREADS) as pool:
-            read = dict(zip(todo, pool.map(lambda i: self._read_photos(products[i], known_photos[i]), todo), strict=True))
+            read = dict(zip(todo, pool.map(lambda i: self._read_photos(products[i], known_photos[i], uploads or {}), todo),
+                            strict=True))
         ok = [r for r in read.values() if isinstance(r, tuple)]
         vectors = self._embed_photos({d for r in ok for d in r[0]},
                                      {d: im for r in ok if r[1] is not None for d, im in r[1].items()})
@@ -149,7 +158,7 @@ class ProductEmbedder:
         found, _, _ = embed_texts_cached(encoder, self.cache.vectors(encoder), texts, StageProgress("", 0, "", "off"))
         return found
 
-    def _read_photos(self, product: Product, known: Sequence[str] | None
+    def _read_photos(self, product: Product, known: Sequence[str] | None, uploads: Mapping[str, bytes]
                      ) -> tuple[tuple[str, ...], dict[str, Any] | None, bytes | None] | PhotoError:
         """(photo hashes, decoded photos by hash or None when all came from the cache, cached thumbnail)."""
         if known is not None:
@@ -160,7 +169,8 @@ class ProductEmbedder:
         digests: list[str] = []
         images: dict[str, Any] = {}
         for i, ref in enumerate(product.images):
-            data = read_photo_bytes(self.resolve(ref), self.sources)
+            resolved = self.resolve(ref)
+            data = uploads[resolved] if resolved in uploads else read_photo_bytes(resolved, self.sources)
             if isinstance(data, ImageFailure):
                 return PhotoError(f"images.{i}", data.reason)
             digest = photo_hash(data)
