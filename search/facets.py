@@ -5,9 +5,11 @@ Facets come from the catalog: every attribute with at most `MAX_FACET_VALUES` di
 order and labels are a `FacetLayout` (`prodsearch serve --facets`, `PRODSEARCH_FACETS`).
 
 Counting is numpy only: every facet field is precomputed once per index as an
-integer code per product row (a product can hold several category levels, kept
-as parallel ``(row, code)`` arrays), so counting a candidate set is one
-``np.bincount``.
+integer code per product row (`search.facet_index`; a product can hold several
+category levels, kept as parallel ``(row, code)`` arrays), so counting a candidate
+set is one ``np.bincount``: the category is counted once per distinct set of chosen
+levels above, not once per level. A facet shows at most `MAX_SHOWN_VALUES` values
+(the most frequent; chosen ones always).
 
 Semantics (the usual shopper "disjunctive" facets):
 
@@ -31,17 +33,16 @@ import logging
 import math
 import re
 import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from indexer.catalog import Product
 from indexer.encoder_cache import cached_encoders
 from indexer.errors import ProdsearchError
+from search.facet_index import ATTRIBUTE_FACETS, MAX_FACET_VALUES, FacetIndex, _Field
 from search.filters import Filters
 from search.fusion import fuse
 from search.relevant import above_cutoff, understood_mask
@@ -53,11 +54,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ATTRIBUTE_FACETS = ("gender", "colour")  # shown first when the catalog has them
-MAX_FACET_VALUES = 50  # an attribute with more distinct values gets no facet (the category and filters cover it)
-ID_LIKE_SHARE = 0.5  # more distinct values than this share of the products holding the attribute: an identifier
+__all__ = ["ATTRIBUTE_FACETS", "MAX_FACET_VALUES", "FacetIndex", "FacetLayout", "FacetsResponse", "compute_facets"]
+
 PRICE_BUCKETS = 8
 FIXED_FACETS = ("brand", "category", "price")
+MAX_SHOWN_VALUES = 1000  # values per facet in an answer (brands and categories are unbounded in a catalog)
 
 
 class FacetLayoutError(ProdsearchError, ValueError):
@@ -90,7 +91,8 @@ class FacetLayout:
     def arrange(self, names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         """``names`` (facet names) in display order, and a label for each."""
         rank = {n: i for i, n in enumerate(self.order)}
-        ordered = sorted(names, key=lambda n: (rank.get(n.lower(), len(rank)), list(names).index(n)))
+        position = {n: i for i, n in reversed(list(enumerate(names)))}
+        ordered = sorted(names, key=lambda n: (rank.get(n.lower(), len(rank)), position[n]))
         custom = dict(self.labels)
         return ordered, {n: custom.get(n.lower()) or _default_label(n) for n in ordered}
 
@@ -134,137 +136,6 @@ class FacetsResponse(BaseModel):
     order: list[str] = Field(default_factory=list, description="facet names in display order (price included)")
     labels: dict[str, str] = Field(default_factory=dict, description="display label per facet name")
     timings_ms: dict[str, float]
-
-
-@dataclass
-class _Field:
-    """One single-valued facet field: a code per row (-1 = none) and the display value per code."""
-
-    codes: np.ndarray
-    values: list[str]
-    keys: dict[str, int]
-
-    @classmethod
-    def build(cls, raw: Sequence[str | None]) -> _Field:
-        return cls(np.zeros(0, np.int64), [], {}).extended(raw)
-
-    def count(self, selected: np.ndarray) -> np.ndarray:
-        codes = self.codes[selected]
-        return np.bincount(codes[codes >= 0], minlength=len(self.values))
-
-    def extended(self, raw: Sequence[str | None]) -> _Field:
-        """This field with rows appended (new values get new codes); ``self`` is left as it was."""
-        keys, values = dict(self.keys), list(self.values)
-        codes = np.full(len(raw), -1, dtype=np.int64)
-        for row, value in enumerate(raw):
-            if not value:
-                continue
-            key = value.lower()
-            if key not in keys:
-                keys[key] = len(values)
-                values.append(value)
-            codes[row] = keys[key]
-        return _Field(np.concatenate([self.codes, codes]), values, keys)
-
-
-class FacetIndex:
-    """Facet columns of one product store, built once (O(products))."""
-
-    def __init__(self, products: list[Product]):
-        self.n = len(products)
-        self.brand = _Field.build([p.brand for p in products])
-        self.attributes = _attribute_fields(products)
-        self.price = np.array([np.nan if p.price is None else p.price for p in products], dtype=np.float64)
-        keys: dict[str, int] = {}
-        values: list[str] = []
-        level_of: list[int] = []
-        parents: list[dict[str, int]] = []
-        rows: list[int] = []
-        codes: list[int] = []
-        for row, p in enumerate(products):
-            seen: set[int] = set()
-            for level, value in enumerate(p.category):
-                key = value.lower()
-                if key not in keys:
-                    keys[key] = len(values)
-                    values.append(value)
-                    level_of.append(level)
-                    parents.append({})
-                code = keys[key]
-                level_of[code] = min(level_of[code], level)
-                if level:
-                    parent = p.category[level - 1]
-                    parents[code][parent] = parents[code].get(parent, 0) + 1
-                if code not in seen:
-                    seen.add(code)
-                    rows.append(row)
-                    codes.append(code)
-        self.category_values = values
-        self.category_keys = keys
-        self.category_level = level_of
-        self.category_parent = [max(p, key=p.__getitem__) if p else None for p in parents]
-        self.category_rows = np.asarray(rows, dtype=np.int64)
-        self.category_codes = np.asarray(codes, dtype=np.int64)
-
-    def extended(self, products: Sequence[Product]) -> FacetIndex:
-        """The index of these rows followed by ``products`` (live additions: O(added rows), ``self`` unchanged).
-        The facet fields stay this index's: an attribute first seen in ``products`` gets a facet at the next
-        full build (a compaction); a category first seen there gets its level and parent from them."""
-        out = copy.copy(self)
-        out.n = self.n + len(products)
-        out.brand = self.brand.extended([p.brand for p in products])
-        out.attributes = {name: f.extended([next((v for k, v in p.attributes.items() if k.lower() == name.lower()), None)
-                                            for p in products]) for name, f in self.attributes.items()}
-        out.price = np.concatenate([self.price, [np.nan if p.price is None else p.price for p in products]])
-        keys, values, levels = dict(self.category_keys), list(self.category_values), list(self.category_level)
-        parents = list(self.category_parent)
-        rows: list[int] = []
-        codes: list[int] = []
-        for row, p in enumerate(products, start=self.n):
-            seen: set[int] = set()
-            for level, value in enumerate(p.category):
-                key = value.lower()
-                if key not in keys:
-                    keys[key] = len(values)
-                    values.append(value)
-                    levels.append(level)
-                    parents.append(p.category[level - 1] if level else None)
-                code = keys[key]
-                if code not in seen:
-                    seen.add(code)
-                    rows.append(row)
-                    codes.append(code)
-        out.category_keys, out.category_values, out.category_level, out.category_parent = keys, values, levels, parents
-        out.category_rows = np.concatenate([self.category_rows, np.asarray(rows, np.int64)])
-        out.category_codes = np.concatenate([self.category_codes, np.asarray(codes, np.int64)])
-        return out
-
-    def category_counts(self, selected: np.ndarray) -> np.ndarray:
-        return np.bincount(self.category_codes[selected[self.category_rows]], minlength=len(self.category_values))
-
-
-def _attribute_fields(products: list[Product]) -> dict[str, _Field]:
-    """A field per attribute (names matched case-insensitively, spelt as first seen) with at most
-    MAX_FACET_VALUES distinct values; `ATTRIBUTE_FACETS` first, then in order of first appearance."""
-    spelt: dict[str, str] = {}
-    distinct: dict[str, set[str]] = {}
-    for p in products:
-        for key, value in p.attributes.items():
-            low = key.lower()
-            spelt.setdefault(low, key)
-            seen = distinct.setdefault(low, set())
-            if len(seen) <= MAX_FACET_VALUES and value:
-                seen.add(value.lower())
-    holders = Counter(k.lower() for p in products for k, v in p.attributes.items() if v)
-    # an identifier (a value per product, like a sku) is no facet, however small the catalog
-    names = [low for low in spelt if 0 < len(distinct[low]) <= MAX_FACET_VALUES
-             and not (len(distinct[low]) > 10 and len(distinct[low]) > ID_LIKE_SHARE * holders[low])]
-    names.sort(key=lambda low: ATTRIBUTE_FACETS.index(low) if low in ATTRIBUTE_FACETS else len(ATTRIBUTE_FACETS))
-    fields = {}
-    for low in names:
-        raw = [next((v for k, v in p.attributes.items() if k.lower() == low), None) for p in products]
-        fields[spelt[low]] = _Field.build(raw)
-    return fields
 
 
 def _reduced(filters: Filters | None, **update: Any) -> Filters | None:
@@ -313,13 +184,44 @@ def price_facet(prices: np.ndarray, buckets: int = PRICE_BUCKETS) -> PriceFacet:
     ])
 
 
+def _shown(items: list[tuple[Any, ...]], chosen: set[str]) -> list[tuple[Any, ...]]:
+    """``items`` (sorted; each ``(..., value, ...)`` with its value at index 1) cut to `MAX_SHOWN_VALUES`,
+    the chosen values kept wherever they fall."""
+    return items[:MAX_SHOWN_VALUES] + [t for t in items[MAX_SHOWN_VALUES:] if t[1].lower() in chosen]
+
+
 def _values(field: _Field, counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
     chosen = {s.lower() for s in selected}
-    out = [FacetValue(value=v, count=int(c), selected=v.lower() in chosen)
-           for v, c in zip(field.values, counts.tolist(), strict=True) if c > 0 or v.lower() in chosen]
-    known = {v.value.lower() for v in out}
-    out += [FacetValue(value=s, count=0, selected=True) for s in selected if s.lower() not in known]
-    return sorted(out, key=lambda v: (-v.count, v.value.lower()))
+    codes = sorted(set(np.flatnonzero(counts).tolist()) | {field.keys[c] for c in chosen if c in field.keys})
+    items = [(-int(counts[i]), field.values[i]) for i in codes]
+    known = {v.lower() for _, v in items}
+    items += [(0, s) for s in selected if s.lower() not in known]
+    items.sort(key=lambda t: (t[0], t[1].lower()))
+    return [FacetValue(value=v, count=-c, selected=v.lower() in chosen) for c, v in _shown(items, chosen)]
+
+
+def category_values(fi: FacetIndex, chosen: list[str], counts_above: Callable[[list[str]], np.ndarray]
+                    ) -> list[FacetValue]:
+    """The category facet: level L's values counted with ``counts_above(the chosen categories above L)``,
+    called once per distinct such set (at most ``len(chosen) + 1``), not once per level, and every value
+    visited once: O((chosen + 1) x (product, category) pairs + values), however many levels there are."""
+    chosen_cats = {c.lower() for c in chosen}
+    chosen_levels = [fi.category_level[fi.category_keys[c.lower()]] if c.lower() in fi.category_keys else 0
+                     for c in chosen]
+    counted: dict[tuple[int, ...], np.ndarray] = {}
+    items: list[tuple[int, str, int, int]] = []  # (level, value, -count, code)
+    for level, codes in sorted(fi.category_codes_by_level().items()):
+        above = tuple(i for i, at in enumerate(chosen_levels) if at < level)
+        counts = counted.get(above)
+        if counts is None:
+            counts = counted[above] = counts_above([chosen[i] for i in above])
+        items += [(level, fi.category_values[i], -int(counts[i]), i) for i in codes
+                  if counts[i] > 0 or fi.category_values[i].lower() in chosen_cats]
+    known = {v.lower() for _, v, _, _ in items}
+    items += [(0, c, 0, -1) for c in chosen if c.lower() not in known]
+    items.sort(key=lambda t: (t[0], t[2], t[1].lower()))
+    return [FacetValue(value=v, count=-c, level=level, selected=v.lower() in chosen_cats,
+                       parent=fi.category_parent[i] if i >= 0 else None) for level, v, c, i in _shown(items, chosen_cats)]
 
 
 def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayout | None = None) -> FacetsResponse:
@@ -369,19 +271,8 @@ def compute_facets(searcher: Searcher, request: SearchRequest, layout: FacetLayo
         facets["brand"] = _values(fi.brand, fi.brand.count(candidates(_without(filters, "brand"), "brand")),
                                   (filters.brand if filters else None) or [])
         chosen = (filters.category if filters else None) or []
-        chosen_cats = {c.lower() for c in chosen}
-        level_of = lambda c: fi.category_level[fi.category_keys[c.lower()]] if c.lower() in fi.category_keys else 0  # noqa: E731
-        cats = []
-        for level in sorted(set(fi.category_level)):
-            above = [c for c in chosen if level_of(c) < level]
-            counts = fi.category_counts(candidates(_reduced(filters, category=above or None), "category"))
-            cats += [FacetValue(value=fi.category_values[i], count=int(counts[i]), level=level,
-                                selected=fi.category_values[i].lower() in chosen_cats, parent=fi.category_parent[i])
-                     for i in range(len(fi.category_values)) if fi.category_level[i] == level
-                     and (counts[i] > 0 or fi.category_values[i].lower() in chosen_cats)]
-        known = {v.value.lower() for v in cats}
-        cats += [FacetValue(value=c, count=0, selected=True, level=0) for c in chosen if c.lower() not in known]
-        facets["category"] = sorted(cats, key=lambda v: (v.level or 0, -v.count, v.value.lower()))
+        facets["category"] = category_values(fi, chosen, lambda above: fi.category_counts(
+            candidates(_reduced(filters, category=above or None), "category")))
         price = price_facet(fi.price[candidates(_without(filters, "price"))])
     timings["total"] = (time.perf_counter() - t_start) * 1000
     depth = min(searcher.config.candidate_depth, searcher.index.n_products)
