@@ -177,8 +177,8 @@ def test_invented_methods_share_one_label(admin_client, caplog):
     with caplog.at_level(logging.INFO, logger="prodsearch.access"):
         for i in range(50):
             assert admin_client.request(f"X{i}QZ", "/health").status_code == 405
+    records = [rec.access for rec in caplog.records if rec.name == "prodsearch.access"]
+    assert len(records) == 50 and {r["method"] for r in records} == {"other"}
     text = admin_client.get("/metrics", headers=AUTH).text
     assert "X0QZ" not in text and "X49QZ" not in text
     assert _metric(text, "prodsearch_http_requests_total", method="other", route="/health", status="405") == 50
-    records = [rec.access for rec in caplog.records if rec.name == "prodsearch.access"]
-    assert {r["method"] for r in records} == {"other"}
