@@ -22,6 +22,7 @@ from api.routers import admin, docs, facets, health, metrics, page, product_writ
 from api.settings import Settings
 from indexer.errors import InvalidQueryError
 from search.searcher import ProductNotFoundError, Searcher
+from search.synonyms import Synonyms
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +32,22 @@ def load_searcher(settings: Settings) -> Searcher:
     from indexer.encoders import load_encoders_for_index
     from indexer.loaded import load_index
     from search.config import load_search_config
+    from search.synonyms import load_synonyms
 
-    config = load_search_config(settings.search_config)  # a bad file fails before the models load
+    config = load_search_config(settings.search_config)  # bad files fail before the models load
+    synonyms = load_synonyms(settings.synonyms)
     index = load_index(settings.index_dir, device=settings.device)
     encoders = load_encoders_for_index(index.manifest.model_specs, settings.text_model, settings.clip_model,
                                        settings.clip_pretrained, settings.device, query_precision=settings.query_encoder)
-    return with_understanding(Searcher.open(index, encoders, config=config), settings)
+    return with_understanding(Searcher.open(index, encoders, config=config), settings, synonyms)
 
 
-def with_understanding(searcher: Searcher, settings: Settings) -> Searcher:
-    """``searcher`` with the shop's synonyms and its query understanding built now (a bad synonyms file
-    fails the start or the reload, not the first query)."""
+def with_understanding(searcher: Searcher, settings: Settings, synonyms: Synonyms | None = None) -> Searcher:
+    """``searcher`` with the shop's synonyms (``synonyms``, else read from the settings) and its query
+    understanding built now (a bad synonyms file fails the start or the reload, not the first query)."""
     from search.synonyms import load_synonyms
 
-    searcher.synonyms = load_synonyms(settings.synonyms)
+    searcher.synonyms = synonyms if synonyms is not None else load_synonyms(settings.synonyms)
     if hasattr(searcher.encoders.text, "query_batch"):
         searcher.encoders.text.query_batch = settings.query_batch
     _ = searcher.understanding

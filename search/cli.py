@@ -46,12 +46,16 @@ def run_query(args: argparse.Namespace) -> int:
         image = read_image(str(args.image))
         if isinstance(image, ImageFailure):
             raise InvalidQueryError(f"cannot use {args.image} as a query photo: {image.reason}")
-    searcher = Searcher.open(args.index, config=load_search_config(args.config), text_model=args.text_model,
-                             clip_model=args.clip_model, clip_pretrained=args.clip_pretrained, device=args.device)
-    if args.synonyms is not None:
+    config = load_search_config(args.config)
+    synonyms = None
+    if args.synonyms is not None:  # read before the index and the models: a bad file fails at once
         from search.synonyms import load_synonyms
 
-        searcher.synonyms = load_synonyms(args.synonyms)
+        synonyms = load_synonyms(args.synonyms)
+    searcher = Searcher.open(args.index, config=config, text_model=args.text_model,
+                             clip_model=args.clip_model, clip_pretrained=args.clip_pretrained, device=args.device)
+    if synonyms is not None:
+        searcher.synonyms = synonyms
     response = searcher.search(request, image=image)
     if args.json:
         print(response.model_dump_json(indent=2))

@@ -56,3 +56,13 @@ def test_bad_catalog_fails_listing_every_row_and_writes_nothing(tmp_path):
 def test_user_errors_print_one_line_without_traceback(args, needle):
     result = run_cli(*args)
     assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["query", "serve"])
+def test_a_bad_synonyms_file_fails_before_the_index_loads(command, tmp_path):
+    wide = tmp_path / "wide.txt"
+    wide.write_text(", ".join(f"p{i}" for i in range(4000)) + "\n", encoding="utf-8")
+    args = ["--index", "does-not-exist", "--synonyms", str(wide)] + (["red"] if command == "query" else [])
+    result = run_cli(command, *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{wide}:1: 4000 phrases; a rule lists at most" in result.stderr

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from search.normalise import phrase_key, singular, words
-from search.synonyms import DEFAULT_SYNONYMS, SynonymsError, load_synonyms, parse_synonyms
+from search.synonyms import (
+    DEFAULT_SYNONYMS,
+    MAX_PAIRS,
+    MAX_RULE_PHRASES,
+    SynonymsError,
+    load_synonyms,
+    parse_synonyms,
+)
 
 
 def test_phrase_key_ignores_case_punctuation_plurals_and_accents():
@@ -74,3 +81,27 @@ def test_defaults_ship_and_parse():
 def test_default_garment_words_name_the_garment_not_a_neighbour(phrase, means, never):
     targets = set(load_synonyms().expand(phrase))
     assert means <= targets and not targets & never, targets
+
+
+def test_a_rule_lists_at_most_max_rule_phrases():
+    line = ", ".join(f"p{i}" for i in range(MAX_RULE_PHRASES))
+    assert len(parse_synonyms(line)) == MAX_RULE_PHRASES  # an equivalence line at the cap: every phrase a source
+    with pytest.raises(SynonymsError, match=f"shop.txt:2: {MAX_RULE_PHRASES + 1} phrases; a rule lists at most"):
+        parse_synonyms(f"ok, fine\n{line}, one more", "shop.txt")
+    with pytest.raises(SynonymsError, match="shop.txt:1: .*at most"):
+        parse_synonyms(f"{line}, one more => Women", "shop.txt")
+
+
+def test_pairs_over_all_rules_are_capped():
+    """Each rule stays under the per-rule cap, but the parser's build walks every (phrase, target) pair."""
+    line = ", ".join(f"p{i}" for i in range(100))  # 100 * 100 pairs a line
+    lines = "\n".join(line.replace("p", f"r{n}x") for n in range(MAX_PAIRS // 10_000 + 1))
+    with pytest.raises(SynonymsError, match=f"shop.txt:{MAX_PAIRS // 10_000 + 1}: .*more than {MAX_PAIRS:,}"):
+        parse_synonyms(lines, "shop.txt")
+
+
+def test_unreadable_paths_are_clear_errors(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9, cafe\n")
+    for path in (tmp_path, tmp_path / "latin1.txt", "a\x00b"):
+        with pytest.raises(SynonymsError, match="cannot read synonyms file"):
+            load_synonyms(path, defaults=False)
