@@ -13,8 +13,21 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.errors import ModelLoadError
-from indexer.live.policy import DEFAULT_CHECK_S, DEFAULT_MAX_AGE_S, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LOG_MB
+from indexer.images import MAX_IMAGE_BYTES
+from indexer.live.policy import (
+    DEFAULT_CHECK_S,
+    DEFAULT_MAX_AGE_S,
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_LOG_MB,
+    MAX_AGE_S,
+    MAX_CHECK_S,
+    MAX_ENTRIES,
+    MAX_LOG_MB,
+    MIN_CHECK_S,
+)
 from indexer.onnx_text import DEFAULT_QUERY_PRECISION, QUERY_PRECISIONS, query_precision
+
+MAX_IMAGE_MB = MAX_IMAGE_BYTES / 2**20  # a larger photo is refused before decoding, whatever the upload limit
 
 
 class Settings(BaseSettings):
@@ -30,7 +43,8 @@ class Settings(BaseSettings):
                                                          "shipped defaults (search/default_synonyms.txt)")
     facets: str | None = Field(default=None, description="facet order and labels, e.g. "
                                "'gender:Audience,colour:Colour,brand,price' (the others follow in catalog order)")
-    max_upload_mb: float = Field(default=10.0, gt=0, description="largest accepted image upload")
+    max_upload_mb: float = Field(default=10.0, ge=0.01, le=MAX_IMAGE_MB, allow_inf_nan=False,
+                                 description="largest accepted image upload (a photo over 64 MB is never decoded)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     admin_token: SecretStr | None = Field(default=None, description="bearer token of the /admin routes; unset = disabled")
@@ -40,10 +54,15 @@ class Settings(BaseSettings):
     allowed_hosts: str = Field(default="", description="comma-separated hosts/networks live writes' photo URLs may use")
     # live writes: background compaction (indexer/live/policy.py); a threshold of 0 is off
     compact_auto: bool = Field(default=True, description="compact the write log into a new version on its own")
-    compact_max_entries: int = Field(default=DEFAULT_MAX_ENTRIES, ge=0, description="compact at this many pending writes")
-    compact_max_log_mb: float = Field(default=DEFAULT_MAX_LOG_MB, ge=0, description="compact at this write log size")
-    compact_max_age_s: float = Field(default=DEFAULT_MAX_AGE_S, ge=0, description="compact when a write waits this long")
-    compact_check_s: float = Field(default=DEFAULT_CHECK_S, gt=0, description="how often the compactor looks")
+    # finite bounds: the check interval is a timed wait, which fails past ~1e9 s (OverflowError in the compactor)
+    compact_max_entries: int = Field(default=DEFAULT_MAX_ENTRIES, ge=0, le=MAX_ENTRIES,
+                                     description="compact at this many pending writes")
+    compact_max_log_mb: float = Field(default=DEFAULT_MAX_LOG_MB, ge=0, le=MAX_LOG_MB, allow_inf_nan=False,
+                                      description="compact at this write log size")
+    compact_max_age_s: float = Field(default=DEFAULT_MAX_AGE_S, ge=0, le=MAX_AGE_S, allow_inf_nan=False,
+                                     description="compact when a write waits this long")
+    compact_check_s: float = Field(default=DEFAULT_CHECK_S, ge=MIN_CHECK_S, le=MAX_CHECK_S, allow_inf_nan=False,
+                                   description="how often the compactor looks")
     live_embed_worker: bool = Field(default=True, description="embed live writes in a separate low-priority process "
                                     "(indexer/live/embed_worker.py), so searches preempt them")
     live_embed_nice: int = Field(default=19, ge=0, le=19, description="the embedding worker's niceness (19: lowest)")

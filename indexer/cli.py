@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from indexer.fetch import FetchPolicy
 
 logger = logging.getLogger(__name__)
+MAX_IMAGE_WORKERS = 64  # threads decoding photos (one per photo at most; more only contend for the cores)
 
 
 def add_model_options(parser: argparse.ArgumentParser, default: str | None = "default") -> None:
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--milvus-uri", default=None,
                        help="milvus backend only: a Milvus Lite file (default: inside the index directory) or "
                             "http://host:19530 for a Milvus server")
-    build.add_argument("--image-workers", type=int, default=4, help="threads decoding images")
+    build.add_argument("--image-workers", type=int, default=4, help=f"threads decoding images (1 to {MAX_IMAGE_WORKERS})")
     build.add_argument("--no-progress", action="store_true", help="no progress bar (a log line per stage instead)")
     build.add_argument("--quiet", action="store_true", help="no progress output at all; only the summary")
     build.add_argument("--text-recipe", default=None,
@@ -98,12 +99,14 @@ def image_sources_from_args(args: argparse.Namespace) -> tuple[Path | None, Fetc
     """(--images-root, fetch policy) from the options of `add_source_options`; checks the folder exists."""
     from indexer.errors import ProdsearchError
     from indexer.fetch import FetchPolicy
+    from indexer.images import MAX_IMAGE_BYTES
 
     root = args.images_root
     if root is not None and not root.is_dir():
         raise ProdsearchError(f"--images-root {root}: not a folder")
-    if not args.max_image_mb > 0:
-        raise ProdsearchError("--max-image-mb must be positive")
+    if not 0 < args.max_image_mb <= MAX_IMAGE_BYTES / 2**20:  # nan and inf fail too
+        raise ProdsearchError(f"--max-image-mb {args.max_image_mb:g}: expected more than 0 and at most "
+                              f"{MAX_IMAGE_BYTES / 2**20:g} (a larger photo is never decoded)")
     if args.images_ca_file is not None and not Path(args.images_ca_file).is_file():
         raise ProdsearchError(f"--images-ca-file {args.images_ca_file}: no such file")
     hosts = tuple(h.strip() for h in args.allowed_hosts.split(",") if h.strip())
@@ -115,9 +118,12 @@ def run_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index, default_cache_dir
     from indexer.catalog import load_catalog
     from indexer.encoders import load_encoders_for_build
+    from indexer.errors import ProdsearchError
     from indexer.text_recipe import DEFAULT_TEXT_RECIPE, text_recipe
 
     vector_build = vector_build_from_args(args)  # bad specs, backend or device fail before the models load
+    if not 1 <= args.image_workers <= MAX_IMAGE_WORKERS:
+        raise ProdsearchError(f"--image-workers {args.image_workers}: expected 1 to {MAX_IMAGE_WORKERS}")
     if args.text_recipe:
         text_recipe(args.text_recipe)  # an unknown recipe fails before the models load
     images_root, fetch_policy = image_sources_from_args(args)

@@ -15,6 +15,11 @@ DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_LOG_MB = 256.0
 DEFAULT_MAX_AGE_S = 3600.0
 DEFAULT_CHECK_S = 5.0
+# the settings' bounds (api/settings.py): finite, so that the compactor's timed wait never overflows
+MAX_ENTRIES = 10_000_000
+MAX_LOG_MB = 100_000.0
+MAX_AGE_S = 30 * 86400.0
+MIN_CHECK_S, MAX_CHECK_S = 0.01, 3600.0
 RETRY_AFTER_FAILURE_S = 300.0  # a failed compaction is not retried sooner (it is reported in /health and the log)
 
 

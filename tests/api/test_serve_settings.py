@@ -21,7 +21,9 @@ def captured(monkeypatch):
 
     monkeypatch.setattr(api_cli, "_serve", fake_serve)
     for name in ("PRODSEARCH_INDEX_DIR", "PRODSEARCH_PORT", "PRODSEARCH_HOST", "PRODSEARCH_MAX_UPLOAD_MB",
-                 "PRODSEARCH_LOG_FORMAT", "PRODSEARCH_ADMIN_TOKEN", "PRODSEARCH_SEARCH_CONFIG"):
+                 "PRODSEARCH_LOG_FORMAT", "PRODSEARCH_ADMIN_TOKEN", "PRODSEARCH_SEARCH_CONFIG",
+                 "PRODSEARCH_COMPACT_CHECK_S", "PRODSEARCH_COMPACT_MAX_AGE_S", "PRODSEARCH_COMPACT_MAX_LOG_MB",
+                 "PRODSEARCH_COMPACT_MAX_ENTRIES"):
         monkeypatch.delenv(name, raising=False)
     return seen
 
@@ -63,6 +65,30 @@ def test_bad_environment_value_is_a_clear_user_error(captured, monkeypatch):
     monkeypatch.setenv("PRODSEARCH_LOG_FORMAT", "xml")
     with pytest.raises(UserError, match="log_format"):
         run(["serve"])
+
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("PRODSEARCH_COMPACT_CHECK_S", "1e12", "compact_check_s: Input should be less than or equal to 3600"),
+    ("PRODSEARCH_COMPACT_CHECK_S", "inf", "compact_check_s: Input should be a finite number"),
+    ("PRODSEARCH_COMPACT_CHECK_S", "0", "compact_check_s: Input should be greater than or equal to 0.01"),
+    ("PRODSEARCH_MAX_UPLOAD_MB", "inf", "max_upload_mb: Input should be a finite number"),
+    ("PRODSEARCH_MAX_UPLOAD_MB", "nan", "max_upload_mb: Input should be a finite number"),
+    ("PRODSEARCH_MAX_UPLOAD_MB", "65", "max_upload_mb: Input should be less than or equal to 64"),
+    ("PRODSEARCH_COMPACT_MAX_AGE_S", "inf", "compact_max_age_s: Input should be a finite number"),
+    ("PRODSEARCH_COMPACT_MAX_LOG_MB", "1e300", "compact_max_log_mb: Input should be less than or equal to"),
+    ("PRODSEARCH_COMPACT_MAX_ENTRIES", "99999999999", "compact_max_entries: Input should be less than or equal to"),
+])
+def test_numeric_settings_have_finite_ranges(captured, monkeypatch, variable, value, says):
+    """A check interval of 1e12 s once killed the compactor thread (OverflowError in its timed wait) while the
+    server served on; an infinite upload limit overflowed int()."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UserError, match=says):
+        run(["serve"])
+
+
+def test_infinite_upload_option_is_a_clear_user_error(captured):
+    with pytest.raises(UserError, match="max_upload_mb: Input should be a finite number"):
+        run(["serve", "--max-upload-mb", "inf"])
 
 
 def test_empty_admin_token_means_disabled(captured, monkeypatch):

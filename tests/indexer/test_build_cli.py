@@ -38,3 +38,18 @@ def test_a_file_where_a_folder_is_expected_is_one_line(tmp_path, capsys, no_mode
     err = capsys.readouterr().err
     assert err.strip() == "error: " + message.format(**names)
     assert sorted(p.name for p in tmp_path.iterdir()) == before and (tmp_path / "afile").read_text() == "mine"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--max-image-mb", "inf"], "--max-image-mb inf: expected more than 0 and at most 64"),
+    (["--max-image-mb", "nan"], "--max-image-mb nan: expected more than 0 and at most 64"),
+    (["--max-image-mb", "0"], "--max-image-mb 0: expected more than 0"),
+    (["--image-workers", "0"], "--image-workers 0: expected 1 to 64"),
+    (["--image-workers", "100000"], "--image-workers 100000: expected 1 to 64"),
+])
+def test_numeric_options_out_of_range_are_one_line(tmp_path, capsys, no_models, args, message):
+    catalog = tmp_path / "c.jsonl"
+    catalog.write_text(json.dumps({"id": "a", "title": "Red shirt"}) + "\n")
+    assert main(["index", "build", "--catalog", str(catalog), "--out", str(tmp_path / "idx"), *args]) == 2
+    assert capsys.readouterr().err.startswith("error: " + message)
+    assert not (tmp_path / "idx").exists()
