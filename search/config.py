@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Literal
@@ -10,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexer.errors import IndexError_, ProdsearchError
+from indexer.json_input import read_json_file
 from indexer.vector_index import apply_params
 from search import signals as _signals
 from search.photo_pixels import MAX_RMSE as MAX_PIXEL_RMSE
@@ -47,6 +47,7 @@ RELEVANCE_CUTOFF = 0.5
 # ANN search parameters a config may set per vector field (`faiss.ParameterSpace` names), and their bound.
 SEARCH_PARAMS = ("nprobe", "efSearch", "quantizer_efSearch", "max_codes")
 MAX_SEARCH_PARAM = 1_000_000
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; an endless file (/dev/zero) is not read whole
 
 
 def apply_search_params(store: object, params: dict[str, dict[str, float]]) -> None:
@@ -115,7 +116,15 @@ class SearchConfig(BaseModel):
     @field_validator("weights")
     @classmethod
     def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        return check_signal_names(value)
+        """Merged with the defaults, as a request's weights are: {"lexical": 2} leaves attributes at 6, not 1."""
+        return {**_signals.default_weights(), **check_signal_names(value)}
+
+    @field_validator("ranker")
+    @classmethod
+    def _check_ranker(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "\x00" in value):
+            raise ValueError("expected the path of a ranker model file")
+        return value
 
     @field_validator("search_params")
     @classmethod
@@ -131,21 +140,35 @@ class SearchConfig(BaseModel):
         return value
 
 
+def _validation_problems(exc: ValidationError) -> str:
+    """A ValidationError as one line: "field: message; ..." (pydantic's own text spans several lines)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
+                     for e in exc.errors())
+
+
 def load_search_config(path: str | Path | None) -> SearchConfig:
-    """The config at ``path``, or the defaults when ``path`` is None."""
+    """The config at ``path``, or the defaults when ``path`` is None. Its ``weights`` are merged with the default
+    weights (as a request's are): a file naming one signal leaves the others at their defaults."""
     if path is None:
         return SearchConfig()
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
-        data.setdefault("source", str(path))
-        if isinstance(data.get("ranker"), str) and not Path(data["ranker"]).is_absolute():
-            data["ranker"] = str(path.parent / data["ranker"])
+        data = read_json_file(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(f"search config not found: {path}") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid search config {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"invalid search config {path}: expected a JSON object of settings, got "
+                          f"{type(data).__name__ if data is not None else 'null'}")
+    data.setdefault("source", str(path))
+    ranker = data.get("ranker")
+    if isinstance(ranker, str) and "\x00" not in ranker and not Path(ranker).is_absolute():
+        data["ranker"] = str(path.parent / ranker)
+    try:
         return SearchConfig.model_validate(data)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"search config not found: {path}") from exc
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ConfigError(f"invalid search config {path}: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"invalid search config {path}: {_validation_problems(exc)}") from None
 
 
 def save_search_config(config: SearchConfig, path: str | Path) -> None:
