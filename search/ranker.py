@@ -30,6 +30,7 @@ import numpy as np
 
 from indexer.catalog import Product
 from indexer.errors import ProdsearchError
+from indexer.json_input import read_json_file
 from search.fusion import Run
 from search.signals import signal_names
 
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "prodsearch-ranker/1"
 DEFAULT_DEPTH = 200
+MIN_DEPTH, MAX_DEPTH = 2, 10_000  # as a config's ranker_depth (search.config)
+MAX_MODEL_BYTES = 256 << 20  # a 100-round model is ~0.2 MB; an endless file is not read whole
 _WORD = re.compile(r"\w+")
 TEXT_FEATURES = ("query_words", "title_overlap", "brand_overlap", "attribute_overlap", "any_overlap")
 QUERY_FEATURES = ("has_text", "has_photo", "has_product", "product_has_photo")
@@ -303,24 +306,42 @@ class Ranker:
         return path
 
 
+def _checked_fields(data: dict[str, Any]) -> tuple[str, list[str], int]:
+    """The model text, signals and depth of a ranker file, or ValueError saying which is wrong."""
+    model, signals, depth = data.get("model"), data.get("signals"), data.get("depth", DEFAULT_DEPTH)
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError("\"model\" must be the LightGBM model text")
+    if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals) or \
+            len(set(signals)) != len(signals):
+        raise ValueError("\"signals\" must be a list of distinct signal names")
+    unknown = [s for s in signals if s not in signal_names()]
+    if unknown:  # its features would all be missing at search time, silently
+        raise ValueError(f"unknown signal(s) {unknown[:5]}; registered: {', '.join(signal_names())}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not MIN_DEPTH <= depth <= MAX_DEPTH:
+        raise ValueError(f"\"depth\" must be a whole number from {MIN_DEPTH} to {MAX_DEPTH:,}, got {depth!r}")
+    return model, signals, depth
+
+
 def load_ranker(path: str | Path) -> Ranker:
-    """A ranker written by `Ranker.save`; `RankerError` says what is wrong with the file."""
+    """A ranker written by `Ranker.save`; `RankerError` (naming the file) says what is wrong with it."""
     import lightgbm
 
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = read_json_file(path, MAX_MODEL_BYTES)
     except FileNotFoundError as exc:
         raise RankerError(f"ranker model not found: {path} (train one with `prodsearch eval train-ranker`)") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RankerError(f"ranker model {path} is not readable JSON: {exc}") from exc
+    except ValueError as exc:
+        raise RankerError(f"ranker model {path} is not readable JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RankerError(f"{path} is not a ranker model (format {FORMAT!r} expected)")
     try:
-        booster = lightgbm.Booster(model_str=data["model"])
-        ranker = Ranker(booster, data["signals"], int(data.get("depth", DEFAULT_DEPTH)), data.get("meta"))
-    except (KeyError, TypeError, ValueError, lightgbm.basic.LightGBMError) as exc:
-        raise RankerError(f"ranker model {path} is invalid: {exc}") from exc
+        model, signals, depth = _checked_fields(data)
+        booster = lightgbm.Booster(model_str=model)
+        meta = data.get("meta")
+        ranker = Ranker(booster, signals, depth, meta if isinstance(meta, dict) else None)
+    except (ValueError, RankerError, lightgbm.basic.LightGBMError) as exc:
+        raise RankerError(f"ranker model {path} is invalid: {exc}") from None
     ranker.path = path.resolve()
     logger.info("loaded ranker %s (%d signals, re-ranks the top %d)", path, len(ranker.signals), ranker.depth)
     return ranker

@@ -118,6 +118,49 @@ def test_save_load_round_trip_and_bad_files(tmp_path):
         load_ranker(tmp_path / "broken.json")
 
 
+@pytest.fixture(scope="module")
+def saved_ranker(tmp_path_factory):
+    _, _, feats, labels = _toy_training(np.random.default_rng(1), 8)
+    path = train_ranker(feats, labels, ["lexical"], depth=40, rounds=5).save(tmp_path_factory.mktemp("r") / "r.json")
+    return json.loads(path.read_text())
+
+
+def _renamed(data: dict) -> dict:
+    """The model with its signal renamed to `bogus` both in "signals" and in the model's feature names."""
+    return {**data, "signals": ["bogus"], "model": data["model"].replace("lexical_", "bogus_")}
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"depth": 1e400}, "depth"),  # JSON's 1e400 is inf: int() of it overflowed
+    ({"depth": 0}, "depth"),
+    ({"depth": -5}, "depth"),
+    ({"depth": 2.5}, "depth"),
+    ({"depth": True}, "depth"),
+    ({"model": 5}, '"model" must be the LightGBM model text'),
+    ({"signals": "lexical"}, '"signals" must be a list'),
+    ({"signals": ["lexical", "lexical"]}, '"signals" must be a list of distinct'),
+    (_renamed, r"unknown signal\(s\) \['bogus'\]"),
+    ({"signals": ["semantic"]}, "the model's features"),  # a feature-set mismatch
+])
+def test_bad_model_fields_are_errors_naming_the_file(tmp_path, saved_ranker, change, says):
+    data = change(saved_ranker) if callable(change) else {**saved_ranker, **change}
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RankerError, match=f"ranker model {path} is invalid: .*{says}"):
+        load_ranker(path)
+
+
+def test_unreadable_model_files_name_the_file(tmp_path, saved_ranker):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for path in (tmp_path, deep):
+        with pytest.raises(RankerError, match=f"ranker model {path} is not readable JSON"):
+            load_ranker(path)
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps({**saved_ranker, "depth": 2}))
+    assert load_ranker(path).depth == 2
+
+
 def test_searcher_falls_back_to_fusion_without_a_model(synthetic_searcher):
     from search.fusion import fuse
     from search.types import SearchRequest
