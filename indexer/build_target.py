@@ -7,13 +7,13 @@ refuses a folder where those names hold something else, so a build never deletes
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from indexer.errors import IndexError_
 from indexer.index_dir import BUILDING_PREFIX, CURRENT, LINK_TMP_SUFFIX, LOCK_FILE, MANIFEST, PREVIOUS, VERSIONS
+from indexer.json_input import parse_json
 
 # A version's name as `indexer.index_dir.new_build_id` makes it: 20261130T151719123456-3fa2c1.
 BUILD_ID_RE = re.compile(r"\d{8}T\d{12}-[0-9a-f]{6}")
@@ -33,7 +33,7 @@ def is_prodsearch_manifest(path: Path) -> bool:
     try:
         if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
             return False
-        data = json.loads(path.read_bytes())
+        data = parse_json(path.read_bytes())  # ValueError for any bad JSON, deep nesting included
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.keys() >= MANIFEST_KEYS

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from indexer.catalog_rows import iter_csv, iter_jsonl
 from indexer.errors import CatalogError
 from indexer.fetch import FetchPolicy
+from indexer.json_input import parse_json
 from indexer.sources import ImageSources
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Product(BaseModel):
         if value is None:
             return {}
         if isinstance(value, str):
-            value = json.loads(value) if value.strip() else {}
+            value = parse_json(value) if value.strip() else {}  # a ValueError (deep nesting too): the row's error
         if not isinstance(value, dict):
             raise ValueError("attributes must be an object of name -> value")
         out: dict[str, str] = {}

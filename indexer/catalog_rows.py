@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from indexer.errors import CatalogError
+from indexer.json_input import parse_json
 
 # The longest field value a row may hold, in characters, in JSONL and CSV alike: a longer one rejects its row.
 MAX_FIELD_CHARS = 1 << 20
@@ -140,9 +141,9 @@ def iter_csv(path: Path, fields: Collection[str]) -> Iterator[Row]:
             if attrs:
                 base = clean.get("attributes")
                 try:
-                    merged = json.loads(base) if isinstance(base, str) and base.strip() else {}
+                    merged = parse_json(base) if isinstance(base, str) and base.strip() else {}
                 except ValueError as exc:
-                    yield line_no, raw, None, f"attributes: not valid JSON ({str(exc)[:200]})"
+                    yield line_no, raw, None, f"attributes: {str(exc)[:200]}"
                     continue
                 if not isinstance(merged, dict):
                     yield line_no, raw, None, "attributes must be an object of name -> value"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
@@ -32,15 +31,22 @@ def run_query(args: argparse.Namespace) -> int:
 
     from indexer.errors import InvalidQueryError
     from indexer.images import ImageFailure, read_image
+    from indexer.json_input import parse_json
     from search.config import load_search_config
     from search.searcher import Searcher
     from search.types import SearchRequest
 
     try:
+        filters = parse_json(args.filters) if args.filters else None
+    except ValueError as exc:  # deep nesting and over-long integers included
+        raise InvalidQueryError(f"invalid query: --filters: {exc}") from None
+    try:
         request = SearchRequest(text=args.text, product_id=args.product_id, k=args.k, offset=args.offset,
-                                filters=json.loads(args.filters) if args.filters else None, fusion=args.fusion)
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise InvalidQueryError(f"invalid query: {exc}") from None
+                                filters=filters, fusion=args.fusion)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'query'}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise InvalidQueryError(f"invalid query: {problems}") from None
     image = None
     if args.image is not None:
         image = read_image(str(args.image))

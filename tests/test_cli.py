@@ -66,3 +66,14 @@ def test_a_bad_synonyms_file_fails_before_the_index_loads(command, tmp_path):
     result = run_cli(command, *args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{wide}:1: 4000 phrases; a rule lists at most" in result.stderr
+
+
+@pytest.mark.parametrize("filters, says", [
+    ('{"attributes":' + "[" * 30_000 + "]" * 30_000 + "}", "--filters: not valid JSON (nested too deeply)"),
+    ('{"price_max": 1' + "0" * 5000 + "}", "--filters: not valid JSON (a number of more than"),
+    ('{"price_max": -1}', "filters.price_max: Input should be greater than or equal to 0"),
+])
+def test_bad_filters_are_one_line_before_the_index_loads(filters, says):
+    result = run_cli("query", "--index", "does-not-exist", "--filters", filters, "red")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and says in result.stderr

@@ -85,6 +85,13 @@ def test_a_flat_index_is_still_migrated_and_other_files_are_kept(tmp_path, synth
     assert (flat / "notes.txt").read_text() == "mine"
 
 
+def test_an_unreadable_manifest_is_not_a_prodsearch_one(tmp_path):
+    """A foreign manifest.json at --out nested past Python's limit was a RecursionError traceback."""
+    for name, content in [("deep.json", b"[" * 100_000), ("digits.json", b"1" * 5000), ("latin1.json", b'{"\xe9"}')]:
+        (tmp_path / name).write_bytes(content)
+        assert not is_prodsearch_manifest(tmp_path / name)
+
+
 def test_build_ids_are_recognised():
     assert is_build_id(new_build_id())
     assert not is_build_id("2024") and not is_build_id("20000101T000000000000-dead0")

@@ -117,3 +117,16 @@ def test_a_product_over_a_per_product_bound_is_one_reject(tmp_path, field, value
     assert [p.id for p in catalog.products] == ["a"]
     assert [r.line for r in catalog.rejects] == [2] and field in catalog.rejects[0].reason
     assert reason in catalog.rejects[0].reason
+
+
+@pytest.mark.parametrize("name, text", [
+    ("c.csv", 'id,title,attributes\n1,Shirt,"' + "[" * 100_000 + "]" * 100_000 + '"\n'),
+    ("m.csv", 'id,title,attributes,attributes.colour\n1,Shirt,"' + "[" * 100_000 + "]" * 100_000 + '",Red\n'),
+    ("c.jsonl", json.dumps({"id": "1", "title": "Shirt", "attributes": "[" * 100_000}) + "\n"),
+])
+def test_deeply_nested_attributes_json_is_a_row_error(tmp_path, name, text):
+    """An attributes column (or field) holding JSON nested past Python's limit was a RecursionError traceback."""
+    with pytest.raises(CatalogValidationError) as info:
+        load_catalog(write(tmp_path, name, text))
+    assert [e.line for e in info.value.errors] == [2 if name.endswith(".csv") else 1]
+    assert "nested too deeply" in info.value.errors[0].reason
