@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from indexer.errors import ProdsearchError
+from indexer.errors import ImageDecodeError, ProdsearchError
+from indexer.images import check_image_file
 from search.filters import Filters
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,11 @@ def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> li
                 image_path = Path(image) if Path(image).is_absolute() else (path.parent / image).resolve()
                 if not image_path.is_file():
                     problems.append(f"{where}: query {qid}: image {image!r} not found (paths are relative to {path.parent})")
+                else:
+                    try:  # a bomb is named here, with its line, not after the models load
+                        check_image_file(image_path)
+                    except ImageDecodeError as exc:
+                        problems.append(f"{where}: query {qid}: image {image!r} refused: {exc}")
             if product_id is not None:
                 product_id = str(product_id)
                 if known is not None and product_id not in known:

@@ -23,6 +23,7 @@ from eval.relevance import Query
 from indexer.encoder_cache import cached_encoders
 from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import InvalidQueryError, ProdsearchError
+from indexer.images import ImageFailure, read_image
 from search.searcher import Searcher
 from search.signals import QueryEncoder, QueryKind, get_signal, query_encoders, signals_for
 from search.types import MAX_K, SearchRequest
@@ -41,15 +42,15 @@ class ModeRun:
 
 
 def load_query_images(queries: Sequence[Query]) -> dict[str, Image.Image]:
-    """Decode every query photo once (RGB)."""
+    """Decode every query photo once (RGB), as `prodsearch query --image` does (`indexer.images.read_image`):
+    byte and pixel caps checked before decoding, so a decompression bomb is refused, not decoded."""
     images = {}
     for q in queries:
         if q.image is not None:
-            try:
-                with Image.open(q.image) as im:
-                    images[q.id] = im.convert("RGB")
-            except OSError as exc:
-                raise ProdsearchError(f"query {q.id}: cannot read image {q.image}: {exc}") from exc
+            image = read_image(str(q.image))
+            if isinstance(image, ImageFailure):
+                raise ProdsearchError(f"query {q.id}: cannot use image {q.image}: {image.reason}")
+            images[q.id] = image
     return images
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
@@ -59,6 +61,26 @@ def decode_image_bytes(data: bytes, min_side: int = DECODE_MIN_SIDE, max_side: i
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
     except Exception as exc:  # any other failure inside PIL (struct.error, IndexError, ...) is a bad photo too
+        raise ImageDecodeError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
+
+
+def check_image_file(path: str | Path) -> None:
+    """Refuse, by its size and header alone (no pixel decoded), a photo file `decode_image_bytes` would refuse:
+    a loader can then name a bomb up front instead of failing after the models load. `ImageDecodeError`."""
+    try:
+        size = os.stat(path).st_size
+    except (OSError, ValueError) as exc:
+        raise ImageDecodeError(f"cannot read image: {exc}") from exc
+    if size > MAX_IMAGE_BYTES:
+        raise ImageDecodeError(f"image of {size} bytes is larger than {MAX_IMAGE_BYTES} bytes")
+    try:
+        with Image.open(path) as im:
+            _check_pixels(im.width, im.height)
+    except ImageDecodeError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError(f"image is too large to decode safely: {exc}") from exc
+    except Exception as exc:  # unreadable header (UnidentifiedImageError, OSError, ...): not a photo
         raise ImageDecodeError(f"cannot decode image: {type(exc).__name__}: {exc}") from exc
 
 

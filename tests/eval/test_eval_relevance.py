@@ -120,3 +120,20 @@ def test_derived_set_is_marked_seeded_and_consistent(tmp_path):
         if q["kind"] == "text":
             key = json.dumps(q["intent"], sort_keys=True)
             assert split_of.setdefault(key, q["split"]) == q["split"]
+
+
+@pytest.mark.parametrize("side", [20000, 8000])  # over PIL's own bomb limit; under it but over the 50 MP cap
+def test_photo_query_bombs_are_refused_before_decoding(tmp_path, side):
+    from bombs import bomb_png
+
+    from eval.relevance import Query
+    from eval.runner import load_query_images
+    from indexer.errors import ProdsearchError
+
+    (tmp_path / "bomb.png").write_bytes(bomb_png(side))
+    path = _write(tmp_path / "q.jsonl", [{"id": "q1", "image": "bomb.png"}])
+    with pytest.raises(RelevanceError, match=r"line 1: query q1: image 'bomb.png' refused: .*(too large|larger than)"):
+        load_queries(path)
+    # the decoder itself keeps the query path's caps (a set changed after loading, a caller skipping the loader)
+    with pytest.raises(ProdsearchError, match="query q1: cannot use image"):
+        load_query_images([Query("q1", image=tmp_path / "bomb.png", kind="image")])
