@@ -24,6 +24,9 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--baseline", default=None, help="mode every other is tested against (default: the first)")
     parser.add_argument("--metrics", type=_csv, default=None, help="comma-separated ranx metrics")
+    parser.add_argument("--images-root", type=Path, default=None,
+                        help="also allow query photos from this folder (default: only inside the queries file's "
+                             "folder and the folder of the catalog the index was built from)")
     add_model_options(parser, default=None)
 
 
@@ -158,12 +161,17 @@ def run_build_qrels(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The relevance set, validated against the index before any model loads; then the Searcher."""
+    from eval.pipeline import photo_roots
     from eval.relevance import load_relevance
     from eval.runner import open_searcher
+    from indexer.errors import ProdsearchError
     from indexer.loaded import load_index
 
+    if args.images_root is not None and not args.images_root.is_dir():
+        raise ProdsearchError(f"--images-root {args.images_root}: not a folder")
     index = load_index(args.index)
-    relevance = load_relevance(args.queries, args.qrels, known_ids=index.store.row_of.keys())
+    relevance = load_relevance(args.queries, args.qrels, known_ids=index.store.row_of.keys(),
+                               image_roots=photo_roots(index, args.images_root))
     return open_searcher(index, text_model=args.text_model, clip_model=args.clip_model,
                          clip_pretrained=args.clip_pretrained, device=args.device), relevance
 
@@ -268,7 +276,7 @@ def run_load_cmd(args: argparse.Namespace) -> int:
 
     texts = DEFAULT_QUERIES
     if args.queries:
-        texts = tuple(q.text for q in load_queries(args.queries) if q.text) or DEFAULT_QUERIES
+        texts = tuple(q.text for q in load_queries(args.queries, check_images=False) if q.text) or DEFAULT_QUERIES
     result = run_load(args.url, concurrency=args.concurrency, duration=args.duration,
                       max_requests=args.max_requests, queries=texts, k=args.k)
     if args.out:

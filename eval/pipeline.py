@@ -29,9 +29,17 @@ def index_meta(searcher: Searcher) -> dict[str, Any]:
             "factories": m.factories, "candidate_depth": searcher.config.candidate_depth}
 
 
-def relevance_for(searcher: Searcher, queries: Path, qrels: Path) -> RelevanceSet:
-    """The relevance set, validated against the index's product ids."""
-    return load_relevance(queries, qrels, known_ids=searcher.index.store.row_of.keys())
+def photo_roots(index: Any, images_root: Path | None = None) -> tuple[Path, ...]:
+    """Folders a relevance set's photos may come from besides its own: the folder of the catalog the index was
+    built from (as its manifest records it; derived sets point there) and ``images_root`` (``--images-root``)."""
+    roots = [Path(index.manifest.catalog_path).parent]
+    return tuple(roots + ([Path(images_root)] if images_root is not None else []))
+
+
+def relevance_for(searcher: Searcher, queries: Path, qrels: Path, images_root: Path | None = None) -> RelevanceSet:
+    """The relevance set, validated against the index's product ids; photos confined by `photo_roots`."""
+    return load_relevance(queries, qrels, known_ids=searcher.index.store.row_of.keys(),
+                          image_roots=photo_roots(searcher.index, images_root))
 
 
 def evaluate_modes(searcher: Searcher, relevance: RelevanceSet, modes: Sequence[Mode], out_dir: Path | None, *,

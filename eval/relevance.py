@@ -1,7 +1,8 @@
 """Relevance sets: a queries file (JSONL) and graded TREC qrels, loaded and validated.
 
 Queries file rows: ``{"id", "text"?, "image"?, "product_id"?, "filters"?, "split"?}``; an
-``image`` path is relative to the queries file. Qrels lines: ``QID ITER DOC_ID GRADE``.
+``image`` path is relative to the queries file and must resolve inside its folder or another allowed
+one (the index's catalog folder). Qrels lines: ``QID ITER DOC_ID GRADE``.
 Every problem is reported with the file, the line and the fix (`RelevanceError`).
 """
 
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from indexer.errors import ImageDecodeError, ProdsearchError
 from indexer.images import check_image_file
+from indexer.sources import TRUSTED, ImageSourceError, ImageSources
 from search.filters import Filters
 
 logger = logging.getLogger(__name__)
@@ -97,11 +99,44 @@ def query_family(row: dict[str, Any], kind: str) -> str | None:
     return None
 
 
-def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> list[Query]:
-    """Read and validate a queries file; raise `RelevanceError` listing every bad line."""
+def _shown(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "...'"
+
+
+def _query_image(image: Any, base: Path, sources: ImageSources) -> tuple[Path | None, str | None]:
+    """A query photo's resolved path, or why it is refused: not a path, outside the allowed folders (the set's
+    and the catalog's, symlinks resolved: a relevance set is data and may not name /etc/...), not found, or a
+    decompression bomb by its header (named here, with its line, not after the models load)."""
+    if not isinstance(image, str) or not image.strip():
+        return None, f"\"image\" must be a photo path (a non-empty string), got {_shown(image)}"
+    try:
+        real = sources.check_path(base / image)  # an absolute `image` stays as it is
+        found = real.is_file()
+        size = real.stat().st_size if found else 0
+    except (ImageSourceError, OSError, ValueError) as exc:  # outside the folders, a NUL byte, a name too long
+        return None, f"image {_shown(image)} {exc if isinstance(exc, ImageSourceError) else f'refused: {exc}'}"
+    if not found:
+        return None, f"image {_shown(image)} not found (paths are relative to {base})"
+    if size > TRUSTED.fetch.max_bytes:  # what `read_image` will refuse to read
+        return None, f"image {_shown(image)} refused: file over the {TRUSTED.fetch.max_bytes}-byte limit per photo"
+    try:
+        check_image_file(real)
+    except ImageDecodeError as exc:
+        return None, f"image {_shown(image)} refused: {exc}"
+    return real, None
+
+
+def load_queries(path: str | Path, known_ids: Iterable[str] | None = None, *,
+                 image_roots: Iterable[Path | str | None] = (), check_images: bool = True) -> list[Query]:
+    """Read and validate a queries file; raise `RelevanceError` listing every bad line.
+
+    Photo paths must resolve inside the file's folder or one of ``image_roots`` (the index's catalog folder,
+    ``--images-root``). ``check_images=False`` (a caller that sends only the texts) leaves photos unread."""
     path = Path(path)
     if not path.is_file():
         raise RelevanceError(path, ["file not found; give the queries JSONL written by `prodsearch eval build-qrels`"])
+    sources = ImageSources.confined(path.parent, *image_roots)
     known = set(known_ids) if known_ids is not None else None
     problems: list[str] = []
     queries: list[Query] = []
@@ -142,15 +177,11 @@ def load_queries(path: str | Path, known_ids: Iterable[str] | None = None) -> li
                 problems.append(f"{where}: query {qid} is empty; give a \"text\", an \"image\" path or a \"product_id\"")
                 continue
             image_path = None
-            if image:
-                image_path = Path(image) if Path(image).is_absolute() else (path.parent / image).resolve()
-                if not image_path.is_file():
-                    problems.append(f"{where}: query {qid}: image {image!r} not found (paths are relative to {path.parent})")
-                else:
-                    try:  # a bomb is named here, with its line, not after the models load
-                        check_image_file(image_path)
-                    except ImageDecodeError as exc:
-                        problems.append(f"{where}: query {qid}: image {image!r} refused: {exc}")
+            if image is not None and check_images:
+                image_path, problem = _query_image(image, path.parent, sources)
+                if problem:
+                    problems.append(f"{where}: query {qid}: {problem}")
+                    continue
             if product_id is not None:
                 product_id = str(product_id)
                 if known is not None and product_id not in known:
@@ -229,11 +260,12 @@ def load_qrels(path: str | Path, query_ids: Iterable[str] | None = None,
     return qrels
 
 
-def load_relevance(queries_path: str | Path, qrels_path: str | Path,
-                   known_ids: Iterable[str] | None = None) -> RelevanceSet:
-    """Both files, cross-checked: queries with no relevant product are reported (they score 0 everywhere)."""
+def load_relevance(queries_path: str | Path, qrels_path: str | Path, known_ids: Iterable[str] | None = None, *,
+                   image_roots: Iterable[Path | str | None] = ()) -> RelevanceSet:
+    """Both files, cross-checked: queries with no relevant product are reported (they score 0 everywhere).
+    Photo paths must lie in the queries file's folder or in ``image_roots`` (see `load_queries`)."""
     known = set(known_ids) if known_ids is not None else None
-    queries = load_queries(queries_path, known)
+    queries = load_queries(queries_path, known, image_roots=image_roots)
     qrels = load_qrels(qrels_path, [q.id for q in queries], known)
     unjudged = {q.id for q in queries if not any(g > 0 for g in qrels.get(q.id, {}).values())}
     if unjudged:

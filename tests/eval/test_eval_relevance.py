@@ -72,7 +72,8 @@ def test_queries_without_relevant_products_are_dropped(tmp_path):
 
 def test_fixture_relevance_set_loads_against_its_catalog():
     ids = [p.id for p in load_catalog(FIXTURE_CATALOG).products]
-    rel = load_relevance(FIXTURE_REL / "queries.jsonl", FIXTURE_REL / "qrels.txt", known_ids=ids)
+    rel = load_relevance(FIXTURE_REL / "queries.jsonl", FIXTURE_REL / "qrels.txt", known_ids=ids,
+                         image_roots=[FIXTURE_CATALOG.parent])  # its photos are ../images: the catalog's folder
     kinds = {q.kind for q in rel.queries}
     assert kinds == {"text", "image", "product_id"}
     assert all(q.image.is_file() for q in rel.queries if q.image)
@@ -100,7 +101,8 @@ def test_derived_set_is_marked_seeded_and_consistent(tmp_path):
     again = derive_relevance(catalog, n_text=60, n_photo=10, seed=3, queries_dir=out)
     assert [q["text"] if "text" in q else q["image"] for q in derived.queries] == \
            [q["text"] if "text" in q else q["image"] for q in again.queries]
-    rel = load_relevance(out / "queries.jsonl", out / "qrels.txt", known_ids=[p.id for p in catalog.products])
+    rel = load_relevance(out / "queries.jsonl", out / "qrels.txt", known_ids=[p.id for p in catalog.products],
+                         image_roots=[FIXTURE_CATALOG.parent])
     assert rel.derived and rel.meta["derived"] and "grade 2" in rel.meta["rule"]
     assert 40 <= sum(q.kind == "text" for q in rel.queries) <= 60
     assert sum(q.kind == "image" for q in rel.queries) == 10
@@ -137,3 +139,37 @@ def test_photo_query_bombs_are_refused_before_decoding(tmp_path, side):
     # the decoder itself keeps the query path's caps (a set changed after loading, a caller skipping the loader)
     with pytest.raises(ProdsearchError, match="query q1: cannot use image"):
         load_query_images([Query("q1", image=tmp_path / "bomb.png", kind="image")])
+
+
+def test_photo_paths_are_confined_to_the_set_and_catalog_folders(tmp_path):
+    """A relevance set is data: its photo paths may not make eval read files outside the allowed folders."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "x.png").write_bytes((FIXTURE_CATALOG.parent / "images" / "p0002.png").read_bytes())
+    rel = tmp_path / "rel"
+    rel.mkdir()
+    (rel / "link.png").symlink_to(outside / "x.png")  # a symlink inside is judged by where it leads
+    inside = FIXTURE_CATALOG.parent / "images" / "p0002.png"
+    path = _write(rel / "q.jsonl", [
+        {"id": "a", "image": "../elsewhere/x.png"}, {"id": "b", "image": str(outside / "x.png")},
+        {"id": "c", "image": "link.png"}, {"id": "d", "image": "/etc/hostname"}, {"id": "e", "image": str(inside)},
+    ])
+    with pytest.raises(RelevanceError) as err:
+        load_queries(path, image_roots=[FIXTURE_CATALOG.parent])
+    text = str(err.value)
+    for qid in "abcd":
+        assert f"query {qid}: image" in text and "outside the allowed image folders" in text, qid
+    assert "query e" not in text  # the catalog's folder is allowed
+    (ok,) = load_queries(_write(rel / "ok.jsonl", [{"id": "e", "image": str(inside)}]),
+                         image_roots=[FIXTURE_CATALOG.parent])
+    assert ok.image == inside.resolve()
+    with pytest.raises(RelevanceError, match="query e: image .* outside the allowed image folders"):
+        load_queries(rel / "ok.jsonl")  # without the catalog's folder only the set's own is allowed
+    assert load_queries(rel / "ok.jsonl", check_images=False)[0].image is None  # texts-only callers read no photo
+
+
+@pytest.mark.parametrize("image", [5, True, ["a"], {"a": 1}, "", "a\u0000b", "a" * 5000])
+def test_malformed_photo_paths_are_listed_problems(tmp_path, image):
+    path = _write(tmp_path / "q.jsonl", [{"id": "q1", "text": "red", "image": image}])
+    with pytest.raises(RelevanceError, match="line 1: query q1: .*image"):
+        load_queries(path)

@@ -65,9 +65,11 @@ def test_every_query_is_encoded_once_in_batch(synthetic_index, fake_encoders, re
     assert result.runs["fused-rrf"].ranked[q.id][:50] == [h.product.id for h in direct.hits]
 
 
-def test_report_tune_and_compare_end_to_end(synthetic_index, fake_encoders, relevance_dir, tmp_path):
+def test_report_tune_and_compare_end_to_end(synthetic_index, synthetic_catalog, fake_encoders, relevance_dir,
+                                            tmp_path):
     searcher = Searcher.open(synthetic_index, cached_encoders(fake_encoders))
-    rel = load_relevance(relevance_dir / "queries.jsonl", relevance_dir / "qrels.txt")
+    rel = load_relevance(relevance_dir / "queries.jsonl", relevance_dir / "qrels.txt",
+                         image_roots=[synthetic_catalog.parent])
     modes = resolve_modes(["bm25", "semantic", "visual", "fused-rrf"])
     report = evaluate_modes(searcher, rel, modes, tmp_path / "a", baseline="bm25", progress=False)
     for name in ("report.md", "report.json", "qrels.txt", "metrics.png", "latency.png", "recall_at_k.png",
