@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     bq.add_argument("--test-fraction", type=float, default=0.5)
     bq.add_argument("--seed", type=int, default=13)
     bq.add_argument("--skip-invalid", action="store_true", help="ignore invalid catalog rows")
+    bq.add_argument("--images-root", type=Path, default=None,
+                    help="also take photo queries from this folder (default: only photos inside the catalog's "
+                         "folder, as `index build` reads them)")
     bq.add_argument("--perturb", type=_csv, default=[],
                     help="also write shopper-phrased variants of the text queries: typos, synonyms (seeded by --seed; "
                          "the report sets each variant beside its clean query)")
@@ -127,14 +130,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build_qrels(args: argparse.Namespace) -> int:
-    from eval.derive import derive_relevance, write_derived
+    from eval.derive import DeriveError, derive_relevance, write_derived
     from eval.perturb import PERTURBATIONS, PerturbError, catalog_value_keys, catalog_words, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
     unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
     if unknown:  # before the catalog is read
         raise PerturbError(f"unknown --perturb {unknown}; valid: {', '.join(PERTURBATIONS)}")
+    if args.images_root is not None and not args.images_root.is_dir():
+        raise DeriveError(f"--images-root {args.images_root}: not a folder")
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
+    catalog.images_root = args.images_root  # photo queries only from where `index build` reads photos
     derived = derive_relevance(catalog, n_text=args.text_queries, n_photo=args.photo_queries,
                                phrasings_per_combo=args.phrasings, min_support=args.min_support,
                                max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,

@@ -29,8 +29,14 @@ from typing import Any
 
 from eval.relevance import META_NAME, Qrels, write_qrels, write_queries
 from indexer.catalog import Catalog, Product
+from indexer.errors import ProdsearchError
+from indexer.sources import ImageSourceError
 
 logger = logging.getLogger(__name__)
+
+
+class DeriveError(ProdsearchError, ValueError):
+    """A `build-qrels` option is out of range or names something that is not there."""
 
 RULE = ("derived from catalog attributes: grade 2 = category and every other query attribute match; grade 1 = "
         "category matches and exactly one other attribute fails; Unisex matches a gender; photo queries: "
@@ -175,13 +181,18 @@ def _photo_queries(catalog: Catalog, facets: list[Facets], by_type: dict[str, li
     eligible = [r for r, p in enumerate(products) if p.images and facets[r].type and facets[r].colour
                 and not p.images[0].startswith(("http://", "https://"))]
     groups = []
+    refused: list[str] = []
     for row in sorted(rng.sample(eligible, min(n_photo, len(eligible)))):
         f = facets[row]
         grades = {products[r].id: 1 for r in by_type[f.type] if facets[r].colour == f.colour}
         if len(grades) > max_judged:
             continue
         grades[products[row].id] = 2
-        path = Path(catalog.resolve_image(products[row].images[0])).resolve()
+        try:  # the build's rule: a photo outside the catalog's folder (or images_root) is not read, nor written
+            path = catalog.image_sources.check_path(catalog.resolve_image(products[row].images[0]))
+        except ImageSourceError as exc:
+            refused.append(f"{products[row].id}: {exc}")
+            continue
         if not path.is_file():
             continue
         ref = os.path.relpath(path, queries_dir.resolve()) if queries_dir else str(path)
@@ -191,6 +202,9 @@ def _photo_queries(catalog: Catalog, facets: list[Facets], by_type: dict[str, li
                         "derived": True})
         qrels[qid] = grades
         groups.append([qid])
+    if refused:
+        logger.warning("%d photo query(ies) left out: photo outside the allowed image folders (first: %s)",
+                       len(refused), refused[0])
     return groups
 
 

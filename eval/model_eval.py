@@ -172,11 +172,13 @@ def embed_photos(loaded: Any, photos: Any, batch_size: int = 512) -> np.ndarray:
 
 
 def evaluate_model(loaded: Any, catalog: Any, holdout_fraction: float = 0.1, cache_dir: Path | None = None,
-                   baseline: bool = True, photos: Any = None, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Embed the catalog with ``loaded`` (a `LoadedClip`) and compute held-out metrics (+ random baseline)."""
+                   baseline: bool = True, photos: Any = None, seed: int = 0,
+                   sources: Any = None) -> dict[str, dict[str, float]]:
+    """Embed the catalog with ``loaded`` (a `LoadedClip`) and compute held-out metrics (+ random baseline).
+    ``sources``: where photos may be read from (`build_pairs`; `eval model` passes the catalog's)."""
     from indexer.training.data import build_pairs, encode_texts, load_photos
 
-    pairs = build_pairs(catalog, holdout_fraction)
+    pairs = build_pairs(catalog, holdout_fraction, sources)
     if photos is None:
         photos = load_photos(pairs.paths, loaded.preprocess, cache_dir)
     image_emb = embed_photos(loaded, photos)
@@ -212,11 +214,16 @@ def format_table(results: dict[str, dict[str, float]]) -> str:
 def _run(args: argparse.Namespace) -> int:
     from indexer.catalog import load_catalog
     from indexer.clip_models import create_clip
+    from indexer.errors import ProdsearchError
 
-    loaded = create_clip(args.model)
+    if args.images_root is not None and not args.images_root.is_dir():
+        raise ProdsearchError(f"--images-root {args.images_root}: not a folder")
     catalog = load_catalog(args.catalog, skip_invalid=True)
+    catalog.images_root = args.images_root
+    loaded = create_clip(args.model)
+    # photos only from the catalog's folder (and --images-root), as `index build` reads them
     results = evaluate_model(loaded, catalog, args.holdout, Path(args.cache_dir) if args.cache_dir else None,
-                             baseline=not args.no_baseline)
+                             baseline=not args.no_baseline, sources=catalog.image_sources)
     print(format_table(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -231,6 +238,8 @@ def add_model_command(eval_sub: argparse._SubParsersAction) -> None:
     p.add_argument("--catalog", required=True, help="catalog (JSONL/CSV) with local photos")
     p.add_argument("--holdout", type=float, default=0.1, help="held-out fraction, split by product id (0.1)")
     p.add_argument("--cache-dir", default=".prodsearch/cache", help="decoded-photo cache ('' to disable)")
+    p.add_argument("--images-root", type=Path, default=None,
+                   help="also read local photos from this folder (default: only inside the catalog's folder)")
     p.add_argument("--json", help="also write the metrics as JSON here")
     p.add_argument("--no-baseline", action="store_true", help="skip the random-embedding baseline")
     p.set_defaults(func=_run)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from indexer.catalog import Catalog, Product, product_caption
 from indexer.errors import ProdsearchError
+from indexer.sources import ImageSourceError, ImageSources
 
 logger = logging.getLogger(__name__)
 
@@ -84,23 +85,36 @@ def phrase_targets(pairs: PairSet) -> PhraseTargets:
     return PhraseTargets(list(index), table)
 
 
-def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1) -> PairSet:
-    """Pairs (first photo, caption) for every product that has a photo."""
+def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1, sources: ImageSources | None = None) -> PairSet:
+    """Pairs (first photo, caption) for every product that has a photo. With ``sources`` (a catalog's
+    `image_sources`: its folder, plus --images-root) a photo outside those folders is left out, as `index build`
+    refuses it, so a catalog cannot make the caller open files it names elsewhere."""
     ids, titles, captions, paths, attrs, phrases = [], [], [], [], [], []
+    refused: list[str] = []
     for product in catalog.products:
         if not product.images:
             continue
         ref = catalog.resolve_image(product.images[0])
         if ref.startswith(("http://", "https://")):
             continue
+        if sources is not None:
+            try:
+                ref = str(sources.check_path(ref))
+            except ImageSourceError as exc:
+                refused.append(f"{product.id}: {exc}")
+                continue
         ids.append(product.id)
         titles.append(product.title)
         captions.append(product_caption(product))
         paths.append(ref)
         attrs.append(dict(product.attributes))
         phrases.append(shopper_phrases(product))
+    if refused:
+        logger.warning("%s: %d photo(s) left out, outside the allowed image folders (first: %s)", catalog.path,
+                       len(refused), refused[0])
     if not ids:
-        raise TrainingDataError(f"{catalog.path}: no product has a local photo; nothing to train on")
+        more = f" ({len(refused)} outside the allowed image folders; pass --images-root DIR)" if refused else ""
+        raise TrainingDataError(f"{catalog.path}: no product has a local photo{more}; nothing to train on")
     index: dict[str, int] = {}
     text_ids = np.array([index.setdefault(c, len(index)) for c in captions], dtype=np.int64)
     held = np.array([is_held_out(i, holdout_fraction) for i in ids], dtype=bool)

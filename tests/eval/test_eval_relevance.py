@@ -173,3 +173,17 @@ def test_malformed_photo_paths_are_listed_problems(tmp_path, image):
     path = _write(tmp_path / "q.jsonl", [{"id": "q1", "text": "red", "image": image}])
     with pytest.raises(RelevanceError, match="line 1: query q1: .*image"):
         load_queries(path)
+
+
+def test_build_qrels_takes_photo_queries_only_from_the_allowed_folders(tmp_path):
+    """A catalog naming photos outside its folder: `index build` refuses them, so build-qrels must not write them."""
+    from test_model_eval import _catalog_with_photos_elsewhere
+
+    path, elsewhere = _catalog_with_photos_elsewhere(tmp_path, n=60)
+    catalog = load_catalog(path)
+    derived = derive_relevance(catalog, n_text=10, n_photo=5, min_support=1, queries_dir=tmp_path / "rel")
+    assert derived.meta["photo_queries"] == 0
+    catalog.images_root = elsewhere  # --images-root
+    derived = derive_relevance(catalog, n_text=10, n_photo=5, min_support=1, queries_dir=tmp_path / "rel")
+    photos = [q["image"] for q in derived.queries if q["kind"] == "image"]
+    assert len(photos) == 5 and all(p.startswith("../x/") for p in photos)

@@ -114,3 +114,47 @@ def test_eval_model_command_on_fixture_catalog(tmp_path, capsys):
     for name in ("model", "random"):
         assert 0.0 <= results[name]["attr_visual_nDCG@10"] <= 1.0
         assert results[name]["held_out_products"] > 0
+
+
+def _catalog_with_photos_elsewhere(tmp_path: Path, n: int = 12) -> tuple[Path, Path]:
+    """The first ``n`` fixture rows in tmp/cat/, their photos copied to tmp/x/ and named by absolute path."""
+    import json
+
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "x").mkdir()
+    rows = []
+    for line in FIXTURE_CATALOG.read_text().splitlines()[:n]:
+        row = json.loads(line)
+        src = FIXTURE_CATALOG.parent / row["images"][0]
+        (tmp_path / "x" / src.name).write_bytes(src.read_bytes())
+        row["images"] = [str(tmp_path / "x" / src.name)]
+        rows.append(json.dumps(row))
+    (tmp_path / "cat" / "catalog.jsonl").write_text("\n".join(rows) + "\n")
+    return tmp_path / "cat" / "catalog.jsonl", tmp_path / "x"
+
+
+def test_eval_model_reads_photos_only_where_index_build_would(tmp_path, monkeypatch):
+    """`eval model` used to open every local photo a catalog named; `index build` refuses those outside its folder."""
+    import indexer.clip_models
+    import indexer.training.data
+    from indexer.training.data import TrainingDataError
+
+    catalog, elsewhere = _catalog_with_photos_elsewhere(tmp_path)
+    monkeypatch.setattr(indexer.clip_models, "create_clip", lambda *a, **k: argparse.Namespace(preprocess=None))
+    opened: list[list[str]] = []
+
+    def record(paths, *a, **k):
+        opened.append(list(paths))
+        raise RuntimeError("stop after choosing the photos")
+
+    monkeypatch.setattr(indexer.training.data, "load_photos", record)
+    parser = argparse.ArgumentParser()
+    add_model_command(parser.add_subparsers(dest="cmd"))
+    args = parser.parse_args(["model", "--catalog", str(catalog), "--cache-dir", ""])
+    with pytest.raises(TrainingDataError, match="12 outside the allowed image folders; pass --images-root"):
+        args.func(args)
+    assert opened == []
+    args = parser.parse_args(["model", "--catalog", str(catalog), "--cache-dir", "", "--images-root", str(elsewhere)])
+    with pytest.raises(RuntimeError, match="stop after"):
+        args.func(args)
+    assert len(opened[0]) == 12 and all(Path(p).parent == elsewhere.resolve() for p in opened[0])
