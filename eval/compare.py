@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,24 +26,76 @@ class CompareError(RelevanceError):
     pass
 
 
+LATENCY_KEYS = ("p50", "p95", "p99", "qps")
+
+
 def _load(path: Path) -> tuple[Path, dict[str, Any]]:
     path = Path(path)
     file = path / "report.json" if path.is_dir() else path
     if not file.is_file():
         raise CompareError(file, ["report not found; give a report.json or the directory `eval run --out` wrote"])
     try:
-        return file.parent, json.loads(file.read_text())
-    except json.JSONDecodeError as exc:
-        raise CompareError(file, [f"not valid JSON ({exc.msg})"]) from exc
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise CompareError(file, [f"not valid JSON ({getattr(exc, 'msg', exc)})"]) from exc
+    if not (isinstance(report, dict) and isinstance(report.get("modes"), dict) and report["modes"]
+            and isinstance(report.get("metrics"), list) and isinstance(report.get("meta"), dict)):
+        raise CompareError(file, ["not a report of `eval run` / `eval tune` (expected an object with \"modes\", "
+                                  "\"metrics\" and \"meta\")"])
+    return file.parent, report
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _mode_entry(folder: Path, report: dict[str, Any], mode: str, metrics: list[str]) -> dict[str, Any]:
+    """One mode of a report, checked: the metrics and latency the table shows, and a run file inside ``folder``."""
+    file = folder / "report.json"
+    m = report["modes"][mode]
+    if not isinstance(m, dict):
+        raise CompareError(file, [f"mode {mode!r}: not an object"])
+    problems = []
+    if not isinstance(m.get("metrics"), dict) or not all(_is_number(m["metrics"].get(k)) for k in metrics):
+        problems.append(f"mode {mode!r}: \"metrics\" must hold a number for each of {metrics}")
+    if not isinstance(m.get("latency_ms"), dict) or not all(_is_number(m["latency_ms"].get(k)) for k in LATENCY_KEYS):
+        problems.append(f"mode {mode!r}: \"latency_ms\" must hold a number for each of {list(LATENCY_KEYS)}")
+    run_file = m.get("run_file")
+    if not isinstance(run_file, str) or not run_file.strip():
+        problems.append(f"mode {mode!r}: \"run_file\" must name the mode's TREC run (runs/{mode}.trec)")
+    if problems:
+        raise CompareError(file, problems)
+    return m
+
+
+def _run_path(folder: Path, run_file: str) -> Path:
+    """The run file, which must be a file inside the report's folder (a report is data: it may not name /etc/...)."""
+    where = folder / "report.json"
+    try:
+        root, real = Path(os.path.realpath(folder)), Path(os.path.realpath(folder / run_file))
+    except (OSError, ValueError) as exc:
+        raise CompareError(where, [f"run_file {run_file!r:.120}: invalid path ({exc})"]) from exc
+    if Path(run_file).is_absolute() or root not in real.parents:
+        raise CompareError(where, [f"run_file {run_file!r:.120} resolves to {real}, outside the report's folder "
+                                   f"{root}; run files are named relative to it (runs/MODE.trec)"])
+    if not real.is_file():
+        raise CompareError(where, [f"run_file {run_file!r:.120}: no such file in {root}"])
+    return real
 
 
 def _read_trec(path: Path) -> dict[str, list[str]]:
     ranked: dict[str, list[tuple[int, str]]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) >= 4:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(parts) != 6 or not parts[3].isascii() or not parts[3].isdigit():
+                    raise CompareError(path, [f"line {line_no}: not a TREC run line `QID Q0 DOC RANK SCORE TAG`"])
                 ranked.setdefault(parts[0], []).append((int(parts[3]), parts[2]))
+    except UnicodeDecodeError as exc:
+        raise CompareError(path, [f"not UTF-8 text ({exc.reason})"]) from exc
     return {q: [d for _, d in sorted(rows)] for q, rows in ranked.items()}
 
 
@@ -71,6 +124,7 @@ def compare_reports(paths: Sequence[Path | str], mode: str | None = None, labels
             raise CompareError(Path(paths[0]), ["the reports share no mode; pass --mode NAME, or NAME per report "
                                                 "as REPORT:MODE"])
     labels = list(labels or [])
+    metrics = [str(x) for x in loaded[0][1]["metrics"]]
     runs: dict[str, dict[str, list[str]]] = {}
     entries = []
     qrels = None
@@ -81,24 +135,26 @@ def compare_reports(paths: Sequence[Path | str], mode: str | None = None, labels
             label = f"{label}#{i + 1}"
         if this_mode not in report["modes"]:
             raise CompareError(folder / "report.json", [f"no mode {this_mode!r} (it has {sorted(report['modes'])})"])
+        m = _mode_entry(folder, report, this_mode, metrics)
+        run_path = _run_path(folder, m["run_file"])
         this_qrels = load_qrels(folder / "qrels.txt")
         if qrels is None:
             qrels = this_qrels
         elif this_qrels != qrels:
             raise CompareError(folder / "qrels.txt", ["these qrels differ from the first report's; compare reports "
                                                       "made from one relevance set and split"])
-        m = report["modes"][this_mode]
-        runs[label] = _read_trec(folder / m["run_file"])
+        runs[label] = _read_trec(run_path)
         entries.append({"label": label, "report": str(folder), "mode": this_mode, "metrics": m["metrics"],
                         "latency_ms": m["latency_ms"], "index": report["meta"].get("index"),
                         "factory": report["meta"].get("factories"), "text_model": report["meta"].get("text_model"),
                         "clip_model": report["meta"].get("clip_model")})
     if qrels is None:
         raise CompareError(Path(paths[0]), ["no qrels found beside the reports"])
-    metrics = list(loaded[0][1]["metrics"])
     comparison = compare_runs(qrels, runs, metrics, max_p=max_p)
     reference = entries[0]["label"]
     sig = significance_vs(comparison, reference, max_p)
+    for e in entries:  # the scores of the runs compared, so the table's columns and deltas agree
+        e["metrics"] = {k: float(v) for k, v in comparison[e["label"]]["scores"].items()}
     for e in entries[1:]:
         e["significance"] = sig[e["label"]]
         e["latency_delta_ms"] = {p: round(e["latency_ms"][p] - entries[0]["latency_ms"][p], 3)
