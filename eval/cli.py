@@ -130,13 +130,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build_qrels(args: argparse.Namespace) -> int:
-    from eval.derive import DeriveError, derive_relevance, write_derived
+    from eval.derive import DeriveError, check_derive_options, derive_relevance, write_derived
     from eval.perturb import PERTURBATIONS, PerturbError, catalog_value_keys, catalog_words, load_shop_synonyms, perturb_queries
     from indexer.catalog import load_catalog
 
     unknown = sorted(set(args.perturb) - set(PERTURBATIONS))
     if unknown:  # before the catalog is read
         raise PerturbError(f"unknown --perturb {unknown}; valid: {', '.join(PERTURBATIONS)}")
+    twice = sorted({p for p in args.perturb if args.perturb.count(p) > 1})
+    if twice:  # each kind of variant gets one id per query: naming it twice wrote duplicate ids
+        raise PerturbError(f"--perturb names {', '.join(twice)} more than once")
+    check_derive_options(n_text=args.text_queries, n_photo=args.photo_queries, phrasings_per_combo=args.phrasings,
+                         min_support=args.min_support, max_judged=args.max_judged, test_fraction=args.test_fraction)
     if args.images_root is not None and not args.images_root.is_dir():
         raise DeriveError(f"--images-root {args.images_root}: not a folder")
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
@@ -145,6 +150,10 @@ def run_build_qrels(args: argparse.Namespace) -> int:
                                phrasings_per_combo=args.phrasings, min_support=args.min_support,
                                max_judged=args.max_judged, test_fraction=args.test_fraction, seed=args.seed,
                                queries_dir=args.out)
+    if not derived.queries:  # nothing written: an empty set would only fail later, in eval run
+        raise DeriveError(f"{args.catalog}: no query could be derived (no attribute combination has "
+                          f"--min-support {args.min_support} grade-2 products and at most --max-judged "
+                          f"{args.max_judged} judged ones, and no photo query qualified); nothing written")
     if args.perturb:
         variants = perturb_queries(derived.queries, args.perturb, args.seed,
                                    synonyms=lambda: load_shop_synonyms(args.synonyms,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 from collections import defaultdict
@@ -113,10 +114,31 @@ class DerivedSet:
     meta: dict[str, Any]
 
 
+def check_derive_options(*, n_text: int = 300, n_photo: int = 100, phrasings_per_combo: int = 2,
+                         min_support: int = 3, max_judged: int = 1500, test_fraction: float = 0.5) -> None:
+    """Refuse counts the rule cannot honour (`DeriveError`), before the catalog is read: a negative count used to
+    crash in random.sample, a test fraction over 1 left no train query, --text-queries 0 still wrote two."""
+    problems = [f"--{name} must be {rule}, got {value!r}" for name, value, rule, ok in (
+        ("text-queries", n_text, "0 or more", n_text >= 0),
+        ("photo-queries", n_photo, "0 or more", n_photo >= 0),
+        ("phrasings", phrasings_per_combo, "at least 1", phrasings_per_combo >= 1),
+        ("min-support", min_support, "at least 1", min_support >= 1),
+        ("max-judged", max_judged, "at least 1", max_judged >= 1),
+        ("test-fraction", test_fraction, "a number from 0 to 1", math.isfinite(test_fraction)
+         and 0 <= test_fraction <= 1),
+    ) if not ok]
+    if not problems and n_text == 0 and n_photo == 0:
+        problems.append("--text-queries and --photo-queries are both 0: nothing to derive")
+    if problems:
+        raise DeriveError("; ".join(problems))
+
+
 def derive_relevance(catalog: Catalog, *, n_text: int = 300, n_photo: int = 100, phrasings_per_combo: int = 2,
                      min_support: int = 3, max_judged: int = 1500, test_fraction: float = 0.5, seed: int = 13,
                      queries_dir: Path | None = None) -> DerivedSet:
     """Build text and photo queries with graded judgements from ``catalog``'s attributes."""
+    check_derive_options(n_text=n_text, n_photo=n_photo, phrasings_per_combo=phrasings_per_combo,
+                         min_support=min_support, max_judged=max_judged, test_fraction=test_fraction)
     rng = random.Random(seed)
     products = catalog.products
     facets = [product_facets(p) for p in products]
@@ -137,7 +159,7 @@ def derive_relevance(catalog: Catalog, *, n_text: int = 300, n_photo: int = 100,
         rng.shuffle(candidates[names])
     queries: list[dict[str, Any]] = []
     qrels: Qrels = {}
-    n_combos = max(1, n_text // max(1, phrasings_per_combo))
+    n_combos = max(1, n_text // phrasings_per_combo) if n_text else 0  # --text-queries 0: none
     groups: list[list[str]] = []
     skipped = 0
     pools = [(names, iter(cands)) for names, cands in candidates.items() if cands]
