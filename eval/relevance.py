@@ -8,9 +8,11 @@ Every problem is reported with the file, the line and the fix (`RelevanceError`)
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ SPLITS = ("train", "test")
 QUERY_FIELDS = {"id", "text", "image", "product_id", "filters", "split", "derived", "kind", "intent", "family",
                 "perturb", "of"}
 META_NAME = "relevance.json"
+MAX_GRADE = 10  # derived sets use 0-2; a human scale such as 0-3 or 0-4 fits; far larger is a typo (and overflows ranx)
+GRADE_RE = re.compile(r"-?[0-9]+")  # ASCII digits only: int() would also take "1_0", "+2" and "٢"
 
 
 class RelevanceError(ProdsearchError):
@@ -127,6 +131,36 @@ def _query_image(image: Any, base: Path, sources: ImageSources) -> tuple[Path | 
     return real, None
 
 
+def _read_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a UTF-8 file, a leading BOM dropped; a line that is not UTF-8 (Latin-1, UTF-16) is a
+    listed problem instead of a UnicodeDecodeError halfway through."""
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if line_no == 1:
+                if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    problems.append("the file is UTF-16 text; save it as UTF-8")
+                    return
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield line_no, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(f"line {line_no}: not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the line); "
+                                "save the file as UTF-8")
+
+
+def _parse_json(line: str, where: str, problems: list[str]) -> Any:
+    """The line's JSON value, or None with the problem listed (bad JSON, nesting too deep, a huge integer)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        problems.append(f"{where}: not valid JSON here (nested too deeply)")
+    except ValueError:  # an integer of more than 4300 digits
+        problems.append(f"{where}: not valid JSON here (a number with too many digits)")
+    return None
+
+
 def load_queries(path: str | Path, known_ids: Iterable[str] | None = None, *,
                  image_roots: Iterable[Path | str | None] = (), check_images: bool = True) -> list[Query]:
     """Read and validate a queries file; raise `RelevanceError` listing every bad line.
@@ -141,68 +175,75 @@ def load_queries(path: str | Path, known_ids: Iterable[str] | None = None, *,
     problems: list[str] = []
     queries: list[Query] = []
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
+    for line_no, line in _read_lines(path, problems):
+        if not line.strip():
+            continue
+        where = f"line {line_no}"
+        row = _parse_json(line, where, problems)
+        if row is None:
+            continue
+        if not isinstance(row, dict):
+            problems.append(f"{where}: a query must be a JSON object with an \"id\"")
+            continue
+        extra = sorted(set(row) - QUERY_FIELDS)
+        if extra:
+            problems.append(f"{where}: unknown field(s) {extra}; allowed: {sorted(QUERY_FIELDS)}")
+        qid = row.get("id")
+        if isinstance(qid, int) and not isinstance(qid, bool):
+            qid = str(qid)
+        if not isinstance(qid, str) or not qid.strip() or any(c.isspace() for c in qid) or qid.startswith("#"):
+            problems.append(f"{where}: \"id\" must be a non-empty string without spaces, not starting with "
+                            f"'#' (a comment in qrels), got {_shown(qid)}")
+            continue
+        if qid in seen:
+            problems.append(f"{where}: duplicate query id {qid!r} (first on line {seen[qid]}); ids must be unique")
+            continue
+        seen[qid] = line_no
+        text = row.get("text")
+        text = text.strip() or None if isinstance(text, str) else text
+        image, product_id = row.get("image"), row.get("product_id")
+        if text is not None and not isinstance(text, str):
+            problems.append(f"{where}: query {qid}: \"text\" must be a string")
+            continue
+        if text is None and not image and not product_id:
+            problems.append(f"{where}: query {qid} is empty; give a \"text\", an \"image\" path or a \"product_id\"")
+            continue
+        image_path = None
+        if image is not None and check_images:
+            image_path, problem = _query_image(image, path.parent, sources)
+            if problem:
+                problems.append(f"{where}: query {qid}: {problem}")
                 continue
-            where = f"line {line_no}"
+        if product_id is not None:
+            if isinstance(product_id, bool) or not isinstance(product_id, (str, int)):
+                problems.append(f"{where}: query {qid}: \"product_id\" must be a product id (a string), "
+                                f"got {_shown(product_id)}")
+                continue
+            product_id = str(product_id)
+            if known is not None and product_id not in known:
+                problems.append(f"{where}: query {qid}: unknown product_id {product_id!r} (not in the index)")
+        filters = row.get("filters")
+        if filters is not None:
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            if not isinstance(row, dict):
-                problems.append(f"{where}: a query must be a JSON object with an \"id\"")
-                continue
-            extra = sorted(set(row) - QUERY_FIELDS)
-            if extra:
-                problems.append(f"{where}: unknown field(s) {extra}; allowed: {sorted(QUERY_FIELDS)}")
-            qid = row.get("id")
-            if isinstance(qid, int) and not isinstance(qid, bool):
-                qid = str(qid)
-            if not isinstance(qid, str) or not qid.strip() or any(c.isspace() for c in qid):
-                problems.append(f"{where}: \"id\" must be a non-empty string without spaces, got {qid!r}")
-                continue
-            if qid in seen:
-                problems.append(f"{where}: duplicate query id {qid!r} (first on line {seen[qid]}); ids must be unique")
-                continue
-            seen[qid] = line_no
-            text = row.get("text")
-            text = text.strip() or None if isinstance(text, str) else text
-            image, product_id = row.get("image"), row.get("product_id")
-            if text is not None and not isinstance(text, str):
-                problems.append(f"{where}: query {qid}: \"text\" must be a string")
-                continue
-            if text is None and not image and not product_id:
-                problems.append(f"{where}: query {qid} is empty; give a \"text\", an \"image\" path or a \"product_id\"")
-                continue
-            image_path = None
-            if image is not None and check_images:
-                image_path, problem = _query_image(image, path.parent, sources)
-                if problem:
-                    problems.append(f"{where}: query {qid}: {problem}")
-                    continue
-            if product_id is not None:
-                product_id = str(product_id)
-                if known is not None and product_id not in known:
-                    problems.append(f"{where}: query {qid}: unknown product_id {product_id!r} (not in the index)")
-            filters = row.get("filters")
-            if filters is not None:
-                try:
-                    Filters.model_validate(filters)
-                except ValidationError as exc:
-                    problems.append(f"{where}: query {qid}: invalid filters ({exc.errors()[0]['msg']})")
-            split = row.get("split")
-            if split is not None and split not in SPLITS:
-                problems.append(f"{where}: query {qid}: split must be one of {SPLITS}, got {split!r}")
-            kind = _kind(text, image, product_id)
-            perturb, of = row.get("perturb"), row.get("of")
-            if (perturb is None) != (of is None) or not all(isinstance(v, (str, type(None))) for v in (perturb, of)):
-                problems.append(f"{where}: query {qid}: \"perturb\" and \"of\" go together (the kind of variant and "
-                                "the original query's id), as strings")
-                continue
-            queries.append(Query(qid, text, image_path, product_id, filters, split, kind, query_family(row, kind),
-                                 perturb, of))
+                Filters.model_validate(filters)
+            except ValidationError as exc:
+                problems.append(f"{where}: query {qid}: invalid filters ({exc.errors()[0]['msg']})")
+            except RecursionError:
+                problems.append(f"{where}: query {qid}: invalid filters (nested too deeply)")
+        split = row.get("split")
+        if split is not None and split not in SPLITS:
+            problems.append(f"{where}: query {qid}: split must be one of {SPLITS}, got {split!r}")
+        kind = _kind(text, image, product_id)
+        perturb, of = row.get("perturb"), row.get("of")
+        if (perturb is None) != (of is None) or not all(isinstance(v, (str, type(None))) for v in (perturb, of)):
+            problems.append(f"{where}: query {qid}: \"perturb\" and \"of\" go together (the kind of variant and "
+                            "the original query's id), as strings")
+            continue
+        if of == qid:
+            problems.append(f"{where}: query {qid}: a variant cannot be its own original (\"of\")")
+            continue
+        queries.append(Query(qid, text, image_path, product_id, filters, split, kind, query_family(row, kind),
+                             perturb, of))
     missing = sorted({q.of for q in queries if q.of is not None} - set(seen))
     if missing:
         problems.append(f"variants name original queries that are not in the file: {missing[:5]}")
@@ -224,35 +265,38 @@ def load_qrels(path: str | Path, query_ids: Iterable[str] | None = None,
     problems: list[str] = []
     qrels: Qrels = {}
     seen: dict[tuple[str, str], int] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            where = f"line {line_no}"
-            parts = line.split()
-            if len(parts) != 4:
-                problems.append(f"{where}: expected 4 columns `QID ITER DOC_ID GRADE`, got {len(parts)}: {line.strip()!r}")
-                continue
-            qid, _, doc, grade_text = parts
-            try:
-                grade = int(grade_text)
-            except ValueError:
-                problems.append(f"{where}: grade {grade_text!r} is not an integer")
-                continue
-            if grade < 0:
-                problems.append(f"{where}: grade {grade} is negative; use 0 for not relevant")
-                continue
-            if (qid, doc) in seen:
-                problems.append(f"{where}: duplicate judgement of {doc} for query {qid} (first on line {seen[qid, doc]})")
-                continue
-            seen[qid, doc] = line_no
-            if qids is not None and qid not in qids:
-                problems.append(f"{where}: query {qid!r} is not in the queries file")
-                continue
-            if known is not None and doc not in known:
-                problems.append(f"{where}: unknown product id {doc!r} (not in the index); rebuild the qrels for this catalog")
-                continue
-            qrels.setdefault(qid, {})[doc] = grade
+    for line_no, line in _read_lines(path, problems):
+        if not line.strip() or line.lstrip().startswith("#"):  # no query id starts with '#' (`load_queries`)
+            continue
+        where = f"line {line_no}"
+        parts = line.split()
+        if len(parts) != 4:
+            problems.append(f"{where}: expected 4 columns `QID ITER DOC_ID GRADE`, got {len(parts)}: "
+                            f"{_shown(line.strip())}")
+            continue
+        qid, _, doc, grade_text = parts
+        if not GRADE_RE.fullmatch(grade_text):
+            problems.append(f"{where}: grade {_shown(grade_text)} is not an integer")
+            continue
+        grade = int(grade_text)
+        if grade < 0:
+            problems.append(f"{where}: grade {grade} is negative; use 0 for not relevant")
+            continue
+        if grade > MAX_GRADE:
+            problems.append(f"{where}: grade {_shown(grade_text, 40)} is over {MAX_GRADE}; grades are 0 (not "
+                            f"relevant) to {MAX_GRADE} (derived sets: 1 partial, 2 exact)")
+            continue
+        if (qid, doc) in seen:
+            problems.append(f"{where}: duplicate judgement of {doc} for query {qid} (first on line {seen[qid, doc]})")
+            continue
+        seen[qid, doc] = line_no
+        if qids is not None and qid not in qids:
+            problems.append(f"{where}: query {qid!r} is not in the queries file")
+            continue
+        if known is not None and doc not in known:
+            problems.append(f"{where}: unknown product id {doc!r} (not in the index); rebuild the qrels for this catalog")
+            continue
+        qrels.setdefault(qid, {})[doc] = grade
     if problems:
         raise RelevanceError(path, problems)
     if not qrels:
@@ -278,15 +322,19 @@ def load_relevance(queries_path: str | Path, qrels_path: str | Path, known_ids: 
     meta: dict[str, Any] = {}
     if meta_path.is_file():
         try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise RelevanceError(meta_path, [f"not valid JSON ({exc.msg})"]) from exc
+            meta = json.loads(meta_path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            raise RelevanceError(meta_path, [f"not valid UTF-8 JSON ({getattr(exc, 'msg', type(exc).__name__)})"]) \
+                from exc
+        if not isinstance(meta, dict):
+            raise RelevanceError(meta_path, ["expected a JSON object (as `eval build-qrels` writes), got "
+                                             f"{type(meta).__name__}; fix or remove the file"])
     derived = bool(meta.get("derived")) or _any_derived(queries_path)
     return RelevanceSet(queries, qrels, Path(queries_path), Path(qrels_path), derived, meta)
 
 
 def _any_derived(path: str | Path) -> bool:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         return any('"derived": true' in line for line in fh)
 
 

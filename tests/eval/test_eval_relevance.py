@@ -187,3 +187,44 @@ def test_build_qrels_takes_photo_queries_only_from_the_allowed_folders(tmp_path)
     derived = derive_relevance(catalog, n_text=10, n_photo=5, min_support=1, queries_dir=tmp_path / "rel")
     photos = [q["image"] for q in derived.queries if q["kind"] == "image"]
     assert len(photos) == 5 and all(p.startswith("../x/") for p in photos)
+
+
+QOK, ROK = b'{"id": "q1", "text": "red shirt"}\n', b"q1 0 p1 2\n"
+
+
+@pytest.mark.parametrize("queries, qrels, needle", [
+    (b'{"id": "q1", "text": "caf\xe9"}\n', ROK, "line 1: not UTF-8 text"),  # Latin-1
+    (QOK, b"q1 0 p1 2 \xe9\n", "line 1: not UTF-8 text"),
+    ('{"id": "q1", "text": "a"}\n'.encode("utf-16"), ROK, "the file is UTF-16 text; save it as UTF-8"),
+    (b'{"id": "q1", "text": "a", "filters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", ROK, "nested too deeply"),
+    (b'{"id": 1' + b"0" * 5000 + b', "text": "a"}\n', ROK, "a number with too many digits"),
+    (b'{"id": "#q1", "text": "a"}\n', b"#q1 0 p1 2\n", "not starting with '#'"),
+    (b'{"id": "q1", "product_id": {"a": 1}}\n', ROK, "\"product_id\" must be a product id"),
+    (b'{"id": "q1", "text": "a", "perturb": "typos", "of": "q1"}\n', ROK, "cannot be its own original"),
+    (QOK, b"q1 0 p1 1_0\n", "grade '1_0' is not an integer"),
+    (QOK, b"q1 0 p1 +2\n", "grade '+2' is not an integer"),
+    (QOK, "q1 0 p1 \u0662\n".encode(), "is not an integer"),
+    (QOK, b"q1 0 p1 99999999999999999999999\n", "is over 10"),
+    (QOK, b"q1 0 p1 11\n", "grade '11' is over 10"),
+])
+def test_hostile_relevance_files_are_listed_problems(tmp_path, queries, qrels, needle):
+    (tmp_path / "q.jsonl").write_bytes(queries)
+    (tmp_path / "r.txt").write_bytes(qrels)
+    with pytest.raises(RelevanceError, match=needle.replace("+", r"\+")):
+        load_relevance(tmp_path / "q.jsonl", tmp_path / "r.txt", known_ids={"p1"})
+
+
+def test_byte_order_marks_are_dropped_and_grades_up_to_ten_kept(tmp_path):
+    (tmp_path / "q.jsonl").write_bytes(b"\xef\xbb\xbf" + QOK)
+    (tmp_path / "r.txt").write_bytes(b"\xef\xbb\xbfq1 0 p1 2\nq1 0 p2 10\n")  # used to read as query '\ufeffq1'
+    rel = load_relevance(tmp_path / "q.jsonl", tmp_path / "r.txt", known_ids={"p1", "p2"})
+    assert rel.qrels == {"q1": {"p1": 2, "p2": 10}}
+
+
+@pytest.mark.parametrize("meta", [b"[]", b"\xff\xfe", b"{nope"])
+def test_a_malformed_relevance_json_is_an_error_naming_it(tmp_path, meta):
+    (tmp_path / "q.jsonl").write_bytes(QOK)
+    (tmp_path / "r.txt").write_bytes(ROK)
+    (tmp_path / "relevance.json").write_bytes(meta)
+    with pytest.raises(RelevanceError, match="relevance.json"):
+        load_relevance(tmp_path / "q.jsonl", tmp_path / "r.txt")
