@@ -7,6 +7,8 @@ import json
 import logging
 from pathlib import Path
 
+from eval.options import check_report_options, check_run_options, check_tune_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -179,11 +181,8 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from eval.pipeline import photo_roots
     from eval.relevance import load_relevance
     from eval.runner import open_searcher
-    from indexer.errors import ProdsearchError
     from indexer.loaded import load_index
 
-    if args.images_root is not None and not args.images_root.is_dir():
-        raise ProdsearchError(f"--images-root {args.images_root}: not a folder")
     index = load_index(args.index)
     relevance = load_relevance(args.queries, args.qrels, known_ids=index.store.row_of.keys(),
                                image_roots=photo_roots(index, args.images_root))
@@ -198,6 +197,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from eval.report import render_markdown
 
     modes = resolve_modes(args.modes, args.config)
+    check_run_options(args, [m.name for m in modes])
     searcher, relevance = _open(args)
     report = evaluate_modes(searcher, relevance, modes, args.out, baseline=args.baseline,
                             metrics=args.metrics or DEFAULT_METRICS, k=min(args.k, 100), split=args.split,
@@ -212,6 +212,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from eval.pipeline import tune_and_evaluate
     from eval.report import render_markdown
 
+    check_tune_options(args)
     if args.latency_budget_ms is not None:
         return _run_tune_budget(args)
     searcher, relevance = _open(args)
@@ -234,6 +235,7 @@ def run_train_ranker(args: argparse.Namespace) -> int:
 
     if args.depth < 2 or args.rounds < 1:
         raise RankerError("--depth must be at least 2 and --rounds at least 1")
+    check_report_options(args, [])  # (--baseline and --metrics play no part here)
     config = load_search_config(args.config)
     searcher, relevance = _open(args)
     searcher.config = config.model_copy(update={"ranker": None})
@@ -250,12 +252,7 @@ def _run_tune_budget(args: argparse.Namespace) -> int:
     from eval.metrics import DEFAULT_METRICS
     from eval.pipeline import tune_budget_and_evaluate
     from eval.report import render_markdown
-    from eval.tune_budget import BudgetError
 
-    if args.latency_budget_ms <= 0 or args.trials < 1 or args.latency_queries < 1:
-        raise BudgetError("--latency-budget-ms must be > 0, --trials and --latency-queries at least 1")
-    if args.min_recall is not None and not 0 <= args.min_recall <= 1:
-        raise BudgetError(f"--min-recall {args.min_recall}: expected a number between 0 and 1")
     searcher, relevance = _open(args)
     config, summary, report = tune_budget_and_evaluate(
         searcher, relevance, args.out, args.latency_budget_ms, metric=args.metric, config_out=args.config_out,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import MAX_P, compare_runs, significance_vs
+from eval.metrics import MAX_P, check_metrics, compare_runs, significance_vs
 from eval.relevance import RelevanceError, load_qrels
 
 logger = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ def compare_reports(paths: Sequence[Path | str], mode: str | None = None, labels
                                                 "as REPORT:MODE"])
     labels = list(labels or [])
     metrics = [str(x) for x in loaded[0][1]["metrics"]]
+    check_metrics(metrics, option=f"{loaded[0][0] / 'report.json'}: \"metrics\"")  # before ranx fails on one
     runs: dict[str, dict[str, list[str]]] = {}
     entries = []
     qrels = None

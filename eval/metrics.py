@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
+
+from indexer.errors import ProdsearchError
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +26,26 @@ PLACEHOLDER_DOC = "__no_result__"  # never judged, so it changes no metric
 
 Qrels = dict[str, dict[str, int]]
 Ranked = dict[str, list[str]]
+
+REPORT_METRICS = ("ndcg", "recall", "precision", "mrr", "map", "hits", "hit_rate", "f1", "r-precision", "dcg",
+                  "dcg_burges", "ndcg_burges", "bpref")  # ranx's, as `eval run --metrics` may name them
+TUNE_METRICS = ("ndcg", "recall", "precision", "mrr", "map")  # the numpy port below (`query_metric`)
+_METRIC_RE = re.compile(r"([a-z_-]+)(?:@([1-9][0-9]{0,5}))?")
+
+
+class MetricError(ProdsearchError, ValueError):
+    """A metric name the report or the tuner cannot compute."""
+
+
+def check_metrics(metrics: Sequence[str], allowed: Sequence[str] = REPORT_METRICS, option: str = "--metrics") -> None:
+    """Refuse unknown metric names before any work (ranx would only fail once every query has run)."""
+    if not metrics:
+        raise MetricError(f"{option}: name at least one metric, e.g. ndcg@10")
+    for metric in metrics:
+        match = _METRIC_RE.fullmatch(metric)
+        if not match or match.group(1) not in allowed:
+            raise MetricError(f"{option}: unknown metric {metric!r}; use NAME or NAME@K (K a positive integer) with "
+                              f"NAME one of {', '.join(allowed)}")
 
 
 def _ranx():

@@ -11,6 +11,7 @@ from typing import Any
 from eval.cutoff import calibrate_cutoff
 from eval.metrics import DEFAULT_METRICS, MAX_P
 from eval.modes import Mode, default_modes, mode_from_config, presets
+from eval.options import EvalOptionError
 from eval.relevance import RelevanceSet, load_relevance
 from eval.report import build_report, write_report
 from eval.runner import load_query_images, run_modes
@@ -47,6 +48,8 @@ def evaluate_modes(searcher: Searcher, relevance: RelevanceSet, modes: Sequence[
                    split: str | None = None, limit: int | None = None, progress: bool = True,
                    plots: bool = True, max_p: float = MAX_P, extra_meta: dict[str, Any] | None = None) -> dict:
     """Run ``modes`` over one split of ``relevance`` and write the report under ``out_dir`` (when given)."""
+    if limit is not None and limit < 1:  # a negative slice would silently drop queries from the end
+        raise EvalOptionError(f"limit must be at least 1, got {limit}")
     subset = relevance.split(split)
     if limit:
         subset = RelevanceSet(subset.queries[:limit], subset.qrels, subset.queries_path, subset.qrels_path,

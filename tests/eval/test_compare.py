@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.compare import CompareError, compare_reports, render_compare
+from indexer.errors import ProdsearchError
 from prodsearch.cli import main
 
 METRICS = ["ndcg@10", "recall@10"]
@@ -93,4 +94,13 @@ def test_a_bad_run_file_is_an_error_naming_it(reports):
         compare_reports([a, b], mode="semantic")
     shutil.rmtree(b / "runs")
     with pytest.raises(CompareError, match="no such file"):
+        compare_reports([a, b], mode="semantic")
+
+
+def test_an_unknown_metric_in_the_reference_report_is_an_error(reports):
+    a, b = reports
+    for folder in (a, b):
+        _edit(folder, lambda r: {**r, "metrics": ["bogus@10"], "modes": {"semantic": {
+            **r["modes"]["semantic"], "metrics": {"bogus@10": 0.5}}}})
+    with pytest.raises(ProdsearchError, match="unknown metric 'bogus@10'"):
         compare_reports([a, b], mode="semantic")

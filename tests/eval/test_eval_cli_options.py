@@ -41,3 +41,39 @@ def test_build_qrels_counts_are_honoured(tmp_path, capsys):
                  "--photo-queries", "0", "--min-support", "100000"])
     assert code == 2 and "no query could be derived" in capsys.readouterr().err
     assert not (tmp_path / "r2").exists()
+
+
+def _index_args(tmp_path: Path) -> list[str]:
+    """A missing index and relevance set: an option error must come first, before any of them is opened."""
+    return ["--index", str(tmp_path / "no-index"), "--queries", str(tmp_path / "q.jsonl"),
+            "--qrels", str(tmp_path / "r.txt"), "--out", str(tmp_path / "out")]
+
+
+@pytest.mark.parametrize("command, needle", [
+    (["run", "--metrics", "bogus@10"], "--metrics: unknown metric 'bogus@10'"),
+    (["run", "--metrics", "ndcg@0"], "--metrics: unknown metric 'ndcg@0'"),
+    (["run", "--modes", "lexical,semantic", "--baseline", "nope"], "--baseline 'nope' is not one of the modes"),
+    (["run", "--limit", "-1"], "--limit must be at least 1"),
+    (["run", "--limit", "0"], "--limit must be at least 1"),
+    (["run", "--k", "0"], "--k must be at least 1"),
+    (["run", "--images-root", "/no/such/folder"], "--images-root /no/such/folder: not a folder"),
+    (["tune", "--metric", "bogus"], "--metric: unknown metric 'bogus'"),
+    (["tune", "--metric", "bpref"], "--metric: unknown metric 'bpref'"),  # ranx has it, the tuner does not
+    (["tune", "--fusions", "bogus"], "--fusions: expected some of rrf, weighted"),
+    (["tune", "--baseline", "nope"], "--baseline 'nope' is not one of the modes"),
+    (["tune", "--latency-budget-ms", "nan"], "--latency-budget-ms must be a positive number, got nan"),
+    (["tune", "--latency-budget-ms", "0"], "--latency-budget-ms must be a positive number"),
+    (["tune", "--latency-budget-ms", "5", "--trials", "0"], "--trials and --latency-queries must be at least 1"),
+])
+def test_eval_options_are_checked_before_anything_is_loaded(tmp_path, capsys, command, needle):
+    code = main(["eval", command[0], *_index_args(tmp_path), *command[1:]])
+    err = capsys.readouterr().err
+    assert code == 2 and f"error: {needle}" in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_good_options_pass_the_checks(tmp_path, capsys):
+    """The checks refuse only bad values: valid ones reach the index (missing here)."""
+    code = main(["eval", "run", *_index_args(tmp_path), "--metrics", "ndcg@10,recall,mrr,r-precision@5",
+                 "--baseline", "semantic", "--limit", "1", "--k", "100"])
+    assert code != 0 and "no-index" in capsys.readouterr().err
