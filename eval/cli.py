@@ -7,7 +7,14 @@ import json
 import logging
 from pathlib import Path
 
-from eval.options import check_report_options, check_run_options, check_tune_options
+from eval.options import (
+    OUT_MARKERS,
+    check_out_file,
+    check_out_folder,
+    check_report_options,
+    check_run_options,
+    check_tune_options,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +153,7 @@ def run_build_qrels(args: argparse.Namespace) -> int:
                          min_support=args.min_support, max_judged=args.max_judged, test_fraction=args.test_fraction)
     if args.images_root is not None and not args.images_root.is_dir():
         raise DeriveError(f"--images-root {args.images_root}: not a folder")
+    check_out_folder("eval build-qrels", args.out, OUT_MARKERS["eval build-qrels"])
     catalog = load_catalog(args.catalog, skip_invalid=args.skip_invalid)
     catalog.images_root = args.images_root  # photo queries only from where `index build` reads photos
     derived = derive_relevance(catalog, n_text=args.text_queries, n_photo=args.photo_queries,
@@ -198,6 +206,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     modes = resolve_modes(args.modes, args.config)
     check_run_options(args, [m.name for m in modes])
+    check_out_folder("eval run", args.out, OUT_MARKERS["eval run"])
     searcher, relevance = _open(args)
     report = evaluate_modes(searcher, relevance, modes, args.out, baseline=args.baseline,
                             metrics=args.metrics or DEFAULT_METRICS, k=min(args.k, 100), split=args.split,
@@ -213,6 +222,9 @@ def run_tune(args: argparse.Namespace) -> int:
     from eval.report import render_markdown
 
     check_tune_options(args)
+    check_out_folder("eval tune", args.out, OUT_MARKERS["eval tune"])
+    if args.config_out is not None:
+        check_out_file(args.config_out, "--config-out")
     if args.latency_budget_ms is not None:
         return _run_tune_budget(args)
     searcher, relevance = _open(args)
@@ -236,6 +248,7 @@ def run_train_ranker(args: argparse.Namespace) -> int:
     if args.depth < 2 or args.rounds < 1:
         raise RankerError("--depth must be at least 2 and --rounds at least 1")
     check_report_options(args, [])  # (--baseline and --metrics play no part here)
+    check_out_folder("eval train-ranker", args.out, OUT_MARKERS["eval train-ranker"])
     config = load_search_config(args.config)
     searcher, relevance = _open(args)
     searcher.config = config.model_copy(update={"ranker": None})
@@ -272,6 +285,8 @@ def _run_tune_budget(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from eval.compare import compare_reports, render_compare
 
+    if args.out is not None:
+        check_out_folder("eval compare", args.out, OUT_MARKERS["eval compare"])
     result = compare_reports(args.reports, mode=args.mode, labels=args.labels)
     text = render_compare(result)
     if args.out:
@@ -286,6 +301,8 @@ def run_load_cmd(args: argparse.Namespace) -> int:
     from eval.load import DEFAULT_QUERIES, run_load
     from eval.relevance import load_queries
 
+    if args.out is not None:
+        check_out_file(args.out, "--out")
     texts = DEFAULT_QUERIES
     if args.queries:
         texts = tuple(q.text for q in load_queries(args.queries, check_images=False) if q.text) or DEFAULT_QUERIES

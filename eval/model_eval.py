@@ -218,6 +218,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.images_root is not None and not args.images_root.is_dir():
         raise ProdsearchError(f"--images-root {args.images_root}: not a folder")
+    if args.json:
+        from eval.options import check_out_file
+
+        check_out_file(Path(args.json), "--json")  # before the photos are embedded, not after
     catalog = load_catalog(args.catalog, skip_invalid=True)
     catalog.images_root = args.images_root
     loaded = create_clip(args.model)
@@ -226,6 +230,7 @@ def _run(args: argparse.Namespace) -> int:
                              baseline=not args.no_baseline, sources=catalog.image_sources)
     print(format_table(results))
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 

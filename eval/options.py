@@ -10,12 +10,19 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from indexer.errors import ProdsearchError
 
 
 class EvalOptionError(ProdsearchError, ValueError):
     """An `eval` option out of range, or naming something the command will not produce."""
+
+
+# files that mark a folder as the --out of a previous run of the command (which may overwrite it)
+OUT_MARKERS = {"eval run": ("report.json",), "eval tune": ("tune.json", "search_config.json"),
+               "eval train-ranker": ("train_ranker.json", "ranker.json"), "eval build-qrels": ("relevance.json",),
+               "eval compare": ("compare.json", "compare.md")}
 
 
 def check_report_options(args: argparse.Namespace, mode_names: Sequence[str]) -> None:
@@ -58,3 +65,30 @@ def check_tune_options(args: argparse.Namespace) -> None:
             raise EvalOptionError("--trials and --latency-queries must be at least 1")
         if args.min_recall is not None and not 0 <= args.min_recall <= 1:
             raise EvalOptionError(f"--min-recall {args.min_recall}: expected a number between 0 and 1")
+
+
+def check_out_folder(command: str, path: Path, markers: Sequence[str], option: str = "--out") -> None:
+    """An --out folder: new, empty, or the --out of a previous ``command`` (it holds one of ``markers``), whose
+    files this run overwrites. A file, a path under a file, or a folder of other files is refused now rather
+    than after the whole run (FileExistsError) or by overwriting someone's files (a relevance set's qrels.txt)."""
+    from indexer.cli import check_folder_path
+
+    check_folder_path(option, path)
+    if not path.is_dir():
+        return
+    try:
+        empty = next(path.iterdir(), None) is None
+    except OSError as exc:
+        raise EvalOptionError(f"{option} {path}: cannot read the folder ({exc.strerror or exc})") from exc
+    if not empty and not any((path / m).is_file() for m in markers):
+        raise EvalOptionError(f"{option} {path}: the folder holds other files; give a new or empty folder, or the "
+                              f"--out of a previous `prodsearch {command}` (its files are overwritten)")
+
+
+def check_out_file(path: Path, option: str) -> None:
+    """A file to write: not a folder, and not under a file (its parent folder is created when missing)."""
+    from indexer.cli import check_folder_path
+
+    if path.is_dir():
+        raise EvalOptionError(f"{option} {path}: is a folder; give a file path")
+    check_folder_path(option, path.parent)

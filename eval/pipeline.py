@@ -80,6 +80,7 @@ def tune_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_dir: Path
     config = config.model_copy(update={"relevance_cutoff": cutoff})
     out_dir.mkdir(parents=True, exist_ok=True)
     config_out = config_out or out_dir / "search_config.json"
+    config_out.parent.mkdir(parents=True, exist_ok=True)
     save_search_config(config, config_out)
     config = config.model_copy(update={"source": str(config_out)})
     logger.info("tuned %s on %d train queries: %.4f (equal-weight RRF: %.4f); config written to %s",
@@ -143,6 +144,7 @@ def tune_budget_and_evaluate(searcher: Searcher, relevance: RelevanceSet, out_di
             runs = collect_signal_runs(searcher, train.queries, images, progress=progress)
     cutoff, summary["relevance_cutoff"] = calibrate_cutoff(searcher, best.config, train.queries, runs, images, qrels)
     best.config = best.config.model_copy(update={"relevance_cutoff": cutoff})
+    config_out.parent.mkdir(parents=True, exist_ok=True)
     save_search_config(best.config, config_out)
     config = best.config.model_copy(update={"source": str(config_out)})
     known = presets()

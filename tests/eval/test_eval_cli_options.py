@@ -77,3 +77,53 @@ def test_good_options_pass_the_checks(tmp_path, capsys):
     code = main(["eval", "run", *_index_args(tmp_path), "--metrics", "ndcg@10,recall,mrr,r-precision@5",
                  "--baseline", "semantic", "--limit", "1", "--k", "100"])
     assert code != 0 and "no-index" in capsys.readouterr().err
+
+
+def _taken(tmp_path: Path) -> tuple[Path, Path]:
+    """A file, and a folder holding someone else's file."""
+    (tmp_path / "afile").write_text("mine\n")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "adir" / "notes.txt").write_text("mine\n")
+    return tmp_path / "afile", tmp_path / "adir"
+
+
+@pytest.mark.parametrize("command", [
+    ["run"], ["tune"], ["tune", "--latency-budget-ms", "5"], ["train-ranker"],
+])
+def test_out_is_checked_before_the_work(tmp_path, capsys, command):
+    afile, adir = _taken(tmp_path)
+    args = [a for a in _index_args(tmp_path) if a != str(tmp_path / "out") and a != "--out"]
+    for out, needle in ((afile, "exists and is not a folder"), (afile / "sub", "is a file, not a folder"),
+                        (adir, "the folder holds other files")):
+        assert main(["eval", command[0], *args, *command[1:], "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: --out {out}: " in err and needle in err, err
+    assert (adir / "notes.txt").read_text() == "mine\n" and afile.read_text() == "mine\n"
+
+
+def test_tune_config_out_must_be_a_file_path(tmp_path, capsys):
+    args = _index_args(tmp_path)
+    assert main(["eval", "tune", *args, "--config-out", str(tmp_path)]) == 2
+    assert f"error: --config-out {tmp_path}: is a folder" in capsys.readouterr().err
+
+
+def test_build_qrels_compare_load_and_model_outputs_are_checked_first(tmp_path, capsys):
+    afile, adir = _taken(tmp_path)
+    assert main(["eval", "build-qrels", "--catalog", str(tmp_path / "none.jsonl"), "--out", str(adir)]) == 2
+    assert "the folder holds other files" in capsys.readouterr().err
+    assert main(["eval", "compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(afile)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert main(["eval", "load", "--url", "http://127.0.0.1:9", "--out", str(adir)]) == 2
+    assert f"--out {adir}: is a folder" in capsys.readouterr().err
+    assert main(["eval", "model", "--catalog", str(tmp_path / "none.jsonl"), "--json", str(adir)]) == 2
+    assert f"--json {adir}: is a folder" in capsys.readouterr().err
+
+
+def test_a_previous_out_of_the_same_command_may_be_overwritten(tmp_path, capsys):
+    rel = tmp_path / "rel"
+    for _ in range(2):  # the second run overwrites the first's files
+        assert main(["eval", "build-qrels", "--catalog", str(FIXTURES / "catalog.jsonl"), "--out", str(rel),
+                     "--text-queries", "4", "--photo-queries", "2"]) == 0
+    # a hand-made set (no relevance.json) is not a build-qrels output: its qrels are not overwritten
+    (rel / "relevance.json").unlink()
+    assert main(["eval", "build-qrels", "--catalog", str(FIXTURES / "catalog.jsonl"), "--out", str(rel)]) == 2
