@@ -40,11 +40,20 @@ class LoadTestError(ProdsearchError):
 
 def check_loopback(url: str) -> str:
     """The URL without a trailing slash; refuse anything that is not http(s) on a loopback address."""
-    parts = urlsplit(url)
+    try:  # urlsplit refuses "http://[::1", .port a port out of range or not a number: one error line, no traceback
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise LoadTestError(f"--url {url!r}: {exc}; give a base URL such as http://127.0.0.1:8000") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LoadTestError(f"--url must look like http://127.0.0.1:8000, got {url!r}")
+    if port == 0:
+        raise LoadTestError(f"--url {url!r}: port 0 is not a server's port; give 1-65535")
+    if parts.query or parts.fragment or parts.username is not None:
+        raise LoadTestError(f"--url {url!r}: give the server's base URL, without user, query or fragment")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise LoadTestError(f"cannot resolve {parts.hostname!r}: {exc}") from exc
     addresses = {info[4][0] for info in infos}

@@ -94,3 +94,16 @@ def test_paced_refuses_a_bad_rate(server):
     for bad in (0, -5, 1e9):
         with pytest.raises(LoadTestError, match="offered-qps"):
             run_load(server, duration=1, offered_qps=bad)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://127.0.0.1:abc", "http://[::1",
+                                 "http://127.0.0.1:+80", "http://127.0.0.1:0", "http://127.0.0.1:8000/?q=x",
+                                 "http://user@127.0.0.1:8000"])
+def test_malformed_urls_are_one_line_errors(url, capsys):
+    from prodsearch.cli import main
+
+    with pytest.raises(LoadTestError, match="--url"):
+        check_loopback(url)
+    assert main(["eval", "load", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --url") and "Traceback" not in err
