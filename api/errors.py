@@ -7,8 +7,6 @@ plain strings and integers first, so an error about hostile input is itself neve
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indexer.json_input import parse_json
 
 REQUEST_PARTS = ("query", "body", "path", "form", "header")
 MAX_ERRORS = 20  # a list of a million bad values gives 20 errors, not a million
@@ -48,21 +48,12 @@ class ClientJSONError(ValueError):
 
 
 def parse_client_json(text: str | bytes) -> Any:
-    """``json.loads`` of client input, every failure a `ClientJSONError`: besides ``JSONDecodeError``,
-    an integer of more digits than Python converts is a plain ``ValueError`` and deep nesting a
-    ``RecursionError``, and neither may become a 500."""
+    """``json.loads`` of client input, every failure a `ClientJSONError` (`indexer.json_input.parse_json`:
+    deep nesting and over-long integers are not ``JSONDecodeError``s, and neither may become a 500)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ClientJSONError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
-    except RecursionError:
-        raise ClientJSONError("JSON nested too deeply") from None
-    except UnicodeDecodeError:
-        raise ClientJSONError("not valid JSON (not UTF-8 text)") from None
+        return parse_json(text)
     except ValueError as exc:
-        if "digits" in str(exc):  # "Exceeds the limit (4300 digits) for integer string conversion ..."
-            raise ClientJSONError(f"not valid JSON (a number of more than {sys.get_int_max_str_digits()} digits)") from None
-        raise ClientJSONError(f"not valid JSON ({safe_text(exc, 200)})") from None
+        raise ClientJSONError(safe_text(exc, 300)) from None
 
 
 def clean_message(msg: str) -> str:
