@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from indexer.errors import ImageDecodeError, ProdsearchError
 from indexer.images import check_image_file
+from indexer.json_input import parse_json
 from indexer.sources import TRUSTED, ImageSourceError, ImageSources
 from search.filters import Filters
 
@@ -151,13 +152,9 @@ def _read_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str]]:
 def _parse_json(line: str, where: str, problems: list[str]) -> Any:
     """The line's JSON value, or None with the problem listed (bad JSON, nesting too deep, a huge integer)."""
     try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
-    except RecursionError:
-        problems.append(f"{where}: not valid JSON here (nested too deeply)")
-    except ValueError:  # an integer of more than 4300 digits
-        problems.append(f"{where}: not valid JSON here (a number with too many digits)")
+        return parse_json(line)
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
     return None
 
 
