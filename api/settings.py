@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from indexer.errors import ModelLoadError
-from indexer.images import MAX_IMAGE_BYTES
+from indexer.images import MAX_IMAGE_MB
 from indexer.live.policy import (
     DEFAULT_CHECK_S,
     DEFAULT_MAX_AGE_S,
@@ -26,8 +26,6 @@ from indexer.live.policy import (
     MIN_CHECK_S,
 )
 from indexer.onnx_text import DEFAULT_QUERY_PRECISION, QUERY_PRECISIONS, query_precision
-
-MAX_IMAGE_MB = MAX_IMAGE_BYTES / 2**20  # a larger photo is refused before decoding, whatever the upload limit
 
 
 class Settings(BaseSettings):

@@ -7,7 +7,6 @@ randomisation test p-values (ranx), and latency deltas. The reports must share t
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any
 
 from eval.metrics import MAX_P, check_metrics, compare_runs, significance_vs
 from eval.relevance import RelevanceError, load_qrels
+from indexer.json_input import parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ def _load(path: Path) -> tuple[Path, dict[str, Any]]:
     if not file.is_file():
         raise CompareError(file, ["report not found; give a report.json or the directory `eval run --out` wrote"])
     try:
-        report = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise CompareError(file, [f"not valid JSON ({getattr(exc, 'msg', exc)})"]) from exc
+        report = parse_json(file.read_bytes())
+    except ValueError as exc:  # bad JSON, not UTF-8, nesting too deep
+        raise CompareError(file, [str(exc)]) from exc
     if not (isinstance(report, dict) and isinstance(report.get("modes"), dict) and report["modes"]
             and isinstance(report.get("metrics"), list) and isinstance(report.get("meta"), dict)):
         raise CompareError(file, ["not a report of `eval run` / `eval tune` (expected an object with \"modes\", "

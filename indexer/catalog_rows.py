@@ -5,7 +5,6 @@ with its line number and the reason, and reading goes on (`indexer.catalog` vali
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -78,12 +77,9 @@ def iter_jsonl(path: Path) -> Iterator[Row]:
                 yield line_no, raw, None, f"not UTF-8 text (byte 0x{bad[0]:02x} at column {bad[1]})"
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield line_no, raw, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-                continue
-            except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits, nesting too deep
-                yield line_no, raw, None, f"not valid JSON ({type(exc).__name__}: {str(exc)[:200]})"
+                row = parse_json(line)
+            except ValueError as exc:  # bad JSON, nesting too deep, an integer of over 4300 digits
+                yield line_no, raw, None, str(exc)
                 continue
             if not isinstance(row, dict):
                 yield line_no, raw, None, "a row must be a JSON object"

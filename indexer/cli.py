@@ -99,14 +99,14 @@ def image_sources_from_args(args: argparse.Namespace) -> tuple[Path | None, Fetc
     """(--images-root, fetch policy) from the options of `add_source_options`; checks the folder exists."""
     from indexer.errors import ProdsearchError
     from indexer.fetch import FetchPolicy
-    from indexer.images import MAX_IMAGE_BYTES
+    from indexer.images import MAX_IMAGE_MB
 
     root = args.images_root
     if root is not None and not root.is_dir():
         raise ProdsearchError(f"--images-root {root}: not a folder")
-    if not 0 < args.max_image_mb <= MAX_IMAGE_BYTES / 2**20:  # nan and inf fail too
+    if not 0 < args.max_image_mb <= MAX_IMAGE_MB:  # nan and inf fail too
         raise ProdsearchError(f"--max-image-mb {args.max_image_mb:g}: expected more than 0 and at most "
-                              f"{MAX_IMAGE_BYTES / 2**20:g} (a larger photo is never decoded)")
+                              f"{MAX_IMAGE_MB:g} (a larger photo is never decoded)")
     if args.images_ca_file is not None and not Path(args.images_ca_file).is_file():
         raise ProdsearchError(f"--images-ca-file {args.images_ca_file}: no such file")
     hosts = tuple(h.strip() for h in args.allowed_hosts.split(",") if h.strip())

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_PIXELS = 50_000_000  # by the header, checked before decoding
 MAX_ASPECT = 20  # longer side / shorter side, by the header: 49,000,000 x 1 px is 48 KB of PNG and seconds to resample
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # encoded bytes, checked before decoding
+MAX_IMAGE_MB = MAX_IMAGE_BYTES / 2**20  # the same, as the --max-image-mb / --max-upload-mb options bound it
 REDUCIBLE_MODES = ("RGB", "L", "RGBA", "LA")
 DECODE_MIN_SIDE = 512  # decode (JPEG draft) and reduce no further: thumbnails are 256 px, model inputs smaller
 

@@ -32,7 +32,7 @@ def run_query(args: argparse.Namespace) -> int:
     from indexer.errors import InvalidQueryError
     from indexer.images import ImageFailure, read_image
     from indexer.json_input import parse_json
-    from search.config import load_search_config
+    from search.config import load_search_config, validation_problems
     from search.searcher import Searcher
     from search.types import SearchRequest
 
@@ -44,9 +44,7 @@ def run_query(args: argparse.Namespace) -> int:
         request = SearchRequest(text=args.text, product_id=args.product_id, k=args.k, offset=args.offset,
                                 filters=filters, fusion=args.fusion)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'query'}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors())
-        raise InvalidQueryError(f"invalid query: {problems}") from None
+        raise InvalidQueryError(f"invalid query: {validation_problems(exc, 'query')}") from None
     image = None
     if args.image is not None:
         image = read_image(str(args.image))

@@ -13,6 +13,8 @@ from indexer.json_input import read_json_file
 from indexer.vector_index import apply_params
 from search import signals as _signals
 from search.photo_pixels import MAX_RMSE as MAX_PIXEL_RMSE
+from search.ranker import MAX_DEPTH as RANKER_MAX_DEPTH
+from search.ranker import MIN_DEPTH as RANKER_MIN_DEPTH
 
 # The signal names and default weights are declared in `search.signals`; these names stay importable
 # (SIGNALS, TEXT_SIGNALS, IMAGE_SIGNALS, PRODUCT_SIGNALS, DEFAULT_WEIGHTS) and read the registry when used.
@@ -95,7 +97,8 @@ class SearchConfig(BaseModel):
     # The learned second stage (`search.ranker`): a model file written by `prodsearch eval train-ranker`
     # (a relative path is relative to the config file); None = fusion order only.
     ranker: str | None = None
-    ranker_depth: int | None = Field(default=None, ge=2, le=10_000)  # None: the depth the model was trained for
+    # None: the depth the model was trained for
+    ranker_depth: int | None = Field(default=None, ge=RANKER_MIN_DEPTH, le=RANKER_MAX_DEPTH)
     # A price the query's words state ("under 1000") is the request's price filter (`search.price_phrases`).
     price_from_text: bool = True
     # Values the query's words rule out ("not black") are left out by its attribute filters (`search.negation`).
@@ -140,9 +143,10 @@ class SearchConfig(BaseModel):
         return value
 
 
-def _validation_problems(exc: ValidationError) -> str:
-    """A ValidationError as one line: "field: message; ..." (pydantic's own text spans several lines)."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
+def validation_problems(exc: ValidationError, whole: str = "config") -> str:
+    """A ValidationError as one line: "field: message; ..." (pydantic's own text spans several lines);
+    ``whole`` names an error of the object itself."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg'].removeprefix('Value error, ')}"
                      for e in exc.errors())
 
 
@@ -168,7 +172,7 @@ def load_search_config(path: str | Path | None) -> SearchConfig:
     try:
         return SearchConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid search config {path}: {_validation_problems(exc)}") from None
+        raise ConfigError(f"invalid search config {path}: {validation_problems(exc)}") from None
 
 
 def save_search_config(config: SearchConfig, path: str | Path) -> None:

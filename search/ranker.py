@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "prodsearch-ranker/1"
 DEFAULT_DEPTH = 200
-MIN_DEPTH, MAX_DEPTH = 2, 10_000  # as a config's ranker_depth (search.config)
+MIN_DEPTH, MAX_DEPTH = 2, 10_000  # a ranker file's depth, and a config's ranker_depth (search.config)
 MAX_MODEL_BYTES = 256 << 20  # a 100-round model is ~0.2 MB; an endless file is not read whole
 _WORD = re.compile(r"\w+")
 TEXT_FEATURES = ("query_words", "title_overlap", "brand_overlap", "attribute_overlap", "any_overlap")

@@ -183,9 +183,9 @@ async def _product_from_request(request: Request, product_id: str, live: LiveSer
         raise HTTPException(400, detail=f"product: {exc}") from None
     product = _validate(body, product_id)
     embedder = live.embedder
-    stored = {embedder.upload_path(data): data for data in uploads}
-    refs = [embedder.resolve(ref) for ref in product.images] + [embedder.upload_path(data) for data in uploads]
-    return product.model_copy(update={"images": refs}), stored
+    paths = [embedder.upload_path(data) for data in uploads]  # a sha256 of each upload, once
+    refs = [embedder.resolve(ref) for ref in product.images] + paths
+    return product.model_copy(update={"images": refs}), dict(zip(paths, uploads, strict=True))
 
 
 @router.put("/products/{product_id:path}", response_model=WriteAck, responses=responses(400, 404, 413, 415))
