@@ -54,8 +54,8 @@ def test_report_end_to_end_on_the_fixture_catalog_with_real_encoders(tmp_path, c
     assert "| fused-rrf |" in printed and "p95 ms" in printed
     report = json.loads((out / "report.json").read_text())
     assert set(report["modes"]) == {"lexical", "semantic", "visual", "attributes", "fused-rrf", "fused-weighted"}
-    assert report["meta"]["queries"] == 60 and report["baseline"] == "lexical"
+    assert report["meta"]["queries"] == 84 and report["baseline"] == "lexical"
     assert report["modes"]["semantic"]["metrics"]["ndcg@10"] > 0.3  # real text model finds the right products
-    assert report["modes"]["lexical"]["unanswered"] == 16  # photo and product-id queries: no lexical signal
+    assert report["modes"]["lexical"]["unanswered"] == 40  # photo and product-id queries: no lexical signal
     for name in ("report.md", "metrics.png", "latency.png", "recall_at_k.png", "runs/semantic.trec", "qrels.txt"):
         assert (out / name).is_file(), name

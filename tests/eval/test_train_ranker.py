@@ -23,7 +23,7 @@ def test_train_ranker_cli_writes_a_model_the_engine_then_uses(fake_fixture_cli, 
     printed = capsys.readouterr().out
     assert "| all: fusion |" in printed and "| all: ranker |" in printed and "| text: ranker |" in printed
     summary = json.loads((out / "train_ranker.json").read_text())
-    assert summary["train_queries"] > 10 and summary["test_queries"] == 30 and summary["depth"] == 50
+    assert summary["train_queries"] > 10 and summary["test_queries"] == 42 and summary["depth"] == 50
     for side in ("fusion", "ranker"):
         assert 0 < summary["test"][side]["ndcg@10"] <= 1
         assert set(summary["test"][side]["by_kind"]) == {"text", "image", "product_id"}
