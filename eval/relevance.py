@@ -23,6 +23,7 @@ from indexer.errors import ImageDecodeError, ProdsearchError
 from indexer.images import check_image_file
 from indexer.json_input import parse_json
 from indexer.sources import TRUSTED, ImageSourceError, ImageSources
+from search.config import validation_problems
 from search.filters import Filters
 
 logger = logging.getLogger(__name__)
@@ -221,10 +222,10 @@ def load_queries(path: str | Path, known_ids: Iterable[str] | None = None, *,
                 problems.append(f"{where}: query {qid}: unknown product_id {product_id!r} (not in the index)")
         filters = row.get("filters")
         if filters is not None:
-            try:
-                Filters.model_validate(filters)
+            try:  # strict: the file is JSON the user wrote, so "30" or true is not a price (an integer is)
+                Filters.model_validate(filters, strict=True)
             except ValidationError as exc:
-                problems.append(f"{where}: query {qid}: invalid filters ({exc.errors()[0]['msg']})")
+                problems.append(f"{where}: query {qid}: invalid filters ({validation_problems(exc, 'filters')})")
             except RecursionError:
                 problems.append(f"{where}: query {qid}: invalid filters (nested too deeply)")
         split = row.get("split")

@@ -152,7 +152,9 @@ def validation_problems(exc: ValidationError, whole: str = "config") -> str:
 
 def load_search_config(path: str | Path | None) -> SearchConfig:
     """The config at ``path``, or the defaults when ``path`` is None. Its ``weights`` are merged with the default
-    weights (as a request's are): a file naming one signal leaves the others at their defaults."""
+    weights (as a request's are): a file naming one signal leaves the others at their defaults. Its values must
+    have their JSON types (`ConfigError` for ``"60"`` or ``true`` as a number): only request parameters, which
+    arrive as text, are converted."""
     if path is None:
         return SearchConfig()
     path = Path(path)
@@ -169,8 +171,8 @@ def load_search_config(path: str | Path | None) -> SearchConfig:
     ranker = data.get("ranker")
     if isinstance(ranker, str) and "\x00" not in ranker and not Path(ranker).is_absolute():
         data["ranker"] = str(path.parent / ranker)
-    try:
-        return SearchConfig.model_validate(data)
+    try:  # strict: a file is JSON the user wrote, so "60" or true is not a number (an integer is a float)
+        return SearchConfig.model_validate(data, strict=True)
     except ValidationError as exc:
         raise ConfigError(f"invalid search config {path}: {validation_problems(exc)}") from None
 

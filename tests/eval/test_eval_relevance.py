@@ -228,3 +228,24 @@ def test_a_malformed_relevance_json_is_an_error_naming_it(tmp_path, meta):
     (tmp_path / "relevance.json").write_bytes(meta)
     with pytest.raises(RelevanceError, match="relevance.json"):
         load_relevance(tmp_path / "q.jsonl", tmp_path / "r.txt")
+
+
+def test_query_filters_need_json_numbers(tmp_path):
+    """A queries file is JSON the user wrote: a price given as a string or a boolean is a listed problem naming the
+    field (it was converted silently), while a JSON integer price and the shipped set's filters still load."""
+    path = _write(tmp_path / "q.jsonl", [
+        {"id": "a", "text": "x", "filters": {"price_max": "30"}},
+        {"id": "b", "text": "x", "filters": {"price_min": True}},
+        {"id": "c", "text": "x", "filters": {"exclude": {"brand": ["Acme"]}, "price_min": "1e1"}},
+        {"id": "d", "text": "x", "filters": {"price_min": 5, "price_max": 30.5, "attributes": {"size": 42}}},
+    ])
+    with pytest.raises(RelevanceError) as err:
+        load_queries(path)
+    assert err.value.problems == [
+        "line 1: query a: invalid filters (price_max: Input should be a valid number)",
+        "line 2: query b: invalid filters (price_min: Input should be a valid number)",
+        "line 3: query c: invalid filters (price_min: Input should be a valid number)"]
+    good = _write(tmp_path / "good.jsonl", [{"id": "d", "text": "x", "filters": {"price_min": 5, "price_max": 30.5}}])
+    assert load_queries(good)[0].filters == {"price_min": 5, "price_max": 30.5}
+    shipped = load_queries(FIXTURE_REL / "queries.jsonl", check_images=False)
+    assert sum(q.filters is not None for q in shipped) == 7

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from search.config import ConfigError, SearchConfig, load_search_config
+from search.config import ConfigError, SearchConfig, load_search_config, save_search_config
 from search.signals import default_weights
 
 
@@ -54,3 +54,47 @@ def test_partial_weights_merge_with_the_defaults(tmp_path):
     assert weights == {**default_weights(), "lexical": 2.0}
     assert weights["attributes"] == default_weights()["attributes"] != 1
     assert SearchConfig(weights={"semantic": 0}).weights == {**default_weights(), "semantic": 0.0}
+
+
+@pytest.mark.parametrize("content, says", [
+    ('{"rrf_k": "60"}', "rrf_k: Input should be a valid number"),
+    ('{"rrf_k": true}', "rrf_k: Input should be a valid number"),
+    ('{"candidate_depth": true}', "candidate_depth: Input should be a valid integer"),
+    ('{"candidate_depth": "300"}', "candidate_depth: Input should be a valid integer"),
+    ('{"ranker_depth": "50"}', "ranker_depth: Input should be a valid integer"),
+    ('{"weights": {"lexical": "2"}}', "weights.lexical: Input should be a valid number"),
+    ('{"weights": {"lexical": false}}', "weights.lexical: Input should be a valid number"),
+    ('{"relevance_cutoff": "0.5"}', "relevance_cutoff: Input should be a valid number"),
+    ('{"exact_photo_threshold": "0.9"}', "exact_photo_threshold: Input should be a valid number"),
+    ('{"search_params": {"text": {"nprobe": "8"}}}', "search_params.text.nprobe: Input should be a valid number"),
+    ('{"price_from_text": "false"}', "price_from_text: Input should be a valid boolean"),
+    ('{"exact_photo_first": 0}', "exact_photo_first: Input should be a valid boolean"),
+])
+def test_numbers_and_booleans_must_have_their_json_types(tmp_path, content, says):
+    """A file is JSON the user wrote: "60" or true given for a number (or 0 for a boolean) is a one-line error
+    naming the field, not silently converted as a request's text parameters are."""
+    path = tmp_path / "c.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=says) as info:
+        load_search_config(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_good_files_load_strictly(tmp_path):
+    """JSON integers are fine where a float is expected, and every config `save_search_config` writes reads back."""
+    path = tmp_path / "c.json"
+    path.write_text('{"fusion": "rrf", "rrf_k": 60, "candidate_depth": 200, "ranker_depth": 50, '
+                    '"weights": {"lexical": 2, "semantic": 0.5}, "relevance_cutoff": 1, "exact_photo_threshold": 1, '
+                    '"exact_photo_gap": 0, "exact_photo_pixel_rmse": 12, "price_from_text": false, '
+                    '"search_params": {"text": {"nprobe": 8}}}')
+    config = load_search_config(path)
+    assert (config.rrf_k, config.candidate_depth, config.weights["lexical"]) == (60.0, 200, 2.0)
+    assert config.search_params == {"text": {"nprobe": 8.0}} and config.price_from_text is False
+    written = SearchConfig(fusion="weighted", norm="z-score", rrf_k=30, candidate_depth=120, ranker="r.json",
+                           ranker_depth=40, weights={"lexical": 2, "visual": 0}, exact_photo_threshold=0.9,
+                           exact_photo_gap=0.05, exact_photo_pixel_rmse=None, relevance_cutoff=0.4,
+                           search_params={"image": {"efSearch": 64}}, price_from_text=False)
+    save_search_config(written, path)
+    again = load_search_config(path)
+    assert again.model_dump(exclude={"source", "ranker"}) == written.model_dump(exclude={"source", "ranker"})
+    assert again.ranker == str(tmp_path / "r.json")

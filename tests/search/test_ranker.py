@@ -136,6 +136,7 @@ def _renamed(data: dict) -> dict:
     ({"depth": -5}, "depth"),
     ({"depth": 2.5}, "depth"),
     ({"depth": True}, "depth"),
+    ({"depth": "50"}, "depth"),  # a number as a string: the file's JSON types are kept, as a config's are
     ({"model": 5}, '"model" must be the LightGBM model text'),
     ({"signals": "lexical"}, '"signals" must be a list'),
     ({"signals": ["lexical", "lexical"]}, '"signals" must be a list of distinct'),
