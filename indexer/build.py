@@ -8,9 +8,9 @@ previous index intact and loadable.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -27,7 +27,7 @@ from indexer.encoders import Encoders, shared_text_tower
 from indexer.errors import CorruptIndexError, ProdsearchError
 from indexer.faiss_record import parse_record
 from indexer.images import ImageFailure
-from indexer.index_dir import begin_build, check_not_building, checkpoint, resolve_current
+from indexer.index_dir import begin_build, check_not_building, checkpoint, resolve_current, scratch_folder
 from indexer.index_specs import AUTO, VectorBuild, format_spec, is_exact, parse_factory
 from indexer.integrity import record_files
 from indexer.lexical import LexicalIndex
@@ -355,8 +355,9 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
                 vector_build: VectorBuild | None = None) -> BuildSummary:
     """Embed the catalog (through the embedding cache) and write the index directory.
 
-    ``cache_dir`` defaults to `default_cache_dir`; with ``use_cache=False`` a temporary cache
-    serves this build only (thumbnails still stream through it rather than sitting in memory).
+    ``cache_dir`` defaults to `default_cache_dir`; with ``use_cache=False`` a scratch cache serves this build
+    only (thumbnails still stream through it rather than sitting in memory), in ``out_dir``'s versions/ folder
+    (`indexer.index_dir.scratch_folder`): a killed build's is removed by the next build, not left in /tmp.
     ``text_backend="onnx"`` embeds the text encoder's batches with ONNX Runtime where the model allows
     (`indexer.onnx_text`), else torch.
     """
@@ -365,8 +366,8 @@ def build_index(catalog: Catalog, out_dir: Path, encoders: Encoders, *, factory:
     check_not_building(out_dir)  # so does a build already writing out_dir (the lock is taken at the write)
     vb = vector_build or VectorBuild(default=parse_factory(factory))
     check_vector_build(vb, encoders)
-    with tempfile.TemporaryDirectory(prefix="prodsearch-cache-") as scratch:
-        directory = Path(cache_dir or default_cache_dir(out_dir)) if use_cache else Path(scratch)
+    with (contextlib.nullcontext() if use_cache else scratch_folder(out_dir)) as scratch:
+        directory = Path(cache_dir or default_cache_dir(out_dir)) if scratch is None else scratch
         cache = EmbeddingCache(directory, THUMBNAIL_SETTINGS)
         if text_backend == "onnx" and hasattr(encoders.text, "enable_onnx"):
             encoders.text.enable_onnx(directory, threads=os.cpu_count() or 1)

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from indexer.errors import IndexError_
-from indexer.index_dir import BUILDING_PREFIX, CURRENT, LINK_TMP_SUFFIX, LOCK_FILE, MANIFEST, PREVIOUS, VERSIONS
+from indexer.index_dir import (
+    BUILDING_PREFIX,
+    CURRENT,
+    LINK_TMP_SUFFIX,
+    LOCK_FILE,
+    MANIFEST,
+    PREVIOUS,
+    SCRATCH_PREFIX,
+    VERSIONS,
+)
 from indexer.json_input import parse_json
 
 # A version's name as `indexer.index_dir.new_build_id` makes it: 20261130T151719123456-3fa2c1.
@@ -46,9 +55,9 @@ def _versions_problem(versions: Path) -> str | None:
     foreign = []
     for entry in sorted(versions.iterdir(), key=lambda p: p.name):
         name = entry.name
+        prefix = next((p for p in (BUILDING_PREFIX, SCRATCH_PREFIX) if name.startswith(p)), "")
         ours = (name == LOCK_FILE and entry.is_file() and not entry.is_symlink()) or (
-            entry.is_dir() and not entry.is_symlink()
-            and is_build_id(name.removeprefix(BUILDING_PREFIX)))
+            entry.is_dir() and not entry.is_symlink() and is_build_id(name.removeprefix(prefix)))
         if not ours:
             foreign.append(name)
     if foreign:

@@ -5,6 +5,8 @@
       previous -> versions/<build-id>    the version `current` replaced (rollback; servers still on it)
       versions/<build-id>/               one complete index (manifest.json, *.faiss, ...)
       versions/.building-<build-id>/     a build in progress; removed by the next build if it died
+      versions/.scratch-<id>/            a --no-cache build's embedding cache (`scratch_folder`); removed when
+                                         it ends, or by the next build once no live process holds it
       versions/.lock                     flock held by the build writing DIR
       .removing-flat-index               while a migrated flat index's files are removed
       anything else (e.g. cache/)        left alone
@@ -26,6 +28,8 @@ import os
 import secrets
 import shutil
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +43,7 @@ CURRENT = "current"
 PREVIOUS = "previous"
 VERSIONS = "versions"
 BUILDING_PREFIX = ".building-"
+SCRATCH_PREFIX = ".scratch-"
 LINK_TMP_SUFFIX = ".tmp-link"
 LOCK_FILE = ".lock"
 LEGACY_MARKER = ".removing-flat-index"
@@ -147,7 +152,8 @@ def _remove(path: Path) -> None:
 
 
 def clean_stale(root: Path) -> list[str]:
-    """Remove unfinished builds and versions other than current and previous; the names removed.
+    """Remove unfinished builds, versions other than current and previous, and scratch folders no live process
+    holds (`scratch_folder`); the names removed.
 
     Also removes a migrated flat index's files once `current` exists. Call with the build lock held.
     """
@@ -159,7 +165,11 @@ def clean_stale(root: Path) -> list[str]:
         for entry in sorted(versions.iterdir()):
             if entry.name == LOCK_FILE or entry.name in keep:
                 continue
-            _remove(entry)
+            if entry.name.startswith(SCRATCH_PREFIX):
+                if not _remove_unheld_scratch(entry):
+                    continue  # a running build's (made before it takes the build lock)
+            else:
+                _remove(entry)
             removed.append(f"{VERSIONS}/{entry.name}")
             checkpoint("clean_version_removed")
     for entry in root.glob(f".*{LINK_TMP_SUFFIX}"):
@@ -180,6 +190,64 @@ def clean_stale(root: Path) -> list[str]:
     if removed:
         logger.info("index %s: removed %s", root, ", ".join(removed))
     return removed
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _remove_unheld_scratch(path: Path) -> bool:
+    """Remove a scratch folder that no live process holds (its build died); False when one does."""
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except FileNotFoundError:
+        return True
+    except OSError:  # not a folder (or a symlink): nobody's scratch
+        _remove(path)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
+
+
+@contextmanager
+def scratch_folder(root: str | Path) -> Iterator[Path]:
+    """A folder for one build's scratch files (a ``--no-cache`` build's embedding cache), removed on leaving.
+
+    It lives in DIR/versions/, not in the system's temporary folder, so that a build killed by SIGKILL or a power
+    cut does not leave gigabytes there that nothing removes: the folder is flocked while its process lives, and the
+    next build into DIR (`clean_stale`, and this function) removes every scratch folder no process holds. It is
+    made before the build lock is taken (a build locks DIR only to write), hence a lock of its own."""
+    _check_root(Path(root))
+    versions = Path(root) / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    for entry in versions.glob(f"{SCRATCH_PREFIX}*"):
+        _remove_unheld_scratch(entry)
+    while True:
+        path = versions / f"{SCRATCH_PREFIX}{new_build_id()}"
+        path.mkdir()
+        try:
+            fd = os.open(path, _DIR_FLAGS)
+        except FileNotFoundError:  # another build removed it before it was locked: make another
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.stat(path)):  # still there now that it is held
+                break
+        except (BlockingIOError, FileNotFoundError):  # being removed by another build
+            pass
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)  # releases the flock
 
 
 class StaleVersionError(IndexError_):
@@ -264,9 +332,8 @@ def check_not_building(root: str | Path) -> None:
         os.close(fd)  # drops the probe's lock at once
 
 
-def begin_build(root: str | Path) -> PendingBuild:
-    """Lock DIR for a build, clean what earlier builds left, and create versions/.building-<id>/."""
-    root = Path(root)
+def _check_root(root: Path) -> None:
+    """`IndexError_` unless a build may write versions/ in ``root`` (and remove what it finds there)."""
     if root.exists() and not root.is_dir():
         raise IndexError_(f"{root} exists and is not a directory; choose another --out")
     if root.resolve().parent.name == VERSIONS and (root / MANIFEST).is_file():
@@ -276,6 +343,12 @@ def begin_build(root: str | Path) -> PendingBuild:
     from indexer.build_target import check_build_target  # it imports this module's names
 
     check_build_target(root)  # what clean_stale may remove must be prodsearch's own
+
+
+def begin_build(root: str | Path) -> PendingBuild:
+    """Lock DIR for a build, clean what earlier builds left, and create versions/.building-<id>/."""
+    root = Path(root)
+    _check_root(root)
     versions = root / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     lock_fd = os.open(versions / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)

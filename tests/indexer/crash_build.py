@@ -1,4 +1,4 @@
-"""Build an index with the fake encoders, for the kill -9 tests: `python crash_build.py CATALOG OUT`.
+"""Build an index with the fake encoders, for the kill -9 tests: `python crash_build.py CATALOG OUT [--no-cache]`.
 
 tests/indexer/test_index_dir.py runs it with PRODSEARCH_TEST_KILL_AT=<stage> so that
 `indexer.index_dir.checkpoint` kills this process with SIGKILL at that stage.
@@ -17,4 +17,5 @@ from indexer.encoders import Encoders
 
 if __name__ == "__main__":
     encoders = Encoders(text=FakeTextEncoder(), clip=FakeClipEncoder())
-    build_index(load_catalog(sys.argv[1]), Path(sys.argv[2]), encoders, progress=False, image_workers=1)
+    build_index(load_catalog(sys.argv[1]), Path(sys.argv[2]), encoders, progress=False, image_workers=1,
+                use_cache="--no-cache" not in sys.argv[3:])
