@@ -196,10 +196,11 @@ def _serve(settings) -> int:  # type: ignore[no-untyped-def]
         return serve_workers(settings)
     configure_logging(settings.log_format, logging.getLogger().getEffectiveLevel())
     searcher = load_searcher(settings)  # load before binding, so errors show before "running on"
-    app = create_app(settings, searcher)
+    app = create_app(settings, searcher)  # serves it with the live-write log replayed on top (`api.live`)
+    served = app.state.live.snapshot_count()  # after the replay: what /health counts, not the index version's rows
     url = f"http://{settings.host}:{settings.port}"
     admin = "enabled (PRODSEARCH_ADMIN_TOKEN)" if settings.admin_token else "disabled (no PRODSEARCH_ADMIN_TOKEN)"
-    print(f"prodsearch: serving {searcher.index.n_products} products from {settings.index_dir}; admin routes {admin}")
+    print(f"prodsearch: serving {served} products from {settings.index_dir}; admin routes {admin}")
     print(f"prodsearch: open {url}/  (API docs: {url}/docs; try {url}/search?q=red+t-shirt)", flush=True)
     serve_app(app, settings)
     return 0

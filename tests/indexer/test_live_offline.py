@@ -118,3 +118,29 @@ def test_cli_update_and_compact(template, tmp_path, monkeypatch, capsys):
     ids.write_text("nope\n")
     assert main(["index", "update", "--index", str(index_dir), "--delete", str(ids)]) == 2
     assert "not in the index" in capsys.readouterr().err
+
+
+def test_serve_says_the_count_it_serves_once_the_log_is_replayed(template, tmp_path, monkeypatch, capsys):
+    """`prodsearch serve` printed the index version's product count, though the write log (here from `index
+    update`: one new product, two deleted) is replayed on it before serving: 72 shown, 71 served."""
+    import api.app
+    import api.cli as api_cli
+    from api.settings import Settings
+
+    images_root, index = template
+    index_dir = copy_index(index, tmp_path / "index")
+    update_index(index_dir, encoders(), load_catalog(changes_file(tmp_path / "changes")), ["s001", "s002"],
+                 progress=False)
+    served = {}
+
+    def fake_serve_app(app, settings):  # type: ignore[no-untyped-def]
+        served["count"] = len(app.state.searcher.index.store.row_of)  # what /health says
+        served["new"] = "u-1" in app.state.searcher.index.store.row_of
+
+    monkeypatch.setattr(api.app, "load_searcher", lambda settings: Searcher.open(index_dir, encoders()))
+    monkeypatch.setattr(api_cli, "serve_app", fake_serve_app)
+    monkeypatch.setattr("api.observability.configure_logging", lambda *a, **k: None)  # pytest's handlers stay
+    settings = Settings(index_dir=index_dir, images_root=images_root, admin_token=None, live_embed_worker=False)
+    assert api_cli._serve(settings) == 0
+    assert served == {"count": 72 + 1 - 2, "new": True}
+    assert f"prodsearch: serving {72 + 1 - 2} products from {index_dir}" in capsys.readouterr().out
