@@ -28,6 +28,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--images-root", type=Path, default=None,
+                        help="another folder photo queries may come from (as `eval run --images-root`)")
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--qrels", type=Path, required=True)
     parser.add_argument("--modes", default="default,semantic,lexical,attributes")
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.significance import group_comparisons, render_comparisons
 
     searcher = open_searcher(args.index)
-    relevance = relevance_for(searcher, args.queries, args.qrels)
+    relevance = relevance_for(searcher, args.queries, args.qrels, args.images_root)
     queries = [q for q in relevance.queries if q.perturb is None and (args.kind == "all" or q.kind == args.kind)
                and (args.split == "all" or q.split == args.split)]
     modes = resolve_modes([m.strip() for m in args.modes.split(",") if m.strip()])

@@ -31,6 +31,8 @@ TARGETS = {"typos": 0.95, "synonyms": 0.97}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--images-root", type=Path, default=None,
+                        help="another folder photo queries may come from (as `eval run --images-root`)")
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--qrels", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=None, help="also a mode with this search config (a ranker)")
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from search.understanding import QueryUnderstanding
 
     searcher = open_searcher(args.index)
-    relevance = relevance_for(searcher, args.queries, args.qrels)
+    relevance = relevance_for(searcher, args.queries, args.qrels, args.images_root)
     queries = [q for q in relevance.queries if q.text and (args.split == "all" or q.split == args.split)]
     by_id = {q.id: q for q in queries}
     names = ["default"] + ([f"config:{args.config}"] if args.config else [])
