@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed, queries_dir=rel_dir)
     write_derived(derived, rel_dir)
     searcher = timed("open_searcher", open_searcher, index_dir, encoders)  # the build's models, not loaded twice
-    relevance = relevance_for(searcher, rel_dir / "queries.jsonl", rel_dir / "qrels.txt")
+    relevance = relevance_for(searcher, rel_dir / "queries.jsonl", rel_dir / "qrels.txt", args.dataset)
     modes = resolve_modes(["bm25", "semantic", "visual", "fused-rrf", "fused-weighted"])
     all_report = timed("eval_all_modes", evaluate_modes, searcher, relevance, modes, work / "report-all",
                        baseline="bm25", progress=progress)

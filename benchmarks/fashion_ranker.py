@@ -35,6 +35,7 @@ def derive(catalog_path: Path, out: Path, n_text: int, n_photo: int, seed: int) 
     from indexer.catalog import load_catalog
 
     catalog = load_catalog(catalog_path, skip_invalid=True)
+    catalog.images_root = DATASET  # the photos stay in the dataset folder, outside the catalog's (as built)
     derived = derive_relevance(catalog, n_text=n_text, n_photo=n_photo, seed=seed, queries_dir=out)
     for q in derived.queries:  # upload the larger photo of the product, as a shopper's copy would be
         if q.get("image"):
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     derive(args.catalog, rel, args.text_queries, args.photo_queries, args.seed)
     steps["derive"] = time.perf_counter() - t
     common = ["--index", str(args.index), "--queries", str(rel / "queries.jsonl"), "--qrels", str(rel / "qrels.txt"),
-              "--no-progress"]
+              "--images-root", str(DATASET), "--no-progress"]
     t = time.perf_counter()
     if cli(["eval", "train-ranker", *common, "--out", str(out / "ranker")]):
         return 1
