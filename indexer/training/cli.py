@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train an open_clip model on (product photo, product caption) pairs. "
                                    "Held-out products (by id) are evaluated at the end.")
     p.add_argument("--catalog", required=True, help="catalog (JSONL/CSV) with local photos")
+    p.add_argument("--images-root", type=Path, default=None,
+                   help="also read photos from this folder (default: only inside the catalog's folder, as `index "
+                        "build` reads them; others are left out with a warning)")
     p.add_argument("--out", required=True, help="output directory (open_clip local-dir layout + checkpoint)")
     p.add_argument("--base", default="minilm-resnet18h",
                    help="start model: minilm-resnet18h / minilm-vit-tiny (untrained, MiniLM text tower), "
@@ -75,6 +78,8 @@ def run_train(args: argparse.Namespace) -> int:
             raise TrainOptionsError(f"--{name.replace('_', '-')} must be positive, got {value}")
     if args.phrase_weight < 0:
         raise TrainOptionsError(f"--phrase-weight must be 0 or more, got {args.phrase_weight}")
+    if args.images_root is not None and not args.images_root.is_dir():
+        raise TrainOptionsError(f"--images-root {args.images_root}: not a folder")
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.time()
@@ -92,7 +97,8 @@ def run_train(args: argparse.Namespace) -> int:
         loaded = build_from_config(config, None, name=loaded.name)
         loaded.model.load_state_dict(state, strict=False)
     catalog = load_catalog(args.catalog, skip_invalid=True)
-    pairs = build_pairs(catalog, args.holdout)
+    catalog.images_root = args.images_root
+    pairs = build_pairs(catalog, args.holdout, catalog.image_sources)  # photos only where `index build` reads them
     logger.info("%d pairs: %d train, %d held out (%d distinct captions)", len(pairs), int((~pairs.held_out).sum()),
                 int(pairs.held_out.sum()), int(pairs.text_ids.max()) + 1)
     photos = load_photos(pairs.paths, loaded.preprocess, cache, num_workers=args.workers)
@@ -124,7 +130,7 @@ def run_train(args: argparse.Namespace) -> int:
     logger.info("saved %s (steps %d, %.2f epochs, %.1f min training; loss %.3f -> %.3f)", out, summary["steps"],
                 summary["epochs"], summary["train_seconds"] / 60, summary["loss_first"], summary["loss_last"])
     if not args.no_eval:
-        results = evaluate_model(loaded, catalog, args.holdout, cache, photos=photos)
+        results = evaluate_model(loaded, catalog, args.holdout, cache, photos=photos, sources=catalog.image_sources)
         print(format_table(results))
         summary["metrics"] = results
     summary["wall_seconds"] = time.time() - started

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from indexer.catalog import Catalog, Product, product_caption
 from indexer.errors import ProdsearchError
+from indexer.images import ImageDecodeError, check_image_file
 from indexer.sources import ImageSourceError, ImageSources
 
 logger = logging.getLogger(__name__)
@@ -88,9 +89,11 @@ def phrase_targets(pairs: PairSet) -> PhraseTargets:
 def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1, sources: ImageSources | None = None) -> PairSet:
     """Pairs (first photo, caption) for every product that has a photo. With ``sources`` (a catalog's
     `image_sources`: its folder, plus --images-root) a photo outside those folders is left out, as `index build`
-    refuses it, so a catalog cannot make the caller open files it names elsewhere."""
+    refuses it, so a catalog cannot make the caller open files it names elsewhere. A photo `index build` would not
+    decode (missing, not an image, a decompression bomb by its header) is left out too, before any model loads."""
     ids, titles, captions, paths, attrs, phrases = [], [], [], [], [], []
     refused: list[str] = []
+    unreadable: list[str] = []
     for product in catalog.products:
         if not product.images:
             continue
@@ -103,6 +106,11 @@ def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1, sources: ImageS
             except ImageSourceError as exc:
                 refused.append(f"{product.id}: {exc}")
                 continue
+        try:
+            check_image_file(ref)
+        except ImageDecodeError as exc:
+            unreadable.append(f"{product.id}: {exc}")
+            continue
         ids.append(product.id)
         titles.append(product.title)
         captions.append(product_caption(product))
@@ -112,8 +120,12 @@ def build_pairs(catalog: Catalog, holdout_fraction: float = 0.1, sources: ImageS
     if refused:
         logger.warning("%s: %d photo(s) left out, outside the allowed image folders (first: %s)", catalog.path,
                        len(refused), refused[0])
+    if unreadable:
+        logger.warning("%s: %d photo(s) left out, not decodable (first: %s)", catalog.path, len(unreadable),
+                       unreadable[0])
     if not ids:
         more = f" ({len(refused)} outside the allowed image folders; pass --images-root DIR)" if refused else ""
+        more += f" ({len(unreadable)} not decodable, first: {unreadable[0]})" if unreadable else ""
         raise TrainingDataError(f"{catalog.path}: no product has a local photo{more}; nothing to train on")
     index: dict[str, int] = {}
     text_ids = np.array([index.setdefault(c, len(index)) for c in captions], dtype=np.int64)

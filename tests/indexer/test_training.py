@@ -205,3 +205,46 @@ def test_train_refuses_bad_options(tmp_path, capsys):
     assert main(["train", "--catalog", str(FIXTURE_CATALOG), "--out", str(tmp_path), "--steps", "5",
                  "--phrase-weight", "-1"]) == 2
     assert "--phrase-weight must be 0 or more" in capsys.readouterr().err
+
+
+def _catalog_with_photos(folder: Path, photos: dict[str, str]) -> Path:
+    """A catalog in ``folder`` whose product ``pid`` shows the photo at ``photos[pid]`` (absolute or relative)."""
+    rows = [{"id": pid, "title": f"Red T-Shirt {pid}", "attributes": {"colour": "Red", "article_type": "T-Shirts"},
+             "images": [ref]} for pid, ref in photos.items()]
+    path = folder / "catalog.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_build_pairs_leaves_out_photos_index_build_would_not_decode(tmp_path, caplog):
+    Image.new("RGB", (40, 48), "red").save(tmp_path / "ok.png")
+    Image.new("RGB", (2000, 1), "red").save(tmp_path / "thin.png")  # longer side 2000x the shorter
+    (tmp_path / "text.png").write_text("not an image")
+    catalog = load_catalog(_catalog_with_photos(tmp_path, {"a": "ok.png", "b": "thin.png", "c": "text.png",
+                                                           "d": "missing.png"}))
+    with caplog.at_level("WARNING"):
+        pairs = build_pairs(catalog)
+    assert pairs.ids == ["a"] and pairs.paths == [str(tmp_path / "ok.png")]
+    assert "3 photo(s) left out, not decodable" in caplog.text
+
+
+def test_train_reads_photos_only_inside_the_catalog_folder_or_images_root(tmp_path, capsys):
+    from prodsearch.cli import main
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    for n in range(4):
+        Image.new("RGB", (40, 48), (40 * n, 0, 0)).save(outside / f"{n}.png")
+    catalog = _catalog_with_photos(shop, {f"p{n}": str(outside / f"{n}.png") for n in range(4)})
+    common = ["train", "--catalog", str(catalog), "--out", str(tmp_path / "run"), "--lock-text", "--batch-size",
+              "4", "--image-size", "48", "40", "--warmup-steps", "1", "--steps", "1", "--no-eval",
+              "--cache-dir", str(tmp_path / "cache")]
+    assert main(common) == 2  # every photo is outside the catalog's folder: nothing to train on, nothing opened
+    err = capsys.readouterr().err
+    assert "no product has a local photo (4 outside the allowed image folders; pass --images-root DIR)" in err
+    assert main([*common, "--images-root", str(tmp_path / "nope")]) == 2
+    assert "--images-root" in capsys.readouterr().err and not (tmp_path / "run").exists()
+    assert main([*common, "--images-root", str(outside)]) == 0
+    assert json.loads((tmp_path / "run" / "train_summary.json").read_text())["steps"] == 1
