@@ -121,7 +121,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmp_.set_defaults(func=run_compare)
 
     load = eval_sub.add_parser("load", help="HTTP load run against a live server on loopback")
-    load.add_argument("--url", required=True, help="server base URL, loopback only (http://127.0.0.1:8000)")
+    load.add_argument("--url", required=True,
+                      help="server base URL on 127.0.0.1, [::1] or localhost (http://127.0.0.1:8000)")
     load.add_argument("--concurrency", type=int, default=4)
     load.add_argument("--duration", type=float, default=10.0, help="seconds (bound)")
     load.add_argument("--max-requests", type=int, default=1000, help="requests (bound)")

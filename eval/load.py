@@ -51,6 +51,12 @@ def check_loopback(url: str) -> str:
         raise LoadTestError(f"--url {url!r}: port 0 is not a server's port; give 1-65535")
     if parts.query or parts.fragment or parts.username is not None:
         raise LoadTestError(f"--url {url!r}: give the server's base URL, without user, query or fragment")
+    if parts.hostname != "localhost":  # another name could resolve to loopback here and elsewhere at each connect
+        try:
+            ipaddress.ip_address(parts.hostname.split("%")[0])
+        except ValueError:
+            raise LoadTestError(f"--url {url!r}: give a loopback address (127.0.0.1, [::1]) or localhost, not a "
+                                "host name (its address could change between this check and the run)") from None
     try:
         infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
                                    proto=socket.IPPROTO_TCP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import pytest
@@ -52,6 +53,11 @@ def test_bounded_by_time(server):
 def test_refuses_non_loopback_and_bad_bounds(server):
     for url in ("http://10.1.2.3:8000", "http://8.8.8.8", "ftp://127.0.0.1", "127.0.0.1:8000"):
         with pytest.raises(LoadTestError):
+            check_loopback(url)
+    # a host name is refused unresolved, even one that resolves to loopback now: it could resolve elsewhere when
+    # the run connects (DNS rebinding)
+    for url in ("http://localtest.me:8000", f"http://{socket.gethostname()}:8000", "http://127.0.0.1.nip.io"):
+        with pytest.raises(LoadTestError, match="not a host name"):
             check_loopback(url)
     assert check_loopback("http://localhost:8000/") == "http://localhost:8000"
     assert check_loopback("http://[::1]:8000") == "http://[::1]:8000"
