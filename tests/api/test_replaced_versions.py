@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import threading
 import time
 
@@ -164,4 +165,6 @@ def test_milvus_lite_versions_replaced_by_a_compaction_or_a_reload_are_closed(mi
         assert _eventually(lambda: served._client is None)
         assert milvus_setup._lite_users[served.location] == 1
         assert client.get("/search", params={"q": "zebra velvet hat"}).json()["hits"][0]["product"]["id"] == "new-1"
-    assert not [r for r in caplog.records if r.name == "api.reload"]  # no close failed
+    # no close failed (its record is an error; the reload's own "reloaded index" line is info, captured whenever
+    # an earlier test in the process left the log level at INFO)
+    assert not [r for r in caplog.records if r.name == "api.reload" and r.levelno >= logging.WARNING]
